@@ -1,0 +1,1 @@
+//! HAProxy's `src/lb_chash.c`.

@@ -1,0 +1,1 @@
+//! Turning a request into the hash HAProxy balances on (`src/backend.c`).

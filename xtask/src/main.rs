@@ -1,0 +1,3 @@
+//! lbkit's developer tasks.
+
+fn main() {}
