@@ -28,3 +28,20 @@ impl Srv {
         self.state == ServerState::Up && self.eweight > 0
     }
 }
+
+/// What HAProxy's `recount_servers()` derives from the server list, which
+/// every lookup consults to choose between active and backup servers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LbSummary {
+    /// `srv_act`: usable active servers.
+    pub(crate) srv_act: u32,
+    /// `srv_bck`: usable backup servers.
+    pub(crate) srv_bck: u32,
+    /// `tot_wact`: sum of the usable active servers' effective weights.
+    pub(crate) tot_wact: u32,
+    /// `tot_wbck`: sum of the usable backup servers' effective weights.
+    pub(crate) tot_wbck: u32,
+    /// `lbprm.fbck`: index of the first usable backup server, set only when
+    /// `option allbackups` is off.
+    pub(crate) fbck: Option<usize>,
+}
