@@ -1,3 +1,42 @@
-//! lbkit's developer tasks.
+//! lbkit's developer tasks: `cargo xtask demo`, `cargo xtask test`,
+//! `cargo xtask bench`.
 
-fn main() {}
+// A command-line tool: its output is the point.
+#![allow(clippy::print_stdout)]
+
+mod demo;
+mod deps;
+mod run;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  demo    the scheduler demonstration (the seed's scheduling examples)
+  test    every check CI runs: fmt, clippy, tests, docs
+  bench   the criterion benchmarks of lbkit-sched
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(),
+        Some("test") => run::test(),
+        Some("bench") => run::bench(&args[1..]),
+        Some("help" | "-h" | "--help") => {
+            eprint!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
+        None => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

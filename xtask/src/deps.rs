@@ -1,0 +1,62 @@
+//! The Debian packages the tasks need, installed when we are root.
+
+use std::process::Command;
+
+/// A command-line tool and the Debian package that provides it.
+pub(crate) struct Tool {
+    /// The executable looked up on `PATH` (or an absolute path).
+    pub(crate) command: &'static str,
+    /// The Debian package to install.
+    pub(crate) package: &'static str,
+}
+
+/// Tools the tests run against (the real HAProxy is the reference).
+pub(crate) const TEST_TOOLS: &[Tool] = &[Tool {
+    command: "haproxy",
+    package: "haproxy",
+}];
+
+/// Makes sure every tool is installed: as root, installs what is missing
+/// with apt-get and says so; otherwise prints the exact command and fails.
+pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|t| !on_path(t.command))
+        .map(|t| t.package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let line = format!("apt-get install -y {}", missing.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "missing Debian packages: {}\n  run as root: apt-get update && {line}",
+            missing.join(", ")
+        ));
+    }
+    eprintln!("xtask: installing Debian packages: {}", missing.join(" "));
+    crate::run::cmd(Command::new("apt-get").args(["update", "-qq"]))?;
+    let mut install = Command::new("apt-get");
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing);
+    crate::run::cmd(&mut install)
+}
+
+fn on_path(command: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .any(|dir| dir.join(command).is_file())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}

@@ -1,0 +1,63 @@
+//! `cargo xtask test` and `cargo xtask bench`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// Runs a command, inheriting stdio; fails with its exit status.
+pub(crate) fn cmd(command: &mut Command) -> Result<(), String> {
+    let shown = format!("{command:?}").replace('"', "");
+    eprintln!("xtask: $ {shown}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Every check CI runs, in order, cheapest first.
+pub(crate) fn test() -> Result<(), String> {
+    let started = Instant::now();
+    crate::deps::ensure(crate::deps::TEST_TOOLS)?;
+    cmd(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd(cargo().args(["test", "--workspace"]))?;
+    cmd(cargo()
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .args(["doc", "--no-deps", "--workspace"]))?;
+    let elapsed = started.elapsed();
+    eprintln!(
+        "xtask: all checks passed in {}m{:02}s",
+        elapsed.as_secs() / 60,
+        elapsed.as_secs() % 60
+    );
+    Ok(())
+}
+
+/// The criterion benchmarks; extra arguments go to criterion (a filter).
+pub(crate) fn bench(args: &[String]) -> Result<(), String> {
+    cmd(cargo()
+        .args(["bench", "-p", "lbkit-sched", "--bench", "pick", "--"])
+        .args(args))
+}
