@@ -52,8 +52,12 @@ struct Requests {
 impl Requests {
     fn new() -> Self {
         Requests {
-            uris: (0..1024).map(|i| format!("/a/b{}/c?user={}", i % 97, i)).collect(),
-            hosts: (0..1024).map(|i| format!("h{}.example.com", i % 61)).collect(),
+            uris: (0..1024)
+                .map(|i| format!("/a/b{}/c?user={}", i % 97, i))
+                .collect(),
+            hosts: (0..1024)
+                .map(|i| format!("h{}.example.com", i % 61))
+                .collect(),
             cookies: (0..1024).map(|i| format!("user{i}")).collect(),
         }
     }
@@ -95,7 +99,9 @@ fn scheduler(line: &str, n: u32) -> Scheduler {
         let cfg = ServerConfig::new(1 + i % 4).addr(addr).maxconn(1_000_000);
         sched.add(ServerId(i + 1), cfg).expect("valid server");
         for _ in 0..(i * 7919 % 13) {
-            sched.connection_opened(ServerId(i + 1)).expect("known server");
+            sched
+                .connection_opened(ServerId(i + 1))
+                .expect("known server");
         }
     }
     sched

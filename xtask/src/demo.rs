@@ -7,9 +7,7 @@
 //! and comes back at tick 40. The table shows, per window of ticks, how
 //! many new connections each server got and how many it held at the end.
 
-use lbkit_sched::{
-    RequestKey, Scheduler, ServerConfig, ServerId, ServerState, SplitMix64,
-};
+use lbkit_sched::{RequestKey, Scheduler, ServerConfig, ServerId, ServerState, SplitMix64};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -31,9 +29,18 @@ const ALGORITHMS: &[(&str, &str)] = &[
     ("lb_algo rr", "round-robin"),
     ("lb_algo wrr", "weighted round-robin"),
     ("lb_algo lc", "least-connection"),
-    ("lb_algo wlc", "weighted least-connection: the guide's flood example"),
-    ("lb_algo lblc", "locality-based least-connection (by destination)"),
-    ("lb_algo lblcr", "locality-based least-connection with replication"),
+    (
+        "lb_algo wlc",
+        "weighted least-connection: the guide's flood example",
+    ),
+    (
+        "lb_algo lblc",
+        "locality-based least-connection (by destination)",
+    ),
+    (
+        "lb_algo lblcr",
+        "locality-based least-connection with replication",
+    ),
     ("lb_algo dh", "destination hashing"),
     ("lb_algo sh", "source hashing"),
     ("lb_algo sed", "shortest expected delay"),

@@ -37,6 +37,13 @@ pub(crate) trait Algo: Send {
         let _ = (dests, updated);
     }
 
+    /// Not a kernel callback: `dests[at]` changed its connection counters or
+    /// overload flag (the kernel's schedulers read those live at each pick;
+    /// a scheduler that caches rankings refreshes them here).
+    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
+        let _ = (dests, at);
+    }
+
     /// `schedule`: the index of the chosen destination, or `None` when the
     /// kernel would find none ("no destination available").
     fn schedule(&mut self, cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize>;

@@ -30,6 +30,7 @@ mod ovf;
 mod rr;
 mod sed;
 mod sh;
+mod tournament;
 mod twos;
 mod wlc;
 mod wrr;
@@ -38,6 +39,7 @@ use crate::error::Family;
 use crate::{Error, PickError, RandomSource, RequestKey, ServerConfig, ServerId, ServerState};
 use algo::{Algo, Context};
 pub(crate) use dest::Dest;
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -196,6 +198,8 @@ pub struct Scheduler {
     flags: SchedFlags,
     /// `svc->destinations`, head first.
     dests: Vec<Dest>,
+    /// Position of each destination in `dests`.
+    index: HashMap<ServerId, usize>,
     /// Destinations set [`ServerState::Down`]: out of the list, remembered.
     parked: Vec<Dest>,
     algo: Box<dyn Algo>,
@@ -222,6 +226,7 @@ impl Scheduler {
             algorithm,
             flags: SchedFlags::default(),
             dests: Vec::new(),
+            index: HashMap::new(),
             parked: Vec::new(),
             algo,
             rng: Box::new(crate::SplitMix64::from_entropy()),
@@ -388,18 +393,18 @@ impl Scheduler {
 
     /// A new active connection was bound to the destination.
     pub fn connection_opened(&mut self, id: ServerId) -> Result<(), Error> {
-        let dest = self.dest_mut(id)?;
-        dest.activeconns = dest.activeconns.saturating_add(1);
-        dest.after_bind();
-        Ok(())
+        self.change_conns(id, |dest| {
+            dest.activeconns = dest.activeconns.saturating_add(1);
+            dest.after_bind();
+        })
     }
 
     /// An active connection of the destination ended.
     pub fn connection_closed(&mut self, id: ServerId) -> Result<(), Error> {
-        let dest = self.dest_mut(id)?;
-        dest.activeconns = dest.activeconns.saturating_sub(1);
-        dest.after_unbind();
-        Ok(())
+        self.change_conns(id, |dest| {
+            dest.activeconns = dest.activeconns.saturating_sub(1);
+            dest.after_unbind();
+        })
     }
 
     /// Sets the destination's active and inactive connection counters, as
@@ -410,16 +415,16 @@ impl Scheduler {
         active: u32,
         inactive: u32,
     ) -> Result<(), Error> {
-        let dest = self.dest_mut(id)?;
-        let before = dest.totalconns();
-        dest.activeconns = active;
-        dest.inactconns = inactive;
-        if dest.totalconns() > before {
-            dest.after_bind();
-        } else if dest.totalconns() < before {
-            dest.after_unbind();
-        }
-        Ok(())
+        self.change_conns(id, |dest| {
+            let before = dest.totalconns();
+            dest.activeconns = active;
+            dest.inactconns = inactive;
+            if dest.totalconns() > before {
+                dest.after_bind();
+            } else if dest.totalconns() < before {
+                dest.after_unbind();
+            }
+        })
     }
 
     /// The destination's active and inactive connection counters.
@@ -459,20 +464,37 @@ impl Scheduler {
     }
 
     fn position(&self, id: ServerId) -> Option<usize> {
-        self.dests.iter().position(|d| d.id == id)
+        self.index.get(&id).copied()
     }
 
-    fn dest_mut(&mut self, id: ServerId) -> Result<&mut Dest, Error> {
-        self.dests
+    /// Recomputes every position after the list changed shape.
+    fn reindex(&mut self) {
+        self.index.clear();
+        self.index
+            .extend(self.dests.iter().enumerate().map(|(at, d)| (d.id, at)));
+    }
+
+    /// Applies a change of connection counters to a destination and tells
+    /// the scheduler (counters and the overload flag it may set).
+    fn change_conns(&mut self, id: ServerId, change: impl FnOnce(&mut Dest)) -> Result<(), Error> {
+        if let Some(at) = self.position(id) {
+            change(&mut self.dests[at]);
+            self.algo.conns_changed(&self.dests, at);
+            return Ok(());
+        }
+        let dest = self
+            .parked
             .iter_mut()
-            .chain(self.parked.iter_mut())
             .find(|d| d.id == id)
-            .ok_or(Error::UnknownServer(id))
+            .ok_or(Error::UnknownServer(id))?;
+        change(dest);
+        Ok(())
     }
 
     /// `list_add_rcu(&dest->n_list, &svc->destinations)` then `add_dest`.
     fn link(&mut self, dest: Dest) {
         self.dests.insert(0, dest);
+        self.reindex();
         self.algo.add_dest(&self.dests, 0);
     }
 
@@ -480,6 +502,7 @@ impl Scheduler {
     fn unlink(&mut self, id: ServerId) -> Result<Dest, Error> {
         let at = self.position(id).ok_or(Error::UnknownServer(id))?;
         let dest = self.dests.remove(at);
+        self.reindex();
         self.algo.del_dest(&self.dests, &dest, at);
         Ok(dest)
     }
