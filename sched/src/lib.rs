@@ -49,3 +49,8 @@ pub use random::{RandomSource, SplitMix64};
 pub use scheduler::Scheduler;
 pub use server::{ServerConfig, ServerId, ServerState};
 pub use shared::SharedScheduler;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
