@@ -132,6 +132,7 @@ impl<E: Entry> Table<E> {
     }
 
     /// Number of entries.
+    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.entries
     }
@@ -209,6 +210,11 @@ impl<E: Entry> Table<E> {
         let dropped = before - bucket.len();
         self.entries -= dropped;
         dropped
+    }
+
+    /// Every entry, bucket by bucket.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &E> {
+        self.buckets.iter().flatten()
     }
 
     /// `ip_vs_lblc_get()`: the entry for `addr`.
