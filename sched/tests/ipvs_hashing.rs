@@ -1,6 +1,9 @@
 //! Properties of the hashing and locality IPVS schedulers (`dh`, `sh`, `mh`,
 //! `lblc`, `lblcr`) through the public [`Scheduler`] API.
 
+// Set-up helpers outside `#[test]` functions: a failed set-up aborts the test.
+#![allow(clippy::unwrap_used)]
+
 use lbkit_sched::ipvs::{Algorithm, SchedFlags, Scheduler};
 use lbkit_sched::{PickError, Protocol, RequestKey, ServerConfig, ServerId, ServerState};
 use proptest::prelude::*;
