@@ -21,6 +21,9 @@
 //! (no `IP_VS_DEST_F_AVAILABLE`), while `set_max` still weighs it, with the
 //! weight and counters it had when it was removed (the kernel would still
 //! see its connections close; this model cannot).
+//!
+//! A key without a destination address is looked up as `0.0.0.0`. New
+//! addresses and replicas allocate, as the kernel's `kmalloc` does.
 
 use super::algo::{Algo, Context};
 use super::lblc::{conn_overhead, is_overloaded, position, weighted_least, Entry, Table};
