@@ -10,7 +10,7 @@
 //! A key without a destination address hashes as `0.0.0.0`.
 
 use super::algo::{Algo, Context};
-use super::sh::hashfn::{destination_ip, fold_addr, KNUTH};
+use super::hashfn::{destination_ip, fold_addr, KNUTH};
 use super::Dest;
 use std::net::IpAddr;
 

@@ -28,7 +28,7 @@
 //! addresses allocate a table entry, as the kernel's `kmalloc` does.
 
 use super::algo::{Algo, Context};
-use super::sh::hashfn::{destination_ip, fold_addr, hash_32};
+use super::hashfn::{destination_ip, fold_addr, hash_32};
 use super::Dest;
 use crate::ServerId;
 use std::net::IpAddr;

@@ -26,8 +26,8 @@
 //! addresses and replicas allocate, as the kernel's `kmalloc` does.
 
 use super::algo::{Algo, Context};
+use super::hashfn::destination_ip;
 use super::lblc::{conn_overhead, is_overloaded, position, weighted_least, Entry, Table};
-use super::sh::hashfn::destination_ip;
 use super::Dest;
 use crate::ServerId;
 use std::net::IpAddr;

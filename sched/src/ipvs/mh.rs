@@ -32,7 +32,7 @@
 //! from.
 
 use super::algo::{Algo, Context};
-use super::sh::hashfn::{
+use super::hashfn::{
     fold_addr, hsiphash_u32, source_ip, source_port, HsipKey, KNUTH, MISSING_ADDR,
 };
 use super::Dest;

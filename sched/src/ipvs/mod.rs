@@ -21,6 +21,7 @@ mod algo;
 mod dest;
 mod dh;
 mod fo;
+mod hashfn;
 mod lblc;
 mod lblcr;
 mod lc;

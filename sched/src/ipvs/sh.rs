@@ -20,10 +20,7 @@ use super::Dest;
 use std::net::IpAddr;
 
 /// Kernel hash primitives shared by the hashing schedulers.
-#[path = "hashfn.rs"]
-pub(super) mod hashfn;
-
-use hashfn::{fold_addr, source_ip, source_port, KNUTH};
+use super::hashfn::{fold_addr, source_ip, source_port, KNUTH};
 
 /// `IP_VS_SH_TAB_SIZE`.
 const TAB_SIZE: usize = 1 << 8;
