@@ -112,10 +112,12 @@ mod tests {
     /// A `twos` scheduler drawing `draws` in order (then 0s), with these
     /// (id, weight) added in order.
     fn twos(servers: &[(u32, u32)], draws: &[u32]) -> Scheduler {
-        let mut seq = draws.to_vec().into_iter();
-        let mut s = Scheduler::from_name("twos")
-            .unwrap()
-            .with_random(move || seq.next().unwrap_or(0));
+        let draws = draws.to_vec();
+        let mut next = 0;
+        let mut s = Scheduler::from_name("twos").unwrap().with_random(move || {
+            next += 1;
+            draws.get(next - 1).copied().unwrap_or(0)
+        });
         for &(id, w) in servers {
             s.add(ServerId(id), ServerConfig::new(w)).unwrap();
         }
