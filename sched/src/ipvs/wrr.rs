@@ -485,6 +485,43 @@ mod tests {
     }
 
     #[test]
+    fn dest_changed_resets_cl_and_normalises_cw() {
+        // ip_vs_wrr_dest_changed() on the mark directly (the rounding is
+        // invisible in picks: weights are multiples of di, and rounding
+        // keeps ceil(cw / di)).
+        let mut dests = vec![dest(1, 6, false), dest(2, 4, false)];
+        let mut wrr = Wrr::new();
+        wrr.init(&dests);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 5, 5, 2));
+        // cw 3, cl on 2; weight 6 -> 8: di 4, mw 5, cw (3 / 4) * 4 + 1 = 1.
+        wrr.cw = 3;
+        wrr.cl = Some(1);
+        dests[0].weight = 8;
+        wrr.upd_dest(&dests, 0);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 1, 5, 4));
+        // cw 7 > mw after 8 -> 4: di 4, mw 4 - 3 = 1, cw = mw.
+        wrr.cw = 7;
+        dests[0].weight = 4;
+        wrr.upd_dest(&dests, 0);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 1, 1, 4));
+        // di 1: cw kept as it is.
+        dests[0].weight = 5;
+        dests[1].weight = 7;
+        wrr.cw = 1;
+        wrr.upd_dest(&dests, 1);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 1, 7, 1));
+        // All weights 0: di 1, mw 0, cw 1 > 0 -> 0.
+        dests[0].weight = 0;
+        dests[1].weight = 0;
+        wrr.upd_dest(&dests, 1);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 0, 0, 1));
+        // Back from cw 0: cw = mw.
+        dests[1].weight = 9;
+        wrr.upd_dest(&dests, 1);
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 9, 9, 9));
+    }
+
+    #[test]
     fn heavy_overloaded_dest_costs_no_empty_passes() {
         // [65535 overloaded, 1]: the kernel would run ~65534 empty passes
         // per pick; the result is the same as the literal loop's.
