@@ -515,10 +515,10 @@ mod tests {
         dests[1].weight = 0;
         wrr.upd_dest(&dests, 1);
         assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 0, 0, 1));
-        // Back from cw 0: cw = mw.
+        // Back from cw 0: di 9, mw 9 - 8 = 1, cw = mw.
         dests[1].weight = 9;
         wrr.upd_dest(&dests, 1);
-        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 9, 9, 9));
+        assert_eq!((wrr.cl, wrr.cw, wrr.mw, wrr.di), (None, 1, 1, 9));
     }
 
     #[test]
