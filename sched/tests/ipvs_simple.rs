@@ -19,23 +19,29 @@ const SIMPLE: [Algorithm; 9] = [
     Algorithm::TwosChoice,
 ];
 
+/// A test failure from an error.
+fn fail(e: impl std::fmt::Display) -> TestCaseError {
+    TestCaseError::fail(e.to_string())
+}
+
 /// A scheduler of `algorithm` with servers 1..=n of these weights.
-fn with_weights(algorithm: Algorithm, weights: &[u32]) -> Scheduler {
+fn with_weights(algorithm: Algorithm, weights: &[u32]) -> Result<Scheduler, TestCaseError> {
     let mut s = Scheduler::new(algorithm).with_random(SplitMix64::new(7));
     for (i, &w) in weights.iter().enumerate() {
-        s.add(ServerId(i as u32 + 1), ServerConfig::new(w)).unwrap();
+        s.add(ServerId(i as u32 + 1), ServerConfig::new(w))
+            .map_err(fail)?;
     }
-    s
+    Ok(s)
 }
 
 /// Counts, per server id, the picks in `n` picks.
-fn count_picks(s: &mut Scheduler, n: usize) -> HashMap<u32, usize> {
+fn count_picks(s: &mut Scheduler, n: usize) -> Result<HashMap<u32, usize>, TestCaseError> {
     let mut counts = HashMap::new();
     for _ in 0..n {
-        let id = s.pick(&RequestKey::new()).unwrap();
+        let id = s.pick(&RequestKey::new()).map_err(fail)?;
         *counts.entry(id.0).or_insert(0) += 1;
     }
-    counts
+    Ok(counts)
 }
 
 /// Greatest common divisor.
@@ -57,9 +63,9 @@ proptest! {
     ) {
         let usable = weights.iter().filter(|&&w| w > 0).count();
         prop_assume!(usable > 0);
-        let mut s = with_weights(Algorithm::RoundRobin, &weights);
-        count_picks(&mut s, skip);
-        let counts = count_picks(&mut s, usable * 2);
+        let mut s = with_weights(Algorithm::RoundRobin, &weights)?;
+        count_picks(&mut s, skip)?;
+        let counts = count_picks(&mut s, usable * 2)?;
         for (i, &w) in weights.iter().enumerate() {
             let want = if w > 0 { 2 } else { 0 };
             prop_assert_eq!(counts.get(&(i as u32 + 1)).copied().unwrap_or(0), want);
@@ -75,21 +81,21 @@ proptest! {
         skip in 0usize..40,
     ) {
         let mut weights = weights;
-        let mut s = with_weights(Algorithm::WeightedRoundRobin, &weights);
+        let mut s = with_weights(Algorithm::WeightedRoundRobin, &weights)?;
         for (at, w, picks) in edits {
             if at < weights.len() {
                 if weights.iter().any(|&w| w > 0) {
-                    count_picks(&mut s, picks);
+                    count_picks(&mut s, picks)?;
                 }
                 weights[at] = w;
-                s.set_weight(ServerId(at as u32 + 1), w).unwrap();
+                s.set_weight(ServerId(at as u32 + 1), w).map_err(fail)?;
             }
         }
         let g = weights.iter().copied().fold(0, gcd);
         prop_assume!(g > 0);
-        count_picks(&mut s, skip);
+        count_picks(&mut s, skip)?;
         let total: u32 = weights.iter().sum();
-        let counts = count_picks(&mut s, (total / g) as usize);
+        let counts = count_picks(&mut s, (total / g) as usize)?;
         for (i, &w) in weights.iter().enumerate() {
             let got = counts.get(&(i as u32 + 1)).copied().unwrap_or(0);
             prop_assert_eq!(got, (w / g) as usize);
@@ -222,12 +228,12 @@ fn check_pick(
         Ok(id) => {
             prop_assert!(eligible(s, id.0), "{algorithm}: picked {id} not eligible");
             if open {
-                s.connection_opened(id).unwrap();
+                s.connection_opened(id).map_err(fail)?;
             }
         }
         Err(PickError::Empty) => prop_assert_eq!(s.len(), 0),
         Err(PickError::Unavailable) => {
-            prop_assert!(s.len() > 0);
+            prop_assert!(!s.is_empty());
             prop_assert!(!any_eligible, "{algorithm}: none picked, one eligible");
         }
         Err(e) => prop_assert!(false, "unexpected {e:?}"),
