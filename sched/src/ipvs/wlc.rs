@@ -31,17 +31,15 @@ pub(super) fn more_loaded(a_overhead: i32, a_weight: i32, b_overhead: i32, b_wei
 /// `ip_vs_sed_schedule()`), with the overhead function as a parameter.
 pub(super) fn least_weighted(dests: &[Dest], overhead: impl Fn(&Dest) -> i32) -> Option<usize> {
     let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
-    let mut least = first;
-    let mut loh = overhead(&dests[first]);
+    let (mut least, mut loh, mut lw) = (first, overhead(&dests[first]), dests[first].weight);
     for (at, dest) in dests.iter().enumerate().skip(first + 1) {
-        if dest.overloaded {
-            continue;
-        }
         let doh = overhead(dest);
-        if more_loaded(loh, dests[least].weight, doh, dest.weight) {
-            least = at;
-            loh = doh;
-        }
+        // Written as selects rather than branches: which destination wins
+        // is data-dependent and mispredicts badly on long lists.
+        let better = !dest.overloaded & more_loaded(loh, lw, doh, dest.weight);
+        least = if better { at } else { least };
+        loh = if better { doh } else { loh };
+        lw = if better { dest.weight } else { lw };
     }
     Some(least)
 }
