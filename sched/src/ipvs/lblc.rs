@@ -29,6 +29,7 @@
 
 use super::algo::{Algo, Context};
 use super::hashfn::{destination_ip, fold_addr, hash_32};
+use super::wlc::{conn_overhead, least_weighted};
 use super::Dest;
 use crate::ServerId;
 use std::net::IpAddr;
@@ -239,31 +240,10 @@ fn hashkey(addr: IpAddr) -> usize {
     hash_32(fold_addr(addr), TAB_BITS) as usize
 }
 
-/// `ip_vs_dest_conn_overhead()`: `activeconns * 256 + inactconns`, in the
-/// kernel's `int` arithmetic.
-pub(super) fn conn_overhead(dest: &Dest) -> i32 {
-    (dest.activeconns as i32)
-        .wrapping_shl(8)
-        .wrapping_add(dest.inactconns as i32)
-}
-
-/// `__ip_vs_lblc_schedule()` (and `__ip_vs_lblcr_schedule()`): the first
-/// non-overloaded destination with a positive weight, replaced by any later
-/// non-overloaded one with a strictly smaller overhead / weight.
+/// `__ip_vs_lblc_schedule()` (and `__ip_vs_lblcr_schedule()`): the same
+/// weighted least-connection choice as `wlc`.
 pub(super) fn weighted_least(dests: &[Dest]) -> Option<usize> {
-    let mut candidates = dests.iter().enumerate().filter(|(_, d)| !d.overloaded);
-    let (mut least, first) = candidates.by_ref().find(|(_, d)| d.weight > 0)?;
-    let mut loh = conn_overhead(first);
-    let mut lw = first.weight;
-    for (at, dest) in candidates {
-        let doh = conn_overhead(dest);
-        if i64::from(loh) * i64::from(dest.weight) > i64::from(doh) * i64::from(lw) {
-            least = at;
-            loh = doh;
-            lw = dest.weight;
-        }
-    }
-    Some(least)
+    least_weighted(dests, conn_overhead)
 }
 
 /// `is_overloaded()` of `lblc` / `lblcr`: more active connections than its

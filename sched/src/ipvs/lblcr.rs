@@ -27,7 +27,8 @@
 
 use super::algo::{Algo, Context};
 use super::hashfn::destination_ip;
-use super::lblc::{conn_overhead, is_overloaded, position, weighted_least, Entry, Table};
+use super::lblc::{is_overloaded, position, weighted_least, Entry, Table};
+use super::wlc::conn_overhead;
 use super::Dest;
 use crate::ServerId;
 use std::net::IpAddr;

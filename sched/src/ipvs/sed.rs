@@ -7,7 +7,7 @@
 //! the `+ 1` is the connection being scheduled.
 
 use super::algo::{Algo, Context};
-use super::wlc::least_weighted;
+use super::wlc::LeastLoaded;
 use super::Dest;
 
 /// `ip_vs_sed_dest_overhead()`: active connections plus the new one, in a
@@ -16,20 +16,45 @@ fn sed_overhead(dest: &Dest) -> i32 {
     (dest.activeconns as i32).wrapping_add(1)
 }
 
-/// State of the `sed` scheduler (it has none).
-#[derive(Debug, Default)]
-pub(crate) struct Sed {}
+/// The `sed` scheduler: [`LeastLoaded`] over `activeconns + 1`.
+#[derive(Debug)]
+pub(crate) struct Sed {
+    /// The ranking, kept current as counters change.
+    least: LeastLoaded,
+}
 
 impl Sed {
     /// A fresh scheduler, before `init_service`.
     pub(crate) fn new() -> Self {
-        Sed::default()
+        Sed {
+            least: LeastLoaded::new(sed_overhead),
+        }
     }
 }
 
 impl Algo for Sed {
+    fn init(&mut self, dests: &[Dest]) {
+        self.least.rebuild(dests);
+    }
+
+    fn add_dest(&mut self, dests: &[Dest], _added: usize) {
+        self.least.rebuild(dests);
+    }
+
+    fn del_dest(&mut self, dests: &[Dest], _removed: &Dest, _removed_at: usize) {
+        self.least.rebuild(dests);
+    }
+
+    fn upd_dest(&mut self, dests: &[Dest], updated: usize) {
+        self.least.refresh(dests, updated);
+    }
+
+    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
+        self.least.refresh(dests, at);
+    }
+
     fn schedule(&mut self, _cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize> {
-        least_weighted(dests, sed_overhead)
+        self.least.pick(dests)
     }
 }
 

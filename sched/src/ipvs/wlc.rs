@@ -10,6 +10,7 @@
 //! [`conn_overhead`]).
 
 use super::algo::{Algo, Context};
+use super::tournament::{Rank, Tournament};
 use super::Dest;
 
 /// `ip_vs_dest_conn_overhead()` (`include/net/ip_vs.h`): an active
@@ -44,20 +45,137 @@ pub(super) fn least_weighted(dests: &[Dest], overhead: impl Fn(&Dest) -> i32) ->
     Some(least)
 }
 
-/// State of the `wlc` scheduler (it has none).
-#[derive(Debug, Default)]
-pub(crate) struct Wlc {}
+/// The `wlc` scheduler: [`LeastLoaded`] over `ip_vs_dest_conn_overhead()`.
+#[derive(Debug)]
+pub(crate) struct Wlc {
+    /// The ranking, kept current as counters change.
+    least: LeastLoaded,
+}
 
 impl Wlc {
     /// A fresh scheduler, before `init_service`.
     pub(crate) fn new() -> Self {
-        Wlc::default()
+        Wlc {
+            least: LeastLoaded::new(conn_overhead),
+        }
     }
 }
 
 impl Algo for Wlc {
+    fn init(&mut self, dests: &[Dest]) {
+        self.least.rebuild(dests);
+    }
+
+    fn add_dest(&mut self, dests: &[Dest], _added: usize) {
+        self.least.rebuild(dests);
+    }
+
+    fn del_dest(&mut self, dests: &[Dest], _removed: &Dest, _removed_at: usize) {
+        self.least.rebuild(dests);
+    }
+
+    fn upd_dest(&mut self, dests: &[Dest], updated: usize) {
+        self.least.refresh(dests, updated);
+    }
+
+    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
+        self.least.refresh(dests, at);
+    }
+
     fn schedule(&mut self, _cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize> {
-        least_weighted(dests, conn_overhead)
+        self.least.pick(dests)
+    }
+}
+
+/// [`least_weighted`] answered in O(1): a [`Tournament`] of the eligible
+/// destinations' loads, updated in O(log n) when one changes.
+///
+/// The tournament equals the kernel's scan while every overhead is
+/// non-negative: then a weight-0 destination can never win the scan's
+/// comparison and the ratio order is transitive. An overhead wraps negative
+/// only past 2^23 active connections on one destination; while any does,
+/// the exact scan answers instead.
+#[derive(Debug)]
+pub(super) struct LeastLoaded {
+    /// The overhead the scheduler compares (wlc's or sed's).
+    overhead: fn(&Dest) -> i32,
+    /// The winners, by list position.
+    tree: Tournament<Load>,
+    /// Per position: the overhead wrapped negative.
+    wrapped: Vec<bool>,
+    /// How many positions have a wrapped overhead.
+    wrapped_count: usize,
+}
+
+/// A destination's load: overhead over weight, compared by cross-products.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    /// The scheduler's overhead.
+    overhead: i64,
+    /// The destination's weight (positive).
+    weight: i64,
+}
+
+impl Rank for Load {
+    /// `more_loaded(other, self)`: the scan's replacement test.
+    fn beats(&self, other: &Self) -> bool {
+        other.overhead * self.weight > self.overhead * other.weight
+    }
+}
+
+impl LeastLoaded {
+    /// A ranking by `overhead`, empty until rebuilt.
+    pub(super) fn new(overhead: fn(&Dest) -> i32) -> Self {
+        LeastLoaded {
+            overhead,
+            tree: Tournament::default(),
+            wrapped: Vec::new(),
+            wrapped_count: 0,
+        }
+    }
+
+    /// Ranks every destination again (the list changed shape).
+    pub(super) fn rebuild(&mut self, dests: &[Dest]) {
+        let overhead = self.overhead;
+        self.tree
+            .rebuild(dests.iter().map(|d| Self::load(d, overhead(d))));
+        self.wrapped.clear();
+        self.wrapped.extend(dests.iter().map(|d| overhead(d) < 0));
+        self.wrapped_count = self.wrapped.iter().filter(|w| **w).count();
+    }
+
+    /// Ranks `dests[at]` again (its counters, flags or weight changed).
+    pub(super) fn refresh(&mut self, dests: &[Dest], at: usize) {
+        let (Some(dest), Some(wrapped)) = (dests.get(at), self.wrapped.get_mut(at)) else {
+            return self.rebuild(dests);
+        };
+        let overhead = (self.overhead)(dest);
+        let now_wrapped = overhead < 0;
+        if *wrapped != now_wrapped {
+            *wrapped = now_wrapped;
+            if now_wrapped {
+                self.wrapped_count += 1;
+            } else {
+                self.wrapped_count -= 1;
+            }
+        }
+        self.tree.set(at, Self::load(dest, overhead));
+    }
+
+    /// The destination the kernel's scan would choose.
+    pub(super) fn pick(&self, dests: &[Dest]) -> Option<usize> {
+        if self.wrapped_count > 0 {
+            return least_weighted(dests, self.overhead);
+        }
+        self.tree.best()
+    }
+
+    /// A destination's standing: none when overloaded or quiesced.
+    fn load(dest: &Dest, overhead: i32) -> Option<Load> {
+        (!dest.overloaded && dest.weight > 0).then_some(Load {
+            overhead: i64::from(overhead),
+            weight: i64::from(dest.weight),
+        })
     }
 }
 
@@ -206,5 +324,62 @@ mod tests {
     fn empty_set() {
         let mut s = wlc(&[]);
         assert_eq!(s.pick(&RequestKey::new()), Err(PickError::Empty));
+    }
+
+    /// One change to a service, for the equivalence property.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u32, u32, u32),
+        Remove(u32),
+        Weight(u32, u32),
+        Conns(u32, u32, u32),
+        Drain(u32),
+        Up(u32),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let id = 1u32..8;
+        let conns = prop_oneof![0u32..40, (1u32 << 23)..(1u32 << 24)];
+        prop_oneof![
+            (id.clone(), 0u32..5, 0u32..30).prop_map(|(i, w, t)| Op::Add(i, w, t)),
+            id.clone().prop_map(Op::Remove),
+            (id.clone(), 0u32..5).prop_map(|(i, w)| Op::Weight(i, w)),
+            (id.clone(), conns, 0u32..40).prop_map(|(i, a, n)| Op::Conns(i, a, n)),
+            id.clone().prop_map(Op::Drain),
+            id.prop_map(Op::Up),
+        ]
+    }
+
+    /// sed's overhead, as `ip_vs_sed_dest_overhead()` computes it.
+    fn sed_overhead(d: &super::Dest) -> i32 {
+        (d.activeconns as i32).wrapping_add(1)
+    }
+
+    proptest::proptest! {
+        /// The tournament answers what the kernel's scan
+        /// (`ip_vs_wlc_schedule()` / `ip_vs_sed_schedule()`) answers, also
+        /// when an overhead wraps negative.
+        #[test]
+        fn ranking_equals_the_kernel_scan(ops in proptest::collection::vec(op(), 1..60)) {
+            let overheads: [(&str, fn(&super::Dest) -> i32); 2] =
+                [("wlc", super::conn_overhead), ("sed", sed_overhead)];
+            for (name, overhead) in overheads {
+                let mut s = Scheduler::from_name(name).unwrap();
+                for op in &ops {
+                    let _ = match *op {
+                        Op::Add(i, w, t) => s.add(ServerId(i), ServerConfig::new(w).thresholds(t, t / 2)),
+                        Op::Remove(i) => s.remove(ServerId(i)),
+                        Op::Weight(i, w) => s.set_weight(ServerId(i), w),
+                        Op::Conns(i, a, n) => s.set_connections(ServerId(i), a, n),
+                        Op::Drain(i) => s.set_state(ServerId(i), ServerState::Drain),
+                        Op::Up(i) => s.set_state(ServerId(i), ServerState::Up),
+                    };
+                    let expected = super::least_weighted(&s.dests, overhead).map(|at| s.dests[at].id);
+                    let got = s.pick(&RequestKey::new()).ok();
+                    proptest::prop_assert_eq!(got, expected, "{} after {:?}", name, op);
+                }
+            }
+        }
     }
 }
