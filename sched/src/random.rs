@@ -27,7 +27,7 @@ impl SplitMix64 {
         use std::collections::hash_map::RandomState;
         use std::hash::{BuildHasher, Hasher};
         let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(0x6c62_6b69_74);
+        hasher.write_u64(0x006c_626b_6974);
         SplitMix64::new(hasher.finish())
     }
 }

@@ -29,7 +29,7 @@ impl Algo for Lc {
                 continue;
             }
             let doh = conn_overhead(dest) as u32;
-            if least.map_or(true, |(_, loh)| doh < loh) {
+            if least.is_none_or(|(_, loh)| doh < loh) {
                 least = Some((at, doh));
             }
         }

@@ -34,7 +34,7 @@ impl Algo for Ovf {
             if passed_over(dest) {
                 continue;
             }
-            if best.map_or(true, |(_, highest)| dest.weight > highest) {
+            if best.is_none_or(|(_, highest)| dest.weight > highest) {
                 best = Some((at, dest.weight));
             }
         }

@@ -351,6 +351,9 @@ mod tests {
         ]
     }
 
+    /// How a scheduler measures a destination's load.
+    type Overhead = fn(&super::Dest) -> i32;
+
     /// sed's overhead, as `ip_vs_sed_dest_overhead()` computes it.
     fn sed_overhead(d: &super::Dest) -> i32 {
         (d.activeconns as i32).wrapping_add(1)
@@ -362,7 +365,7 @@ mod tests {
         /// when an overhead wraps negative.
         #[test]
         fn ranking_equals_the_kernel_scan(ops in proptest::collection::vec(op(), 1..60)) {
-            let overheads: [(&str, fn(&super::Dest) -> i32); 2] =
+            let overheads: [(&str, Overhead); 2] =
                 [("wlc", super::conn_overhead), ("sed", sed_overhead)];
             for (name, overhead) in overheads {
                 let mut s = Scheduler::from_name(name).unwrap();
