@@ -14,22 +14,32 @@
 /// Heap position of an item that is in no tree.
 const ABSENT: u32 = u32::MAX;
 
-/// One node: the server, its key and when it was inserted.
+/// Children per heap node: a 4-ary heap is shallower than a binary one.
+const ARITY: usize = 4;
+
+/// Insertion sequence numbers are kept below this bound so that a rank fits
+/// in a `u64` beside the key; reaching it renumbers the nodes.
+const SEQ_LIMIT: u64 = 1 << 32;
+
+/// One node: the server and its rank, `key << 32 | insertion sequence`.
 #[derive(Clone, Copy, Debug)]
 struct Node {
-    /// `lb_node.key`.
-    key: u32,
-    /// Insertion sequence number within this tree.
-    seq: u64,
+    /// The walking order of the tree: key, then insertion sequence.
+    rank: u64,
     /// The server index.
     item: u32,
 }
 
 impl Node {
-    /// The walking order of the tree.
-    fn rank(&self) -> (u32, u64) {
-        (self.key, self.seq)
+    /// `lb_node.key`.
+    fn key(&self) -> u32 {
+        (self.rank >> 32) as u32
     }
+}
+
+/// The rank of a node with this key inserted as number `seq`.
+fn rank(key: u32, seq: u64) -> u64 {
+    (u64::from(key) << 32) | (seq & (SEQ_LIMIT - 1))
 }
 
 /// An ordered multiset of server indices by key, duplicates oldest first.
@@ -69,7 +79,7 @@ impl EbTree {
     /// The server's key, when it is in this tree.
     pub(crate) fn key(&self, item: usize) -> Option<u32> {
         let p = *self.pos.get(item)?;
-        self.heap.get(p as usize).map(|n| n.key)
+        self.heap.get(p as usize).map(Node::key)
     }
 
     /// `eb32_first()`: the smallest key, oldest among equals.
@@ -88,28 +98,55 @@ impl EbTree {
         self.heap
             .iter()
             .filter(|n| accept(n.item as usize))
-            .min_by_key(|n| n.rank())
+            .min_by_key(|n| n.rank)
             .map(|n| n.item as usize)
     }
 
     /// `eb32_insert()`: adds the server behind any node of equal key. A
     /// server already in the tree is moved (deleted, then inserted).
     pub(crate) fn insert(&mut self, item: usize, key: u32) {
-        self.remove(item);
+        let seq = self.take_seq();
+        if let Some(&p) = self.pos.get(item) {
+            if p != ABSENT {
+                // moving in place ranks the node exactly as a deletion
+                // followed by an insertion would
+                let at = p as usize;
+                self.heap[at].rank = rank(key, seq);
+                self.sift_up(at);
+                self.sift_down(at);
+                return;
+            }
+        }
         self.reserve(item + 1);
         let Ok(item32) = u32::try_from(item) else {
             return;
         };
-        let seq = self.next_seq;
-        self.next_seq += 1;
         let at = self.heap.len();
         self.heap.push(Node {
-            key,
-            seq,
+            rank: rank(key, seq),
             item: item32,
         });
         self.set_pos(at);
         self.sift_up(at);
+    }
+
+    /// The next insertion sequence number. When numbers run out, the nodes
+    /// are renumbered in walking order (a sorted array is a valid heap), so
+    /// the order is kept.
+    fn take_seq(&mut self) -> u64 {
+        if self.next_seq >= SEQ_LIMIT {
+            self.heap.sort_unstable_by_key(|n| n.rank);
+            for (at, node) in self.heap.iter_mut().enumerate() {
+                node.rank = rank(node.key(), at as u64);
+            }
+            for at in 0..self.heap.len() {
+                self.set_pos(at);
+            }
+            self.next_seq = self.heap.len() as u64;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     /// `eb32_delete()`: takes the server out; nothing happens if it is not
@@ -137,7 +174,7 @@ impl EbTree {
     #[cfg(test)]
     pub(crate) fn walk(&self) -> Vec<usize> {
         let mut nodes = self.heap.clone();
-        nodes.sort_by_key(|n| n.rank());
+        nodes.sort_by_key(|n| n.rank);
         nodes.iter().map(|n| n.item as usize).collect()
     }
 
@@ -149,41 +186,51 @@ impl EbTree {
         }
     }
 
-    /// Moves the node at `at` up while it ranks before its parent.
+    /// Moves the node at `at` up while it ranks before its parent (the
+    /// nodes it passes move down into the hole it leaves).
     fn sift_up(&mut self, mut at: usize) {
+        let node = self.heap[at];
         while at > 0 {
-            let parent = (at - 1) / 2;
-            if self.heap[parent].rank() <= self.heap[at].rank() {
+            let parent = (at - 1) / ARITY;
+            if self.heap[parent].rank <= node.rank {
                 break;
             }
-            self.heap.swap(parent, at);
+            self.heap[at] = self.heap[parent];
             self.set_pos(at);
-            self.set_pos(parent);
             at = parent;
         }
+        self.heap[at] = node;
+        self.set_pos(at);
     }
 
-    /// Moves the node at `at` down while a child ranks before it.
+    /// Moves the node at `at` down while a child ranks before it (the
+    /// smallest child moves up into the hole each time).
     fn sift_down(&mut self, mut at: usize) {
         let len = self.heap.len();
+        let node = self.heap[at];
         loop {
-            let left = 2 * at + 1;
-            if left >= len {
+            let first = ARITY * at + 1;
+            if first >= len {
                 break;
             }
-            let right = left + 1;
-            let mut child = left;
-            if right < len && self.heap[right].rank() < self.heap[left].rank() {
-                child = right;
+            let last = (first + ARITY).min(len);
+            let mut child = first;
+            let mut best = self.heap[first].rank;
+            for c in first + 1..last {
+                let r = self.heap[c].rank;
+                let smaller = r < best;
+                best = if smaller { r } else { best };
+                child = if smaller { c } else { child };
             }
-            if self.heap[at].rank() <= self.heap[child].rank() {
+            if node.rank <= best {
                 break;
             }
-            self.heap.swap(child, at);
+            self.heap[at] = self.heap[child];
             self.set_pos(at);
-            self.set_pos(child);
             at = child;
         }
+        self.heap[at] = node;
+        self.set_pos(at);
     }
 }
 
@@ -210,6 +257,18 @@ mod tests {
         assert_eq!(t.first(), Some(1));
         assert_eq!(t.key(0), Some(10));
         assert_eq!(t.key(2), None);
+    }
+
+    #[test]
+    fn running_out_of_sequence_numbers_keeps_the_order() {
+        let mut t = EbTree::default();
+        t.next_seq = SEQ_LIMIT - 2;
+        t.insert(0, 5);
+        t.insert(1, 5);
+        t.insert(2, 5); // renumbers 0, 1 as 0, 1 and takes 2
+        t.insert(0, 5);
+        assert_eq!(t.walk(), vec![1, 2, 0]);
+        assert_eq!(t.next_seq, 4);
     }
 
     #[test]
