@@ -8,6 +8,9 @@
 //! were also observed on HAProxy 2.6.12 (`listen` with `http-request return`
 //! servers on loopback, runtime changes through the stats socket).
 
+// Helpers unwrap like the tests they serve: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use lbkit_sched::haproxy::{Balance, Balancer, BalancerConfig};
 use lbkit_sched::{Error, PickError, RequestKey, ServerConfig, ServerId, ServerState};
 use proptest::prelude::*;

@@ -41,8 +41,10 @@ use std::time::Duration;
 pub(crate) const ROUNDROBIN_MAX_SERVERS: usize = 4095;
 
 /// The lookup structure of the configured algorithm (`lbprm.algo &
-/// BE_LB_LKUP`).
+/// BE_LB_LKUP`). One per backend, so the size of its largest variant
+/// does not matter, and no box stands in the way of a pick.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Lb {
     /// `BE_LB_LKUP_RRTREE`: `roundrobin`.
     Fwrr(Fwrr),

@@ -261,8 +261,10 @@ mod tests {
 
     #[test]
     fn running_out_of_sequence_numbers_keeps_the_order() {
-        let mut t = EbTree::default();
-        t.next_seq = SEQ_LIMIT - 2;
+        let mut t = EbTree {
+            next_seq: SEQ_LIMIT - 2,
+            ..EbTree::default()
+        };
         t.insert(0, 5);
         t.insert(1, 5);
         t.insert(2, 5); // renumbers 0, 1 as 0, 1 and takes 2
