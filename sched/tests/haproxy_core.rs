@@ -496,3 +496,28 @@ fn roundrobin_pick_cost_at_1000_servers() {
     let ns = start.elapsed().as_nanos() as f64 / n as f64;
     eprintln!("roundrobin: {ns:.1} ns/pick (checksum {sum})");
 }
+
+#[test]
+fn roundrobin_passes_over_full_servers() {
+    // s2 (maxconn 1) and s3 (maxconn 2) fill up in the first three picks
+    // (3, 2, 3); from then on fwrr_get_next_server() extracts them when
+    // their turn comes, chains them on next_full, and returns the next
+    // server, s1, even ahead of its position (fwrr_get_server_from_group()
+    // hands out curr's first when init is empty); the chain is requeued
+    // with fwrr_queue_srv(). When s2 frees its slot it is taken at its next
+    // turn. HAProxy 2.6.12 in TCP mode with held connections: 3231111121.
+    let mut b = Balancer::new(BalancerConfig::new(Balance::RoundRobin)).unwrap();
+    b.add(ServerId(1), ServerConfig::new(1)).unwrap();
+    b.add(ServerId(2), ServerConfig::new(2).maxconn(1)).unwrap();
+    b.add(ServerId(3), ServerConfig::new(3).maxconn(2)).unwrap();
+    let mut seq = String::new();
+    for i in 0..10 {
+        if i == 8 {
+            b.connection_closed(ServerId(2)).unwrap();
+        }
+        let id = b.pick(&RequestKey::new()).unwrap();
+        b.connection_opened(id).unwrap();
+        seq += &id.0.to_string();
+    }
+    assert_eq!(seq, "3231111121");
+}
