@@ -319,6 +319,13 @@ impl Balancer {
     ///
     /// Picking does not count a connection: call
     /// [`Balancer::connection_opened`] when the connection is made.
+    ///
+    /// [`PickError::Unavailable`] covers every case where HAProxy would not
+    /// connect now: no usable server, every server full, and a chosen
+    /// server that is full (the first backup, or a hashed server, is
+    /// returned full; `assign_server_and_queue()` then queues the request
+    /// on it). The algorithm's state moves as HAProxy's does in all cases.
+    /// Queued requests themselves are not modelled.
     pub fn pick(&mut self, key: &RequestKey<'_>) -> Result<ServerId, PickError> {
         if self.index.is_empty() {
             return Err(PickError::Empty);
@@ -329,6 +336,7 @@ impl Balancer {
         }
         self.lookup_server(key)
             .and_then(|idx| self.servers.get(idx))
+            .filter(|srv| !srv.is_full())
             .map(|srv| srv.id)
             .ok_or(PickError::Unavailable)
     }
