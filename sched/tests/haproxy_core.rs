@@ -121,6 +121,18 @@ fn backups_serve_only_when_no_active_server_is_usable() {
 }
 
 #[test]
+fn the_first_backup_is_the_first_declared_not_the_lowest_id() {
+    // recount_servers() walks the server list: declaration order. HAProxy
+    // 2.6.12 with backups `id 9` then `id 3` uses id 9.
+    let mut b = Balancer::new(BalancerConfig::new(Balance::RoundRobin)).unwrap();
+    b.add(ServerId(1), ServerConfig::new(1)).unwrap();
+    b.add(ServerId(9), ServerConfig::new(1).backup()).unwrap();
+    b.add(ServerId(3), ServerConfig::new(1).backup()).unwrap();
+    b.set_state(ServerId(1), ServerState::Down).unwrap();
+    assert_eq!(picks(&mut b, 3), "999");
+}
+
+#[test]
 fn allbackups_balances_the_backups_by_weight() {
     // The backup group was initialised with tot_wbck 48: b4 (npos 48 ->
     // 49, rweight 16), b4 again (49 -> 51 with the carried remainder), b3
