@@ -40,8 +40,9 @@ fn sdbm(data: &[u8]) -> u32 {
 
 /// `hash_djb2()`: `h = h * 33 + c` from 5381.
 fn djb2(data: &[u8]) -> u32 {
-    data.iter()
-        .fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(u32::from(c)))
+    data.iter().fold(5381u32, |h, &c| {
+        h.wrapping_mul(33).wrapping_add(u32::from(c))
+    })
 }
 
 /// `hash_wt6()`: Willy Tarreau's two-register hash whose rotation counts

@@ -336,7 +336,12 @@ mod tests {
     }
 
     /// A configuration with this algorithm and hash type.
-    fn cfg_with(balance: Balance, method: HashMethod, function: HashFunction, avalanche: bool) -> BalancerConfig {
+    fn cfg_with(
+        balance: Balance,
+        method: HashMethod,
+        function: HashFunction,
+        avalanche: bool,
+    ) -> BalancerConfig {
         let mut ht = HashType::default();
         ht.method = method;
         ht.function = function;
@@ -369,10 +374,20 @@ mod tests {
         // No hash function: h = ntohl(addr); avalanche only if configured.
         let key = RequestKey::new().src("192.0.2.7:40000".parse().unwrap());
         assert_eq!(request_hash(&cfg(Balance::Source), &key), Some(0xc000_0207));
-        let djb2 = cfg_with(Balance::Source, HashMethod::MapBased, HashFunction::Djb2, false);
+        let djb2 = cfg_with(
+            Balance::Source,
+            HashMethod::MapBased,
+            HashFunction::Djb2,
+            false,
+        );
         assert_eq!(request_hash(&djb2, &key), Some(0xc000_0207));
         // Value from the independent C program: full_hash(0xc0000207).
-        let cons = cfg_with(Balance::Source, HashMethod::Consistent, HashFunction::Sdbm, true);
+        let cons = cfg_with(
+            Balance::Source,
+            HashMethod::Consistent,
+            HashFunction::Sdbm,
+            true,
+        );
         assert_eq!(request_hash(&cons, &key), Some(full_hash(0xc000_0207)));
         assert_eq!(full_hash(0xc000_0207), 0x792e_96dc);
     }
@@ -383,45 +398,90 @@ mod tests {
         // 0x20010db8 ^ 0x00000000 ^ 0x00010000 ^ 0x00000005
         assert_eq!(request_hash(&cfg(Balance::Source), &key), Some(0x2000_0dbd));
         let mapped = RequestKey::new().src("[::ffff:192.0.2.7]:1".parse().unwrap());
-        assert_eq!(request_hash(&cfg(Balance::Source), &mapped), Some(0x0000_ffff ^ 0xc000_0207));
-        assert_eq!(request_hash(&cfg(Balance::Source), &RequestKey::new()), None);
+        assert_eq!(
+            request_hash(&cfg(Balance::Source), &mapped),
+            Some(0x0000_ffff ^ 0xc000_0207)
+        );
+        assert_eq!(
+            request_hash(&cfg(Balance::Source), &RequestKey::new()),
+            None
+        );
     }
 
     #[test]
     fn get_server_uh_stops_at_question_mark_unless_whole() {
-        assert_eq!(uri_h(uri(false, 0, 0, false), b"/a/b?x=1"), Some(sdbm(b"/a/b")));
-        assert_eq!(uri_h(uri(true, 0, 0, false), b"/a/b?x=1"), Some(sdbm(b"/a/b?x=1")));
+        assert_eq!(
+            uri_h(uri(false, 0, 0, false), b"/a/b?x=1"),
+            Some(sdbm(b"/a/b"))
+        );
+        assert_eq!(
+            uri_h(uri(true, 0, 0, false), b"/a/b?x=1"),
+            Some(sdbm(b"/a/b?x=1"))
+        );
         assert_eq!(uri_h(uri(false, 0, 0, false), b"?"), Some(0));
         assert_eq!(uri_h(uri(false, 0, 0, false), b""), Some(0));
-        assert_eq!(uri_h(uri(false, 0, 0, false), b"/index.html"), Some(0x3324_2976));
-                assert_eq!(request_hash(&cfg(uri(false, 0, 0, false)), &RequestKey::new()), None);
+        assert_eq!(
+            uri_h(uri(false, 0, 0, false), b"/index.html"),
+            Some(0x3324_2976)
+        );
+        assert_eq!(
+            request_hash(&cfg(uri(false, 0, 0, false)), &RequestKey::new()),
+            None
+        );
     }
 
     #[test]
     fn get_server_uh_len_and_depth() {
         // len cuts before scanning: "/abc" of "/abcdef".
-        assert_eq!(uri_h(uri(false, 4, 0, false), b"/abcdef"), Some(sdbm(b"/abc")));
+        assert_eq!(
+            uri_h(uri(false, 4, 0, false), b"/abcdef"),
+            Some(sdbm(b"/abc"))
+        );
         // len 0 (unset) means no limit; a len past the end is harmless.
-        assert_eq!(uri_h(uri(false, 0, 0, false), b"/abcdef"), Some(sdbm(b"/abcdef")));
-        assert_eq!(uri_h(uri(false, 99, 0, false), b"/abcdef"), Some(sdbm(b"/abcdef")));
+        assert_eq!(
+            uri_h(uri(false, 0, 0, false), b"/abcdef"),
+            Some(sdbm(b"/abcdef"))
+        );
+        assert_eq!(
+            uri_h(uri(false, 99, 0, false), b"/abcdef"),
+            Some(sdbm(b"/abcdef"))
+        );
         // depth 1 stops before the second slash, depth 2 before the third.
         assert_eq!(uri_h(uri(false, 0, 1, false), b"/a/b/c"), Some(sdbm(b"/a")));
-        assert_eq!(uri_h(uri(false, 0, 2, false), b"/a/b/c"), Some(sdbm(b"/a/b")));
-        assert_eq!(uri_h(uri(false, 0, 3, false), b"/a/b/c"), Some(sdbm(b"/a/b/c")));
+        assert_eq!(
+            uri_h(uri(false, 0, 2, false), b"/a/b/c"),
+            Some(sdbm(b"/a/b"))
+        );
+        assert_eq!(
+            uri_h(uri(false, 0, 3, false), b"/a/b/c"),
+            Some(sdbm(b"/a/b/c"))
+        );
         assert_eq!(uri_h(uri(false, 0, 1, false), b"/"), Some(sdbm(b"/")));
         assert_eq!(uri_h(uri(false, 0, 1, false), b"//x"), Some(sdbm(b"/")));
         // With whole, slashes in the query string count too.
-        assert_eq!(uri_h(uri(true, 0, 2, false), b"/a?u=/b/c"), Some(sdbm(b"/a?u=/b")));
+        assert_eq!(
+            uri_h(uri(true, 0, 2, false), b"/a?u=/b/c"),
+            Some(sdbm(b"/a?u=/b"))
+        );
         // Both: whichever comes first.
-        assert_eq!(uri_h(uri(false, 3, 2, false), b"/a/b/c"), Some(sdbm(b"/a/")));
+        assert_eq!(
+            uri_h(uri(false, 3, 2, false), b"/a/b/c"),
+            Some(sdbm(b"/a/"))
+        );
         assert_eq!(uri_h(uri(false, 5, 1, false), b"/a/b/c"), Some(sdbm(b"/a")));
     }
 
     #[test]
     fn get_server_uh_path_only() {
         let po = uri(false, 0, 0, true);
-        assert_eq!(uri_h(po.clone(), b"http://example.com/a/b?q"), Some(sdbm(b"/a/b")));
-        assert_eq!(uri_h(po.clone(), b"https://user@h:8443/x"), Some(sdbm(b"/x")));
+        assert_eq!(
+            uri_h(po.clone(), b"http://example.com/a/b?q"),
+            Some(sdbm(b"/a/b"))
+        );
+        assert_eq!(
+            uri_h(po.clone(), b"https://user@h:8443/x"),
+            Some(sdbm(b"/x"))
+        );
         assert_eq!(uri_h(po.clone(), b"/plain"), Some(sdbm(b"/plain")));
         // No path, asterisk, authority-only, no scheme: empty key.
         assert_eq!(uri_h(po.clone(), b"http://example.com"), Some(0));
@@ -430,18 +490,35 @@ mod tests {
         assert_eq!(uri_h(po.clone(), b"1http://h/x"), Some(0));
         assert_eq!(uri_h(po.clone(), b"ht_tp://h/x"), Some(0));
         // Without path-only, the whole absolute URI is hashed.
-        assert_eq!(uri_h(uri(false, 0, 0, false), b"http://h/x"), Some(sdbm(b"http://h/x")));
+        assert_eq!(
+            uri_h(uri(false, 0, 0, false), b"http://h/x"),
+            Some(sdbm(b"http://h/x"))
+        );
         // len and depth apply to the path.
-        assert_eq!(uri_h(uri(false, 0, 1, true), b"http://h/x/y"), Some(sdbm(b"/x")));
+        assert_eq!(
+            uri_h(uri(false, 0, 1, true), b"http://h/x/y"),
+            Some(sdbm(b"/x"))
+        );
     }
 
     #[test]
     fn get_server_uh_vectors_from_c_reference() {
         // Independent C program: sdbm over the bytes HAProxy would hash.
-        assert_eq!(uri_h(uri(false, 0, 0, false), b"/img/logo.png?v=2"), Some(0x5339_2b81));
-        let djb2 = cfg_with(uri(false, 12, 0, false), HashMethod::Consistent, HashFunction::Djb2, true);
+        assert_eq!(
+            uri_h(uri(false, 0, 0, false), b"/img/logo.png?v=2"),
+            Some(0x5339_2b81)
+        );
+        let djb2 = cfg_with(
+            uri(false, 12, 0, false),
+            HashMethod::Consistent,
+            HashFunction::Djb2,
+            true,
+        );
         // full_hash(djb2("/img/logo.pn"))
-        assert_eq!(request_hash(&djb2, &RequestKey::new().uri(b"/img/logo.png")), Some(0x5252_7357));
+        assert_eq!(
+            request_hash(&djb2, &RequestKey::new().uri(b"/img/logo.png")),
+            Some(0x5252_7357)
+        );
     }
 
     /// request_hash() for `url_param` with a URI and maybe a body.
@@ -482,7 +559,10 @@ mod tests {
     #[test]
     fn get_server_ph_post_body() {
         // Not in the query string: the body is searched.
-        assert_eq!(ph("id", b"/login", Some(b"user=a&id=99&z=1")), Some(sdbm(b"99")));
+        assert_eq!(
+            ph("id", b"/login", Some(b"user=a&id=99&z=1")),
+            Some(sdbm(b"99"))
+        );
         assert_eq!(ph("id", b"/login?x=1", Some(b"id=99")), Some(sdbm(b"99")));
         // The query string wins over the body.
         assert_eq!(ph("id", b"/login?id=1", Some(b"id=2")), Some(sdbm(b"1")));
@@ -493,7 +573,10 @@ mod tests {
         assert_eq!(ph("id", b"/", Some(b"id={\"a\":1}")), None);
         assert_eq!(ph("id", b"/", Some(b"id=\x00\x01")), None);
         // Only the first byte is checked: later bytes may be anything.
-        assert_eq!(ph("id", b"/", Some(b"id=a b\x00&c")), Some(sdbm(b"a b\x00")));
+        assert_eq!(
+            ph("id", b"/", Some(b"id=a b\x00&c")),
+            Some(sdbm(b"a b\x00"))
+        );
         assert_eq!(ph("id", b"/", Some(b"id=&x")), Some(0));
         assert_eq!(ph("id", b"/", Some(b"nothing")), None);
     }
@@ -505,10 +588,22 @@ mod tests {
             use_domain_only: false,
         };
         let key = |v: &'static [u8]| RequestKey::new().header(v);
-        assert_eq!(request_hash(&cfg(h.clone()), &key(b"example.com")), Some(sdbm(b"example.com")));
-        assert_eq!(request_hash(&cfg(h.clone()), &key(b"  a , b")), Some(sdbm(b"a")));
-        assert_eq!(request_hash(&cfg(h.clone()), &key(b"\"x,y\", z")), Some(sdbm(b"\"x,y\"")));
-        assert_eq!(request_hash(&cfg(h.clone()), &key(b"\"x\\\",y\",z")), Some(sdbm(b"\"x\\\",y\"")));
+        assert_eq!(
+            request_hash(&cfg(h.clone()), &key(b"example.com")),
+            Some(sdbm(b"example.com"))
+        );
+        assert_eq!(
+            request_hash(&cfg(h.clone()), &key(b"  a , b")),
+            Some(sdbm(b"a"))
+        );
+        assert_eq!(
+            request_hash(&cfg(h.clone()), &key(b"\"x,y\", z")),
+            Some(sdbm(b"\"x,y\""))
+        );
+        assert_eq!(
+            request_hash(&cfg(h.clone()), &key(b"\"x\\\",y\",z")),
+            Some(sdbm(b"\"x\\\",y\""))
+        );
         // Absent or empty first value: round robin.
         assert_eq!(request_hash(&cfg(h.clone()), &key(b"")), None);
         assert_eq!(request_hash(&cfg(h.clone()), &key(b" , b")), None);
@@ -545,17 +640,17 @@ mod tests {
         };
         let key = RequestKey::new().cookie(b"alice");
         assert_eq!(request_hash(&cfg(r.clone()), &key), Some(sdbm(b"alice")));
-        assert_eq!(request_hash(&cfg(r.clone()), &RequestKey::new().cookie(b"")), None);
+        assert_eq!(
+            request_hash(&cfg(r.clone()), &RequestKey::new().cookie(b"")),
+            None
+        );
         assert_eq!(request_hash(&cfg(r), &RequestKey::new()), None);
     }
 
     #[test]
     fn avalanche_applies_to_every_hashing_algorithm() {
         let wt6 = |b: Balance| cfg_with(b, HashMethod::MapBased, HashFunction::Wt6, true);
-        let key = RequestKey::new()
-            .uri(b"/x?p=v")
-            .header(b"h")
-            .cookie(b"c");
+        let key = RequestKey::new().uri(b"/x?p=v").header(b"h").cookie(b"c");
         let p = Balance::UrlParam {
             name: "p".into(),
             check_post: Some(0),
@@ -565,7 +660,10 @@ mod tests {
             use_domain_only: false,
         };
         let wt = |s: &[u8]| full_hash(hash_bytes(HashFunction::Wt6, s));
-        assert_eq!(request_hash(&wt6(uri(false, 0, 0, false)), &key), Some(wt(b"/x")));
+        assert_eq!(
+            request_hash(&wt6(uri(false, 0, 0, false)), &key),
+            Some(wt(b"/x"))
+        );
         assert_eq!(request_hash(&wt6(p), &key), Some(wt(b"v")));
         assert_eq!(request_hash(&wt6(hh), &key), Some(wt(b"h")));
         let rc = Balance::RdpCookie { name: "n".into() };
@@ -574,7 +672,9 @@ mod tests {
 
     #[test]
     fn non_hashing_algorithms_have_no_hash() {
-        let key = RequestKey::new().uri(b"/").src("192.0.2.1:1".parse().unwrap());
+        let key = RequestKey::new()
+            .uri(b"/")
+            .src("192.0.2.1:1".parse().unwrap());
         for b in [
             Balance::RoundRobin,
             Balance::StaticRr,
@@ -593,11 +693,17 @@ mod tests {
             use_domain_only: false,
         };
         // get_server_hh(): tot_used == 1 is tested before the header.
-        assert_eq!(request_hash_used(&cfg(h.clone()), &RequestKey::new(), 1), Some(0));
+        assert_eq!(
+            request_hash_used(&cfg(h.clone()), &RequestKey::new(), 1),
+            Some(0)
+        );
         assert_eq!(request_hash_used(&cfg(h), &RequestKey::new(), 2), None);
         let src = RequestKey::new().src("192.0.2.7:1".parse().unwrap());
         assert_eq!(request_hash_used(&cfg(Balance::Source), &src, 1), Some(0));
-        assert_eq!(request_hash_used(&cfg(Balance::Source), &RequestKey::new(), 1), None);
+        assert_eq!(
+            request_hash_used(&cfg(Balance::Source), &RequestKey::new(), 1),
+            None
+        );
         // get_server_ph() has no such shortcut.
         let p = Balance::UrlParam {
             name: "id".into(),
@@ -605,10 +711,19 @@ mod tests {
         };
         let k = RequestKey::new().uri(b"/?id=5");
         assert_eq!(request_hash_used(&cfg(p.clone()), &k, 1), Some(sdbm(b"5")));
-        assert_eq!(request_hash_used(&cfg(p), &RequestKey::new().uri(b"/"), 1), None);
+        assert_eq!(
+            request_hash_used(&cfg(p), &RequestKey::new().uri(b"/"), 1),
+            None
+        );
         // get_server_rch(): the cookie must be there first.
         let r = Balance::RdpCookie { name: "m".into() };
-        assert_eq!(request_hash_used(&cfg(r.clone()), &RequestKey::new().cookie(b"a"), 1), Some(0));
-        assert_eq!(request_hash_used(&cfg(r), &RequestKey::new().cookie(b""), 1), None);
+        assert_eq!(
+            request_hash_used(&cfg(r.clone()), &RequestKey::new().cookie(b"a"), 1),
+            Some(0)
+        );
+        assert_eq!(
+            request_hash_used(&cfg(r), &RequestKey::new().cookie(b""), 1),
+            None
+        );
     }
 }

@@ -172,7 +172,10 @@ mod tests {
         // Cut before "\r\n" is complete: too short, no value yet.
         let cut = 11 + b"Cookie: mstshash=alice\r".len();
         assert_eq!(rdp_cookie(&full[..cut], "mstshash"), None);
-        assert_eq!(rdp_cookie(&full[..cut + 1], "mstshash"), Some(&b"alice"[..]));
+        assert_eq!(
+            rdp_cookie(&full[..cut + 1], "mstshash"),
+            Some(&b"alice"[..])
+        );
         // 18 bytes are not enough even to look at "Cookie:".
         assert_eq!(rdp_cookie(&full[..18], ""), None);
         // Exactly "Cookie:" + name, without '=' yet.
@@ -184,7 +187,10 @@ mod tests {
     fn garbage_is_no_cookie() {
         assert_eq!(rdp_cookie(b"", "mstshash"), None);
         assert_eq!(rdp_cookie(&[0u8; 64], "mstshash"), None);
-        assert_eq!(rdp_cookie(b"GET / HTTP/1.1\r\nCookie: mstshash=a\r\n", "mstshash"), None);
+        assert_eq!(
+            rdp_cookie(b"GET / HTTP/1.1\r\nCookie: mstshash=a\r\n", "mstshash"),
+            None
+        );
         // No routing token, only the negotiation request.
         let p = connection_request(b"");
         assert_eq!(rdp_cookie(&p, "mstshash"), None);
