@@ -1081,3 +1081,325 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod observed {
+    //! Picks observed on the real HAProxy 2.6.12 (Debian 12 package) on
+    //! loopback: a backend of three servers answering with their id, each
+    //! request sent with curl (or a raw TCP client for RDP), runtime changes
+    //! made on the stats socket. The model must pick the same servers.
+
+    use super::*;
+    use crate::haproxy::key::request_hash;
+    use crate::haproxy::{rdp_cookie, BalancerConfig, HashType};
+    use crate::{RequestKey, ServerId, ServerState};
+
+    /// The request targets sent for the `uri` cases.
+    const URIS: [&str; 40] = [
+        "/g0/b",
+        "/?q=59",
+        "/ab/gbdb/ga3jb/00",
+        "/",
+        "/d/i/eg?q=120",
+        "/i30/bj/0dfbi/bjajdh",
+        "/hjh/ed2/12?q=588",
+        "/hf1he/bbigc",
+        "/ga0b",
+        "/f1f/hj2hb/e/10ba",
+        "/j03he1/0fah?q=625",
+        "/",
+        "/c1d?q=938",
+        "/c/giec/3ie1",
+        "/gdcbcc/0d?q=851",
+        "/ee/c/ifjj/c13",
+        "/01ah32/2igggg/h/gadbdh?q=348",
+        "/b/j/ib/jab",
+        "/c0ef/fhbb3/hhhe/c?q=350",
+        "/31ci/d",
+        "/c1i/2/e03b1/ifc?q=228",
+        "/2if0d/2223d/3g/2ddihf",
+        "/",
+        "/d1j/h21/fbd?q=481",
+        "/dhj",
+        "/h/f20b30/g/2dhcg2",
+        "/",
+        "/g1b1/cc/c",
+        "/cj3jh0/cii/aa",
+        "/",
+        "/3d33?q=257",
+        "/id2",
+        "/g3ca1/h0j",
+        "/3ici/ii/3/2cja",
+        "/ch",
+        "/",
+        "/iiih22/i?q=195",
+        "/2/i",
+        "/",
+        "/",
+    ];
+
+    /// Servers `(id, weight)`, up, with lb_chash.c's effective weights.
+    fn servers(spec: &[(u32, u32)]) -> Vec<Srv> {
+        spec.iter()
+            .map(|&(id, w)| Srv {
+                id: ServerId(id),
+                uweight: w,
+                eweight: w * BE_WEIGHT_SCALE,
+                backup: false,
+                state: ServerState::Up,
+                served: 0,
+                maxconn: 0,
+            })
+            .collect()
+    }
+
+    /// The counts of the usable active servers.
+    fn summary(servers: &[Srv]) -> LbSummary {
+        let mut sum = LbSummary::default();
+        for s in servers.iter().filter(|s| s.usable()) {
+            sum.srv_act += 1;
+            sum.tot_wact += s.eweight;
+        }
+        sum
+    }
+
+    /// A configuration from its `balance` and `hash-type` arguments.
+    fn config(balance: &str, hash_type: &str) -> BalancerConfig {
+        BalancerConfig::from_balance(balance)
+            .unwrap()
+            .hash_type(hash_type.parse::<HashType>().unwrap())
+    }
+
+    /// The ids picked for these requests by a consistent-hash backend.
+    fn picks(
+        cfg: &BalancerConfig,
+        servers: &[Srv],
+        c: &mut Chash,
+        keys: &[RequestKey<'_>],
+    ) -> Vec<u32> {
+        let sum = summary(servers);
+        keys.iter()
+            .map(|k| match request_hash(cfg, k) {
+                Some(h) => c.get_server_hash(servers, &sum, h),
+                None => c.get_next_server(servers, &sum),
+            })
+            .map(|i| i.map_or(0, |i| servers[i].id.0))
+            .collect()
+    }
+
+    /// Picks on a fresh backend.
+    fn fresh(
+        balance: &str,
+        hash_type: &str,
+        spec: &[(u32, u32)],
+        keys: &[RequestKey<'_>],
+    ) -> Vec<u32> {
+        let servers = servers(spec);
+        let mut c = Chash::new();
+        c.init(&servers, &summary(&servers));
+        picks(&config(balance, hash_type), &servers, &mut c, keys)
+    }
+
+    /// Keys with only a request target.
+    fn uri_keys<S: AsRef<str>>(uris: &[S]) -> Vec<RequestKey<'_>> {
+        uris.iter()
+            .map(|u| RequestKey::new().uri(u.as_ref().as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn uri_consistent_default_ids_5_9_12() {
+        let got = fresh(
+            "uri",
+            "consistent",
+            &[(5, 1), (9, 2), (12, 1)],
+            &uri_keys(&URIS),
+        );
+        let want = [
+            5, 5, 9, 5, 12, 5, 9, 9, 9, 9, 12, 5, 5, 9, 12, 9, 12, 12, 12, 5, 12, 9, 5, 9, 9, 12,
+            5, 5, 9, 5, 12, 9, 12, 5, 5, 5, 12, 9, 5, 5,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn uri_whole_consistent_djb2() {
+        let got = fresh(
+            "uri whole",
+            "consistent djb2",
+            &[(5, 3), (9, 1), (12, 2)],
+            &uri_keys(&URIS),
+        );
+        let want = [
+            9, 5, 12, 12, 9, 5, 5, 12, 9, 12, 9, 12, 5, 9, 5, 5, 9, 5, 5, 5, 5, 5, 12, 12, 5, 5,
+            12, 5, 12, 12, 12, 5, 5, 5, 9, 12, 5, 5, 12, 12,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn uri_depth_len_consistent() {
+        let got = fresh(
+            "uri depth 2 len 10",
+            "consistent",
+            &[(1, 1), (2, 1), (3, 1)],
+            &uri_keys(&URIS),
+        );
+        let want = [
+            1, 2, 3, 2, 1, 2, 1, 1, 1, 3, 2, 2, 3, 1, 3, 1, 1, 2, 3, 2, 2, 3, 2, 2, 1, 1, 2, 1, 2,
+            2, 3, 1, 1, 3, 3, 2, 2, 1, 2, 2,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn url_param_consistent_wt6_avalanche() {
+        let uris: Vec<String> = (1..=30)
+            .map(|n| format!("/p?x=1&id=user{}", n * 37))
+            .collect();
+        let got = fresh(
+            "url_param id",
+            "consistent wt6 avalanche",
+            &[(1, 1), (2, 1), (3, 1)],
+            &uri_keys(&uris),
+        );
+        let want = [
+            3, 2, 2, 2, 1, 3, 2, 1, 3, 1, 3, 1, 3, 1, 2, 1, 2, 1, 2, 1, 3, 2, 2, 3, 2, 1, 1, 3, 2,
+            2,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn url_param_in_post_body() {
+        // curl -d 'a=b&id=vN' http://.../post
+        let bodies: Vec<String> = (1..=20).map(|n| format!("a=b&id=v{n}")).collect();
+        let keys: Vec<RequestKey<'_>> = bodies
+            .iter()
+            .map(|b| RequestKey::new().uri(b"/post").body(b.as_bytes()))
+            .collect();
+        let got = fresh(
+            "url_param id check_post",
+            "consistent",
+            &[(1, 1), (2, 1), (3, 1)],
+            &keys,
+        );
+        let want = [2, 2, 3, 1, 2, 2, 2, 1, 3, 3, 3, 1, 1, 3, 1, 3, 1, 1, 2, 1];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn hdr_host_use_domain_only_consistent_crc32() {
+        let hosts: Vec<String> = (1..=30)
+            .map(|n| format!("www.d{}x.example", n * 13))
+            .collect();
+        let keys: Vec<RequestKey<'_>> = hosts
+            .iter()
+            .map(|h| RequestKey::new().uri(b"/").header(h.as_bytes()))
+            .collect();
+        let got = fresh(
+            "hdr(Host) use_domain_only",
+            "consistent crc32",
+            &[(1, 2), (2, 2), (3, 1)],
+            &keys,
+        );
+        let want = [
+            1, 2, 2, 3, 1, 1, 1, 3, 1, 3, 2, 3, 3, 2, 3, 2, 3, 3, 1, 1, 2, 1, 2, 1, 3, 1, 2, 2, 1,
+            2,
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn source_consistent_loopback() {
+        let keys = [RequestKey::new().src("127.0.0.1:40000".parse().unwrap())];
+        let spec = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)];
+        assert_eq!(fresh("source", "consistent", &spec, &keys), [4]);
+    }
+
+    #[test]
+    fn rdp_cookie_consistent() {
+        let packets: Vec<Vec<u8>> = (1..=20)
+            .map(|n| {
+                let cookie = format!("Cookie: mstshash=user{}\r\n", n * 7);
+                let neg = [1u8, 0, 8, 0, 3, 0, 0, 0];
+                let total = 11 + cookie.len() + neg.len();
+                let mut p = vec![
+                    3,
+                    0,
+                    (total >> 8) as u8,
+                    total as u8,
+                    (total - 5) as u8,
+                    0xe0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                ];
+                p.extend_from_slice(cookie.as_bytes());
+                p.extend_from_slice(&neg);
+                p
+            })
+            .collect();
+        let keys: Vec<RequestKey<'_>> = packets
+            .iter()
+            .map(|p| RequestKey::new().cookie(rdp_cookie(p, "mstshash").unwrap()))
+            .collect();
+        let got = fresh("rdp-cookie", "consistent", &[(1, 1), (2, 1), (3, 1)], &keys);
+        let want = [1, 3, 3, 3, 1, 3, 3, 1, 2, 2, 1, 1, 1, 2, 2, 2, 1, 3, 1, 3];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn round_robin_fallback_and_runtime_changes() {
+        // url_param id, hash-type consistent, s1 id 1 weight 1, s2 id 2
+        // weight 2, s3 id 3 weight 1; "/none" has no parameter.
+        let cfg = config("url_param id", "consistent");
+        let mut servers = servers(&[(1, 1), (2, 2), (3, 1)]);
+        let mut c = Chash::new();
+        c.init(&servers, &summary(&servers));
+        let none = uri_keys(&["/none"; 12]);
+        let ks: Vec<String> = (1..=30).map(|n| format!("/p?id=k{n}")).collect();
+        let ks = uri_keys(&ks);
+        let mut step =
+            |c: &mut Chash, servers: &[Srv], keys: &[RequestKey<'_>]| picks(&cfg, servers, c, keys);
+
+        assert_eq!(
+            step(&mut c, &servers, &none),
+            [3, 3, 2, 1, 3, 1, 1, 2, 3, 1, 1, 1]
+        );
+
+        // disable server be/s2
+        servers[1].state = ServerState::Down;
+        c.set_server_down(&servers, &summary(&servers), 1);
+        assert_eq!(
+            step(&mut c, &servers, &ks[..12]),
+            [3, 3, 3, 1, 3, 1, 3, 1, 3, 3, 1, 1]
+        );
+        assert_eq!(step(&mut c, &servers, &none[..6]), [3, 1, 3, 3, 3, 1]);
+
+        // enable server be/s2; set weight be/s1 3 (past its 16 points)
+        servers[1].state = ServerState::Up;
+        c.set_server_up(&servers, &summary(&servers), 1);
+        servers[0].uweight = 3;
+        servers[0].eweight = 3 * BE_WEIGHT_SCALE;
+        c.update_server_weight(&servers, &summary(&servers), 0);
+        let want = [
+            2, 1, 3, 1, 2, 1, 2, 1, 1, 3, 1, 1, 2, 1, 2, 1, 2, 1, 3, 1, 1, 1, 1, 1, 3, 1, 1, 2, 1,
+            3,
+        ];
+        assert_eq!(step(&mut c, &servers, &ks), want);
+        assert_eq!(step(&mut c, &servers, &none[..6]), [1, 2, 3, 1, 3, 1]);
+
+        // set weight be/s3 0
+        servers[2].uweight = 0;
+        servers[2].eweight = 0;
+        c.update_server_weight(&servers, &summary(&servers), 2);
+        let want = [
+            2, 1, 1, 1, 2, 1, 2, 1, 1, 2, 1, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 2, 1,
+            1,
+        ];
+        assert_eq!(step(&mut c, &servers, &ks), want);
+    }
+}
