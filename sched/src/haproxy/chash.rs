@@ -1041,7 +1041,7 @@ mod tests {
             let moved_kept = before.iter().zip(&after).filter(|(b, a)| **b != gone_id && b != a).count();
             prop_assert!(moved_kept * 20 < kept, "{moved_kept} of {kept} moved");
             prop_assert!(before.iter().zip(&after).all(|(b, a)| *b != gone_id || *a != gone_id));
-            prop_assert!(before.iter().any(|&b| b == gone_id));
+            prop_assert!(before.contains(&gone_id));
             // Back up: every hash returns where it was.
             servers[gone].state = ServerState::Up;
             c.set_server_up(&servers, &summary(&servers, false), gone);
@@ -1362,7 +1362,7 @@ mod observed {
         let none = uri_keys(&["/none"; 12]);
         let ks: Vec<String> = (1..=30).map(|n| format!("/p?id=k{n}")).collect();
         let ks = uri_keys(&ks);
-        let mut step =
+        let step =
             |c: &mut Chash, servers: &[Srv], keys: &[RequestKey<'_>]| picks(&cfg, servers, c, keys);
 
         assert_eq!(
