@@ -20,6 +20,9 @@ use crate::{haproxy, ipvs, Error, PickError, RequestKey, ServerConfig, ServerId,
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
+// One per service or backend, long-lived: size is irrelevant, while boxing
+// would add an indirection to every pick.
+#[allow(clippy::large_enum_variant)]
 pub enum Scheduler {
     /// A kernel IPVS scheduler.
     Ipvs(ipvs::Scheduler),

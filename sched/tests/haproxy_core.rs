@@ -508,38 +508,6 @@ proptest! {
 }
 
 #[test]
-#[ignore = "timing; run with --release --ignored"]
-fn pick_cost_at_1000_servers() {
-    for balance in [
-        Balance::RoundRobin,
-        Balance::StaticRr,
-        Balance::LeastConn,
-        Balance::First,
-    ] {
-        let mut b = Balancer::new(BalancerConfig::new(balance.clone())).unwrap();
-        for id in 1..=1000 {
-            b.add(ServerId(id), ServerConfig::new(1 + id % 7)).unwrap();
-        }
-        let key = RequestKey::new();
-        let n = 1_000_000;
-        let start = std::time::Instant::now();
-        let mut sum = 0u64;
-        for _ in 0..n {
-            let id = b.pick(&key).unwrap();
-            if matches!(balance, Balance::LeastConn | Balance::First) {
-                b.connection_opened(id).unwrap();
-                b.connection_closed(id).unwrap();
-            }
-            sum += u64::from(id.0);
-        }
-        let ns = start.elapsed().as_nanos() as f64 / n as f64;
-        eprintln!(
-            "{balance:?}: {ns:.1} ns/pick (with open/close for leastconn, first; checksum {sum})"
-        );
-    }
-}
-
-#[test]
 fn roundrobin_passes_over_full_servers() {
     // s2 (maxconn 1) and s3 (maxconn 2) fill up in the first three picks
     // (3, 2, 3); from then on fwrr_get_next_server() extracts them when

@@ -124,9 +124,7 @@ fn hash_type_lines() {
 
 // End to end through `Balancer`, against picks observed on the real
 // HAProxy 2.6.12 on loopback (servers answering with their id, requests sent
-// with curl, runtime changes on the stats socket). They need the balancer of
-// the hap-core branch: drop the `ignore` once both branches are merged (they
-// pass on the merged tree).
+// with curl, runtime changes on the stats socket).
 
 mod end_to_end {
     use lbkit_sched::haproxy::{Balancer, BalancerConfig, HashType};
@@ -201,7 +199,6 @@ mod end_to_end {
     }
 
     #[test]
-    #[ignore = "needs the hap-core balancer; passes once merged"]
     fn uri_map_based() {
         let mut b = backend("uri", "map-based", &[(1, 1), (2, 2), (3, 1)]).unwrap();
         let want = [
@@ -218,7 +215,6 @@ mod end_to_end {
     }
 
     #[test]
-    #[ignore = "needs the hap-core balancer; passes once merged"]
     fn uri_consistent() {
         let mut b = backend("uri", "consistent", &[(5, 1), (9, 2), (12, 1)]).unwrap();
         let want = [
@@ -229,7 +225,6 @@ mod end_to_end {
     }
 
     #[test]
-    #[ignore = "needs the hap-core balancer; passes once merged"]
     fn hdr_first_value_map_based() {
         // curl -H 'X-Key: kN, other'
         let mut b = backend("hdr(x-key)", "", &[(1, 1), (2, 1), (3, 1)]).unwrap();
@@ -247,7 +242,6 @@ mod end_to_end {
     }
 
     #[test]
-    #[ignore = "needs the hap-core balancer; passes once merged"]
     fn consistent_fallback_and_runtime_changes() {
         let mut b = backend("url_param id", "consistent", &[(1, 1), (2, 2), (3, 1)]).unwrap();
         let none = ["/none"; 12];

@@ -2,19 +2,15 @@
 //!
 //! See [`Balancer`] for the life cycle and what each call models.
 
-#[path = "pending.rs"]
-mod pending;
-
+use super::chash::Chash;
 use super::fas::Fas;
 use super::fwlc::Fwlc;
 use super::fwrr::Fwrr;
+use super::key::request_hash;
 use super::map::{weight_gcd, Map};
 use super::server::{scale_weight, BackendWeight, LbSummary, Srv, BE_WEIGHT_SCALE};
 use super::{Balance, BalancerConfig, HashMethod, MAX_WEIGHT};
 use crate::{Error, PickError, RandomSource, RequestKey, ServerConfig, ServerId, ServerState};
-// Switch to `super::chash::Chash` and `super::key::request_hash` once the
-// hashing branch is merged.
-use pending::{request_hash, Chash};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
@@ -45,15 +41,20 @@ enum Lb {
 impl Lb {
     /// The structure HAProxy uses for this configuration.
     fn for_config(config: &BalancerConfig) -> Lb {
+        let chash = || {
+            let mut chash = Chash::new();
+            chash.set_hash_balance_factor(config.hash_balance_factor);
+            Lb::Chash(chash)
+        };
         match config.balance {
             Balance::RoundRobin => Lb::Fwrr(Fwrr::new()),
             Balance::StaticRr => Lb::Map(Map::new()),
             Balance::LeastConn => Lb::Fwlc(Fwlc::new()),
             Balance::First => Lb::Fas(Fas::new()),
-            Balance::Random { .. } => Lb::Chash(Chash::new()),
+            Balance::Random { .. } => chash(),
             _ => match config.hash_type.method {
                 HashMethod::MapBased => Lb::Map(Map::new()),
-                HashMethod::Consistent => Lb::Chash(Chash::new()),
+                HashMethod::Consistent => chash(),
             },
         }
     }
