@@ -6,6 +6,8 @@
 //! real comparisons. `baseline` is an array index, to read the others
 //! against on a noisy machine.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
 // A benchmark: a failed setup should stop it loudly.
 #![allow(clippy::expect_used)]
 

@@ -472,7 +472,7 @@ proptest! {
             if let Ok(id) = b.pick(&RequestKey::new()) {
                 let i = id.0 as usize - 1;
                 prop_assert!(weights[i] > 0);
-                prop_assert!(states.get(i).map_or(true, |&s| s == 0));
+                prop_assert!(states.get(i).is_none_or(|&s| s == 0));
                 b.connection_opened(id).unwrap();
             }
         }

@@ -93,7 +93,11 @@ fn simulate(line: &str) -> Result<String, String> {
     let mut sched = deterministic(Scheduler::from_config(line).map_err(|e| e.to_string())?);
     for (_, id, weight, ip) in SERVERS {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(ip)), 80);
-        let cfg = ServerConfig::new(weight).addr(addr).maxconn(20);
+        let mut cfg = ServerConfig::new(weight).addr(addr);
+        if line == "balance first" {
+            // `first` fills a server up to its maxconn before using the next.
+            cfg = cfg.maxconn(40);
+        }
         sched.add(ServerId(id), cfg).map_err(|e| e.to_string())?;
     }
     let start = Instant::now();
