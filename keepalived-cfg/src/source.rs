@@ -1,0 +1,87 @@
+//! Source files and positions in them.
+
+use std::path::{Path, PathBuf};
+
+/// Identifies a file in a [`Sources`] set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FileId(pub u32);
+
+/// A place in a source file: where a token or construct starts, and how
+/// long it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// Byte offset of the start in the file's text.
+    pub offset: u32,
+    /// Length in bytes (0 for a point, e.g. end of file).
+    pub len: u32,
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+}
+
+/// One file read while parsing: the main configuration or an included one.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as it was opened.
+    pub path: PathBuf,
+    /// The text (invalid UTF-8 replaced, and reported).
+    pub text: String,
+    /// The span of the `include` line that brought it in, if any.
+    pub included_from: Option<Span>,
+}
+
+/// Every file of one configuration, indexed by [`FileId`].
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// An empty set.
+    pub fn new() -> Self {
+        Sources::default()
+    }
+
+    /// Adds a file and returns its id.
+    pub fn add(
+        &mut self,
+        path: impl Into<PathBuf>,
+        text: String,
+        included_from: Option<Span>,
+    ) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile {
+            path: path.into(),
+            text,
+            included_from,
+        });
+        id
+    }
+
+    /// The file with this id.
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// The path of a file, or `?` when unknown.
+    pub fn path(&self, id: FileId) -> &Path {
+        self.get(id).map_or(Path::new("?"), |f| f.path.as_path())
+    }
+
+    /// The text of the line a span starts on (without its newline).
+    pub fn line_text(&self, span: Span) -> Option<&str> {
+        let file = self.get(span.file)?;
+        file.text.lines().nth(span.line.checked_sub(1)? as usize)
+    }
+
+    /// Every file, in the order they were read.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+}
