@@ -18,7 +18,7 @@ use std::time::Duration;
 /// The most servers a `roundrobin` group (active or backup) may hold: above
 /// it `lb_fwrr.c`'s 32-bit tree keys overflow (`BE_WEIGHT_SCALE` comment in
 /// `backend-t.h`, "limited by design to 4095 active servers" in the manual).
-pub(crate) const ROUNDROBIN_MAX_SERVERS: usize = 4095;
+pub const ROUNDROBIN_MAX_SERVERS: usize = 4095;
 
 /// The lookup structure of the configured algorithm (`lbprm.algo &
 /// BE_LB_LKUP`). One per backend, so the size of its largest variant

@@ -30,7 +30,7 @@ mod parse;
 mod rdp;
 mod server;
 
-pub use balancer::Balancer;
+pub use balancer::{Balancer, ROUNDROBIN_MAX_SERVERS};
 pub use config::{Balance, BalancerConfig, HashFunction, HashMethod, HashType, UriOptions};
 pub use hash::hash_bytes;
 pub use rdp::rdp_cookie;
