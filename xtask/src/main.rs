@@ -6,6 +6,7 @@
 
 mod demo;
 mod deps;
+mod fuzz;
 mod run;
 
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ tasks:
   demo    the scheduler demonstration (the seed's scheduling examples)
   test    every check CI runs: fmt, clippy, tests, docs
   bench   the criterion benchmarks of lbkit-sched
+  fuzz    every fuzz target for a while (--secs N)
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("test") => run::test(),
         Some("bench") => run::bench(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             eprint!("{USAGE}");
             Ok(())

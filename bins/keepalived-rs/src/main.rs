@@ -1,0 +1,3 @@
+//! keepalived-rs: runs an existing `keepalived.conf`.
+
+fn main() {}
