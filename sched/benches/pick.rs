@@ -123,7 +123,10 @@ fn pick(c: &mut Criterion) {
     });
     group.finish();
     for line in ALGORITHMS {
-        let name = line.split_once(' ').map_or(*line, |(_, a)| a);
+        let name = line
+            .split_once(' ')
+            .map_or(*line, |(_, a)| a)
+            .replace(' ', "-");
         let mut group = c.benchmark_group(format!("pick/{name}"));
         for n in SIZES {
             let mut sched = scheduler(line, n);

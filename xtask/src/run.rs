@@ -55,9 +55,26 @@ pub(crate) fn test() -> Result<(), String> {
     Ok(())
 }
 
-/// The criterion benchmarks; extra arguments go to criterion (a filter).
+/// The criterion benchmarks (extra arguments go to criterion, e.g. a
+/// filter), then a summary table in BENCHMARKS.md's format.
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
-    cmd(cargo()
+    let mut command = cargo();
+    command
         .args(["bench", "-p", "lbkit-sched", "--bench", "pick", "--"])
-        .args(args))
+        .args(args)
+        .stderr(std::process::Stdio::inherit());
+    eprintln!(
+        "xtask: $ cargo bench -p lbkit-sched --bench pick -- {}",
+        args.join(" ")
+    );
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    if !output.status.success() {
+        return Err(format!("cargo bench failed ({})", output.status));
+    }
+    println!("\n{}", crate::benchtable::render(&text));
+    Ok(())
 }
