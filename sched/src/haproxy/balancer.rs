@@ -1,13 +1,137 @@
 //! One backend's load balancing: servers, state, and the algorithm's structures.
+//!
+//! # Life cycle
+//!
+//! Servers added before anything else happens form the configuration:
+//! the algorithm's structures are built from them, as HAProxy builds them
+//! at startup (`fwrr_init_server_groups()`, `init_server_map()`, ...), by
+//! the first call that is not [`Balancer::add`] or [`Balancer::remove`].
+//! Everything after that is a runtime event, applied the way HAProxy
+//! applies it: `set weight`, a state change or a slow start goes through the
+//! algorithm's `update_server_eweight` / `set_server_status_up|down`
+//! callbacks, a connection through `server_take_conn` / `server_drop_conn`.
+//!
+//! A server added at runtime is HAProxy 2.6's `add server` (appended to the
+//! list) followed by `enable server`. HAProxy refuses `add server` for the
+//! static algorithms (`static-rr`, map-based hashes); here the backend is
+//! then rebuilt from scratch, as a reload with the new server list would
+//! (new weight divisor, new map, round-robin index back to 0). A removed
+//! server is first taken down (HAProxy's `del server` requires it to be in
+//! maintenance), then left as a tombstone (see `server.rs`).
 
-use super::server::Srv;
-use super::BalancerConfig;
+#[path = "pending.rs"]
+mod pending;
+
+use super::fas::Fas;
+use super::fwlc::Fwlc;
+use super::fwrr::Fwrr;
+use super::map::{weight_gcd, Map};
+use super::server::{scale_weight, BackendWeight, LbSummary, Srv, BE_WEIGHT_SCALE};
+use super::{Balance, BalancerConfig, HashMethod, MAX_WEIGHT};
 use crate::{Error, PickError, RandomSource, RequestKey, ServerConfig, ServerId, ServerState};
+// Switch to `super::chash::Chash` and `super::key::request_hash` once the
+// hashing branch is merged.
+use pending::{request_hash, Chash};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The most servers a `roundrobin` group (active or backup) may hold: above
+/// it `lb_fwrr.c`'s 32-bit tree keys overflow (`BE_WEIGHT_SCALE` comment in
+/// `backend-t.h`, "limited by design to 4095 active servers" in the manual).
+pub(crate) const ROUNDROBIN_MAX_SERVERS: usize = 4095;
+
+/// The lookup structure of the configured algorithm (`lbprm.algo &
+/// BE_LB_LKUP`).
+#[derive(Debug)]
+enum Lb {
+    /// `BE_LB_LKUP_RRTREE`: `roundrobin`.
+    Fwrr(Fwrr),
+    /// `BE_LB_LKUP_LCTREE`: `leastconn`.
+    Fwlc(Fwlc),
+    /// `BE_LB_LKUP_FSTREE`: `first`.
+    Fas(Fas),
+    /// `BE_LB_LKUP_MAP`: `static-rr` and map-based hashes.
+    Map(Map),
+    /// `BE_LB_LKUP_CHTREE`: consistent hashes and `random`.
+    Chash(Chash),
+}
+
+impl Lb {
+    /// The structure HAProxy uses for this configuration.
+    fn for_config(config: &BalancerConfig) -> Lb {
+        match config.balance {
+            Balance::RoundRobin => Lb::Fwrr(Fwrr::new()),
+            Balance::StaticRr => Lb::Map(Map::new()),
+            Balance::LeastConn => Lb::Fwlc(Fwlc::new()),
+            Balance::First => Lb::Fas(Fas::new()),
+            Balance::Random { .. } => Lb::Chash(Chash::new()),
+            _ => match config.hash_type.method {
+                HashMethod::MapBased => Lb::Map(Map::new()),
+                HashMethod::Consistent => Lb::Chash(Chash::new()),
+            },
+        }
+    }
+}
+
+/// A slow start in progress (`SRV_ST_STARTING`), in whole seconds as
+/// HAProxy counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SlowStart {
+    /// `now - last_change`.
+    elapsed: u32,
+    /// `slowstart`, rounded up to seconds as the configuration parser does.
+    period: u32,
+}
+
+/// What the balancer keeps about a server besides [`Srv`].
+#[derive(Clone, Debug)]
+struct Slot {
+    /// Removed: a tombstone.
+    removed: bool,
+    /// `iweight`: the configured weight.
+    iweight: u32,
+    /// The configured `maxconn`.
+    maxconn: u32,
+    /// The slow start in progress, if any.
+    slowstart: Option<SlowStart>,
+}
+
+/// A server's LB-relevant status before a change (`cur_*` against `next_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Before {
+    /// `srv_currently_usable()`.
+    usable: bool,
+    /// `cur_eweight`.
+    eweight: u32,
+    /// `cur_state` / `cur_admin`, as far as they are modelled.
+    state: ServerState,
+    /// `cur_state == SRV_ST_STARTING`.
+    starting: bool,
+}
 
 /// A backend's balancer.
 pub struct Balancer {
+    /// The `balance` / `hash-type` configuration.
     config: BalancerConfig,
+    /// The server list, in HAProxy's list order; indices never change.
     servers: Vec<Srv>,
+    /// Side data of each server, by index.
+    slots: Vec<Slot>,
+    /// Live servers by id.
+    index: HashMap<ServerId, usize>,
+    /// The algorithm's structure.
+    lb: Lb,
+    /// Whether the structure was built (the backend "started").
+    built: bool,
+    /// `srv_act`, `srv_bck`, `tot_wact`, `tot_wbck`, `fbck`.
+    summary: LbSummary,
+    /// `tot_weight`, `tot_used`.
+    weight: BackendWeight,
+    /// `lbprm.wdiv`.
+    wdiv: u32,
+    /// `lbprm.wmult`.
+    wmult: u32,
+    /// Randomness for `balance random`.
     rng: Box<dyn RandomSource>,
 }
 
@@ -16,6 +140,9 @@ impl std::fmt::Debug for Balancer {
         f.debug_struct("Balancer")
             .field("config", &self.config)
             .field("servers", &self.servers)
+            .field("summary", &self.summary)
+            .field("weight", &self.weight)
+            .field("lb", &self.lb)
             .finish_non_exhaustive()
     }
 }
@@ -24,8 +151,16 @@ impl Balancer {
     /// A balancer with no servers.
     pub fn new(config: BalancerConfig) -> Result<Self, Error> {
         Ok(Balancer {
+            lb: Lb::for_config(&config),
             config,
             servers: Vec::new(),
+            slots: Vec::new(),
+            index: HashMap::new(),
+            built: false,
+            summary: LbSummary::default(),
+            weight: BackendWeight::default(),
+            wdiv: 1,
+            wmult: 1,
             rng: Box::new(crate::SplitMix64::from_entropy()),
         })
     }
@@ -41,45 +176,472 @@ impl Balancer {
         &self.config
     }
 
-    /// Adds a server; its id is its HAProxy `id`.
+    /// Adds a server; its id is its HAProxy `id` (`puid`), and servers are
+    /// listed in the order they are added.
+    ///
+    /// Fails on a weight above 256, an id already present, or (roundrobin)
+    /// a group already holding [`ROUNDROBIN_MAX_SERVERS`] servers.
     pub fn add(&mut self, id: ServerId, cfg: ServerConfig) -> Result<(), Error> {
-        let _ = (id, cfg);
-        todo!()
+        check_weight(id, cfg.weight)?;
+        if self.index.contains_key(&id) {
+            return Err(Error::DuplicateServer(id));
+        }
+        self.check_capacity(cfg.backup)?;
+        let idx = self.servers.len();
+        self.servers.push(Srv {
+            id,
+            uweight: cfg.weight,
+            eweight: 0,
+            backup: cfg.backup,
+            state: ServerState::Up,
+            served: 0,
+            maxconn: cfg.maxconn,
+        });
+        self.slots.push(Slot {
+            removed: false,
+            iweight: cfg.weight,
+            maxconn: cfg.maxconn,
+            slowstart: None,
+        });
+        self.index.insert(id, idx);
+        self.reserve();
+        if self.built {
+            self.add_at_runtime(idx);
+        }
+        Ok(())
     }
 
-    /// Removes a server.
+    /// Removes a server: it is taken down, then forgotten.
     pub fn remove(&mut self, id: ServerId) -> Result<(), Error> {
-        let _ = id;
-        todo!()
+        let idx = self.lookup(id)?;
+        if self.built {
+            let before = self.before(idx);
+            self.servers[idx].state = ServerState::Down;
+            self.slots[idx].slowstart = None;
+            self.transition(idx, before, false);
+        }
+        self.servers[idx].state = ServerState::Down;
+        self.servers[idx].eweight = 0;
+        self.slots[idx].removed = true;
+        self.index.remove(&id);
+        Ok(())
     }
 
-    /// Changes a server's weight (`set weight` on the runtime API).
+    /// Changes a server's weight (`set weight` on the runtime API), 0..=256.
+    ///
+    /// As in HAProxy, static algorithms (`static-rr`, map-based hashes) only
+    /// accept 0 and the server's configured weight.
     pub fn set_weight(&mut self, id: ServerId, weight: u32) -> Result<(), Error> {
-        let _ = (id, weight);
-        todo!()
+        check_weight(id, weight)?;
+        let idx = self.lookup(id)?;
+        if !self.is_dynamic() && weight != 0 && weight != self.slots[idx].iweight {
+            return Err(Error::InvalidArgument {
+                algorithm: self.algorithm_name(),
+                reason: format!(
+                    "a static algorithm only accepts weights 0 and {} (the configured one) for server {id}",
+                    self.slots[idx].iweight
+                ),
+            });
+        }
+        self.build();
+        let before = self.before(idx);
+        self.servers[idx].uweight = weight;
+        self.refresh(idx);
+        self.transition(idx, before, false);
+        Ok(())
     }
 
-    /// Sets a server up, down or drained.
+    /// Sets a server up, down or drained. A drained server keeps its
+    /// weight and connections but is not usable (`SRV_ADMF_DRAIN`); going
+    /// down ends a slow start.
     pub fn set_state(&mut self, id: ServerId, state: ServerState) -> Result<(), Error> {
-        let _ = (id, state);
-        todo!()
+        let idx = self.lookup(id)?;
+        self.build();
+        let before = self.before(idx);
+        self.servers[idx].state = state;
+        if state == ServerState::Down {
+            self.slots[idx].slowstart = None;
+        }
+        self.refresh(idx);
+        self.transition(idx, before, false);
+        Ok(())
     }
 
-    /// A connection was assigned to the server.
+    /// Puts a server in slow start: it came up `elapsed` ago and ramps up
+    /// over `slowstart` (the `slowstart` server keyword). Dynamic algorithms
+    /// scale its effective weight as `server_recalc_eweight()` does, and
+    /// every algorithm lowers its `maxconn` as `srv_dynamic_maxconn()`
+    /// does. Both count whole seconds, like HAProxy; once `elapsed` reaches
+    /// `slowstart` the server runs at full weight. Call again as time
+    /// passes. Has no effect on a down server.
+    pub fn set_slowstart(
+        &mut self,
+        id: ServerId,
+        elapsed: Duration,
+        slowstart: Duration,
+    ) -> Result<(), Error> {
+        let idx = self.lookup(id)?;
+        self.build();
+        let before = self.before(idx);
+        let period = u32::try_from(slowstart.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
+        let elapsed = u32::try_from(elapsed.as_secs()).unwrap_or(u32::MAX);
+        let starting =
+            period > 0 && elapsed < period && self.servers[idx].state != ServerState::Down;
+        self.slots[idx].slowstart = starting.then_some(SlowStart { elapsed, period });
+        self.refresh(idx);
+        self.transition(idx, before, false);
+        Ok(())
+    }
+
+    /// A connection was assigned to the server (`served++`, then
+    /// `server_take_conn`: leastconn and first reposition the server).
     pub fn connection_opened(&mut self, id: ServerId) -> Result<(), Error> {
-        let _ = id;
-        todo!()
+        let idx = self.lookup(id)?;
+        self.build();
+        self.servers[idx].served = self.servers[idx].served.saturating_add(1);
+        self.reposition(idx);
+        Ok(())
     }
 
-    /// A connection of the server ended.
+    /// A connection of the server ended (`served--`, then
+    /// `server_drop_conn`). Does nothing to a server serving nothing.
     pub fn connection_closed(&mut self, id: ServerId) -> Result<(), Error> {
-        let _ = id;
-        todo!()
+        let idx = self.lookup(id)?;
+        self.build();
+        self.servers[idx].served = self.servers[idx].served.saturating_sub(1);
+        self.reposition(idx);
+        Ok(())
     }
 
-    /// The server HAProxy would pick for this request.
+    /// The server HAProxy would pick for this request (`assign_server()`).
+    ///
+    /// Picking does not count a connection: call
+    /// [`Balancer::connection_opened`] when the connection is made.
     pub fn pick(&mut self, key: &RequestKey<'_>) -> Result<ServerId, PickError> {
-        let _ = key;
-        todo!()
+        if self.index.is_empty() {
+            return Err(PickError::Empty);
+        }
+        self.build();
+        if self.weight.tot_weight == 0 {
+            return Err(PickError::Unavailable);
+        }
+        self.lookup_server(key)
+            .and_then(|idx| self.servers.get(idx))
+            .map(|srv| srv.id)
+            .ok_or(PickError::Unavailable)
     }
+
+    /// Connections currently counted on the server.
+    pub fn served(&self, id: ServerId) -> Option<u32> {
+        self.index.get(&id).map(|&idx| self.servers[idx].served)
+    }
+
+    /// The server's effective weight (`cur_eweight`): its weight scaled as
+    /// the algorithm scales it (times 16 for dynamic algorithms, divided by
+    /// the weights' gcd for static ones), ramped during a slow start.
+    pub fn effective_weight(&self, id: ServerId) -> Option<u32> {
+        let &idx = self.index.get(&id)?;
+        if self.built {
+            return Some(self.servers[idx].eweight);
+        }
+        let (wdiv, wmult) = self.weight_factors();
+        Some(self.eweight_with(idx, wdiv, wmult))
+    }
+
+    /// The server's state.
+    pub fn state(&self, id: ServerId) -> Option<ServerState> {
+        self.index.get(&id).map(|&idx| self.servers[idx].state)
+    }
+
+    /// Whether the server is in the backend.
+    pub fn contains(&self, id: ServerId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// Number of servers.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the backend has no server.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Whether some server can take a request now (`tot_weight != 0`).
+    pub fn is_available(&mut self) -> bool {
+        self.build();
+        self.weight.tot_weight != 0
+    }
+
+    /// The live server with this id.
+    fn lookup(&self, id: ServerId) -> Result<usize, Error> {
+        self.index.get(&id).copied().ok_or(Error::UnknownServer(id))
+    }
+
+    /// `BE_LB_PROP_DYN`: whether weights may change on the fly.
+    fn is_dynamic(&self) -> bool {
+        !matches!(self.lb, Lb::Map(_))
+    }
+
+    /// The algorithm's name, for errors.
+    fn algorithm_name(&self) -> &'static str {
+        match self.config.balance {
+            Balance::RoundRobin => "roundrobin",
+            Balance::StaticRr => "static-rr",
+            Balance::LeastConn => "leastconn",
+            Balance::First => "first",
+            Balance::Source => "source",
+            Balance::Uri(_) => "uri",
+            Balance::UrlParam { .. } => "url_param",
+            Balance::Hdr { .. } => "hdr",
+            Balance::RdpCookie { .. } => "rdp-cookie",
+            Balance::Random { .. } => "random",
+        }
+    }
+
+    /// Refuses a roundrobin server beyond the design limit of its group.
+    fn check_capacity(&self, backup: bool) -> Result<(), Error> {
+        if !matches!(self.lb, Lb::Fwrr(_)) {
+            return Ok(());
+        }
+        let in_group = self
+            .index
+            .values()
+            .filter(|&&idx| self.servers[idx].backup == backup)
+            .count();
+        if in_group >= ROUNDROBIN_MAX_SERVERS {
+            return Err(Error::TooManyServers {
+                algorithm: "roundrobin",
+                limit: ROUNDROBIN_MAX_SERVERS,
+            });
+        }
+        Ok(())
+    }
+
+    /// `(wdiv, wmult)` the algorithm's init function would set now:
+    /// `BE_WEIGHT_SCALE` and 1 for dynamic algorithms, 1 and the gcd of the
+    /// user weights for the map.
+    fn weight_factors(&self) -> (u32, u32) {
+        if self.is_dynamic() {
+            return (BE_WEIGHT_SCALE, 1);
+        }
+        let live = self
+            .servers
+            .iter()
+            .zip(&self.slots)
+            .filter(|(_, slot)| !slot.removed)
+            .map(|(srv, _)| &srv.uweight);
+        (1, weight_gcd(live))
+    }
+
+    /// `server_recalc_eweight()` with the given factors.
+    fn eweight_with(&self, idx: usize, wdiv: u32, wmult: u32) -> u32 {
+        let w = match self.slots[idx].slowstart {
+            Some(ss) if self.is_dynamic() => {
+                wdiv.wrapping_mul(ss.elapsed).wrapping_add(ss.period) / ss.period.max(1)
+            }
+            _ => wdiv,
+        };
+        scale_weight(self.servers[idx].uweight, w, wmult)
+    }
+
+    /// `srv_dynamic_maxconn()` without `minconn` / `fullconn`: the
+    /// configured limit, lowered in proportion during a slow start.
+    fn dynamic_maxconn(&self, idx: usize) -> u32 {
+        let slot = &self.slots[idx];
+        match slot.slowstart {
+            Some(ss) if slot.maxconn != 0 => {
+                let ratio = 100u32.wrapping_mul(ss.elapsed) / ss.period.max(1);
+                (slot.maxconn.wrapping_mul(ratio) / 100).max(1)
+            }
+            _ => slot.maxconn,
+        }
+    }
+
+    /// Recomputes a server's effective weight and connection limit.
+    fn refresh(&mut self, idx: usize) {
+        self.servers[idx].eweight = self.eweight_with(idx, self.wdiv, self.wmult);
+        self.servers[idx].maxconn = self.dynamic_maxconn(idx);
+    }
+
+    /// Sizes the structures for the server list.
+    fn reserve(&mut self) {
+        let n = self.servers.len();
+        match &mut self.lb {
+            Lb::Fwrr(f) => f.reserve(n),
+            Lb::Fwlc(f) => f.reserve(n),
+            Lb::Fas(f) => f.reserve(n),
+            Lb::Map(_) | Lb::Chash(_) => {}
+        }
+    }
+
+    /// Builds the structures from the servers (the backend starts), once.
+    fn build(&mut self) {
+        if !self.built {
+            self.rebuild();
+        }
+    }
+
+    /// The algorithm's init function: scale weights, count servers, fill
+    /// the structure.
+    fn rebuild(&mut self) {
+        (self.wdiv, self.wmult) = self.weight_factors();
+        for idx in 0..self.servers.len() {
+            if !self.slots[idx].removed {
+                self.refresh(idx);
+            }
+        }
+        self.recount();
+        let (servers, summary, weight) = (&self.servers, &self.summary, &self.weight);
+        match &mut self.lb {
+            Lb::Fwrr(f) => f.init(servers, summary),
+            Lb::Fwlc(f) => f.init(servers),
+            Lb::Fas(f) => f.init(servers),
+            Lb::Map(m) => m.init(servers, summary, weight),
+            Lb::Chash(c) => c.init(servers, summary),
+        }
+        self.built = true;
+    }
+
+    /// `recount_servers()` and `update_backend_weight()`.
+    fn recount(&mut self) {
+        self.summary = LbSummary::recount(&self.servers, self.config.allbackups);
+        self.weight = self.summary.backend_weight(&self.servers);
+    }
+
+    /// A server added after startup: `add server` then `enable server` for
+    /// dynamic algorithms, a rebuild for static ones.
+    fn add_at_runtime(&mut self, idx: usize) {
+        if !self.is_dynamic() {
+            self.rebuild();
+            return;
+        }
+        let before = Before {
+            usable: false,
+            eweight: 0,
+            state: ServerState::Down,
+            starting: false,
+        };
+        self.refresh(idx);
+        self.transition(idx, before, true);
+    }
+
+    /// The server's status before a change.
+    fn before(&self, idx: usize) -> Before {
+        let srv = &self.servers[idx];
+        Before {
+            usable: srv.usable(),
+            eweight: srv.eweight,
+            state: srv.state,
+            starting: self.slots[idx].slowstart.is_some(),
+        }
+    }
+
+    /// Propagates a change of `servers[idx]` to the algorithm, as
+    /// `srv_update_status()` does, when `srv_lb_status_changed()`.
+    fn transition(&mut self, idx: usize, before: Before, force: bool) {
+        let after = self.before(idx);
+        let changed = after.state != before.state
+            || after.eweight != before.eweight
+            || after.starting != before.starting;
+        if !force && !changed {
+            return;
+        }
+        if !self.built {
+            return;
+        }
+        self.recount();
+        let (servers, summary) = (&self.servers, &self.summary);
+        match &mut self.lb {
+            Lb::Fwrr(f) => f.update_server(servers, idx, before.usable, before.eweight),
+            Lb::Fwlc(f) => f.update_server(servers, idx, before.usable),
+            Lb::Fas(f) => f.update_server(servers, idx, before.usable),
+            Lb::Map(m) => m.recalc(servers, summary, &self.weight),
+            Lb::Chash(c) => match (before.usable, after.usable) {
+                (false, true) => c.set_server_up(servers, summary, idx),
+                (true, false) => c.set_server_down(servers, summary, idx),
+                (true, true) => c.update_server_weight(servers, summary, idx),
+                (false, false) => {}
+            },
+        }
+    }
+
+    /// `server_take_conn` / `server_drop_conn`.
+    fn reposition(&mut self, idx: usize) {
+        match &mut self.lb {
+            Lb::Fwlc(f) => f.reposition(&self.servers, idx),
+            Lb::Fas(f) => f.reposition(&self.servers, idx),
+            Lb::Fwrr(_) | Lb::Map(_) | Lb::Chash(_) => {}
+        }
+    }
+
+    /// The lookup part of `assign_server()`.
+    fn lookup_server(&mut self, key: &RequestKey<'_>) -> Option<usize> {
+        let hashing = !matches!(
+            self.config.balance,
+            Balance::RoundRobin
+                | Balance::StaticRr
+                | Balance::LeastConn
+                | Balance::First
+                | Balance::Random { .. }
+        );
+        let hash = if hashing {
+            self.hash_for_request(key)
+        } else {
+            None
+        };
+        let draws = match self.config.balance {
+            Balance::Random { draws } => Some(draws),
+            _ => None,
+        };
+        let (servers, summary, weight) = (&self.servers, &self.summary, &self.weight);
+        match &mut self.lb {
+            Lb::Fwrr(f) => f.get_next_server(servers, summary),
+            Lb::Fwlc(f) => f.get_next_server(servers, summary),
+            Lb::Fas(f) => f.get_next_server(servers, summary),
+            Lb::Map(m) if hashing => hash
+                .and_then(|h| m.get_server_hash(weight, h))
+                .or_else(|| m.get_server_rr(servers, weight)),
+            Lb::Map(m) => m.get_server_rr(servers, weight),
+            Lb::Chash(c) => match draws {
+                // get_server_rnd(): a full winner means "no server" (queue)
+                Some(draws) => c
+                    .random(servers, summary, draws, self.rng.as_mut())
+                    .filter(|&idx| servers.get(idx).is_some_and(|s| !s.is_full())),
+                None => hash
+                    .and_then(|h| c.get_server_hash(servers, summary, h))
+                    .or_else(|| c.get_next_server(servers, summary)),
+            },
+        }
+    }
+
+    /// The hash `get_server_sh/uh/ph/hh/rch()` would look up, `None` to fall
+    /// back to round robin. With a single server in use they skip hashing
+    /// (hash 0) once they know the request has what they hash: `hdr` does
+    /// not even look, `url_param` always parses.
+    fn hash_for_request(&self, key: &RequestKey<'_>) -> Option<u32> {
+        if self.weight.tot_used != 1 {
+            return request_hash(&self.config, key);
+        }
+        match self.config.balance {
+            Balance::Hdr { .. } => Some(0),
+            Balance::UrlParam { .. } => request_hash(&self.config, key),
+            Balance::Source => key.src.map(|_| 0),
+            Balance::Uri(_) => key.uri.map(|_| 0),
+            _ => request_hash(&self.config, key).map(|_| 0),
+        }
+    }
+}
+
+/// Refuses weights HAProxy refuses.
+fn check_weight(id: ServerId, weight: u32) -> Result<(), Error> {
+    if weight > MAX_WEIGHT {
+        return Err(Error::WeightOutOfRange {
+            id,
+            weight,
+            max: MAX_WEIGHT,
+        });
+    }
+    Ok(())
 }

@@ -1,1 +1,177 @@
-//! HAProxy's `src/lb_fas.c`.
+//! HAProxy's `src/lb_fas.c`: first available server (`balance first`).
+//!
+//! Usable servers sit in one tree per group keyed by their numeric id
+//! (`puid`); a pick walks it from the lowest id and takes the first server
+//! below its connection limit. Weights only decide whether a server is
+//! usable.
+
+use super::server::ebtree::EbTree;
+use super::server::{LbSummary, Srv};
+
+/// Which tree a server's `lb_tree` points to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Place {
+    /// `lb_tree == NULL`.
+    #[default]
+    Nowhere,
+    /// `fas.act`.
+    Act,
+    /// `fas.bck`.
+    Bck,
+}
+
+/// `struct lb_fas` plus each server's `lb_tree`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fas {
+    /// Active servers by id.
+    act: EbTree,
+    /// Backup servers by id.
+    bck: EbTree,
+    /// `lb_tree` by server index.
+    place: Vec<Place>,
+}
+
+impl Fas {
+    /// Empty trees.
+    pub(crate) fn new() -> Self {
+        Fas::default()
+    }
+
+    /// Sizes everything for `n` servers.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.act.reserve(n);
+        self.bck.reserve(n);
+        if self.place.len() < n {
+            self.place.resize(n, Place::Nowhere);
+        }
+    }
+
+    /// `fas_init_server_tree()`.
+    pub(crate) fn init(&mut self, servers: &[Srv]) {
+        self.reserve(servers.len());
+        self.act.clear();
+        self.bck.clear();
+        for (idx, srv) in servers.iter().enumerate() {
+            self.place[idx] = Place::Nowhere;
+            if srv.usable() {
+                self.queue(srv, idx);
+            }
+        }
+    }
+
+    /// `fas_get_next_server()` with no server to avoid: the lowest id whose
+    /// server is not full.
+    pub(crate) fn get_next_server(&self, servers: &[Srv], summary: &LbSummary) -> Option<usize> {
+        let tree = if summary.srv_act > 0 {
+            &self.act
+        } else if summary.fbck.is_some() {
+            return summary.fbck;
+        } else if summary.srv_bck > 0 {
+            &self.bck
+        } else {
+            return None;
+        };
+        tree.first_where(|idx| servers.get(idx).is_some_and(|s| !s.is_full()))
+    }
+
+    /// `fas_srv_reposition()`: the server is requeued under the same key,
+    /// which changes nothing visible since ids are unique.
+    pub(crate) fn reposition(&mut self, servers: &[Srv], idx: usize) {
+        if let Some(srv) = servers.get(idx) {
+            if self.place.get(idx).is_some_and(|&p| p != Place::Nowhere) {
+                self.dequeue(idx);
+                self.queue(srv, idx);
+            }
+        }
+    }
+
+    /// `fas_update_server_weight()` and the up / down callbacks it defers
+    /// to: `servers[idx]` holds the new state and weight.
+    pub(crate) fn update_server(&mut self, servers: &[Srv], idx: usize, was_usable: bool) {
+        let Some(srv) = servers.get(idx) else {
+            return;
+        };
+        self.reserve(servers.len());
+        match (was_usable, srv.usable()) {
+            (false, false) => {}
+            (false, true) | (true, true) => {
+                self.dequeue(idx);
+                self.queue(srv, idx);
+            }
+            (true, false) => {
+                self.dequeue(idx);
+                self.place[idx] = Place::Nowhere;
+            }
+        }
+    }
+
+    /// `fas_queue_srv()` into the server's group tree, keyed by its id.
+    fn queue(&mut self, srv: &Srv, idx: usize) {
+        if srv.backup {
+            self.place[idx] = Place::Bck;
+            self.bck.insert(idx, srv.id.0);
+        } else {
+            self.place[idx] = Place::Act;
+            self.act.insert(idx, srv.id.0);
+        }
+    }
+
+    /// `fas_dequeue_srv()`.
+    fn dequeue(&mut self, idx: usize) {
+        if !self.act.remove(idx) {
+            self.bck.remove(idx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ServerId, ServerState};
+
+    /// Usable active servers with these ids, in this list order, maxconn 2.
+    fn servers(ids: &[u32]) -> Vec<Srv> {
+        ids.iter()
+            .map(|&id| Srv {
+                id: ServerId(id),
+                uweight: 1,
+                eweight: 16,
+                backup: false,
+                state: ServerState::Up,
+                served: 0,
+                maxconn: 2,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fills_servers_by_id_up_to_maxconn() {
+        // fas_get_next_server(): lowest puid first, full servers skipped,
+        // whatever the declaration order.
+        let mut servers = servers(&[7, 3, 5]);
+        let mut fas = Fas::new();
+        fas.init(&servers);
+        let mut seq = Vec::new();
+        for _ in 0..7 {
+            let sum = LbSummary::recount(&servers, false);
+            let Some(idx) = fas.get_next_server(&servers, &sum) else {
+                break;
+            };
+            seq.push(servers[idx].id.0);
+            servers[idx].served += 1;
+            fas.reposition(&servers, idx);
+        }
+        assert_eq!(seq, vec![3, 3, 5, 5, 7, 7]);
+    }
+
+    #[test]
+    fn a_down_server_leaves_the_tree() {
+        let mut servers = servers(&[1, 2]);
+        let mut fas = Fas::new();
+        fas.init(&servers);
+        servers[0].state = ServerState::Down;
+        fas.update_server(&servers, 0, true);
+        let sum = LbSummary::recount(&servers, false);
+        assert_eq!(fas.get_next_server(&servers, &sum), Some(1));
+    }
+}

@@ -1,1 +1,226 @@
-//! HAProxy's `src/lb_fwlc.c`.
+//! HAProxy's `src/lb_fwlc.c`: fast weighted least connections
+//! (`balance leastconn`).
+//!
+//! Usable servers sit in one tree per group, keyed by their load relative to
+//! their weight: 0 when idle, else `(inflight + 1) * SRV_EWGHT_MAX /
+//! eweight`. A server is repositioned (deleted and inserted again, thus
+//! behind the servers of equal key) whenever its key changes, which makes
+//! equally loaded servers take turns.
+
+use super::server::ebtree::EbTree;
+use super::server::{LbSummary, Srv, SRV_EWGHT_MAX};
+
+/// `lb_node.key` for a server with `inflight` connections (served plus
+/// queued; nothing is queued here) and effective weight `eweight`.
+pub(crate) fn fwlc_key(inflight: u32, eweight: u32) -> u32 {
+    if inflight == 0 {
+        return 0;
+    }
+    inflight.wrapping_add(1).wrapping_mul(SRV_EWGHT_MAX) / eweight.max(1)
+}
+
+/// Which tree a server's `lb_tree` points to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Place {
+    /// `lb_tree == NULL`.
+    #[default]
+    Nowhere,
+    /// `fwlc.act`.
+    Act,
+    /// `fwlc.bck`.
+    Bck,
+}
+
+/// `struct lb_fwlc` plus each server's `lb_tree`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Fwlc {
+    /// Active servers.
+    act: EbTree,
+    /// Backup servers.
+    bck: EbTree,
+    /// `lb_tree` by server index.
+    place: Vec<Place>,
+}
+
+impl Fwlc {
+    /// Empty trees.
+    pub(crate) fn new() -> Self {
+        Fwlc::default()
+    }
+
+    /// Sizes everything for `n` servers.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.act.reserve(n);
+        self.bck.reserve(n);
+        if self.place.len() < n {
+            self.place.resize(n, Place::Nowhere);
+        }
+    }
+
+    /// `fwlc_init_server_tree()`: every usable server is queued in list order.
+    pub(crate) fn init(&mut self, servers: &[Srv]) {
+        self.reserve(servers.len());
+        self.act.clear();
+        self.bck.clear();
+        for (idx, srv) in servers.iter().enumerate() {
+            self.place[idx] = Place::Nowhere;
+            if srv.usable() {
+                self.queue(srv, idx);
+            }
+        }
+    }
+
+    /// `fwlc_get_next_server()` with no server to avoid: the least loaded
+    /// server that is not full, the oldest among equals.
+    pub(crate) fn get_next_server(&self, servers: &[Srv], summary: &LbSummary) -> Option<usize> {
+        let tree = if summary.srv_act > 0 {
+            &self.act
+        } else if summary.fbck.is_some() {
+            return summary.fbck;
+        } else if summary.srv_bck > 0 {
+            &self.bck
+        } else {
+            return None;
+        };
+        tree.first_where(|idx| servers.get(idx).is_some_and(|s| !s.is_full()))
+    }
+
+    /// `fwlc_srv_reposition()`, run when a connection is taken or dropped:
+    /// moves the server if its key changed.
+    pub(crate) fn reposition(&mut self, servers: &[Srv], idx: usize) {
+        let Some(srv) = servers.get(idx) else {
+            return;
+        };
+        let key = fwlc_key(srv.served, srv.eweight);
+        let tree = match self.place.get(idx) {
+            Some(Place::Act) => &mut self.act,
+            Some(Place::Bck) => &mut self.bck,
+            _ => return,
+        };
+        if tree.key(idx) != Some(key) {
+            tree.insert(idx, key);
+        }
+    }
+
+    /// `fwlc_update_server_weight()` (and the up / down callbacks it
+    /// defers to): `servers[idx]` holds the new state and weight.
+    pub(crate) fn update_server(&mut self, servers: &[Srv], idx: usize, was_usable: bool) {
+        let Some(srv) = servers.get(idx) else {
+            return;
+        };
+        self.reserve(servers.len());
+        match (was_usable, srv.usable()) {
+            (false, false) => {}
+            (false, true) | (true, true) => {
+                self.dequeue(idx);
+                self.queue(srv, idx);
+            }
+            (true, false) => {
+                self.dequeue(idx);
+                self.place[idx] = Place::Nowhere;
+            }
+        }
+    }
+
+    /// `fwlc_queue_srv()` into the server's group tree.
+    fn queue(&mut self, srv: &Srv, idx: usize) {
+        let key = fwlc_key(srv.served, srv.eweight);
+        if srv.backup {
+            self.place[idx] = Place::Bck;
+            self.bck.insert(idx, key);
+        } else {
+            self.place[idx] = Place::Act;
+            self.act.insert(idx, key);
+        }
+    }
+
+    /// `fwlc_dequeue_srv()`.
+    fn dequeue(&mut self, idx: usize) {
+        if !self.act.remove(idx) {
+            self.bck.remove(idx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ServerId, ServerState};
+
+    /// Usable active servers with these user weights (eweight = 16 * w).
+    fn servers(weights: &[u32]) -> Vec<Srv> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| Srv {
+                id: ServerId(i as u32 + 1),
+                uweight: w,
+                eweight: w * 16,
+                backup: false,
+                state: ServerState::Up,
+                served: 0,
+                maxconn: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_formula() {
+        // fwlc_queue_srv(): (inflight + 1) * SRV_EWGHT_MAX / eweight, 0 when idle.
+        assert_eq!(fwlc_key(0, 16), 0);
+        assert_eq!(fwlc_key(1, 16), 512);
+        assert_eq!(fwlc_key(1, 32), 256);
+        assert_eq!(fwlc_key(3, 48), 341);
+    }
+
+    #[test]
+    fn idle_servers_take_turns_in_insertion_order() {
+        // Every connection is held: s1 gets one (key 512, behind), then s2,
+        // s3 (still idle, key 0, in list order), then the least key wins:
+        // all at 512 in the order they were requeued.
+        let mut servers = servers(&[1, 1, 1]);
+        let mut lc = Fwlc::new();
+        lc.init(&servers);
+        let mut seq = Vec::new();
+        for _ in 0..6 {
+            let sum = LbSummary::recount(&servers, false);
+            let Some(idx) = lc.get_next_server(&servers, &sum) else {
+                break;
+            };
+            seq.push(servers[idx].id.0);
+            servers[idx].served += 1;
+            lc.reposition(&servers, idx);
+        }
+        assert_eq!(seq, vec![1, 2, 3, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_closed_connection_brings_the_server_back_first() {
+        let mut servers = servers(&[1, 1]);
+        let mut lc = Fwlc::new();
+        lc.init(&servers);
+        for idx in [0, 1] {
+            servers[idx].served = 1;
+            lc.reposition(&servers, idx);
+        }
+        servers[1].served = 0;
+        lc.reposition(&servers, 1);
+        let sum = LbSummary::recount(&servers, false);
+        assert_eq!(lc.get_next_server(&servers, &sum), Some(1));
+    }
+
+    #[test]
+    fn full_servers_are_skipped() {
+        // fwlc_get_next_server(): walks the tree past servers at maxconn.
+        let mut servers = servers(&[1, 1]);
+        servers[0].maxconn = 1;
+        servers[0].served = 1;
+        let mut lc = Fwlc::new();
+        lc.init(&servers);
+        let sum = LbSummary::recount(&servers, false);
+        assert_eq!(lc.get_next_server(&servers, &sum), Some(1));
+        servers[1].maxconn = 1;
+        servers[1].served = 1;
+        assert_eq!(lc.get_next_server(&servers, &sum), None);
+    }
+}
