@@ -324,14 +324,25 @@ fn static_rr() -> Result<(), String> {
 // leastconn, first: connections held open while others come and go
 // ---------------------------------------------------------------------------
 
-/// Requests where some connections are held open and released later:
-/// `hold`/`release` are percentages, `max_held` caps the open ones.
+/// How a held-connection sequence goes: percentages of holds and
+/// releases per step, and the most connections held at once.
+#[derive(Clone, Copy)]
+struct Holding {
+    /// Percent of steps that open a held connection.
+    hold: usize,
+    /// Percent of steps that release one.
+    release: usize,
+    /// Cap on connections held at once.
+    max_held: usize,
+}
+
+/// `requests` requests made by `request(rng, i)`, some of whose connections
+/// are held open and released later; all are released at the end.
 fn held_sequence(
     rng: &mut Rng,
     requests: usize,
-    hold: usize,
-    release: usize,
-    max_held: usize,
+    how: Holding,
+    mut request: impl FnMut(&mut Rng, usize) -> Request,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut open: Vec<u64> = Vec::new();
@@ -339,28 +350,26 @@ fn held_sequence(
     let mut sent = 0;
     while sent < requests {
         let r = rng.below(100);
-        if r < hold && open.len() < max_held {
-            steps.push(Step::Hold(
-                next_token,
-                http(any_client(rng), &format!("/h{sent}"), vec![]),
-            ));
+        if r < how.hold && open.len() < how.max_held {
+            steps.push(Step::Hold(next_token, request(rng, sent)));
             open.push(next_token);
             next_token += 1;
             sent += 1;
-        } else if r < hold + release && !open.is_empty() {
+        } else if r < how.hold + how.release && !open.is_empty() {
             let i = rng.below(open.len());
             steps.push(Step::Release(open.swap_remove(i)));
         } else {
-            steps.push(Step::Send(http(
-                any_client(rng),
-                &format!("/s{sent}"),
-                vec![],
-            )));
+            steps.push(Step::Send(request(rng, sent)));
             sent += 1;
         }
     }
     steps.extend(open.into_iter().map(Step::Release));
     steps
+}
+
+/// A request to `/n` from a random loopback client.
+fn numbered(rng: &mut Rng, i: usize) -> Request {
+    http(any_client(rng), &format!("/n{i}"), vec![])
 }
 
 /// leastconn: weights 1, 1, 2, 3 with held connections, weight and state
@@ -382,7 +391,19 @@ fn leastconn() -> Result<(), String> {
         (8500, 3, Change::Ready),
     ];
     let mut s = Scenario::new("leastconn", Mode::Http, "leastconn", servers);
-    s.steps = with_changes(held_sequence(&mut rng, REQUESTS, 15, 12, 24), &changes);
+    s.steps = with_changes(
+        held_sequence(
+            &mut rng,
+            REQUESTS,
+            Holding {
+                hold: 15,
+                release: 12,
+                max_held: 24,
+            },
+            numbered,
+        ),
+        &changes,
+    );
     s.sync_sessions = true;
     check("leastconn", &[s])
 }
@@ -398,7 +419,19 @@ fn first_scenario(requests: usize) -> Scenario {
     ];
     let mut s = Scenario::new("first", Mode::Http, "first", servers);
     let changes = [(6000, 2, Change::Maint), (7000, 2, Change::Ready)];
-    s.steps = with_changes(held_sequence(&mut rng, requests, 20, 15, 10), &changes);
+    s.steps = with_changes(
+        held_sequence(
+            &mut rng,
+            requests,
+            Holding {
+                hold: 20,
+                release: 15,
+                max_held: 10,
+            },
+            numbered,
+        ),
+        &changes,
+    );
     s.sync_sessions = true;
     s
 }
@@ -831,4 +864,137 @@ fn rdp_cookie_parser_reads_what_haproxy_reads() {
         let parsed = lbkit_sched::haproxy::rdp_cookie(bytes, "mstshash");
         assert_eq!(parsed, cookie.as_ref().map(|c| c.as_bytes()), "{req:?}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// server ids out of declaration order, large weights, balance factor
+// ---------------------------------------------------------------------------
+
+/// Servers declared out of id order, one of them with weight 0: HAProxy
+/// orders trees and hashes by `id`, and lists servers in declaration order.
+/// `maxconn` only for `first` (elsewhere a full server would queue).
+fn shuffled_servers(with_maxconn: bool) -> Vec<Server> {
+    let servers = vec![
+        Server::new(7, 1).maxconn(2),
+        Server::new(3, 2).maxconn(3),
+        Server::new(12, 3).maxconn(2),
+        Server::new(5, 0).maxconn(4),
+        Server::new(9, 2).maxconn(3),
+    ];
+    if with_maxconn {
+        return servers;
+    }
+    servers.into_iter().map(|s| s.maxconn(0)).collect()
+}
+
+/// `balance` algorithms over [`shuffled_servers`], with held connections
+/// and runtime changes.
+#[test]
+fn shuffled_ids() -> Result<(), String> {
+    let uris = uri_pool(&mut Rng::new(0x5EED), 500);
+    let algorithms = [
+        ("roundrobin", None),
+        ("static-rr", None),
+        ("leastconn", None),
+        ("first", None),
+        ("source", None),
+        ("uri", None),
+        ("source", Some("consistent")),
+        ("uri", Some("consistent sdbm avalanche")),
+    ];
+    let mut scenarios = Vec::new();
+    for (balance, hash_type) in algorithms {
+        let mut rng = Rng::new(0x1D5);
+        let name = match hash_type {
+            Some(h) => format!("{balance} / hash-type {h} / shuffled ids"),
+            None => format!("{balance} / shuffled ids"),
+        };
+        let mut s = Scenario::new(
+            name,
+            Mode::Http,
+            balance,
+            shuffled_servers(balance == "first"),
+        );
+        if let Some(h) = hash_type {
+            s = s.hash_type(h);
+        }
+        let clients = client_pool(&mut Rng::new(0xC11), 300);
+        // `first` has 8 slots while s12 is in maint (s5 has weight 0).
+        let how = Holding {
+            hold: 12,
+            release: 10,
+            max_held: 6,
+        };
+        let sends = held_sequence(&mut rng, 2000, how, |rng, _| {
+            http(*rng.pick(&clients), rng.pick(&uris).as_str(), vec![])
+        });
+        let dynamic = !matches!(balance, "static-rr" | "source" | "uri") || hash_type.is_some();
+        let mut changes = vec![(800, 12, Change::Maint), (1200, 12, Change::Ready)];
+        if dynamic {
+            changes.push((400, 3, Change::Weight(5)));
+            changes.push((1500, 5, Change::Weight(2)));
+        }
+        s.steps = with_changes(sends, &changes);
+        s.sync_sessions = true;
+        scenarios.push(s);
+    }
+    check("shuffled_ids", &scenarios)
+}
+
+/// roundrobin with large and uneven weights (up to 256) and changes.
+#[test]
+fn roundrobin_large_weights() -> Result<(), String> {
+    let mut rng = Rng::new(0xB16);
+    let weights = [256, 1, 100, 37, 255, 2, 64, 13];
+    let servers = (1..)
+        .zip(weights)
+        .map(|(id, w)| Server::new(id, w))
+        .collect();
+    let mut s = Scenario::new(
+        "roundrobin / large weights",
+        Mode::Http,
+        "roundrobin",
+        servers,
+    );
+    let changes = [
+        (1000, 1, Change::Weight(3)),
+        (2500, 5, Change::Weight(256)),
+        (3000, 2, Change::Weight(200)),
+        (4000, 3, Change::Maint),
+        (4500, 3, Change::Ready),
+        (5000, 8, Change::Weight(0)),
+    ];
+    s.steps = with_changes(plain_sends(&mut rng, 6000), &changes);
+    check("roundrobin_large_weights", &[s])
+}
+
+/// Consistent hashing with `hash-balance-factor`: the picks depend on how
+/// many connections each server holds.
+#[test]
+fn hash_balance_factor() -> Result<(), String> {
+    let mut scenarios = Vec::new();
+    for (balance, factor) in [("uri", 125), ("source", 150)] {
+        let mut rng = Rng::new(0xBF);
+        let mut s = Scenario::new(
+            format!("{balance} / consistent / hash-balance-factor {factor}"),
+            Mode::Http,
+            balance,
+            hash_servers(),
+        )
+        .hash_type("consistent");
+        s.hash_balance_factor = factor;
+        let uris = uri_pool(&mut Rng::new(0xBF1), 40);
+        let clients = client_pool(&mut Rng::new(0xBF2), 40);
+        let how = Holding {
+            hold: 25,
+            release: 15,
+            max_held: 30,
+        };
+        s.steps = held_sequence(&mut rng, 3000, how, |rng, _| {
+            http(*rng.pick(&clients), rng.pick(&uris).as_str(), vec![])
+        });
+        s.sync_sessions = true;
+        scenarios.push(s);
+    }
+    check("hash_balance_factor", &scenarios)
 }

@@ -146,6 +146,8 @@ pub(crate) struct Scenario {
     pub(crate) hash_type: Option<String>,
     /// `option allbackups`.
     pub(crate) allbackups: bool,
+    /// `hash-balance-factor` (0 = not set).
+    pub(crate) hash_balance_factor: u32,
     /// The header `balance hdr(...)` looks at, to fill `RequestKey::header`.
     pub(crate) key_header: Option<String>,
     /// Server lines, in declaration order.
@@ -171,6 +173,7 @@ impl Scenario {
             balance: balance.to_string(),
             hash_type: None,
             allbackups: false,
+            hash_balance_factor: 0,
             key_header: None,
             servers,
             steps: Vec::new(),
@@ -227,6 +230,9 @@ impl Scenario {
         }
         if self.allbackups {
             let _ = writeln!(c, "    option allbackups");
+        }
+        if self.hash_balance_factor > 0 {
+            let _ = writeln!(c, "    hash-balance-factor {}", self.hash_balance_factor);
         }
         for s in &self.servers {
             let _ = write!(
@@ -329,6 +335,7 @@ impl Scenario {
             config = config.hash_type(parsed);
         }
         config = config.allbackups(self.allbackups);
+        config.hash_balance_factor = self.hash_balance_factor;
         let mut balancer = Balancer::new(config).map_err(|e| format!("Balancer::new: {e}"))?;
         for s in &self.servers {
             let mut cfg = ServerConfig::new(s.weight).maxconn(s.maxconn);
