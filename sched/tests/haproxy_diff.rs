@@ -139,6 +139,7 @@ fn http(src: SocketAddr, uri: &str, extra: Vec<(String, String)>) -> Request {
         payload: Payload::Http {
             uri: uri.to_string(),
             headers,
+            body: None,
         },
     }
 }
@@ -708,6 +709,29 @@ fn url_param_requests(rng: &mut Rng, i: usize) -> Request {
     http(any_client(rng), &uri, vec![])
 }
 
+/// `url_param user check_post` requests: GETs as for plain url_param, and
+/// POSTs with the parameter in the query, in the form body, or nowhere.
+fn check_post_requests(rng: &mut Rng, i: usize) -> Request {
+    let mut r = url_param_requests(rng, i);
+    let user = format!("u{}", rng.below(1500));
+    let body = match rng.below(100) {
+        0..=39 => return r,
+        40..=64 => format!("user={user}"),
+        65..=79 => format!("a={}&user={user}&b=2", rng.below(9)),
+        80..=84 => format!("a=1&b={i}"),
+        85..=89 => "user=".to_string(),
+        90..=94 => format!("username=x&user={user}"),
+        _ => format!("user={user}&user=again{i}"),
+    };
+    if let Payload::Http { uri, body: b, .. } = &mut r.payload {
+        if rng.chance(70) {
+            *uri = format!("/form{}", rng.below(10));
+        }
+        *b = Some(body);
+    }
+    r
+}
+
 /// url_param: map-based and consistent.
 #[test]
 fn url_param() -> Result<(), String> {
@@ -721,6 +745,13 @@ fn url_param() -> Result<(), String> {
                 3000,
                 true,
                 url_param_requests,
+            ),
+            hash_scenario(
+                "url_param user check_post",
+                None,
+                4000,
+                true,
+                check_post_requests,
             ),
         ],
     )
@@ -997,4 +1028,33 @@ fn hash_balance_factor() -> Result<(), String> {
         scenarios.push(s);
     }
     check("hash_balance_factor", &scenarios)
+}
+
+/// Harness sanity, HAProxy only: with `check_post`, the form body decides
+/// (the same user always reaches the same server, not round robin).
+#[test]
+fn haproxy_side_check_post_reads_body() -> Result<(), String> {
+    let s = hash_scenario("url_param user check_post", None, 600, false, |rng, _| {
+        let mut r = http(any_client(rng), "/form", vec![]);
+        if let Payload::Http { body, .. } = &mut r.payload {
+            *body = Some(format!("a=1&user=u{}", rng.below(40)));
+        }
+        r
+    });
+    let Some(picks) = haproxy_picks("haproxy_side_check_post_reads_body", &s)? else {
+        return Ok(());
+    };
+    let mut by_body = HashMap::new();
+    for (step, pick) in s.steps.iter().zip(&picks) {
+        if let Step::Send(Request {
+            payload: Payload::Http { body, .. },
+            ..
+        }) = step
+        {
+            let first = *by_body.entry(body.clone()).or_insert(*pick);
+            assert_eq!(first, *pick, "{body:?} moved");
+        }
+    }
+    assert!(tally(&picks).len() > 2, "{:?}", tally(&picks));
+    Ok(())
 }

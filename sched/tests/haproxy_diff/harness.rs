@@ -362,7 +362,8 @@ fn body_of(id: u32) -> String {
 /// response open (one byte short) until [`Backends::release`].
 fn answer_http(mut conn: TcpStream, id: u32, held: &HeldMap) -> io::Result<()> {
     conn.set_read_timeout(Some(IO_TIMEOUT))?;
-    let head = read_until(&mut conn, b"\r\n\r\n")?;
+    let mut head = read_until(&mut conn, b"\r\n\r\n")?;
+    read_body(&mut conn, &mut head)?;
     let body = body_of(id);
     let hold = hold_token(&head);
     let length = body.len() + if hold.is_some() { HELD_TAIL.len() } else { 0 };
@@ -394,17 +395,38 @@ fn answer_tcp(mut conn: TcpStream, id: u32) -> io::Result<()> {
     conn.shutdown(Shutdown::Write)
 }
 
-/// The value of an `X-Hold` header in a request head.
-fn hold_token(head: &[u8]) -> Option<u64> {
+/// Reads the rest of a request body announced by `Content-Length`, so that
+/// closing the connection later does not reset it.
+fn read_body(conn: &mut TcpStream, request: &mut Vec<u8>) -> io::Result<()> {
+    let Some(head_end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(());
+    };
+    let length = header_value(&request[..head_end], "content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let have = request.len() - (head_end + 4);
+    if length > have {
+        let mut rest = vec![0u8; length - have];
+        conn.read_exact(&mut rest)?;
+        request.extend_from_slice(&rest);
+    }
+    Ok(())
+}
+
+/// The value of header `name` (any case) in a request head.
+fn header_value(head: &[u8], name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(head);
     text.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case("x-hold") {
-            value.trim().parse().ok()
-        } else {
-            None
-        }
+        let (n, value) = line.split_once(':')?;
+        n.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
     })
+}
+
+/// The value of an `X-Hold` header in a request head.
+fn hold_token(head: &[u8]) -> Option<u64> {
+    header_value(head, "x-hold")?.parse().ok()
 }
 
 /// Reads until `end` has been seen (or EOF); returns everything read.

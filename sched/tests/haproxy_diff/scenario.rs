@@ -60,12 +60,14 @@ impl Server {
 /// What a request carries besides its client address.
 #[derive(Clone, Debug)]
 pub(crate) enum Payload {
-    /// An HTTP/1.1 GET: request target and header lines in order.
+    /// An HTTP/1.1 request: a GET, or a POST when it has a body.
     Http {
         /// Request target.
         uri: String,
         /// Header lines (name, value), sent in this order.
         headers: Vec<(String, String)>,
+        /// A form body (sent with POST and `Content-Length`).
+        body: Option<String>,
     },
     /// An RDP X.224 connection request, and the `mstshash` cookie value
     /// it carries as HAProxy reads it (`None` when it has none).
@@ -89,10 +91,14 @@ pub(crate) struct Request {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.payload {
-            Payload::Http { uri, headers } => {
-                write!(f, "src {} GET {uri}", self.src)?;
+            Payload::Http { uri, headers, body } => {
+                let method = if body.is_some() { "POST" } else { "GET" };
+                write!(f, "src {} {method} {uri}", self.src)?;
                 for (n, v) in headers {
                     write!(f, " | {n}: {v}")?;
+                }
+                if let Some(b) = body {
+                    write!(f, " | body {b:?}")?;
                 }
                 Ok(())
             }
@@ -353,8 +359,11 @@ impl Scenario {
     fn pick(&self, balancer: &mut Balancer, req: &Request) -> Result<u32, String> {
         let mut key = RequestKey::new().src(req.src);
         match &req.payload {
-            Payload::Http { uri, headers } => {
+            Payload::Http { uri, headers, body } => {
                 key = key.uri(uri.as_bytes());
+                if let Some(b) = body {
+                    key = key.body(b.as_bytes());
+                }
                 if let Some(name) = &self.key_header {
                     if let Some((_, v)) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
                     {
@@ -474,16 +483,24 @@ impl HaproxyRun<'_> {
         let frontend = self.haproxy.frontend();
         let mut bytes = harness::proxy_line(req.src, frontend).into_bytes();
         match &req.payload {
-            Payload::Http { uri, headers } => {
-                let mut head = format!("GET {uri} HTTP/1.1\r\n");
+            Payload::Http { uri, headers, body } => {
+                let method = if body.is_some() { "POST" } else { "GET" };
+                let mut head = format!("{method} {uri} HTTP/1.1\r\n");
                 for (n, v) in headers {
                     let _ = write!(head, "{n}: {v}\r\n");
+                }
+                if let Some(b) = body {
+                    head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+                    let _ = write!(head, "Content-Length: {}\r\n", b.len());
                 }
                 if let Some(token) = hold {
                     let _ = write!(head, "X-Hold: {token}\r\n");
                 }
                 head.push_str("Connection: close\r\n\r\n");
                 bytes.extend_from_slice(head.as_bytes());
+                if let Some(b) = body {
+                    bytes.extend_from_slice(b.as_bytes());
+                }
             }
             Payload::Rdp { bytes: b, .. } => bytes.extend_from_slice(b),
         }
