@@ -342,21 +342,21 @@ mod tests {
         function: HashFunction,
         avalanche: bool,
     ) -> BalancerConfig {
-        let mut ht = HashType::default();
-        ht.method = method;
-        ht.function = function;
-        ht.avalanche = avalanche;
-        BalancerConfig::new(balance).hash_type(ht)
+        BalancerConfig::new(balance).hash_type(HashType {
+            method,
+            function,
+            avalanche,
+        })
     }
 
     /// `balance uri` with these options.
     fn uri(whole: bool, len: u32, depth: u32, path_only: bool) -> Balance {
-        let mut o = UriOptions::default();
-        o.whole = whole;
-        o.len = len;
-        o.depth = depth;
-        o.path_only = path_only;
-        Balance::Uri(o)
+        Balance::Uri(UriOptions {
+            whole,
+            len,
+            depth,
+            path_only,
+        })
     }
 
     /// The sdbm hash of `s`.

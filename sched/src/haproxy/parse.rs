@@ -370,14 +370,15 @@ impl FromStr for HashType {
     fn from_str(s: &str) -> Result<Self, Error> {
         let args: Vec<&str> = s.split_whitespace().collect();
         let method = parse_method(args.first().copied())?;
-        let mut hash_type = HashType::default();
-        hash_type.method = method;
         let Some(&function) = args.get(1) else {
-            hash_type.avalanche = method == HashMethod::Consistent;
-            return Ok(hash_type);
+            return Ok(HashType {
+                method,
+                function: HashFunction::Sdbm,
+                avalanche: method == HashMethod::Consistent,
+            });
         };
-        hash_type.function = parse_function(function)?;
-        hash_type.avalanche = match args.get(2) {
+        let function = parse_function(function)?;
+        let avalanche = match args.get(2) {
             None => false,
             Some(&"avalanche") => true,
             Some(other) => {
@@ -386,6 +387,11 @@ impl FromStr for HashType {
                     format!("'hash-type' only supports 'avalanche' as a modifier for hash functions (got '{other}')"),
                 ))
             }
+        };
+        let hash_type = HashType {
+            method,
+            function,
+            avalanche,
         };
         Ok(hash_type)
     }
@@ -490,12 +496,12 @@ mod tests {
 
     /// `UriOptions` from its four fields.
     fn uri(whole: bool, len: u32, depth: u32, path_only: bool) -> Balance {
-        let mut o = UriOptions::default();
-        o.whole = whole;
-        o.len = len;
-        o.depth = depth;
-        o.path_only = path_only;
-        Balance::Uri(o)
+        Balance::Uri(UriOptions {
+            whole,
+            len,
+            depth,
+            path_only,
+        })
     }
 
     // The accept/reject lists below were checked against `haproxy -c` of
@@ -633,12 +639,10 @@ mod tests {
 
     #[test]
     fn hash_type_accepts() {
-        let ht = |method, function, avalanche| {
-            let mut h = HashType::default();
-            h.method = method;
-            h.function = function;
-            h.avalanche = avalanche;
-            h
+        let ht = |method, function, avalanche| HashType {
+            method,
+            function,
+            avalanche,
         };
         use HashFunction::*;
         use HashMethod::*;
@@ -748,15 +752,16 @@ mod tests {
             Just(HashFunction::Crc32),
         ];
         (any::<bool>(), functions, any::<bool>()).prop_map(|(consistent, function, avalanche)| {
-            let mut h = HashType::default();
-            h.method = if consistent {
+            let method = if consistent {
                 HashMethod::Consistent
             } else {
                 HashMethod::MapBased
             };
-            h.function = function;
-            h.avalanche = avalanche;
-            h
+            HashType {
+                method,
+                function,
+                avalanche,
+            }
         })
     }
 
