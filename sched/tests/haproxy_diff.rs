@@ -1058,3 +1058,66 @@ fn haproxy_side_check_post_reads_body() -> Result<(), String> {
     assert!(tally(&picks).len() > 2, "{:?}", tally(&picks));
     Ok(())
 }
+
+/// Backup servers under each kind of lookup, with and without `option
+/// allbackups`: the active servers go into maintenance one by one, then
+/// the first backup, then they come back.
+#[test]
+fn backups() -> Result<(), String> {
+    let algorithms = [
+        ("roundrobin", None),
+        ("static-rr", None),
+        ("leastconn", None),
+        ("first", None),
+        ("source", None),
+        ("uri", None),
+        ("source", Some("consistent")),
+        ("uri", Some("consistent wt6")),
+    ];
+    let uris = uri_pool(&mut Rng::new(0xBAC1), 300);
+    let clients = client_pool(&mut Rng::new(0xBAC2), 300);
+    let changes = [
+        (250, 1, Change::Maint),
+        (500, 2, Change::Maint),
+        (750, 4, Change::Maint),
+        (1000, 4, Change::Ready),
+        (1250, 1, Change::Ready),
+    ];
+    let mut scenarios = Vec::new();
+    for (balance, hash_type) in algorithms {
+        for allbackups in [false, true] {
+            let servers = vec![
+                Server::new(1, 2).maxconn(10),
+                Server::new(2, 1).maxconn(10),
+                Server::new(4, 1).maxconn(10).backup(),
+                Server::new(3, 3).maxconn(10).backup(),
+                Server::new(5, 2).maxconn(10).backup(),
+            ];
+            let mut name = format!("{balance} / backups");
+            if let Some(h) = hash_type {
+                name = format!("{balance} / hash-type {h} / backups");
+            }
+            if allbackups {
+                name.push_str(" (allbackups)");
+            }
+            let mut s = Scenario::new(name, Mode::Http, balance, servers);
+            if let Some(h) = hash_type {
+                s = s.hash_type(h);
+            }
+            s.allbackups = allbackups;
+            let mut rng = Rng::new(0xBAC3);
+            let how = Holding {
+                hold: 10,
+                release: 8,
+                max_held: 5,
+            };
+            let sends = held_sequence(&mut rng, 1500, how, |rng, _| {
+                http(*rng.pick(&clients), rng.pick(&uris).as_str(), vec![])
+            });
+            s.steps = with_changes(sends, &changes);
+            s.sync_sessions = true;
+            scenarios.push(s);
+        }
+    }
+    check("backups", &scenarios)
+}
