@@ -86,7 +86,7 @@ fn client_pool(rng: &mut Rng, n: usize) -> Vec<SocketAddr> {
     pool
 }
 
-/// A fixed client for algorithms that do not look at the source.
+/// A random loopback client, for algorithms that do not look at it.
 fn any_client(rng: &mut Rng) -> SocketAddr {
     SocketAddr::from((
         [127, 0, rng.below(256) as u8, 1 + rng.below(254) as u8],
@@ -151,20 +151,21 @@ fn plain_sends(rng: &mut Rng, n: usize) -> Vec<Step> {
         .collect()
 }
 
-/// Inserts runtime changes before the given request indexes.
+/// Inserts runtime changes `(before request #, server id, change)` into a
+/// sequence; changes past its end come last.
 fn with_changes(sends: Vec<Step>, changes: &[(usize, u32, Change)]) -> Vec<Step> {
     let mut steps = Vec::with_capacity(sends.len() + changes.len());
     let mut request = 0;
     for step in sends {
-        for &(at, id, change) in changes.iter().filter(|(at, ..)| *at == request) {
-            let _ = at;
-            steps.push(Step::Set(id, change));
-        }
         if matches!(step, Step::Send(_) | Step::Hold(..)) {
+            let due = changes.iter().filter(|(at, ..)| *at == request);
+            steps.extend(due.map(|&(_, id, change)| Step::Set(id, change)));
             request += 1;
         }
         steps.push(step);
     }
+    let late = changes.iter().filter(|(at, ..)| *at >= request);
+    steps.extend(late.map(|&(_, id, change)| Step::Set(id, change)));
     steps
 }
 
@@ -440,7 +441,7 @@ fn first_scenario(requests: usize) -> Scenario {
 /// Harness sanity, HAProxy only: `first` takes the lowest id with a free slot.
 #[test]
 fn haproxy_side_first_fills_lowest_id() -> Result<(), String> {
-    let s = first_scenario(100);
+    let s = first_scenario(1000);
     let Some(picks) = haproxy_picks("haproxy_side_first_fills_lowest_id", &s)? else {
         return Ok(());
     };

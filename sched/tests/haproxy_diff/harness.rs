@@ -97,12 +97,15 @@ pub(crate) struct Haproxy {
 impl Haproxy {
     /// Checks and starts HAProxy with the config `make_config(port, socket)`
     /// returns, retrying with another port if the chosen one was taken.
-    pub(crate) fn start(binary: &Path, make_config: impl Fn(u16, &Path) -> String) -> Res<Haproxy> {
+    pub(crate) fn start(
+        binary: &Path,
+        make_config: impl Fn(u16, &Path) -> Res<String>,
+    ) -> Res<Haproxy> {
         let mut last_error = String::new();
         for _attempt in 0..3 {
             let dir = scratch_dir()?;
             let port = free_port()?;
-            let config = make_config(port, &dir.join("stats.sock"));
+            let config = make_config(port, &dir.join("stats.sock"))?;
             match Haproxy::start_once(binary, dir.clone(), port, &config) {
                 Ok(h) => return Ok(h),
                 Err(e) => {

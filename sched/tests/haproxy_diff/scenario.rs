@@ -195,69 +195,63 @@ impl Scenario {
 
     /// The HAProxy configuration for this scenario.
     fn config(&self, port: u16, socket: &Path, backends: &Backends) -> Res<String> {
-        let mut c = String::new();
-        let _ = writeln!(c, "global\n    nbthread 1\n    maxconn 4000");
-        let _ = writeln!(
-            c,
-            "    stats socket {} mode 600 level admin",
-            socket.display()
-        );
-        let _ = writeln!(c, "    stats timeout 30s\n");
-        let _ = writeln!(
-            c,
-            "defaults\n    timeout connect 2s\n    timeout client 60s"
-        );
-        let _ = writeln!(
-            c,
-            "    timeout server 60s\n    timeout queue 2s\n    retries 0"
-        );
-        match self.mode {
-            Mode::Http => {
-                let _ = writeln!(c, "    mode http\n    option httpclose\n    option http-no-delay\n    http-reuse never\n");
-            }
-            Mode::Tcp => {
-                let _ = writeln!(c, "    mode tcp\n");
-            }
-        }
-        let _ = writeln!(c, "frontend fe\n    bind 127.0.0.1:{port} accept-proxy");
+        let mut lines = vec![
+            "global".to_string(),
+            "    nbthread 1".into(),
+            "    maxconn 4000".into(),
+            format!("    stats socket {} mode 600 level admin", socket.display()),
+            "    stats timeout 30s".into(),
+            "defaults".into(),
+            "    timeout connect 2s".into(),
+            "    timeout client 60s".into(),
+            "    timeout server 60s".into(),
+            "    timeout queue 2s".into(),
+            // A failed connection must show, not be retried elsewhere.
+            "    retries 0".into(),
+        ];
+        lines.extend(self.mode_lines().iter().map(|l| format!("    {l}")));
+        lines.push("frontend fe".into());
+        lines.push(format!("    bind 127.0.0.1:{port} accept-proxy"));
         if self.mode == Mode::Tcp {
-            let _ = writeln!(c, "    tcp-request inspect-delay 5s");
-            let _ = writeln!(c, "    tcp-request content accept if RDP_COOKIE");
+            lines.push("    tcp-request inspect-delay 5s".into());
+            lines.push("    tcp-request content accept if RDP_COOKIE".into());
             // Requests without any cookie are complete too: no need to wait.
-            let _ = writeln!(c, "    tcp-request content accept if {{ req.len gt 0 }}");
+            lines.push("    tcp-request content accept if { req.len gt 0 }".into());
         }
-        let _ = writeln!(
-            c,
-            "    default_backend be\n\nbackend be\n    balance {}",
-            self.balance
-        );
+        lines.push("    default_backend be".into());
+        lines.push("backend be".into());
+        lines.push(format!("    balance {}", self.balance));
         if let Some(h) = &self.hash_type {
-            let _ = writeln!(c, "    hash-type {h}");
+            lines.push(format!("    hash-type {h}"));
         }
         if self.allbackups {
-            let _ = writeln!(c, "    option allbackups");
+            lines.push("    option allbackups".into());
         }
         if self.hash_balance_factor > 0 {
-            let _ = writeln!(c, "    hash-balance-factor {}", self.hash_balance_factor);
+            lines.push(format!(
+                "    hash-balance-factor {}",
+                self.hash_balance_factor
+            ));
         }
         for s in &self.servers {
-            let _ = write!(
-                c,
-                "    server {} {} id {} weight {}",
-                Server::name(s.id),
-                backends.addr(s.id)?,
-                s.id,
-                s.weight
-            );
-            if s.maxconn > 0 {
-                let _ = write!(c, " maxconn {}", s.maxconn);
-            }
-            if s.backup {
-                let _ = write!(c, " backup");
-            }
-            let _ = writeln!(c);
+            lines.push(server_line(s, backends.addr(s.id)?));
         }
-        Ok(c)
+        Ok(lines.join("\n") + "\n")
+    }
+
+    /// `defaults` lines that depend on the mode. HTTP: one request per
+    /// connection, no server connection reuse, and no `MSG_MORE` (which
+    /// would delay a held response's first bytes by 200 ms).
+    fn mode_lines(&self) -> &'static [&'static str] {
+        match self.mode {
+            Mode::Http => &[
+                "mode http",
+                "option httpclose",
+                "option http-no-delay",
+                "http-reuse never",
+            ],
+            Mode::Tcp => &["mode tcp"],
+        }
     }
 
     /// Number of requests (picks) in the sequence.
@@ -273,9 +267,7 @@ impl Scenario {
     pub(crate) fn run_haproxy(&self, binary: &Path) -> Res<Vec<u32>> {
         let ids: Vec<u32> = self.servers.iter().map(|s| s.id).collect();
         let backends = Backends::start(&ids, self.mode)?;
-        let haproxy = Haproxy::start(binary, |port, sock| {
-            self.config(port, sock, &backends).unwrap_or_default()
-        })?;
+        let haproxy = Haproxy::start(binary, |port, sock| self.config(port, sock, &backends))?;
         let mut run = HaproxyRun {
             scenario: self,
             haproxy: &haproxy,
@@ -413,6 +405,23 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// A `server` line.
+fn server_line(s: &Server, addr: SocketAddr) -> String {
+    let mut line = format!(
+        "    server {} {addr} id {} weight {}",
+        Server::name(s.id),
+        s.id,
+        s.weight
+    );
+    if s.maxconn > 0 {
+        line.push_str(&format!(" maxconn {}", s.maxconn));
+    }
+    if s.backup {
+        line.push_str(" backup");
+    }
+    line
+}
+
 /// Applies a runtime change to the Balancer.
 fn apply_lbkit(balancer: &mut Balancer, id: ServerId, change: Change) -> Res<()> {
     let r = match change {
@@ -517,6 +526,46 @@ impl HaproxyRun<'_> {
     }
 }
 
+/// What the backend looked like before step `upto`: connections held per
+/// server (as HAProxy placed them) and the runtime changes made so far.
+fn context_before(s: &Scenario, observed: &[u32], upto: usize) -> String {
+    let mut held: HashMap<u64, u32> = HashMap::new();
+    let mut changes = Vec::new();
+    let mut request = 0;
+    for step in s.steps.iter().take(upto) {
+        match step {
+            Step::Send(_) => request += 1,
+            Step::Hold(token, _) => {
+                held.insert(*token, observed.get(request).copied().unwrap_or(0));
+                request += 1;
+            }
+            Step::Release(token) => {
+                held.remove(token);
+            }
+            Step::Set(id, change) => {
+                changes.push(format!("s{id} {change:?} before request #{request}"))
+            }
+        }
+    }
+    let mut per_server: Vec<(u32, u32)> = Vec::new();
+    for id in held.values() {
+        match per_server.iter_mut().find(|(s, _)| s == id) {
+            Some((_, n)) => *n += 1,
+            None => per_server.push((*id, 1)),
+        }
+    }
+    per_server.sort_unstable();
+    let held: Vec<String> = per_server
+        .iter()
+        .map(|(id, n)| format!("s{id}:{n}"))
+        .collect();
+    format!(
+        "held [{}], changes [{}]",
+        held.join(" "),
+        changes.join(", ")
+    )
+}
+
 /// Prints the agreement; describes the first mismatches, if any.
 fn compare(s: &Scenario, observed: &[u32], lbkit: &[Result<u32, String>]) -> Result<(), String> {
     // (step index, request) of every pick, in order.
@@ -564,8 +613,9 @@ fn compare(s: &Scenario, observed: &[u32], lbkit: &[Result<u32, String>]) -> Res
         let ours = ours.map(|id| format!("s{id}")).unwrap_or_else(|e| e);
         let _ = write!(
             msg,
-            "\n  request #{i} (step {step}): {req}\n    haproxy: s{}  lbkit: {ours}",
-            observed[i]
+            "\n  request #{i} (step {step}): {req}\n    haproxy: s{}  lbkit: {ours}\n    before it: {}",
+            observed[i],
+            context_before(s, observed, step)
         );
     }
     Err(msg)
