@@ -33,16 +33,27 @@ fn ctx<T>(what: &str, r: io::Result<T>) -> Res<T> {
     r.map_err(|e| format!("{what}: {e}"))
 }
 
-/// The HAProxy binary to run, or why there is none.
+/// The HAProxy binary to run (`HAPROXY`, else `/usr/sbin/haproxy`, else
+/// `haproxy` on `PATH`), or why there is none.
 pub(crate) fn haproxy_binary() -> Result<PathBuf, String> {
-    let path = std::env::var_os("HAPROXY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_HAPROXY));
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!("no HAProxy binary at {}", path.display()))
+    if let Some(path) = std::env::var_os("HAPROXY").map(PathBuf::from) {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("HAPROXY={} is not a file", path.display()))
+        };
     }
+    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("haproxy"))
+                .collect()
+        })
+        .unwrap_or_default();
+    std::iter::once(PathBuf::from(DEFAULT_HAPROXY))
+        .chain(on_path)
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("no HAProxy binary at {DEFAULT_HAPROXY} nor on PATH"))
 }
 
 /// Returns the HAProxy binary, or `None` after printing why the test is
