@@ -1122,3 +1122,48 @@ fn backups() -> Result<(), String> {
     }
     check("backups", &scenarios)
 }
+
+/// Servers added and deleted at run time (`add server`, `del server`) under
+/// the dynamic algorithms; requests end before each change, so a server
+/// put in maintenance is idle when it is deleted.
+#[test]
+fn dynamic_servers() -> Result<(), String> {
+    let algorithms = [
+        ("roundrobin", None),
+        ("leastconn", None),
+        ("first", None),
+        ("uri", Some("consistent")),
+        ("source", Some("consistent crc32 avalanche")),
+    ];
+    let uris = uri_pool(&mut Rng::new(0xADD1), 300);
+    let clients = client_pool(&mut Rng::new(0xADD2), 300);
+    let changes = [
+        (300, 6, Change::Add(2)),
+        (600, 2, Change::Maint),
+        (700, 2, Change::Delete),
+        (900, 8, Change::Add(1)),
+        (1100, 6, Change::Weight(5)),
+        (1300, 6, Change::Maint),
+        (1400, 6, Change::Delete),
+        (1500, 2, Change::Add(3)),
+    ];
+    let mut scenarios = Vec::new();
+    for (balance, hash_type) in algorithms {
+        let mut name = format!("{balance} / dynamic servers");
+        if let Some(h) = hash_type {
+            name = format!("{balance} / hash-type {h} / dynamic servers");
+        }
+        let servers = vec![Server::new(1, 1), Server::new(2, 2), Server::new(3, 1)];
+        let mut s = Scenario::new(name, Mode::Http, balance, servers);
+        if let Some(h) = hash_type {
+            s = s.hash_type(h);
+        }
+        let mut rng = Rng::new(0xADD3);
+        let sends = (0..2000)
+            .map(|_| Step::Send(http(*rng.pick(&clients), rng.pick(&uris).as_str(), vec![])))
+            .collect();
+        s.steps = with_changes(sends, &changes);
+        scenarios.push(s);
+    }
+    check("dynamic_servers", &scenarios)
+}

@@ -125,6 +125,12 @@ pub(crate) enum Change {
     Drain,
     /// `set server be/sN state maint`.
     Maint,
+    /// `add server be/sN ADDR id N weight W` then `enable server be/sN`
+    /// (a dynamic server starts in maintenance); `Balancer::add`.
+    Add(u32),
+    /// `del server be/sN` (it must be in maintenance and idle);
+    /// `Balancer::remove`.
+    Delete,
 }
 
 /// One step of a scenario.
@@ -265,7 +271,12 @@ impl Scenario {
     /// Plays the sequence against HAProxy: the server of each request, in
     /// order.
     pub(crate) fn run_haproxy(&self, binary: &Path) -> Res<Vec<u32>> {
-        let ids: Vec<u32> = self.servers.iter().map(|s| s.id).collect();
+        // Listeners for the configured servers and those added at run time.
+        let added = self.steps.iter().filter_map(|st| match st {
+            Step::Set(id, Change::Add(_)) => Some(*id),
+            _ => None,
+        });
+        let ids: Vec<u32> = self.servers.iter().map(|s| s.id).chain(added).collect();
         let backends = Backends::start(&ids, self.mode)?;
         let haproxy = Haproxy::start(binary, |port, sock| self.config(port, sock, &backends))?;
         let mut run = HaproxyRun {
@@ -429,19 +440,10 @@ fn apply_lbkit(balancer: &mut Balancer, id: ServerId, change: Change) -> Res<()>
         Change::Ready => balancer.set_state(id, ServerState::Up),
         Change::Drain => balancer.set_state(id, ServerState::Drain),
         Change::Maint => balancer.set_state(id, ServerState::Down),
+        Change::Add(weight) => balancer.add(id, ServerConfig::new(weight)),
+        Change::Delete => balancer.remove(id),
     };
     r.map_err(|e| format!("{change:?} on {id}: {e}"))
-}
-
-/// The runtime-API command for a change.
-fn cli_command(id: u32, change: Change) -> String {
-    let name = Server::name(id);
-    match change {
-        Change::Weight(w) => format!("set weight be/{name} {w}"),
-        Change::Ready => format!("set server be/{name} state ready"),
-        Change::Drain => format!("set server be/{name} state drain"),
-        Change::Maint => format!("set server be/{name} state maint"),
-    }
 }
 
 /// State of one run against HAProxy.
@@ -479,12 +481,49 @@ impl HaproxyRun<'_> {
                 self.backends.release(*token)?;
                 harness::finish(conn)?;
             }
-            Step::Set(id, change) => self.haproxy.cli_ok(&cli_command(*id, *change))?,
+            Step::Set(id, change) => self.change(*id, *change)?,
         }
         if self.scenario.sync_sessions {
             self.haproxy.wait_sessions(&self.expected_sessions())?;
         }
         Ok(())
+    }
+
+    /// Applies a runtime change through the runtime API.
+    fn change(&self, id: u32, change: Change) -> Res<()> {
+        let name = Server::name(id);
+        match change {
+            Change::Add(weight) => {
+                let addr = self.backends.addr(id)?;
+                let add = format!("add server be/{name} {addr} id {id} weight {weight}");
+                let answer = self.haproxy.cli(&add)?;
+                if !answer.contains("New server registered") {
+                    return Err(format!("`{add}` answered: {}", answer.trim()));
+                }
+                self.haproxy.cli_ok(&format!("enable server be/{name}"))
+            }
+            Change::Delete => {
+                let answer = self.haproxy.cli(&format!("del server be/{name}"))?;
+                if answer.contains("Server deleted") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "`del server be/{name}` answered: {}",
+                        answer.trim()
+                    ))
+                }
+            }
+            Change::Weight(w) => self.haproxy.cli_ok(&format!("set weight be/{name} {w}")),
+            Change::Ready => self
+                .haproxy
+                .cli_ok(&format!("set server be/{name} state ready")),
+            Change::Drain => self
+                .haproxy
+                .cli_ok(&format!("set server be/{name} state drain")),
+            Change::Maint => self
+                .haproxy
+                .cli_ok(&format!("set server be/{name} state maint")),
+        }
     }
 
     /// Sends a request; a hold token makes the backend keep it open.
