@@ -41,8 +41,10 @@ use std::time::Duration;
 pub(crate) const ROUNDROBIN_MAX_SERVERS: usize = 4095;
 
 /// The lookup structure of the configured algorithm (`lbprm.algo &
-/// BE_LB_LKUP`).
+/// BE_LB_LKUP`). One per backend, so the size of its largest variant
+/// does not matter, and no box stands in the way of a pick.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Lb {
     /// `BE_LB_LKUP_RRTREE`: `roundrobin`.
     Fwrr(Fwrr),
@@ -591,6 +593,13 @@ impl Balancer {
         } else {
             None
         };
+        self.lookup_with(hashing, hash)
+    }
+
+    /// `assign_server()`'s lookup once the request is hashed (`hash` is
+    /// `None` when it could not be): the hashing algorithms fall back to
+    /// round robin on their map or ring.
+    fn lookup_with(&mut self, hashing: bool, hash: Option<u32>) -> Option<usize> {
         let draws = match self.config.balance {
             Balance::Random { draws } => Some(draws),
             _ => None,
@@ -644,4 +653,139 @@ fn check_weight(id: ServerId, weight: u32) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A balancer with servers `1..` of these weights.
+    fn backend(balance: Balance, weights: &[u32]) -> Balancer {
+        let mut b = Balancer::new(BalancerConfig::new(balance)).unwrap();
+        for (i, &w) in weights.iter().enumerate() {
+            b.add(ServerId(i as u32 + 1), ServerConfig::new(w)).unwrap();
+        }
+        b
+    }
+
+    /// `n` picks as a string of server ids (`E` when none).
+    fn picks(b: &mut Balancer, n: usize) -> String {
+        (0..n)
+            .map(|_| match b.pick(&RequestKey::new()) {
+                Ok(id) => id.0.to_string(),
+                Err(_) => "E".to_string(),
+            })
+            .collect()
+    }
+
+    /// The id of a looked-up server index.
+    fn id_of(b: &Balancer, idx: Option<usize>) -> Option<u32> {
+        idx.map(|i| b.servers[i].id.0)
+    }
+
+    #[test]
+    fn map_based_hash_takes_the_slot_of_the_hash() {
+        // map_get_server_hash(): map [s1, s3, s2, s3, s2, s3], 7 % 6 = 1.
+        let mut b = backend(Balance::Source, &[1, 2, 3]);
+        b.build();
+        let found = b.lookup_with(true, Some(7));
+        assert_eq!(id_of(&b, found), Some(3));
+        let found = b.lookup_with(true, Some(4));
+        assert_eq!(id_of(&b, found), Some(2));
+    }
+
+    #[test]
+    fn a_missing_hash_falls_back_to_the_map_round_robin() {
+        // assign_server(): no hash -> map_get_server_rr(), the static-rr walk
+        let mut b = backend(Balance::Source, &[1, 2, 3]);
+        b.build();
+        let seq: Vec<Option<u32>> = (0..6)
+            .map(|_| {
+                let found = b.lookup_with(true, None);
+                id_of(&b, found)
+            })
+            .collect();
+        assert_eq!(seq, [1, 3, 2, 3, 2, 3].map(Some).to_vec());
+    }
+
+    #[test]
+    fn a_single_server_in_use_is_not_hashed() {
+        // get_server_hh() jumps to hash_done (hash 0) before looking for the
+        // header; get_server_sh() only once it has an IPv4/IPv6 source.
+        let src = "192.0.2.1:80".parse().unwrap();
+        let mut hdr = backend(
+            Balance::Hdr {
+                name: "host".into(),
+                use_domain_only: false,
+            },
+            &[1],
+        );
+        hdr.build();
+        assert_eq!(hdr.hash_for_request(&RequestKey::new()), Some(0));
+        let mut source = backend(Balance::Source, &[1, 0]);
+        source.build();
+        assert_eq!(source.weight.tot_used, 1);
+        assert_eq!(source.hash_for_request(&RequestKey::new()), None);
+        assert_eq!(
+            source.hash_for_request(&RequestKey::new().src(src)),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn unchanged_status_leaves_roundrobin_alone() {
+        // srv_lb_status_changed() is false: fwrr_update_server_weight()
+        // returns at once, the sequence goes on as if nothing happened.
+        let mut b = backend(Balance::RoundRobin, &[1, 2, 3]);
+        let mut seq = picks(&mut b, 5);
+        b.set_weight(ServerId(2), 2).unwrap();
+        b.set_state(ServerId(3), ServerState::Up).unwrap();
+        seq += &picks(&mut b, 7);
+        assert_eq!(seq, "323132323132");
+    }
+
+    #[test]
+    fn a_static_backend_is_rebuilt_when_a_server_is_added() {
+        // init_server_map() again: gcd 1, map of weights 1, 2, 3, 3 by hand
+        // (tot 9): [1, 2, 3, 4, 2, 3, 4, 3, 4], rr_idx back to 0.
+        let mut b = backend(Balance::StaticRr, &[1, 2, 3]);
+        assert_eq!(picks(&mut b, 2), "13");
+        b.add(ServerId(4), ServerConfig::new(3)).unwrap();
+        assert_eq!(picks(&mut b, 9), "123423434");
+    }
+
+    #[test]
+    fn a_drained_server_keeps_weight_and_connections() {
+        let mut b = backend(Balance::LeastConn, &[1, 2]);
+        b.connection_opened(ServerId(2)).unwrap();
+        b.set_state(ServerId(2), ServerState::Drain).unwrap();
+        assert_eq!(b.effective_weight(ServerId(2)), Some(32));
+        assert_eq!(b.served(ServerId(2)), Some(1));
+        assert_eq!(b.summary.srv_act, 1);
+        assert_eq!(picks(&mut b, 3), "111");
+        b.set_state(ServerId(2), ServerState::Up).unwrap();
+        // s2: one connection, key 2 * 4096 / 32 = 256 > 0 (s1 idle)
+        assert_eq!(picks(&mut b, 1), "1");
+    }
+
+    #[test]
+    fn removing_a_server_takes_it_down_first() {
+        // as fwrr_set_server_status_down(): next_weight drops, the others go on
+        let mut b = backend(Balance::RoundRobin, &[1, 1]);
+        assert_eq!(picks(&mut b, 1), "1");
+        b.remove(ServerId(1)).unwrap();
+        assert_eq!(picks(&mut b, 3), "222");
+        assert_eq!(b.summary.tot_wact, 16);
+        assert!(!b.contains(ServerId(1)));
+        assert_eq!(b.servers[0].state, ServerState::Down);
+    }
+
+    #[test]
+    fn effective_weights_before_the_start() {
+        // map: wmult = gcd; dynamic: times BE_WEIGHT_SCALE
+        let b = backend(Balance::StaticRr, &[4, 6]);
+        assert_eq!(b.effective_weight(ServerId(2)), Some(3));
+        let b = backend(Balance::First, &[4, 6]);
+        assert_eq!(b.effective_weight(ServerId(2)), Some(96));
+    }
 }

@@ -6,7 +6,7 @@
 //! duplicate sub-tree is walked oldest first, see `import/ebtree.h`). A node
 //! that is deleted and inserted again therefore goes behind its equals.
 //!
-//! [`EbTree`] reproduces exactly that order with an indexed binary min-heap
+//! [`EbTree`] reproduces exactly that order with an indexed 4-ary min-heap
 //! ranked by `(key, insertion sequence)`: `first`, `insert` and `remove` cost
 //! O(log n), and nothing allocates once [`EbTree::reserve`] has sized it for
 //! the server list. Items are server indices.
@@ -14,29 +14,34 @@
 /// Heap position of an item that is in no tree.
 const ABSENT: u32 = u32::MAX;
 
-/// One node: the server, its key and when it was inserted.
-#[derive(Clone, Copy, Debug)]
-struct Node {
-    /// `lb_node.key`.
-    key: u32,
-    /// Insertion sequence number within this tree.
-    seq: u64,
-    /// The server index.
-    item: u32,
+/// Children per heap node: a 4-ary heap is shallower than a binary one.
+const ARITY: usize = 4;
+
+/// Insertion sequence numbers are kept below this bound so that a rank fits
+/// in a `u64` beside the key; reaching it renumbers the nodes.
+const SEQ_LIMIT: u64 = 1 << 32;
+
+/// The rank of a node with this key inserted as number `seq`: the walking
+/// order of the tree is the order of ranks.
+fn rank(key: u32, seq: u64) -> u64 {
+    (u64::from(key) << 32) | (seq & (SEQ_LIMIT - 1))
 }
 
-impl Node {
-    /// The walking order of the tree.
-    fn rank(&self) -> (u32, u64) {
-        (self.key, self.seq)
-    }
+/// The key part of a rank.
+fn key_of(rank: u64) -> u32 {
+    (rank >> 32) as u32
 }
 
 /// An ordered multiset of server indices by key, duplicates oldest first.
+///
+/// The heap is kept as two parallel arrays so that comparing the children
+/// of a node reads one cache line.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EbTree {
-    /// Binary min-heap by rank.
-    heap: Vec<Node>,
+    /// Ranks, in min-heap order.
+    ranks: Vec<u64>,
+    /// The server index at each heap position.
+    items: Vec<u32>,
     /// For each server index, its heap position or `ABSENT`.
     pos: Vec<u32>,
     /// Sequence number of the next insertion.
@@ -50,66 +55,102 @@ impl EbTree {
         if self.pos.len() < items {
             self.pos.resize(items, ABSENT);
         }
-        let len = self.heap.len();
-        if self.heap.capacity() < items {
-            self.heap.reserve(items - len);
+        let len = self.ranks.len();
+        if self.ranks.capacity() < items {
+            self.ranks.reserve(items - len);
+        }
+        if self.items.capacity() < items {
+            self.items.reserve(items - len);
         }
     }
 
     /// Removes every node.
     pub(crate) fn clear(&mut self) {
-        for node in &self.heap {
-            if let Some(p) = self.pos.get_mut(node.item as usize) {
+        for &item in &self.items {
+            if let Some(p) = self.pos.get_mut(item as usize) {
                 *p = ABSENT;
             }
         }
-        self.heap.clear();
+        self.ranks.clear();
+        self.items.clear();
     }
 
     /// The server's key, when it is in this tree.
     pub(crate) fn key(&self, item: usize) -> Option<u32> {
         let p = *self.pos.get(item)?;
-        self.heap.get(p as usize).map(|n| n.key)
+        self.ranks.get(p as usize).map(|&r| key_of(r))
     }
 
     /// `eb32_first()`: the smallest key, oldest among equals.
     pub(crate) fn first(&self) -> Option<usize> {
-        self.heap.first().map(|n| n.item as usize)
+        self.items.first().map(|&i| i as usize)
     }
 
     /// The first server, in walking order, that `accept` takes: what a loop
     /// of `eb32_first()` / `eb32_next()` stopping at the first accepted node
     /// returns.
     pub(crate) fn first_where(&self, mut accept: impl FnMut(usize) -> bool) -> Option<usize> {
-        let first = self.heap.first()?;
-        if accept(first.item as usize) {
-            return Some(first.item as usize);
+        let first = self.first()?;
+        if accept(first) {
+            return Some(first);
         }
-        self.heap
+        self.ranks
             .iter()
-            .filter(|n| accept(n.item as usize))
-            .min_by_key(|n| n.rank())
-            .map(|n| n.item as usize)
+            .zip(&self.items)
+            .filter(|(_, &item)| accept(item as usize))
+            .min_by_key(|(&rank, _)| rank)
+            .map(|(_, &item)| item as usize)
     }
 
     /// `eb32_insert()`: adds the server behind any node of equal key. A
     /// server already in the tree is moved (deleted, then inserted).
     pub(crate) fn insert(&mut self, item: usize, key: u32) {
-        self.remove(item);
+        let seq = self.take_seq();
+        if let Some(&p) = self.pos.get(item) {
+            if p != ABSENT {
+                // moving in place ranks the node exactly as a deletion
+                // followed by an insertion would
+                let at = p as usize;
+                self.ranks[at] = rank(key, seq);
+                self.sift_up(at);
+                self.sift_down(at);
+                return;
+            }
+        }
         self.reserve(item + 1);
         let Ok(item32) = u32::try_from(item) else {
             return;
         };
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let at = self.heap.len();
-        self.heap.push(Node {
-            key,
-            seq,
-            item: item32,
-        });
+        let at = self.ranks.len();
+        self.ranks.push(rank(key, seq));
+        self.items.push(item32);
         self.set_pos(at);
         self.sift_up(at);
+    }
+
+    /// The next insertion sequence number. When numbers run out (after 2^32
+    /// insertions), the nodes are renumbered in walking order; a sorted
+    /// array is a valid heap, so the order is kept. This rare step
+    /// allocates a scratch copy.
+    fn take_seq(&mut self) -> u64 {
+        if self.next_seq >= SEQ_LIMIT {
+            let mut nodes: Vec<(u64, u32)> = self
+                .ranks
+                .iter()
+                .copied()
+                .zip(self.items.iter().copied())
+                .collect();
+            nodes.sort_unstable();
+            for (at, &(r, item)) in nodes.iter().enumerate() {
+                self.ranks[at] = rank(key_of(r), at as u64);
+                self.items[at] = item;
+                self.set_pos(at);
+            }
+            self.next_seq = nodes.len() as u64;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     /// `eb32_delete()`: takes the server out; nothing happens if it is not
@@ -123,8 +164,9 @@ impl EbTree {
         }
         let at = p as usize;
         self.pos[item] = ABSENT;
-        let last = self.heap.len() - 1;
-        self.heap.swap_remove(at);
+        let last = self.ranks.len() - 1;
+        self.ranks.swap_remove(at);
+        self.items.swap_remove(at);
         if at < last {
             self.set_pos(at);
             self.sift_up(at);
@@ -136,54 +178,78 @@ impl EbTree {
     /// The servers in walking order (tests and debugging; allocates).
     #[cfg(test)]
     pub(crate) fn walk(&self) -> Vec<usize> {
-        let mut nodes = self.heap.clone();
-        nodes.sort_by_key(|n| n.rank());
-        nodes.iter().map(|n| n.item as usize).collect()
+        let mut nodes: Vec<(u64, u32)> = self
+            .ranks
+            .iter()
+            .copied()
+            .zip(self.items.iter().copied())
+            .collect();
+        nodes.sort_unstable();
+        nodes.iter().map(|&(_, item)| item as usize).collect()
+    }
+
+    /// Number of nodes (tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.ranks.len()
     }
 
     /// Records the heap position of the node at `at`.
     fn set_pos(&mut self, at: usize) {
-        let item = self.heap[at].item as usize;
+        let item = self.items[at] as usize;
         if let Some(p) = self.pos.get_mut(item) {
             *p = at as u32;
         }
     }
 
-    /// Moves the node at `at` up while it ranks before its parent.
+    /// Moves the node at `at` up while it ranks before its parent (the
+    /// nodes it passes move down into the hole it leaves).
     fn sift_up(&mut self, mut at: usize) {
+        let (rank, item) = (self.ranks[at], self.items[at]);
         while at > 0 {
-            let parent = (at - 1) / 2;
-            if self.heap[parent].rank() <= self.heap[at].rank() {
+            let parent = (at - 1) / ARITY;
+            if self.ranks[parent] <= rank {
                 break;
             }
-            self.heap.swap(parent, at);
+            self.ranks[at] = self.ranks[parent];
+            self.items[at] = self.items[parent];
             self.set_pos(at);
-            self.set_pos(parent);
             at = parent;
         }
+        self.ranks[at] = rank;
+        self.items[at] = item;
+        self.set_pos(at);
     }
 
-    /// Moves the node at `at` down while a child ranks before it.
+    /// Moves the node at `at` down while a child ranks before it (the
+    /// smallest child moves up into the hole each time).
     fn sift_down(&mut self, mut at: usize) {
-        let len = self.heap.len();
+        let len = self.ranks.len();
+        let (rank, item) = (self.ranks[at], self.items[at]);
         loop {
-            let left = 2 * at + 1;
-            if left >= len {
+            let first = ARITY * at + 1;
+            if first >= len {
                 break;
             }
-            let right = left + 1;
-            let mut child = left;
-            if right < len && self.heap[right].rank() < self.heap[left].rank() {
-                child = right;
+            let last = (first + ARITY).min(len);
+            let mut child = first;
+            let mut best = self.ranks[first];
+            for (c, &r) in self.ranks[first + 1..last].iter().enumerate() {
+                let smaller = r < best;
+                best = if smaller { r } else { best };
+                child = if smaller { first + 1 + c } else { child };
             }
-            if self.heap[at].rank() <= self.heap[child].rank() {
+            if rank <= best {
                 break;
             }
-            self.heap.swap(child, at);
+            self.ranks[at] = best;
+            self.items[at] = self.items[child];
             self.set_pos(at);
-            self.set_pos(child);
             at = child;
         }
+        self.ranks[at] = rank;
+        self.items[at] = item;
+        self.set_pos(at);
     }
 }
 
@@ -210,6 +276,20 @@ mod tests {
         assert_eq!(t.first(), Some(1));
         assert_eq!(t.key(0), Some(10));
         assert_eq!(t.key(2), None);
+    }
+
+    #[test]
+    fn running_out_of_sequence_numbers_keeps_the_order() {
+        let mut t = EbTree {
+            next_seq: SEQ_LIMIT - 2,
+            ..EbTree::default()
+        };
+        t.insert(0, 5);
+        t.insert(1, 5);
+        t.insert(2, 5); // renumbers 0, 1 as 0, 1 and takes 2
+        t.insert(0, 5);
+        assert_eq!(t.walk(), vec![1, 2, 0]);
+        assert_eq!(t.next_seq, 4);
     }
 
     #[test]
@@ -242,7 +322,7 @@ mod tests {
                 let expect: Vec<usize> = model.iter().map(|m| m.2).collect();
                 prop_assert_eq!(t.walk(), expect.clone());
                 prop_assert_eq!(t.first(), expect.first().copied());
-                prop_assert_eq!(t.heap.len(), expect.len());
+                prop_assert_eq!(t.len(), expect.len());
             }
         }
     }

@@ -88,17 +88,23 @@ impl Group {
         }
     }
 
-    /// `fwrr_queue_by_weight()`: heaviest servers first.
+    /// `fwrr_queue_by_weight()`: heaviest servers first. A server still in
+    /// another tree is taken out of it first (`fwrr_dequeue_srv()`).
     fn queue_by_weight(&mut self, tree: usize, idx: usize, eweight: u32, pos: &mut Pos) {
+        self.curr.remove(idx);
+        self.trees[1 - tree].remove(idx);
         self.trees[tree].insert(idx, SRV_EWGHT_MAX.wrapping_sub(eweight));
         pos.place = Place::Tree(tree);
     }
 
     /// `fwrr_queue_srv()`: places a server in `curr` by its next position,
-    /// or in `next` when that position lies beyond the window.
+    /// or in `next` when that position lies beyond the window. A server
+    /// still in a tree is moved (as `fwrr_dequeue_srv()` then this would),
+    /// which costs a single sift when it stays in the same tree.
     fn queue_srv(&mut self, srv: &Srv, idx: usize, pos: &mut Pos) {
         let curr_weight = self.curr_weight as u32;
         if !srv.usable() {
+            self.dequeue(idx);
             pos.place = Place::Nowhere;
         } else if srv.eweight == 0
             || pos.npos >= self.curr_weight.wrapping_mul(2) as u32
@@ -112,6 +118,8 @@ impl Group {
                 .wrapping_sub(srv.eweight)
                 / BE_WEIGHT_SCALE;
             let key = SRV_UWGHT_RANGE.wrapping_mul(pos.npos).wrapping_add(frac);
+            self.trees[0].remove(idx);
+            self.trees[1].remove(idx);
             self.curr.insert(idx, key);
             pos.place = Place::Curr;
         }
@@ -254,11 +262,12 @@ impl Fwrr {
                 break None;
             };
             grp.update_position(srv.eweight, p);
-            grp.dequeue(idx);
             grp.curr_pos = grp.curr_pos.wrapping_add(1);
             if !srv.is_full() {
+                // dequeued and queued again below, in one move
                 break Some(idx);
             }
+            grp.dequeue(idx);
             full.push(idx);
         };
         if let Some(idx) = chosen {

@@ -17,7 +17,8 @@
 //! skip hashing and look up hash 0 even if their part is missing, and
 //! `rdp-cookie` looks up hash 0 once its cookie is found. Any hash finds
 //! that one server, but skipping the round-robin fallback leaves the
-//! round-robin position untouched: [`request_hash_used`] reproduces it.
+//! round-robin position untouched. The balancer, which knows `tot_used`,
+//! applies this rule around [`request_hash`].
 
 use super::{Balance, BalancerConfig, HashFunction, UriOptions};
 use crate::RequestKey;
@@ -41,29 +42,6 @@ pub(crate) fn request_hash(cfg: &BalancerConfig, key: &RequestKey<'_>) -> Option
         _ => None,
     }?;
     Some(avalanche(cfg, raw))
-}
-
-/// [`request_hash`] when the backend has `tot_used` usable servers (the
-/// count `update_backend_weight()` keeps): with a single one, HAProxy looks
-/// up hash 0 without looking at the request for `source`, `uri` and `hdr`,
-/// and after finding the cookie for `rdp-cookie`.
-pub(crate) fn request_hash_used(
-    cfg: &BalancerConfig,
-    key: &RequestKey<'_>,
-    tot_used: u32,
-) -> Option<u32> {
-    if tot_used != 1 {
-        return request_hash(cfg, key);
-    }
-    match &cfg.balance {
-        // get_server_sh() is only called for an IPv4 or IPv6 source.
-        Balance::Source => key.src.map(|_| 0),
-        // assign_server() only hashes URIs of HTTP requests.
-        Balance::Uri(_) => key.uri.map(|_| 0),
-        Balance::Hdr { .. } => Some(0),
-        Balance::RdpCookie { .. } => key.cookie.filter(|c| !c.is_empty()).map(|_| 0),
-        _ => request_hash(cfg, key),
-    }
 }
 
 /// `full_hash()` when `avalanche` is configured.
@@ -684,46 +662,5 @@ mod tests {
         ] {
             assert_eq!(request_hash(&cfg(b), &key), None);
         }
-    }
-
-    #[test]
-    fn single_server_skips_hashing_where_haproxy_does() {
-        let h = Balance::Hdr {
-            name: "Host".into(),
-            use_domain_only: false,
-        };
-        // get_server_hh(): tot_used == 1 is tested before the header.
-        assert_eq!(
-            request_hash_used(&cfg(h.clone()), &RequestKey::new(), 1),
-            Some(0)
-        );
-        assert_eq!(request_hash_used(&cfg(h), &RequestKey::new(), 2), None);
-        let src = RequestKey::new().src("192.0.2.7:1".parse().unwrap());
-        assert_eq!(request_hash_used(&cfg(Balance::Source), &src, 1), Some(0));
-        assert_eq!(
-            request_hash_used(&cfg(Balance::Source), &RequestKey::new(), 1),
-            None
-        );
-        // get_server_ph() has no such shortcut.
-        let p = Balance::UrlParam {
-            name: "id".into(),
-            check_post: None,
-        };
-        let k = RequestKey::new().uri(b"/?id=5");
-        assert_eq!(request_hash_used(&cfg(p.clone()), &k, 1), Some(sdbm(b"5")));
-        assert_eq!(
-            request_hash_used(&cfg(p), &RequestKey::new().uri(b"/"), 1),
-            None
-        );
-        // get_server_rch(): the cookie must be there first.
-        let r = Balance::RdpCookie { name: "m".into() };
-        assert_eq!(
-            request_hash_used(&cfg(r.clone()), &RequestKey::new().cookie(b"a"), 1),
-            Some(0)
-        );
-        assert_eq!(
-            request_hash_used(&cfg(r), &RequestKey::new().cookie(b""), 1),
-            None
-        );
     }
 }

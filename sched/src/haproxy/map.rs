@@ -75,6 +75,9 @@ impl Map {
             return;
         }
         let tot = bw.tot_weight;
+        if tot == 0 {
+            return;
+        }
         let backup = summary.srv_act == 0;
         if self.srv.len() < tot as usize {
             self.srv.resize(tot as usize, None);

@@ -12,11 +12,13 @@
 //! draws). What it rejects is rejected with its reason, and an unknown
 //! algorithm gets a "did you mean" suggestion.
 //!
-//! Two differences, both refusals of configurations HAProxy accepts:
-//! `balance hash <expr>` (sample expressions are not modelled) and nothing
-//! else. `url_param NAME check_post [N]` is accepted as HAProxy 2.6 does,
-//! which ignores `N` and, whether `check_post` is given or not, looks for
-//! the parameter in the body of every POST request.
+//! Differences: `balance hash <expr>` is refused (sample expressions are
+//! not modelled), and a bare `hdr` gets a message asking for `hdr(<name>)`
+//! where HAProxy lists its algorithms. `url_param NAME check_post [N]` is
+//! accepted as in HAProxy 2.6, which ignores `N` and, whether `check_post`
+//! is given or not, looks for the parameter in the body of every POST
+//! request (see `key.rs`). `hash-type ... none` is refused: the `none`
+//! function appeared after 2.6.
 
 use super::{Balance, HashFunction, HashMethod, HashType, UriOptions};
 use crate::error::Family;
