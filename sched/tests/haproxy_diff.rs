@@ -1167,3 +1167,35 @@ fn dynamic_servers() -> Result<(), String> {
     }
     check("dynamic_servers", &scenarios)
 }
+
+/// Servers that fill up (`maxconn`) under roundrobin and leastconn, which
+/// skip a full server; never all of them, so nothing is queued.
+#[test]
+fn full_servers() -> Result<(), String> {
+    let mut scenarios = Vec::new();
+    for balance in ["roundrobin", "leastconn"] {
+        let servers = vec![
+            Server::new(1, 1).maxconn(2),
+            Server::new(2, 3).maxconn(3),
+            Server::new(3, 2).maxconn(2),
+            Server::new(4, 1).maxconn(4),
+        ];
+        let mut s = Scenario::new(
+            format!("{balance} / full servers"),
+            Mode::Http,
+            balance,
+            servers,
+        );
+        let mut rng = Rng::new(0xF011);
+        let how = Holding {
+            hold: 30,
+            release: 20,
+            max_held: 8,
+        };
+        let changes = [(2000, 2, Change::Weight(1)), (3000, 4, Change::Weight(3))];
+        s.steps = with_changes(held_sequence(&mut rng, 4000, how, numbered), &changes);
+        s.sync_sessions = true;
+        scenarios.push(s);
+    }
+    check("full_servers", &scenarios)
+}
