@@ -4,7 +4,6 @@
 //! connection and reports which server answered.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -238,9 +237,11 @@ impl Haproxy {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let now = self.current_sessions()?;
+            let count = |m: &HashMap<String, u32>, name: &String| m.get(name).copied().unwrap_or(0);
             let same = now
-                .iter()
-                .all(|(name, n)| expected.get(name).copied().unwrap_or(0) == *n);
+                .keys()
+                .chain(expected.keys())
+                .all(|name| count(&now, name) == count(expected, name));
             if same {
                 return Ok(());
             }
@@ -295,13 +296,16 @@ pub(crate) struct Backends {
 }
 
 impl Backends {
-    /// Starts one listener per server id.
+    /// Starts one listener per distinct server id.
     pub(crate) fn start(ids: &[u32], mode: Mode) -> Res<Backends> {
         let held: HeldMap = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let mut addrs = Vec::new();
         let mut threads = Vec::new();
-        for &id in ids {
+        for (i, &id) in ids.iter().enumerate() {
+            if ids[..i].contains(&id) {
+                continue;
+            }
             let listener = ctx("binding a backend", TcpListener::bind("127.0.0.1:0"))?;
             addrs.push((id, ctx("backend address", listener.local_addr())?));
             let (held, stop) = (Arc::clone(&held), Arc::clone(&stop));
@@ -541,14 +545,12 @@ pub(crate) fn finish(mut conn: TcpStream) -> Res<()> {
         "reading the end of a held answer",
         conn.read_to_end(&mut rest),
     )?;
-    if rest != HELD_TAIL {
-        let mut msg = String::new();
-        let _ = write!(
-            msg,
+    if rest == HELD_TAIL {
+        Ok(())
+    } else {
+        Err(format!(
             "unexpected end of a held answer: {:?}",
             String::from_utf8_lossy(&rest)
-        );
-        return Err(msg);
+        ))
     }
-    Ok(())
 }
