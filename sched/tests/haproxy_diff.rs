@@ -103,7 +103,12 @@ fn segment(rng: &mut Rng) -> String {
     (0..len).map(|_| *rng.pick(URI_CHARS) as char).collect()
 }
 
-/// Distinct request targets of various depths, lengths and queries.
+/// Path segments HAProxy forwards as they are (it normalizes nothing
+/// unless told to): empty, dot, encoded, with parameters.
+const ODD_SEGMENTS: &[&str] = &["", ".", "..", "%2F", "a%20b", "x;v=1", "@", "a:b", "~u"];
+
+/// Distinct request targets of various depths, lengths and queries, a few
+/// with odd segments or an empty query.
 fn uri_pool(rng: &mut Rng, n: usize) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut pool = Vec::with_capacity(n);
@@ -111,12 +116,18 @@ fn uri_pool(rng: &mut Rng, n: usize) -> Vec<String> {
         let mut uri = String::new();
         for _ in 0..rng.below(6) {
             uri.push('/');
-            uri.push_str(&segment(rng));
+            if rng.chance(8) {
+                uri.push_str(*rng.pick(ODD_SEGMENTS));
+            } else {
+                uri.push_str(&segment(rng));
+            }
         }
         if uri.is_empty() || rng.chance(15) {
             uri.push('/');
         }
-        if rng.chance(40) {
+        if rng.chance(3) {
+            uri.push('?');
+        } else if rng.chance(40) {
             uri.push('?');
             uri.push_str(&format!("{}={}", segment(rng), segment(rng)));
             if rng.chance(50) {
@@ -759,11 +770,17 @@ fn url_param() -> Result<(), String> {
 }
 
 /// `hdr(X-User)` requests: mostly a user name, sometimes no header, an
-/// empty one, or two of them.
+/// empty one, two of them, or a comma-separated list (HAProxy hashes its
+/// first element; the key holds the whole line's value).
 fn hdr_requests(rng: &mut Rng, i: usize) -> Request {
     let user = format!("user{}", rng.below(1500));
     let extra = match rng.below(100) {
-        0..=79 => vec![("X-User".to_string(), user)],
+        0..=73 => vec![("X-User".to_string(), user)],
+        74..=75 => vec![("X-User".to_string(), format!("{user}, other{i}"))],
+        76 => vec![("X-User".to_string(), format!("{user},other{i}"))],
+        77 => vec![("X-User".to_string(), format!("\"{user},q\", other{i}"))],
+        78 => vec![("X-User".to_string(), format!(", {user}"))],
+        79 => vec![("X-User".to_string(), format!("{user} , x"))],
         80..=81 => vec![("x-user".to_string(), user)],
         82..=91 => vec![],
         92..=93 => vec![("X-User".to_string(), String::new())],
