@@ -117,7 +117,7 @@ fn uri_pool(rng: &mut Rng, n: usize) -> Vec<String> {
         for _ in 0..rng.below(6) {
             uri.push('/');
             if rng.chance(8) {
-                uri.push_str(*rng.pick(ODD_SEGMENTS));
+                uri.push_str(rng.pick::<&str>(ODD_SEGMENTS));
             } else {
                 uri.push_str(&segment(rng));
             }
