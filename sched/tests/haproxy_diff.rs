@@ -1,19 +1,36 @@
 //! Differential test: `lbkit_sched::haproxy::Balancer` against the real
 //! HAProxy (2.6) running on loopback.
 //!
-//! Each test starts `haproxy` with a generated configuration (one backend
-//! `be` whose servers are listeners of this test that answer with their
-//! id), plays a sequence of requests and runtime changes against it,
-//! records which server each request reached, plays the same sequence
-//! against a `Balancer`, and requires 100 % identical picks.
+//! Each test starts `haproxy -db` with a generated configuration (one
+//! frontend, one backend `be` whose servers are listeners of this test
+//! answering `srv=<id>`), plays a sequence of requests and runtime changes
+//! against it, records which server each request reached, plays the same
+//! sequence against a `Balancer`, and requires 100 % identical picks. Each
+//! scenario prints `name: identical/total identical` (`--nocapture`); a
+//! mismatch prints the first few with the request, both servers, and the
+//! connections held and changes made before it.
 //!
-//! Client addresses are announced with the PROXY protocol (`accept-proxy`):
-//! the standard library cannot bind a client socket before connecting, and
-//! this lets the test choose any IPv4/IPv6 address and port while all
-//! traffic stays on 127.0.0.1.
+//! How the HAProxy side is kept deterministic:
+//! * one request per client connection (`option httpclose`, `Connection:
+//!   close`; in 2.6 every request of a keep-alive connection is balanced
+//!   again), `nbthread 1`, `retries 0`, `http-reuse never`;
+//! * client addresses are announced with the PROXY protocol
+//!   (`accept-proxy`): the standard library cannot bind a client socket
+//!   before connecting, and this lets the test choose any IPv4/IPv6 address
+//!   and port while all traffic stays on 127.0.0.1;
+//! * a held connection is a response the backend leaves one byte short
+//!   until the test releases it (`option http-no-delay`, or HAProxy delays
+//!   partial data by 200 ms); where picks depend on connection counts, the
+//!   test polls `show stat` after each step until every server's `scur` is
+//!   what it expects;
+//! * runtime changes go through the stats socket (`set weight`, `set server
+//!   ... state`, `add server` / `del server`).
 //!
-//! Without HAProxy (`/usr/sbin/haproxy`, or `HAPROXY=/path`), the tests
-//! print why they are skipped, unless `CI=true`, where they fail.
+//! The Balancer is told about connections on the server HAProxy actually
+//! used, so that after a mismatch both sides still count the same.
+//!
+//! Without HAProxy (`HAPROXY=/path`, else `/usr/sbin/haproxy`, else `PATH`)
+//! the tests print why they are skipped, unless `CI=true`, where they fail.
 
 #[path = "haproxy_diff/harness.rs"]
 mod harness;
