@@ -228,6 +228,22 @@ fn leastconn_skips_full_servers() {
 }
 
 #[test]
+fn a_full_first_backup_is_not_given_a_connection() {
+    // fwrr_get_next_server() returns lbprm.fbck whether full or not;
+    // assign_server_and_queue() then queues the request on it. Seen on
+    // HAProxy 2.6.12 (TCP mode, held connections, tiny queue timeout).
+    let mut b = Balancer::new(BalancerConfig::new(Balance::RoundRobin)).unwrap();
+    b.add(ServerId(1), ServerConfig::new(1)).unwrap();
+    b.add(ServerId(2), ServerConfig::new(1).backup().maxconn(1))
+        .unwrap();
+    b.add(ServerId(3), ServerConfig::new(1).backup()).unwrap();
+    b.set_state(ServerId(1), ServerState::Down).unwrap();
+    assert_eq!(b.pick(&RequestKey::new()), Ok(ServerId(2)));
+    b.connection_opened(ServerId(2)).unwrap();
+    assert_eq!(b.pick(&RequestKey::new()), Err(PickError::Unavailable));
+}
+
+#[test]
 fn first_fills_servers_by_id_up_to_maxconn() {
     // fas_get_next_server(): lowest id first, whatever the declaration order.
     let mut b = Balancer::new(BalancerConfig::new(Balance::First)).unwrap();

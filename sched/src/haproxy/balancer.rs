@@ -1,23 +1,6 @@
 //! One backend's load balancing: servers, state, and the algorithm's structures.
 //!
-//! # Life cycle
-//!
-//! Servers added before anything else happens form the configuration:
-//! the algorithm's structures are built from them, as HAProxy builds them
-//! at startup (`fwrr_init_server_groups()`, `init_server_map()`, ...), by
-//! the first call that is not [`Balancer::add`] or [`Balancer::remove`].
-//! Everything after that is a runtime event, applied the way HAProxy
-//! applies it: `set weight`, a state change or a slow start goes through the
-//! algorithm's `update_server_eweight` / `set_server_status_up|down`
-//! callbacks, a connection through `server_take_conn` / `server_drop_conn`.
-//!
-//! A server added at runtime is HAProxy 2.6's `add server` (appended to the
-//! list) followed by `enable server`. HAProxy refuses `add server` for the
-//! static algorithms (`static-rr`, map-based hashes); here the backend is
-//! then rebuilt from scratch, as a reload with the new server list would
-//! (new weight divisor, new map, round-robin index back to 0). A removed
-//! server is first taken down (HAProxy's `del server` requires it to be in
-//! maintenance), then left as a tombstone (see `server.rs`).
+//! See [`Balancer`] for the life cycle and what each call models.
 
 #[path = "pending.rs"]
 mod pending;
@@ -111,7 +94,29 @@ struct Before {
     starting: bool,
 }
 
-/// A backend's balancer.
+/// A backend's balancer: HAProxy 2.6's `balance` state for one backend.
+///
+/// # Life cycle
+///
+/// Servers added before anything else happens form the configuration:
+/// the algorithm's structures are built from them, as HAProxy builds them
+/// at startup (`fwrr_init_server_groups()`, `init_server_map()`, ...), by
+/// the first call that is not [`Balancer::add`] or [`Balancer::remove`].
+/// Everything after that is a runtime event, applied the way HAProxy
+/// applies it: `set weight`, a state change or a slow start goes through the
+/// algorithm's `update_server_eweight` / `set_server_status_up|down`
+/// callbacks, a connection through `server_take_conn` / `server_drop_conn`.
+///
+/// A server added at runtime is HAProxy 2.6's `add server` (appended to the
+/// list) followed by `enable server`. HAProxy refuses `add server` for the
+/// static algorithms (`static-rr`, map-based hashes); here the backend is
+/// then rebuilt from scratch, as a reload with the new server list would
+/// (new weight divisor, new map, round-robin index back to 0). A removed
+/// server is first taken down (HAProxy's `del server` requires it to be in
+/// maintenance), then forgotten; its id may be added again.
+///
+/// Queues are not modelled: [`Balancer::pick`] reports when HAProxy would
+/// queue the request instead of connecting.
 pub struct Balancer {
     /// The `balance` / `hash-type` configuration.
     config: BalancerConfig,
@@ -319,6 +324,13 @@ impl Balancer {
     ///
     /// Picking does not count a connection: call
     /// [`Balancer::connection_opened`] when the connection is made.
+    ///
+    /// [`PickError::Unavailable`] covers every case where HAProxy would not
+    /// connect now: no usable server, every server full, and a chosen
+    /// server that is full (the first backup, or a hashed server, is
+    /// returned full; `assign_server_and_queue()` then queues the request
+    /// on it). The algorithm's state moves as HAProxy's does in all cases.
+    /// Queued requests themselves are not modelled.
     pub fn pick(&mut self, key: &RequestKey<'_>) -> Result<ServerId, PickError> {
         if self.index.is_empty() {
             return Err(PickError::Empty);
@@ -329,6 +341,7 @@ impl Balancer {
         }
         self.lookup_server(key)
             .and_then(|idx| self.servers.get(idx))
+            .filter(|srv| !srv.is_full())
             .map(|srv| srv.id)
             .ok_or(PickError::Unavailable)
     }
