@@ -540,10 +540,14 @@ fn hash_servers() -> Vec<Server> {
     ]
 }
 
-/// Runtime changes a hash scenario can take: maint/ready always (the map
-/// is rebuilt), and a weight change when the method is dynamic.
+/// Runtime changes a hash scenario can take: maint/ready and weight 0 and
+/// back always (the map is rebuilt), other weights when the method is
+/// dynamic.
 fn hash_changes(requests: usize, consistent: bool) -> Vec<(usize, u32, Change)> {
+    // Static (map-based) backends accept only 0 and the initial weight.
     let mut changes = vec![
+        (requests * 15 / 100, 4, Change::Weight(0)),
+        (requests / 4, 4, Change::Weight(1)),
         (requests / 2, 2, Change::Maint),
         (requests * 7 / 10, 2, Change::Ready),
     ];
