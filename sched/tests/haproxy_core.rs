@@ -121,6 +121,18 @@ fn backups_serve_only_when_no_active_server_is_usable() {
 }
 
 #[test]
+fn the_first_backup_is_the_first_declared_not_the_lowest_id() {
+    // recount_servers() walks the server list: declaration order. HAProxy
+    // 2.6.12 with backups `id 9` then `id 3` uses id 9.
+    let mut b = Balancer::new(BalancerConfig::new(Balance::RoundRobin)).unwrap();
+    b.add(ServerId(1), ServerConfig::new(1)).unwrap();
+    b.add(ServerId(9), ServerConfig::new(1).backup()).unwrap();
+    b.add(ServerId(3), ServerConfig::new(1).backup()).unwrap();
+    b.set_state(ServerId(1), ServerState::Down).unwrap();
+    assert_eq!(picks(&mut b, 3), "999");
+}
+
+#[test]
 fn allbackups_balances_the_backups_by_weight() {
     // The backup group was initialised with tot_wbck 48: b4 (npos 48 ->
     // 49, rweight 16), b4 again (49 -> 51 with the carried remainder), b3
@@ -497,20 +509,34 @@ proptest! {
 
 #[test]
 #[ignore = "timing; run with --release --ignored"]
-fn roundrobin_pick_cost_at_1000_servers() {
-    let mut b = Balancer::new(BalancerConfig::new(Balance::RoundRobin)).unwrap();
-    for id in 1..=1000 {
-        b.add(ServerId(id), ServerConfig::new(1 + id % 7)).unwrap();
+fn pick_cost_at_1000_servers() {
+    for balance in [
+        Balance::RoundRobin,
+        Balance::StaticRr,
+        Balance::LeastConn,
+        Balance::First,
+    ] {
+        let mut b = Balancer::new(BalancerConfig::new(balance.clone())).unwrap();
+        for id in 1..=1000 {
+            b.add(ServerId(id), ServerConfig::new(1 + id % 7)).unwrap();
+        }
+        let key = RequestKey::new();
+        let n = 1_000_000;
+        let start = std::time::Instant::now();
+        let mut sum = 0u64;
+        for _ in 0..n {
+            let id = b.pick(&key).unwrap();
+            if matches!(balance, Balance::LeastConn | Balance::First) {
+                b.connection_opened(id).unwrap();
+                b.connection_closed(id).unwrap();
+            }
+            sum += u64::from(id.0);
+        }
+        let ns = start.elapsed().as_nanos() as f64 / n as f64;
+        eprintln!(
+            "{balance:?}: {ns:.1} ns/pick (with open/close for leastconn, first; checksum {sum})"
+        );
     }
-    let key = RequestKey::new();
-    let n = 2_000_000;
-    let start = std::time::Instant::now();
-    let mut sum = 0u64;
-    for _ in 0..n {
-        sum += u64::from(b.pick(&key).unwrap().0);
-    }
-    let ns = start.elapsed().as_nanos() as f64 / n as f64;
-    eprintln!("roundrobin: {ns:.1} ns/pick (checksum {sum})");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use crate::{Error, PickError, RandomSource, RequestKey, ServerConfig, ServerId, 
 // hashing branch is merged.
 use pending::{request_hash, Chash};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 /// The most servers a `roundrobin` group (active or backup) may hold: above
@@ -125,7 +126,7 @@ pub struct Balancer {
     /// Side data of each server, by index.
     slots: Vec<Slot>,
     /// Live servers by id.
-    index: HashMap<ServerId, usize>,
+    index: HashMap<ServerId, usize, BuildHasherDefault<IdHasher>>,
     /// The algorithm's structure.
     lb: Lb,
     /// Whether the structure was built (the backend "started").
@@ -162,7 +163,7 @@ impl Balancer {
             config,
             servers: Vec::new(),
             slots: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             built: false,
             summary: LbSummary::default(),
             weight: BackendWeight::default(),
@@ -582,12 +583,12 @@ impl Balancer {
         }
     }
 
-    /// `server_take_conn` / `server_drop_conn`.
+    /// `server_take_conn` / `server_drop_conn`: only leastconn's order
+    /// depends on connections (`first` requeues under an unchanged unique
+    /// key, see `fas.rs`).
     fn reposition(&mut self, idx: usize) {
-        match &mut self.lb {
-            Lb::Fwlc(f) => f.reposition(&self.servers, idx),
-            Lb::Fas(f) => f.reposition(&self.servers, idx),
-            Lb::Fwrr(_) | Lb::Map(_) | Lb::Chash(_) => {}
+        if let Lb::Fwlc(f) = &mut self.lb {
+            f.reposition(&self.servers, idx);
         }
     }
 
@@ -653,6 +654,31 @@ impl Balancer {
             Balance::Uri(_) => key.uri.map(|_| 0),
             _ => request_hash(&self.config, key).map(|_| 0),
         }
+    }
+}
+
+/// A fast hasher for server ids (small integers chosen by the operator,
+/// so no protection against crafted keys is needed): Fibonacci hashing.
+#[derive(Clone, Copy, Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 

@@ -3,7 +3,9 @@
 //! Usable servers sit in one tree per group keyed by their numeric id
 //! (`puid`); a pick walks it from the lowest id and takes the first server
 //! below its connection limit. Weights only decide whether a server is
-//! usable.
+//! usable. `fas_srv_reposition()`, run on every connection, requeues a
+//! server under its own key; ids being unique in a tree, that changes
+//! nothing and is skipped.
 
 use super::server::ebtree::EbTree;
 use super::server::{LbSummary, Srv};
@@ -72,17 +74,6 @@ impl Fas {
             return None;
         };
         tree.first_where(|idx| servers.get(idx).is_some_and(|s| !s.is_full()))
-    }
-
-    /// `fas_srv_reposition()`: the server is requeued under the same key,
-    /// which changes nothing visible since ids are unique.
-    pub(crate) fn reposition(&mut self, servers: &[Srv], idx: usize) {
-        if let Some(srv) = servers.get(idx) {
-            if self.place.get(idx).is_some_and(|&p| p != Place::Nowhere) {
-                self.dequeue(idx);
-                self.queue(srv, idx);
-            }
-        }
     }
 
     /// `fas_update_server_weight()` and the up / down callbacks it defers
@@ -158,8 +149,9 @@ mod tests {
                 break;
             };
             seq.push(servers[idx].id.0);
+            // fas_srv_reposition() requeues under the same unique key:
+            // the walk cannot change, so the balancer skips it
             servers[idx].served += 1;
-            fas.reposition(&servers, idx);
         }
         assert_eq!(seq, vec![3, 3, 5, 5, 7, 7]);
     }

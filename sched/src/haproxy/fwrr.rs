@@ -499,7 +499,7 @@ mod tests {
     }
 
     #[test]
-    fn each_window_serves_each_server_its_weight() {
+    fn weights_1_2_3_keep_their_shares_over_600_picks() {
         let servers = servers(&[1, 2, 3]);
         let mut fwrr = Fwrr::new();
         fwrr.init(&servers, &LbSummary::recount(&servers, false));
