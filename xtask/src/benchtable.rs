@@ -1,8 +1,6 @@
 //! Turns criterion's output for `sched/benches/pick.rs` into the table
 //! recorded in BENCHMARKS.md.
 
-use std::collections::BTreeMap;
-
 /// Server counts the benchmark measures.
 const SIZES: [&str; 3] = ["10", "100", "1000"];
 
@@ -10,9 +8,10 @@ const SIZES: [&str; 3] = ["10", "100", "1000"];
 /// and the ratio of the 1,000-server time to the baseline of the same run.
 pub(crate) fn render(criterion_output: &str) -> String {
     let times = parse(criterion_output);
-    let baseline = times.get("baseline/array-index").copied();
+    let time = |name: &str| times.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
+    let baseline = time("baseline/array-index");
     let mut algorithms: Vec<&str> = Vec::new();
-    for name in times.keys() {
+    for (name, _) in &times {
         if let Some((algo, _)) = name.strip_prefix("pick/").and_then(|n| n.rsplit_once('/')) {
             if !algorithms.contains(&algo) {
                 algorithms.push(algo);
@@ -23,7 +22,7 @@ pub(crate) fn render(criterion_output: &str) -> String {
         "| algorithm | 10 servers | 100 servers | 1,000 servers | 1,000 / baseline |\n|---|---:|---:|---:|---:|\n",
     );
     for algo in algorithms {
-        let at = |n: &str| times.get(&format!("pick/{algo}/{n}")).copied();
+        let at = |n: &str| time(&format!("pick/{algo}/{n}"));
         let cells: Vec<String> = SIZES.iter().map(|n| show(at(n))).collect();
         let ratio = match (at("1000"), baseline) {
             (Some(t), Some(b)) if b > 0.0 => format!("{:.0}×", t / b),
@@ -39,11 +38,12 @@ pub(crate) fn render(criterion_output: &str) -> String {
     out
 }
 
-/// Benchmark name → median time in nanoseconds, from lines such as
+/// Benchmark name and median time in nanoseconds, in the order run, from
+/// lines such as
 /// `pick/rr/10   time:   [9.40 ns 9.45 ns 9.52 ns]` (the name may stand
 /// on the line before).
-fn parse(text: &str) -> BTreeMap<String, f64> {
-    let mut times = BTreeMap::new();
+fn parse(text: &str) -> Vec<(String, f64)> {
+    let mut times = Vec::new();
     let mut name: Option<&str> = None;
     for line in text.lines() {
         let (head, rest) = match line.split_once("time:") {
@@ -63,7 +63,7 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
             .collect();
         if let [_, _, value, unit, ..] = words[..] {
             if let (Ok(v), Some(scale)) = (value.parse::<f64>(), unit_ns(unit)) {
-                times.insert(current.to_string(), v * scale);
+                times.push((current.to_string(), v * scale));
             }
         }
     }
@@ -101,9 +101,11 @@ mod tests {
                     pick/url_param-user/10\n                        time:   [21.1 ns 21.5 ns 22.0 ns]\n\
                     pick/url_param-user/1000 time: [1.17 µs 1.19 µs 1.20 µs]\n";
         let times = parse(text);
-        assert!((times["baseline/array-index"] - 0.87136).abs() < 1e-9);
-        assert!((times["pick/url_param-user/10"] - 21.5).abs() < 1e-9);
-        assert!((times["pick/url_param-user/1000"] - 1190.0).abs() < 1e-6);
+        assert_eq!(times[0].0, "baseline/array-index");
+        assert!((times[0].1 - 0.87136).abs() < 1e-9);
+        assert!((times[1].1 - 21.5).abs() < 1e-9);
+        assert_eq!(times[2].0, "pick/url_param-user/1000");
+        assert!((times[2].1 - 1190.0).abs() < 1e-6);
         let table = render(text);
         assert!(
             table.contains("| `url_param-user` | 21.5 ns | — | 1.19 µs | 1366× |"),
