@@ -126,12 +126,14 @@ impl Algorithm {
             Algorithm::RoundRobin => Box::new(rr::Rr::new()),
             Algorithm::WeightedRoundRobin => Box::new(wrr::Wrr::new()),
             Algorithm::LeastConnection => Box::new(lc::Lc::new()),
-            Algorithm::WeightedLeastConnection => Box::new(wlc::Wlc::new()),
+            Algorithm::WeightedLeastConnection => {
+                Box::new(wlc::LeastLoaded::new(wlc::conn_overhead))
+            }
             Algorithm::LocalityBasedLeastConnection => Box::new(lblc::Lblc::new()),
             Algorithm::LocalityBasedLeastConnectionReplication => Box::new(lblcr::Lblcr::new()),
             Algorithm::DestinationHashing => Box::new(dh::Dh::new()),
             Algorithm::SourceHashing => Box::new(sh::Sh::new()),
-            Algorithm::ShortestExpectedDelay => Box::new(sed::Sed::new()),
+            Algorithm::ShortestExpectedDelay => Box::new(sed::new()),
             Algorithm::NeverQueue => Box::new(nq::Nq::new()),
             Algorithm::WeightedFailover => Box::new(fo::Fo::new()),
             Algorithm::WeightedOverflow => Box::new(ovf::Ovf::new()),

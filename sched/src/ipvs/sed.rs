@@ -6,7 +6,6 @@
 //! `(activeconns + 1) / weight`: inactive connections do not count, and
 //! the `+ 1` is the connection being scheduled.
 
-use super::algo::{Algo, Context};
 use super::wlc::LeastLoaded;
 use super::Dest;
 
@@ -17,45 +16,8 @@ fn sed_overhead(dest: &Dest) -> i32 {
 }
 
 /// The `sed` scheduler: [`LeastLoaded`] over `activeconns + 1`.
-#[derive(Debug)]
-pub(crate) struct Sed {
-    /// The ranking, kept current as counters change.
-    least: LeastLoaded,
-}
-
-impl Sed {
-    /// A fresh scheduler, before `init_service`.
-    pub(crate) fn new() -> Self {
-        Sed {
-            least: LeastLoaded::new(sed_overhead),
-        }
-    }
-}
-
-impl Algo for Sed {
-    fn init(&mut self, dests: &[Dest]) {
-        self.least.rebuild(dests);
-    }
-
-    fn add_dest(&mut self, dests: &[Dest], _added: usize) {
-        self.least.rebuild(dests);
-    }
-
-    fn del_dest(&mut self, dests: &[Dest], _removed: &Dest, _removed_at: usize) {
-        self.least.rebuild(dests);
-    }
-
-    fn upd_dest(&mut self, dests: &[Dest], updated: usize) {
-        self.least.refresh(dests, updated);
-    }
-
-    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
-        self.least.refresh(dests, at);
-    }
-
-    fn schedule(&mut self, _cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize> {
-        self.least.pick(dests)
-    }
+pub(crate) fn new() -> LeastLoaded {
+    LeastLoaded::new(sed_overhead)
 }
 
 #[cfg(test)]

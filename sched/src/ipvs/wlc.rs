@@ -45,48 +45,6 @@ pub(super) fn least_weighted(dests: &[Dest], overhead: impl Fn(&Dest) -> i32) ->
     Some(least)
 }
 
-/// The `wlc` scheduler: [`LeastLoaded`] over `ip_vs_dest_conn_overhead()`.
-#[derive(Debug)]
-pub(crate) struct Wlc {
-    /// The ranking, kept current as counters change.
-    least: LeastLoaded,
-}
-
-impl Wlc {
-    /// A fresh scheduler, before `init_service`.
-    pub(crate) fn new() -> Self {
-        Wlc {
-            least: LeastLoaded::new(conn_overhead),
-        }
-    }
-}
-
-impl Algo for Wlc {
-    fn init(&mut self, dests: &[Dest]) {
-        self.least.rebuild(dests);
-    }
-
-    fn add_dest(&mut self, dests: &[Dest], _added: usize) {
-        self.least.rebuild(dests);
-    }
-
-    fn del_dest(&mut self, dests: &[Dest], _removed: &Dest, _removed_at: usize) {
-        self.least.rebuild(dests);
-    }
-
-    fn upd_dest(&mut self, dests: &[Dest], updated: usize) {
-        self.least.refresh(dests, updated);
-    }
-
-    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
-        self.least.refresh(dests, at);
-    }
-
-    fn schedule(&mut self, _cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize> {
-        self.least.pick(dests)
-    }
-}
-
 /// [`least_weighted`] answered in O(1): a [`Tournament`] of the eligible
 /// destinations' loads, updated in O(log n) when one changes.
 ///
@@ -96,7 +54,7 @@ impl Algo for Wlc {
 /// only past 2^23 active connections on one destination; while any does,
 /// the exact scan answers instead.
 #[derive(Debug)]
-pub(super) struct LeastLoaded {
+pub(crate) struct LeastLoaded {
     /// The overhead the scheduler compares (wlc's or sed's).
     overhead: fn(&Dest) -> i32,
     /// The winners, by list position.
@@ -125,7 +83,7 @@ impl Rank for Load {
 
 impl LeastLoaded {
     /// A ranking by `overhead`, empty until rebuilt.
-    pub(super) fn new(overhead: fn(&Dest) -> i32) -> Self {
+    pub(crate) fn new(overhead: fn(&Dest) -> i32) -> Self {
         LeastLoaded {
             overhead,
             tree: Tournament::default(),
@@ -176,6 +134,33 @@ impl LeastLoaded {
             overhead: i64::from(overhead),
             weight: i64::from(dest.weight),
         })
+    }
+}
+
+/// `wlc` and `sed` are both this scheduler, each with its own overhead.
+impl Algo for LeastLoaded {
+    fn init(&mut self, dests: &[Dest]) {
+        self.rebuild(dests);
+    }
+
+    fn add_dest(&mut self, dests: &[Dest], _added: usize) {
+        self.rebuild(dests);
+    }
+
+    fn del_dest(&mut self, dests: &[Dest], _removed: &Dest, _removed_at: usize) {
+        self.rebuild(dests);
+    }
+
+    fn upd_dest(&mut self, dests: &[Dest], updated: usize) {
+        self.refresh(dests, updated);
+    }
+
+    fn conns_changed(&mut self, dests: &[Dest], at: usize) {
+        self.refresh(dests, at);
+    }
+
+    fn schedule(&mut self, _cx: &mut Context<'_, '_>, dests: &[Dest]) -> Option<usize> {
+        self.pick(dests)
     }
 }
 
