@@ -14,7 +14,10 @@
 /// Heap position of an item that is in no tree.
 const ABSENT: u32 = u32::MAX;
 
-/// Children per heap node: a 4-ary heap is shallower than a binary one.
+/// Children per heap node. At a few thousand nodes the whole heap sits in
+/// the first-level cache, so what counts is the chain of dependent
+/// compares on the way down: four children per level halve the levels of
+/// a binary heap for one more compare per level, done in parallel.
 const ARITY: usize = 4;
 
 /// Insertion sequence numbers are kept below this bound so that a rank fits
@@ -32,16 +35,55 @@ fn key_of(rank: u64) -> u32 {
     (rank >> 32) as u32
 }
 
+/// One heap slot: a server index and its rank. Ranks are unique within a
+/// tree (sequence numbers are), so nodes never tie.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Node {
+    /// `(key, insertion sequence)` packed by [`rank`].
+    rank: u64,
+    /// The server index.
+    item: u32,
+}
+
+/// Offset, within a full set of siblings, of the one ranked first. Written
+/// as a small tournament so that it compiles to conditional moves rather
+/// than unpredictable branches.
+fn first_of(children: &[Node; ARITY]) -> usize {
+    let [a, b, c, d] = children;
+    let (left, left_rank) = if b.rank < a.rank {
+        (1, b.rank)
+    } else {
+        (0, a.rank)
+    };
+    let (right, right_rank) = if d.rank < c.rank {
+        (3, d.rank)
+    } else {
+        (2, c.rank)
+    };
+    if right_rank < left_rank {
+        right
+    } else {
+        left
+    }
+}
+
+/// Offset of the node ranked first in a non-empty partial set of siblings
+/// (the last, incomplete family of the heap).
+fn first_of_partial(children: &[Node]) -> usize {
+    let mut best = 0;
+    for (i, child) in children.iter().enumerate().skip(1) {
+        if children.get(best).is_some_and(|b| child.rank < b.rank) {
+            best = i;
+        }
+    }
+    best
+}
+
 /// An ordered multiset of server indices by key, duplicates oldest first.
-///
-/// The heap is kept as two parallel arrays so that comparing the children
-/// of a node reads one cache line.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EbTree {
-    /// Ranks, in min-heap order.
-    ranks: Vec<u64>,
-    /// The server index at each heap position.
-    items: Vec<u32>,
+    /// The nodes, in min-heap order.
+    nodes: Vec<Node>,
     /// For each server index, its heap position or `ABSENT`.
     pos: Vec<u32>,
     /// Sequence number of the next insertion.
@@ -55,35 +97,39 @@ impl EbTree {
         if self.pos.len() < items {
             self.pos.resize(items, ABSENT);
         }
-        let len = self.ranks.len();
-        if self.ranks.capacity() < items {
-            self.ranks.reserve(items - len);
-        }
-        if self.items.capacity() < items {
-            self.items.reserve(items - len);
+        let len = self.nodes.len();
+        if self.nodes.capacity() < items {
+            self.nodes.reserve(items - len);
         }
     }
 
     /// Removes every node.
     pub(crate) fn clear(&mut self) {
-        for &item in &self.items {
-            if let Some(p) = self.pos.get_mut(item as usize) {
+        for node in &self.nodes {
+            if let Some(p) = self.pos.get_mut(node.item as usize) {
                 *p = ABSENT;
             }
         }
-        self.ranks.clear();
-        self.items.clear();
+        self.nodes.clear();
+    }
+
+    /// The heap position of the server, when it is in this tree.
+    fn position(&self, item: usize) -> Option<usize> {
+        match self.pos.get(item) {
+            Some(&p) if p != ABSENT => Some(p as usize),
+            _ => None,
+        }
     }
 
     /// The server's key, when it is in this tree.
     pub(crate) fn key(&self, item: usize) -> Option<u32> {
-        let p = *self.pos.get(item)?;
-        self.ranks.get(p as usize).map(|&r| key_of(r))
+        let at = self.position(item)?;
+        self.nodes.get(at).map(|n| key_of(n.rank))
     }
 
     /// `eb32_first()`: the smallest key, oldest among equals.
     pub(crate) fn first(&self) -> Option<usize> {
-        self.items.first().map(|&i| i as usize)
+        self.nodes.first().map(|n| n.item as usize)
     }
 
     /// The first server, in walking order, that `accept` takes: what a loop
@@ -94,83 +140,92 @@ impl EbTree {
         if accept(first) {
             return Some(first);
         }
-        self.ranks
+        self.nodes
             .iter()
-            .zip(&self.items)
-            .filter(|(_, &item)| accept(item as usize))
-            .min_by_key(|(&rank, _)| rank)
-            .map(|(_, &item)| item as usize)
+            .filter(|n| accept(n.item as usize))
+            .min_by_key(|n| n.rank)
+            .map(|n| n.item as usize)
     }
 
     /// `eb32_insert()`: adds the server behind any node of equal key. A
     /// server already in the tree is moved (deleted, then inserted).
     pub(crate) fn insert(&mut self, item: usize, key: u32) {
         let seq = self.take_seq();
-        if let Some(&p) = self.pos.get(item) {
-            if p != ABSENT {
-                // moving in place ranks the node exactly as a deletion
-                // followed by an insertion would
-                let at = p as usize;
-                self.ranks[at] = rank(key, seq);
-                self.sift_up(at);
-                self.sift_down(at);
-                return;
-            }
-        }
-        self.reserve(item + 1);
         let Ok(item32) = u32::try_from(item) else {
             return;
         };
-        let at = self.ranks.len();
-        self.ranks.push(rank(key, seq));
-        self.items.push(item32);
-        self.set_pos(at);
-        self.sift_up(at);
+        let node = Node {
+            rank: rank(key, seq),
+            item: item32,
+        };
+        if let Some(at) = self.position(item) {
+            // moving in place ranks the node exactly as a deletion
+            // followed by an insertion would
+            self.reposition(at, node);
+            return;
+        }
+        self.reserve(item + 1);
+        let at = self.nodes.len();
+        self.nodes.push(node);
+        self.sift_up(at, node);
+    }
+
+    /// Puts `node` in the hole at `at`, moving it up or down depending on
+    /// how it ranks against the node it replaces.
+    fn reposition(&mut self, at: usize, node: Node) {
+        let Some(&old) = self.nodes.get(at) else {
+            return;
+        };
+        if node.rank < old.rank {
+            self.sift_up(at, node);
+        } else {
+            self.sift_down(at, node);
+        }
     }
 
     /// The next insertion sequence number. When numbers run out (after 2^32
     /// insertions), the nodes are renumbered in walking order; a sorted
     /// array is a valid heap, so the order is kept. This rare step
-    /// allocates a scratch copy.
+    /// allocates nothing: the heap is sorted in place.
     fn take_seq(&mut self) -> u64 {
         if self.next_seq >= SEQ_LIMIT {
-            let mut nodes: Vec<(u64, u32)> = self
-                .ranks
-                .iter()
-                .copied()
-                .zip(self.items.iter().copied())
-                .collect();
-            nodes.sort_unstable();
-            for (at, &(r, item)) in nodes.iter().enumerate() {
-                self.ranks[at] = rank(key_of(r), at as u64);
-                self.items[at] = item;
-                self.set_pos(at);
-            }
-            self.next_seq = nodes.len() as u64;
+            self.renumber();
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
     }
 
+    /// Sorts the heap (a sorted array is a valid heap) and numbers its
+    /// nodes `0..len`, keeping their keys and order.
+    fn renumber(&mut self) {
+        self.nodes.sort_unstable_by_key(|n| n.rank);
+        for at in 0..self.nodes.len() {
+            if let Some(n) = self.nodes.get_mut(at) {
+                n.rank = rank(key_of(n.rank), at as u64);
+                let item = n.item as usize;
+                if let Some(p) = self.pos.get_mut(item) {
+                    *p = at as u32;
+                }
+            }
+        }
+        self.next_seq = self.nodes.len() as u64;
+    }
+
     /// `eb32_delete()`: takes the server out; nothing happens if it is not
     /// in the tree. Returns whether it was.
     pub(crate) fn remove(&mut self, item: usize) -> bool {
-        let Some(&p) = self.pos.get(item) else {
+        let Some(at) = self.position(item) else {
             return false;
         };
-        if p == ABSENT {
-            return false;
+        if let Some(p) = self.pos.get_mut(item) {
+            *p = ABSENT;
         }
-        let at = p as usize;
-        self.pos[item] = ABSENT;
-        let last = self.ranks.len() - 1;
-        self.ranks.swap_remove(at);
-        self.items.swap_remove(at);
-        if at < last {
-            self.set_pos(at);
-            self.sift_up(at);
-            self.sift_down(at);
+        let Some(last) = self.nodes.pop() else {
+            return true;
+        };
+        if at < self.nodes.len() {
+            self.reposition(at, last);
         }
         true
     }
@@ -178,78 +233,72 @@ impl EbTree {
     /// The servers in walking order (tests and debugging; allocates).
     #[cfg(test)]
     pub(crate) fn walk(&self) -> Vec<usize> {
-        let mut nodes: Vec<(u64, u32)> = self
-            .ranks
-            .iter()
-            .copied()
-            .zip(self.items.iter().copied())
-            .collect();
-        nodes.sort_unstable();
-        nodes.iter().map(|&(_, item)| item as usize).collect()
+        let mut nodes = self.nodes.clone();
+        nodes.sort_unstable_by_key(|n| n.rank);
+        nodes.iter().map(|n| n.item as usize).collect()
     }
 
     /// Number of nodes (tests).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.ranks.len()
+        self.nodes.len()
     }
 
-    /// Records the heap position of the node at `at`.
-    fn set_pos(&mut self, at: usize) {
-        let item = self.items[at] as usize;
-        if let Some(p) = self.pos.get_mut(item) {
+    /// Writes `node` at heap position `at` and records that position.
+    fn place(&mut self, at: usize, node: Node) {
+        if let Some(slot) = self.nodes.get_mut(at) {
+            *slot = node;
+        }
+        if let Some(p) = self.pos.get_mut(node.item as usize) {
             *p = at as u32;
         }
     }
 
-    /// Moves the node at `at` up while it ranks before its parent (the
-    /// nodes it passes move down into the hole it leaves).
-    fn sift_up(&mut self, mut at: usize) {
-        let (rank, item) = (self.ranks[at], self.items[at]);
+    /// Fills the hole at `at` with `node`, first moving down into it every
+    /// ancestor that ranks after `node`.
+    fn sift_up(&mut self, mut at: usize, node: Node) {
         while at > 0 {
             let parent = (at - 1) / ARITY;
-            if self.ranks[parent] <= rank {
+            let Some(&up) = self.nodes.get(parent) else {
+                break;
+            };
+            if up.rank <= node.rank {
                 break;
             }
-            self.ranks[at] = self.ranks[parent];
-            self.items[at] = self.items[parent];
-            self.set_pos(at);
+            self.place(at, up);
             at = parent;
         }
-        self.ranks[at] = rank;
-        self.items[at] = item;
-        self.set_pos(at);
+        self.place(at, node);
     }
 
-    /// Moves the node at `at` down while a child ranks before it (the
-    /// smallest child moves up into the hole each time).
-    fn sift_down(&mut self, mut at: usize) {
-        let len = self.ranks.len();
-        let (rank, item) = (self.ranks[at], self.items[at]);
+    /// Fills the hole at `at` with `node`, first moving up into it the
+    /// first-ranked child while that child ranks before `node`.
+    fn sift_down(&mut self, mut at: usize, node: Node) {
         loop {
-            let first = ARITY * at + 1;
-            if first >= len {
+            let Some(child) = self.first_child(at) else {
+                break;
+            };
+            let Some(&down) = self.nodes.get(child) else {
+                break;
+            };
+            if node.rank <= down.rank {
                 break;
             }
-            let last = (first + ARITY).min(len);
-            let mut child = first;
-            let mut best = self.ranks[first];
-            for (c, &r) in self.ranks[first + 1..last].iter().enumerate() {
-                let smaller = r < best;
-                best = if smaller { r } else { best };
-                child = if smaller { first + 1 + c } else { child };
-            }
-            if rank <= best {
-                break;
-            }
-            self.ranks[at] = best;
-            self.items[at] = self.items[child];
-            self.set_pos(at);
+            self.place(at, down);
             at = child;
         }
-        self.ranks[at] = rank;
-        self.items[at] = item;
-        self.set_pos(at);
+        self.place(at, node);
+    }
+
+    /// Heap position of the first-ranked child of `at`, if it has any.
+    fn first_child(&self, at: usize) -> Option<usize> {
+        let first = ARITY.wrapping_mul(at).wrapping_add(1);
+        let family = self.nodes.get(first..first.wrapping_add(ARITY));
+        if let Some(Ok(full)) = family.map(<&[Node; ARITY]>::try_from) {
+            return Some(first + first_of(full));
+        }
+        let partial = self.nodes.get(first..).filter(|c| !c.is_empty())?;
+        Some(first + first_of_partial(partial))
     }
 }
 
