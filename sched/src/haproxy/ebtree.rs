@@ -6,28 +6,28 @@
 //! duplicate sub-tree is walked oldest first, see `import/ebtree.h`). A node
 //! that is deleted and inserted again therefore goes behind its equals.
 //!
-//! [`EbTree`] reproduces exactly that order with an indexed 4-ary min-heap
-//! ranked by `(key, insertion sequence)`: `first`, `insert` and `remove` cost
-//! O(log n), and nothing allocates once [`EbTree::reserve`] has sized it for
-//! the server list. Items are server indices.
+//! [`EbTree`] reproduces exactly that order with a tournament (winner) tree
+//! over server indices, ranked by `(key, insertion sequence)`: each server
+//! index owns a leaf, each inner node holds the first-ranked of its two
+//! children, the root holds `eb32_first()`. Changing a leaf replays the
+//! matches on its path to the root: O(log n) steps whose memory addresses do
+//! not depend on the keys, with one compare each and no data-dependent
+//! branch, so the processor neither waits on a chain of loads nor guesses
+//! where the walk stops (an indexed heap does both). Nothing allocates once
+//! [`EbTree::reserve`] has sized it for the server list.
 
-/// Heap position of an item that is in no tree.
+/// Item of an empty leaf (no server there).
 const ABSENT: u32 = u32::MAX;
 
-/// Children per heap node. At a few thousand nodes the whole heap sits in
-/// the first-level cache, so what counts is the chain of dependent
-/// compares on the way down: four children per level halve the levels of
-/// a binary heap for one more compare per level, done in parallel.
-const ARITY: usize = 4;
-
 /// Insertion sequence numbers are kept below this bound so that a rank fits
-/// in a `u64` beside the key; reaching it renumbers the nodes.
-const SEQ_LIMIT: u64 = 1 << 32;
+/// in a `u64` beside the key, strictly below an empty leaf's rank; reaching
+/// it renumbers the nodes.
+const SEQ_LIMIT: u64 = (1 << 32) - 1;
 
-/// The rank of a node with this key inserted as number `seq`: the walking
-/// order of the tree is the order of ranks.
+/// The rank of a node with this key inserted as number `seq` (below
+/// `SEQ_LIMIT`): the walking order of the tree is the order of ranks.
 fn rank(key: u32, seq: u64) -> u64 {
-    (u64::from(key) << 32) | (seq & (SEQ_LIMIT - 1))
+    (u64::from(key) << 32) | (seq & u64::from(u32::MAX))
 }
 
 /// The key part of a rank.
@@ -35,57 +35,51 @@ fn key_of(rank: u64) -> u32 {
     (rank >> 32) as u32
 }
 
-/// One heap slot: a server index and its rank. Ranks are unique within a
-/// tree (sequence numbers are), so nodes never tie.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A leaf or the winner of a subtree: a server index and its rank. Ranks
+/// are unique among servers (sequence numbers are), so matches never tie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Node {
     /// `(key, insertion sequence)` packed by [`rank`].
     rank: u64,
-    /// The server index.
+    /// The server index, `ABSENT` for an empty leaf.
     item: u32,
 }
 
-/// Offset, within a full set of siblings, of the one ranked first. Written
-/// as a small tournament so that it compiles to conditional moves rather
-/// than unpredictable branches.
-fn first_of(children: &[Node; ARITY]) -> usize {
-    let [a, b, c, d] = children;
-    let (left, left_rank) = if b.rank < a.rank {
-        (1, b.rank)
-    } else {
-        (0, a.rank)
-    };
-    let (right, right_rank) = if d.rank < c.rank {
-        (3, d.rank)
-    } else {
-        (2, c.rank)
-    };
-    if right_rank < left_rank {
-        right
-    } else {
-        left
-    }
+/// An empty leaf, or a subtree without servers: it loses every match.
+const EMPTY: Node = Node {
+    rank: u64::MAX,
+    item: ABSENT,
+};
+
+/// `a` where `mask` is all ones, `b` where it is zero.
+fn select(mask: u64, a: u64, b: u64) -> u64 {
+    (a & mask) | (b & !mask)
 }
 
-/// Offset of the node ranked first in a non-empty partial set of siblings
-/// (the last, incomplete family of the heap).
-fn first_of_partial(children: &[Node]) -> usize {
-    let mut best = 0;
-    for (i, child) in children.iter().enumerate().skip(1) {
-        if children.get(best).is_some_and(|b| child.rank < b.rank) {
-            best = i;
-        }
+/// The winner of a match: the first-ranked of the two. Computed with masks
+/// rather than `if`, which the compiler may turn into an unpredictable
+/// branch.
+fn winner(a: Node, b: Node) -> Node {
+    let b_wins = u64::from(b.rank < a.rank).wrapping_neg();
+    Node {
+        rank: select(b_wins, b.rank, a.rank),
+        item: select(b_wins, u64::from(b.item), u64::from(a.item)) as u32,
     }
-    best
 }
 
 /// An ordered multiset of server indices by key, duplicates oldest first.
+///
+/// `nodes[1]` is the root; node `k` has children `2k` and `2k + 1`; the
+/// leaf of server `i` is `nodes[leaves + i]`, `leaves` being a power of
+/// two (or zero before any reservation).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EbTree {
-    /// The nodes, in min-heap order.
+    /// The tournament, 1-based (`nodes[0]` is unused).
     nodes: Vec<Node>,
-    /// For each server index, its heap position or `ABSENT`.
-    pos: Vec<u32>,
+    /// Number of leaves.
+    leaves: usize,
+    /// Number of servers in the tree.
+    len: usize,
     /// Sequence number of the next insertion.
     next_seq: u64,
 }
@@ -94,42 +88,69 @@ impl EbTree {
     /// Makes room for server indices `0..items`, so that later operations
     /// on them never allocate.
     pub(crate) fn reserve(&mut self, items: usize) {
-        if self.pos.len() < items {
-            self.pos.resize(items, ABSENT);
+        if items <= self.leaves {
+            return;
         }
-        let len = self.nodes.len();
-        if self.nodes.capacity() < items {
-            self.nodes.reserve(items - len);
+        let leaves = items.next_power_of_two();
+        let mut nodes = vec![EMPTY; 2 * leaves];
+        if let (Some(old), Some(new)) = (
+            self.nodes.get(self.leaves..),
+            nodes.get_mut(leaves..leaves + self.leaves),
+        ) {
+            new.copy_from_slice(old);
         }
+        self.nodes = nodes;
+        self.leaves = leaves;
+        self.rebuild();
+    }
+
+    /// Replays every match, from the last inner node up to the root.
+    fn rebuild(&mut self) {
+        for k in (1..self.leaves).rev() {
+            let left = self.node(2 * k);
+            let right = self.node(2 * k + 1);
+            if let Some(slot) = self.nodes.get_mut(k) {
+                *slot = winner(left, right);
+            }
+        }
+    }
+
+    /// The node at `at`, empty when out of range.
+    fn node(&self, at: usize) -> Node {
+        self.nodes.get(at).copied().unwrap_or(EMPTY)
+    }
+
+    /// The leaf of server `item`, if that index has one.
+    fn leaf(&self, item: usize) -> Option<Node> {
+        if item < self.leaves {
+            self.nodes.get(self.leaves + item).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Whether server `item` is in the tree.
+    fn holds(&self, item: usize) -> bool {
+        self.leaf(item).is_some_and(|n| n.item != ABSENT)
     }
 
     /// Removes every node.
     pub(crate) fn clear(&mut self) {
-        for node in &self.nodes {
-            if let Some(p) = self.pos.get_mut(node.item as usize) {
-                *p = ABSENT;
-            }
-        }
-        self.nodes.clear();
-    }
-
-    /// The heap position of the server, when it is in this tree.
-    fn position(&self, item: usize) -> Option<usize> {
-        match self.pos.get(item) {
-            Some(&p) if p != ABSENT => Some(p as usize),
-            _ => None,
-        }
+        self.nodes.fill(EMPTY);
+        self.len = 0;
     }
 
     /// The server's key, when it is in this tree.
     pub(crate) fn key(&self, item: usize) -> Option<u32> {
-        let at = self.position(item)?;
-        self.nodes.get(at).map(|n| key_of(n.rank))
+        self.leaf(item)
+            .filter(|n| n.item != ABSENT)
+            .map(|n| key_of(n.rank))
     }
 
     /// `eb32_first()`: the smallest key, oldest among equals.
     pub(crate) fn first(&self) -> Option<usize> {
-        self.nodes.first().map(|n| n.item as usize)
+        let root = self.nodes.get(1)?;
+        (root.item != ABSENT).then_some(root.item as usize)
     }
 
     /// The first server, in walking order, that `accept` takes: what a loop
@@ -141,8 +162,10 @@ impl EbTree {
             return Some(first);
         }
         self.nodes
+            .get(self.leaves..)
+            .unwrap_or_default()
             .iter()
-            .filter(|n| accept(n.item as usize))
+            .filter(|n| n.item != ABSENT && accept(n.item as usize))
             .min_by_key(|n| n.rank)
             .map(|n| n.item as usize)
     }
@@ -154,39 +177,25 @@ impl EbTree {
         let Ok(item32) = u32::try_from(item) else {
             return;
         };
+        if item32 == ABSENT {
+            return;
+        }
+        self.reserve(item + 1);
+        if !self.holds(item) {
+            self.len += 1;
+        }
+        // rewriting the leaf ranks the node exactly as a deletion followed
+        // by an insertion would
         let node = Node {
             rank: rank(key, seq),
             item: item32,
         };
-        if let Some(at) = self.position(item) {
-            // moving in place ranks the node exactly as a deletion
-            // followed by an insertion would
-            self.reposition(at, node);
-            return;
-        }
-        self.reserve(item + 1);
-        let at = self.nodes.len();
-        self.nodes.push(node);
-        self.sift_up(at, node);
+        self.set_leaf(item, node);
     }
 
-    /// Puts `node` in the hole at `at`, moving it up or down depending on
-    /// how it ranks against the node it replaces.
-    fn reposition(&mut self, at: usize, node: Node) {
-        let Some(&old) = self.nodes.get(at) else {
-            return;
-        };
-        if node.rank < old.rank {
-            self.sift_up(at, node);
-        } else {
-            self.sift_down(at, node);
-        }
-    }
-
-    /// The next insertion sequence number. When numbers run out (after 2^32
-    /// insertions), the nodes are renumbered in walking order; a sorted
-    /// array is a valid heap, so the order is kept. This rare step
-    /// allocates nothing: the heap is sorted in place.
+    /// The next insertion sequence number. When numbers run out (after
+    /// 2^32 - 1 insertions), the nodes are renumbered in walking order.
+    /// This rare step allocates a scratch copy.
     fn take_seq(&mut self) -> u64 {
         if self.next_seq >= SEQ_LIMIT {
             self.renumber();
@@ -196,109 +205,70 @@ impl EbTree {
         seq
     }
 
-    /// Sorts the heap (a sorted array is a valid heap) and numbers its
-    /// nodes `0..len`, keeping their keys and order.
+    /// Numbers the servers `0..len` in walking order, keeping their keys.
     fn renumber(&mut self) {
-        self.nodes.sort_unstable_by_key(|n| n.rank);
-        for at in 0..self.nodes.len() {
-            if let Some(n) = self.nodes.get_mut(at) {
-                n.rank = rank(key_of(n.rank), at as u64);
-                let item = n.item as usize;
-                if let Some(p) = self.pos.get_mut(item) {
-                    *p = at as u32;
-                }
+        let leaves = self.nodes.get(self.leaves..).unwrap_or_default();
+        let mut present: Vec<Node> = leaves
+            .iter()
+            .copied()
+            .filter(|n| n.item != ABSENT)
+            .collect();
+        present.sort_unstable_by_key(|n| n.rank);
+        for (seq, n) in present.iter().enumerate() {
+            let at = self.leaves + n.item as usize;
+            if let Some(slot) = self.nodes.get_mut(at) {
+                slot.rank = rank(key_of(n.rank), seq as u64);
             }
         }
-        self.next_seq = self.nodes.len() as u64;
+        self.rebuild();
+        self.next_seq = present.len() as u64;
     }
 
     /// `eb32_delete()`: takes the server out; nothing happens if it is not
     /// in the tree. Returns whether it was.
     pub(crate) fn remove(&mut self, item: usize) -> bool {
-        let Some(at) = self.position(item) else {
+        if !self.holds(item) {
             return false;
-        };
-        if let Some(p) = self.pos.get_mut(item) {
-            *p = ABSENT;
         }
-        let Some(last) = self.nodes.pop() else {
-            return true;
-        };
-        if at < self.nodes.len() {
-            self.reposition(at, last);
-        }
+        self.len -= 1;
+        self.set_leaf(item, EMPTY);
         true
+    }
+
+    /// Writes server `item`'s leaf (within range) and replays the matches
+    /// on its path: one step per level, whatever the ranks.
+    fn set_leaf(&mut self, item: usize, leaf: Node) {
+        let mut at = self.leaves + item;
+        let mut best = leaf;
+        if let Some(slot) = self.nodes.get_mut(at) {
+            *slot = leaf;
+        }
+        while at > 1 {
+            best = winner(best, self.node(at ^ 1));
+            at >>= 1;
+            if let Some(slot) = self.nodes.get_mut(at) {
+                *slot = best;
+            }
+        }
     }
 
     /// The servers in walking order (tests and debugging; allocates).
     #[cfg(test)]
     pub(crate) fn walk(&self) -> Vec<usize> {
-        let mut nodes = self.nodes.clone();
-        nodes.sort_unstable_by_key(|n| n.rank);
-        nodes.iter().map(|n| n.item as usize).collect()
+        let leaves = self.nodes.get(self.leaves..).unwrap_or_default();
+        let mut present: Vec<Node> = leaves
+            .iter()
+            .copied()
+            .filter(|n| n.item != ABSENT)
+            .collect();
+        present.sort_unstable_by_key(|n| n.rank);
+        present.iter().map(|n| n.item as usize).collect()
     }
 
     /// Number of nodes (tests).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Writes `node` at heap position `at` and records that position.
-    fn place(&mut self, at: usize, node: Node) {
-        if let Some(slot) = self.nodes.get_mut(at) {
-            *slot = node;
-        }
-        if let Some(p) = self.pos.get_mut(node.item as usize) {
-            *p = at as u32;
-        }
-    }
-
-    /// Fills the hole at `at` with `node`, first moving down into it every
-    /// ancestor that ranks after `node`.
-    fn sift_up(&mut self, mut at: usize, node: Node) {
-        while at > 0 {
-            let parent = (at - 1) / ARITY;
-            let Some(&up) = self.nodes.get(parent) else {
-                break;
-            };
-            if up.rank <= node.rank {
-                break;
-            }
-            self.place(at, up);
-            at = parent;
-        }
-        self.place(at, node);
-    }
-
-    /// Fills the hole at `at` with `node`, first moving up into it the
-    /// first-ranked child while that child ranks before `node`.
-    fn sift_down(&mut self, mut at: usize, node: Node) {
-        loop {
-            let Some(child) = self.first_child(at) else {
-                break;
-            };
-            let Some(&down) = self.nodes.get(child) else {
-                break;
-            };
-            if node.rank <= down.rank {
-                break;
-            }
-            self.place(at, down);
-            at = child;
-        }
-        self.place(at, node);
-    }
-
-    /// Heap position of the first-ranked child of `at`, if it has any.
-    fn first_child(&self, at: usize) -> Option<usize> {
-        let first = ARITY.wrapping_mul(at).wrapping_add(1);
-        let family = self.nodes.get(first..first.wrapping_add(ARITY));
-        if let Some(Ok(full)) = family.map(<&[Node; ARITY]>::try_from) {
-            return Some(first + first_of(full));
-        }
-        let partial = self.nodes.get(first..).filter(|c| !c.is_empty())?;
-        Some(first + first_of_partial(partial))
+        self.len
     }
 }
 

@@ -37,6 +37,27 @@ struct Pos {
     rweight: u32,
     /// `lb_tree`.
     place: Place,
+    /// `(next_weight, eweight)` that `step` was computed for.
+    step_of: (u32, u32),
+    /// `next_weight / eweight` and `next_weight % eweight` for `step_of`.
+    step: (u32, u32),
+}
+
+impl Pos {
+    /// The quotient and remainder of `next_weight / eweight` (`eweight`
+    /// not zero). Both rarely change, so the division is remembered: on a
+    /// pick it would sit on the path to the next key, ahead of every
+    /// comparison in the tree.
+    fn step(&mut self, next_weight: u32, eweight: u32) -> (u32, u32) {
+        if self.step_of != (next_weight, eweight) {
+            self.step_of = (next_weight, eweight);
+            self.step = (
+                next_weight.checked_div(eweight).unwrap_or(0),
+                next_weight.checked_rem(eweight).unwrap_or(0),
+            );
+        }
+        self.step
+    }
 }
 
 /// `struct fwrr_group`.
@@ -100,7 +121,7 @@ impl Group {
     /// `fwrr_queue_srv()`: places a server in `curr` by its next position,
     /// or in `next` when that position lies beyond the window. A server
     /// still in a tree is moved (as `fwrr_dequeue_srv()` then this would),
-    /// which costs a single sift when it stays in the same tree.
+    /// which costs a single replay of its path when it stays in the same tree.
     fn queue_srv(&mut self, srv: &Srv, idx: usize, pos: &mut Pos) {
         let curr_weight = self.curr_weight as u32;
         if !srv.usable() {
@@ -118,8 +139,12 @@ impl Group {
                 .wrapping_sub(srv.eweight)
                 / BE_WEIGHT_SCALE;
             let key = SRV_UWGHT_RANGE.wrapping_mul(pos.npos).wrapping_add(frac);
-            self.trees[0].remove(idx);
-            self.trees[1].remove(idx);
+            if pos.place != Place::Curr {
+                // a server in `t0` or `t1` has its place there, so one
+                // placed in `curr` is in neither
+                self.trees[0].remove(idx);
+                self.trees[1].remove(idx);
+            }
             self.curr.insert(idx, key);
             pos.place = Place::Curr;
         }
@@ -150,14 +175,15 @@ impl Group {
         if pos.npos == 0 {
             pos.npos = self.curr_pos as u32;
         }
-        let next_weight = self.next_weight as u32;
+        let (quotient, remainder) = pos.step(self.next_weight as u32, eweight);
         pos.lpos = pos.npos;
-        pos.npos = pos.npos.wrapping_add(next_weight / eweight);
-        pos.rweight = pos.rweight.wrapping_add(next_weight % eweight);
-        if pos.rweight >= eweight {
-            pos.rweight -= eweight;
-            pos.npos = pos.npos.wrapping_add(1);
-        }
+        pos.npos = pos.npos.wrapping_add(quotient);
+        pos.rweight = pos.rweight.wrapping_add(remainder);
+        // the carry is taken about every other pick: computed without a
+        // branch, it costs no misprediction
+        let carry = u32::from(pos.rweight >= eweight);
+        pos.rweight -= carry * eweight;
+        pos.npos = pos.npos.wrapping_add(carry);
     }
 
     /// The position a server coming up (or changing weight while out of
