@@ -344,5 +344,42 @@ mod tests {
                 prop_assert_eq!(t.len(), expect.len());
             }
         }
+
+        #[test]
+        fn a_grown_tree_matches_a_sorted_model(
+            ops in proptest::collection::vec((0usize..40, 0u32..6, 0u8..4), 0..150),
+            seq_start in prop_oneof![Just(0u64), Just(SEQ_LIMIT - 5)],
+        ) {
+            // Larger trees than above (leaves grow from 1 to 64 as indices
+            // arrive), a third of the operations moving a server already
+            // there, and sometimes a renumbering on the way: after each
+            // step the walk, first(), first_where() and key() must read as
+            // in a list sorted by (key, insertion number).
+            let mut t = EbTree { next_seq: seq_start, ..EbTree::default() };
+            let mut model: Vec<(u32, u64, usize)> = Vec::new();
+            let mut seq = 0u64;
+            for (item, key, op) in ops {
+                model.retain(|&(_, _, i)| i != item);
+                if op == 0 {
+                    let had = t.key(item).is_some();
+                    prop_assert_eq!(t.remove(item), had);
+                } else {
+                    t.insert(item, key);
+                    model.push((key, seq, item));
+                    seq += 1;
+                }
+                model.sort();
+                let expect: Vec<usize> = model.iter().map(|m| m.2).collect();
+                prop_assert_eq!(t.walk(), expect.clone());
+                prop_assert_eq!(t.first(), expect.first().copied());
+                let odd = expect.iter().copied().find(|i| i % 2 == 1);
+                prop_assert_eq!(t.first_where(|i| i % 2 == 1), odd);
+                for probe in 0..40 {
+                    let key = model.iter().find(|m| m.2 == probe).map(|m| m.0);
+                    prop_assert_eq!(t.key(probe), key);
+                }
+                prop_assert_eq!(t.len(), expect.len());
+            }
+        }
     }
 }
