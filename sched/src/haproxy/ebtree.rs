@@ -6,25 +6,28 @@
 //! duplicate sub-tree is walked oldest first, see `import/ebtree.h`). A node
 //! that is deleted and inserted again therefore goes behind its equals.
 //!
-//! [`EbTree`] reproduces exactly that order with an indexed 4-ary min-heap
-//! ranked by `(key, insertion sequence)`: `first`, `insert` and `remove` cost
-//! O(log n), and nothing allocates once [`EbTree::reserve`] has sized it for
-//! the server list. Items are server indices.
+//! [`EbTree`] reproduces exactly that order with a tournament (winner) tree
+//! over server indices, ranked by `(key, insertion sequence)`: each server
+//! index owns a leaf, each inner node holds the first-ranked of its two
+//! children, the root holds `eb32_first()`. Changing a leaf replays the
+//! matches on its path to the root: O(log n) steps whose memory addresses do
+//! not depend on the keys, with one compare each and no data-dependent
+//! branch, so the processor neither waits on a chain of loads nor guesses
+//! where the walk stops (an indexed heap does both). Nothing allocates once
+//! [`EbTree::reserve`] has sized it for the server list.
 
-/// Heap position of an item that is in no tree.
+/// Item of an empty leaf (no server there).
 const ABSENT: u32 = u32::MAX;
 
-/// Children per heap node: a 4-ary heap is shallower than a binary one.
-const ARITY: usize = 4;
-
 /// Insertion sequence numbers are kept below this bound so that a rank fits
-/// in a `u64` beside the key; reaching it renumbers the nodes.
-const SEQ_LIMIT: u64 = 1 << 32;
+/// in a `u64` beside the key, strictly below an empty leaf's rank; reaching
+/// it renumbers the nodes.
+const SEQ_LIMIT: u64 = (1 << 32) - 1;
 
-/// The rank of a node with this key inserted as number `seq`: the walking
-/// order of the tree is the order of ranks.
+/// The rank of a node with this key inserted as number `seq` (below
+/// `SEQ_LIMIT`): the walking order of the tree is the order of ranks.
 fn rank(key: u32, seq: u64) -> u64 {
-    (u64::from(key) << 32) | (seq & (SEQ_LIMIT - 1))
+    (u64::from(key) << 32) | (seq & u64::from(u32::MAX))
 }
 
 /// The key part of a rank.
@@ -32,18 +35,51 @@ fn key_of(rank: u64) -> u32 {
     (rank >> 32) as u32
 }
 
+/// A leaf or the winner of a subtree: a server index and its rank. Ranks
+/// are unique among servers (sequence numbers are), so matches never tie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Node {
+    /// `(key, insertion sequence)` packed by [`rank`].
+    rank: u64,
+    /// The server index, `ABSENT` for an empty leaf.
+    item: u32,
+}
+
+/// An empty leaf, or a subtree without servers: it loses every match.
+const EMPTY: Node = Node {
+    rank: u64::MAX,
+    item: ABSENT,
+};
+
+/// `a` where `mask` is all ones, `b` where it is zero.
+fn select(mask: u64, a: u64, b: u64) -> u64 {
+    (a & mask) | (b & !mask)
+}
+
+/// The winner of a match: the first-ranked of the two. Computed with masks
+/// rather than `if`, which the compiler may turn into an unpredictable
+/// branch.
+fn winner(a: Node, b: Node) -> Node {
+    let b_wins = u64::from(b.rank < a.rank).wrapping_neg();
+    Node {
+        rank: select(b_wins, b.rank, a.rank),
+        item: select(b_wins, u64::from(b.item), u64::from(a.item)) as u32,
+    }
+}
+
 /// An ordered multiset of server indices by key, duplicates oldest first.
 ///
-/// The heap is kept as two parallel arrays so that comparing the children
-/// of a node reads one cache line.
+/// `nodes[1]` is the root; node `k` has children `2k` and `2k + 1`; the
+/// leaf of server `i` is `nodes[leaves + i]`, `leaves` being a power of
+/// two (or zero before any reservation).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EbTree {
-    /// Ranks, in min-heap order.
-    ranks: Vec<u64>,
-    /// The server index at each heap position.
-    items: Vec<u32>,
-    /// For each server index, its heap position or `ABSENT`.
-    pos: Vec<u32>,
+    /// The tournament, 1-based (`nodes[0]` is unused).
+    nodes: Vec<Node>,
+    /// Number of leaves.
+    leaves: usize,
+    /// Number of servers in the tree.
+    len: usize,
     /// Sequence number of the next insertion.
     next_seq: u64,
 }
@@ -52,38 +88,69 @@ impl EbTree {
     /// Makes room for server indices `0..items`, so that later operations
     /// on them never allocate.
     pub(crate) fn reserve(&mut self, items: usize) {
-        if self.pos.len() < items {
-            self.pos.resize(items, ABSENT);
+        if items <= self.leaves {
+            return;
         }
-        let len = self.ranks.len();
-        if self.ranks.capacity() < items {
-            self.ranks.reserve(items - len);
+        let leaves = items.next_power_of_two();
+        let mut nodes = vec![EMPTY; 2 * leaves];
+        if let (Some(old), Some(new)) = (
+            self.nodes.get(self.leaves..),
+            nodes.get_mut(leaves..leaves + self.leaves),
+        ) {
+            new.copy_from_slice(old);
         }
-        if self.items.capacity() < items {
-            self.items.reserve(items - len);
+        self.nodes = nodes;
+        self.leaves = leaves;
+        self.rebuild();
+    }
+
+    /// Replays every match, from the last inner node up to the root.
+    fn rebuild(&mut self) {
+        for k in (1..self.leaves).rev() {
+            let left = self.node(2 * k);
+            let right = self.node(2 * k + 1);
+            if let Some(slot) = self.nodes.get_mut(k) {
+                *slot = winner(left, right);
+            }
         }
+    }
+
+    /// The node at `at`, empty when out of range.
+    fn node(&self, at: usize) -> Node {
+        self.nodes.get(at).copied().unwrap_or(EMPTY)
+    }
+
+    /// The leaf of server `item`, if that index has one.
+    fn leaf(&self, item: usize) -> Option<Node> {
+        if item < self.leaves {
+            self.nodes.get(self.leaves + item).copied()
+        } else {
+            None
+        }
+    }
+
+    /// Whether server `item` is in the tree.
+    fn holds(&self, item: usize) -> bool {
+        self.leaf(item).is_some_and(|n| n.item != ABSENT)
     }
 
     /// Removes every node.
     pub(crate) fn clear(&mut self) {
-        for &item in &self.items {
-            if let Some(p) = self.pos.get_mut(item as usize) {
-                *p = ABSENT;
-            }
-        }
-        self.ranks.clear();
-        self.items.clear();
+        self.nodes.fill(EMPTY);
+        self.len = 0;
     }
 
     /// The server's key, when it is in this tree.
     pub(crate) fn key(&self, item: usize) -> Option<u32> {
-        let p = *self.pos.get(item)?;
-        self.ranks.get(p as usize).map(|&r| key_of(r))
+        self.leaf(item)
+            .filter(|n| n.item != ABSENT)
+            .map(|n| key_of(n.rank))
     }
 
     /// `eb32_first()`: the smallest key, oldest among equals.
     pub(crate) fn first(&self) -> Option<usize> {
-        self.items.first().map(|&i| i as usize)
+        let root = self.nodes.get(1)?;
+        (root.item != ABSENT).then_some(root.item as usize)
     }
 
     /// The first server, in walking order, that `accept` takes: what a loop
@@ -94,162 +161,114 @@ impl EbTree {
         if accept(first) {
             return Some(first);
         }
-        self.ranks
+        self.nodes
+            .get(self.leaves..)
+            .unwrap_or_default()
             .iter()
-            .zip(&self.items)
-            .filter(|(_, &item)| accept(item as usize))
-            .min_by_key(|(&rank, _)| rank)
-            .map(|(_, &item)| item as usize)
+            .filter(|n| n.item != ABSENT && accept(n.item as usize))
+            .min_by_key(|n| n.rank)
+            .map(|n| n.item as usize)
     }
 
     /// `eb32_insert()`: adds the server behind any node of equal key. A
     /// server already in the tree is moved (deleted, then inserted).
     pub(crate) fn insert(&mut self, item: usize, key: u32) {
         let seq = self.take_seq();
-        if let Some(&p) = self.pos.get(item) {
-            if p != ABSENT {
-                // moving in place ranks the node exactly as a deletion
-                // followed by an insertion would
-                let at = p as usize;
-                self.ranks[at] = rank(key, seq);
-                self.sift_up(at);
-                self.sift_down(at);
-                return;
-            }
-        }
-        self.reserve(item + 1);
         let Ok(item32) = u32::try_from(item) else {
             return;
         };
-        let at = self.ranks.len();
-        self.ranks.push(rank(key, seq));
-        self.items.push(item32);
-        self.set_pos(at);
-        self.sift_up(at);
+        if item32 == ABSENT {
+            return;
+        }
+        self.reserve(item + 1);
+        if !self.holds(item) {
+            self.len += 1;
+        }
+        // rewriting the leaf ranks the node exactly as a deletion followed
+        // by an insertion would
+        let node = Node {
+            rank: rank(key, seq),
+            item: item32,
+        };
+        self.set_leaf(item, node);
     }
 
-    /// The next insertion sequence number. When numbers run out (after 2^32
-    /// insertions), the nodes are renumbered in walking order; a sorted
-    /// array is a valid heap, so the order is kept. This rare step
-    /// allocates a scratch copy.
+    /// The next insertion sequence number. When numbers run out (after
+    /// 2^32 - 1 insertions), the nodes are renumbered in walking order.
+    /// This rare step allocates a scratch copy.
     fn take_seq(&mut self) -> u64 {
         if self.next_seq >= SEQ_LIMIT {
-            let mut nodes: Vec<(u64, u32)> = self
-                .ranks
-                .iter()
-                .copied()
-                .zip(self.items.iter().copied())
-                .collect();
-            nodes.sort_unstable();
-            for (at, &(r, item)) in nodes.iter().enumerate() {
-                self.ranks[at] = rank(key_of(r), at as u64);
-                self.items[at] = item;
-                self.set_pos(at);
-            }
-            self.next_seq = nodes.len() as u64;
+            self.renumber();
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
     }
 
+    /// Numbers the servers `0..len` in walking order, keeping their keys.
+    fn renumber(&mut self) {
+        let leaves = self.nodes.get(self.leaves..).unwrap_or_default();
+        let mut present: Vec<Node> = leaves
+            .iter()
+            .copied()
+            .filter(|n| n.item != ABSENT)
+            .collect();
+        present.sort_unstable_by_key(|n| n.rank);
+        for (seq, n) in present.iter().enumerate() {
+            let at = self.leaves + n.item as usize;
+            if let Some(slot) = self.nodes.get_mut(at) {
+                slot.rank = rank(key_of(n.rank), seq as u64);
+            }
+        }
+        self.rebuild();
+        self.next_seq = present.len() as u64;
+    }
+
     /// `eb32_delete()`: takes the server out; nothing happens if it is not
     /// in the tree. Returns whether it was.
     pub(crate) fn remove(&mut self, item: usize) -> bool {
-        let Some(&p) = self.pos.get(item) else {
-            return false;
-        };
-        if p == ABSENT {
+        if !self.holds(item) {
             return false;
         }
-        let at = p as usize;
-        self.pos[item] = ABSENT;
-        let last = self.ranks.len() - 1;
-        self.ranks.swap_remove(at);
-        self.items.swap_remove(at);
-        if at < last {
-            self.set_pos(at);
-            self.sift_up(at);
-            self.sift_down(at);
-        }
+        self.len -= 1;
+        self.set_leaf(item, EMPTY);
         true
+    }
+
+    /// Writes server `item`'s leaf (within range) and replays the matches
+    /// on its path: one step per level, whatever the ranks.
+    fn set_leaf(&mut self, item: usize, leaf: Node) {
+        let mut at = self.leaves + item;
+        let mut best = leaf;
+        if let Some(slot) = self.nodes.get_mut(at) {
+            *slot = leaf;
+        }
+        while at > 1 {
+            best = winner(best, self.node(at ^ 1));
+            at >>= 1;
+            if let Some(slot) = self.nodes.get_mut(at) {
+                *slot = best;
+            }
+        }
     }
 
     /// The servers in walking order (tests and debugging; allocates).
     #[cfg(test)]
     pub(crate) fn walk(&self) -> Vec<usize> {
-        let mut nodes: Vec<(u64, u32)> = self
-            .ranks
+        let leaves = self.nodes.get(self.leaves..).unwrap_or_default();
+        let mut present: Vec<Node> = leaves
             .iter()
             .copied()
-            .zip(self.items.iter().copied())
+            .filter(|n| n.item != ABSENT)
             .collect();
-        nodes.sort_unstable();
-        nodes.iter().map(|&(_, item)| item as usize).collect()
+        present.sort_unstable_by_key(|n| n.rank);
+        present.iter().map(|n| n.item as usize).collect()
     }
 
     /// Number of nodes (tests).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.ranks.len()
-    }
-
-    /// Records the heap position of the node at `at`.
-    fn set_pos(&mut self, at: usize) {
-        let item = self.items[at] as usize;
-        if let Some(p) = self.pos.get_mut(item) {
-            *p = at as u32;
-        }
-    }
-
-    /// Moves the node at `at` up while it ranks before its parent (the
-    /// nodes it passes move down into the hole it leaves).
-    fn sift_up(&mut self, mut at: usize) {
-        let (rank, item) = (self.ranks[at], self.items[at]);
-        while at > 0 {
-            let parent = (at - 1) / ARITY;
-            if self.ranks[parent] <= rank {
-                break;
-            }
-            self.ranks[at] = self.ranks[parent];
-            self.items[at] = self.items[parent];
-            self.set_pos(at);
-            at = parent;
-        }
-        self.ranks[at] = rank;
-        self.items[at] = item;
-        self.set_pos(at);
-    }
-
-    /// Moves the node at `at` down while a child ranks before it (the
-    /// smallest child moves up into the hole each time).
-    fn sift_down(&mut self, mut at: usize) {
-        let len = self.ranks.len();
-        let (rank, item) = (self.ranks[at], self.items[at]);
-        loop {
-            let first = ARITY * at + 1;
-            if first >= len {
-                break;
-            }
-            let last = (first + ARITY).min(len);
-            let mut child = first;
-            let mut best = self.ranks[first];
-            for (c, &r) in self.ranks[first + 1..last].iter().enumerate() {
-                let smaller = r < best;
-                best = if smaller { r } else { best };
-                child = if smaller { first + 1 + c } else { child };
-            }
-            if rank <= best {
-                break;
-            }
-            self.ranks[at] = best;
-            self.items[at] = self.items[child];
-            self.set_pos(at);
-            at = child;
-        }
-        self.ranks[at] = rank;
-        self.items[at] = item;
-        self.set_pos(at);
+        self.len
     }
 }
 
@@ -322,6 +341,43 @@ mod tests {
                 let expect: Vec<usize> = model.iter().map(|m| m.2).collect();
                 prop_assert_eq!(t.walk(), expect.clone());
                 prop_assert_eq!(t.first(), expect.first().copied());
+                prop_assert_eq!(t.len(), expect.len());
+            }
+        }
+
+        #[test]
+        fn a_grown_tree_matches_a_sorted_model(
+            ops in proptest::collection::vec((0usize..40, 0u32..6, 0u8..4), 0..150),
+            seq_start in prop_oneof![Just(0u64), Just(SEQ_LIMIT - 5)],
+        ) {
+            // Larger trees than above (leaves grow from 1 to 64 as indices
+            // arrive), a third of the operations moving a server already
+            // there, and sometimes a renumbering on the way: after each
+            // step the walk, first(), first_where() and key() must read as
+            // in a list sorted by (key, insertion number).
+            let mut t = EbTree { next_seq: seq_start, ..EbTree::default() };
+            let mut model: Vec<(u32, u64, usize)> = Vec::new();
+            let mut seq = 0u64;
+            for (item, key, op) in ops {
+                model.retain(|&(_, _, i)| i != item);
+                if op == 0 {
+                    let had = t.key(item).is_some();
+                    prop_assert_eq!(t.remove(item), had);
+                } else {
+                    t.insert(item, key);
+                    model.push((key, seq, item));
+                    seq += 1;
+                }
+                model.sort();
+                let expect: Vec<usize> = model.iter().map(|m| m.2).collect();
+                prop_assert_eq!(t.walk(), expect.clone());
+                prop_assert_eq!(t.first(), expect.first().copied());
+                let odd = expect.iter().copied().find(|i| i % 2 == 1);
+                prop_assert_eq!(t.first_where(|i| i % 2 == 1), odd);
+                for probe in 0..40 {
+                    let key = model.iter().find(|m| m.2 == probe).map(|m| m.0);
+                    prop_assert_eq!(t.key(probe), key);
+                }
                 prop_assert_eq!(t.len(), expect.len());
             }
         }
