@@ -1,0 +1,87 @@
+//! lbkit's verdict on a corpus file, in the same terms as keepalived's.
+
+use crate::corpus;
+use crate::real::CONFIG_ID;
+use crate::verdict::{Place, Verdict};
+use lbkit_keepalived_cfg::{load_file, Diagnostic, Loaded, Options, Severity};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// The code of the checker's diagnostic for scripts that would run as
+/// root without `enable_script_security` (keepalived `-t` exits 6).
+/// PLACEHOLDER until kc-check fixes the real code.
+pub(crate) const SCRIPT_SECURITY_CODE: &str = "E0250";
+
+/// True for the script-security diagnostic.
+fn is_script_security(d: &Diagnostic) -> bool {
+    d.severity == Severity::Error && d.code == SCRIPT_SECURITY_CODE
+}
+
+/// Loads `file` (relative to `data`) with lbkit and states the verdict
+/// `keepalived-rs -t` would give: exit 6 when the script-security error is
+/// present (keepalived gives 6 even with other errors), 5 for any other
+/// error, else 0; the place is that of the first other error.
+pub(crate) fn verdict(data: &Path, file: &str) -> Result<Verdict, String> {
+    let path = data.join(file);
+    let opts = Options::new().config_id(CONFIG_ID);
+    let loaded = catch_unwind(AssertUnwindSafe(|| load_file(&path, &opts)))
+        .map_err(|p| format!("lbkit panicked: {}", panic_text(p.as_ref())))?;
+    Ok(judge(&loaded, data, &path))
+}
+
+/// The verdict on a loaded configuration read from `main`.
+fn judge(loaded: &Loaded, data: &Path, main: &Path) -> Verdict {
+    let security = loaded.diagnostics.iter().any(is_script_security);
+    let errors: Vec<&Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error && !is_script_security(d))
+        .collect();
+    let exit = match (security, errors.is_empty()) {
+        (true, _) => 6,
+        (false, false) => 5,
+        (false, true) => 0,
+    };
+    let at = errors.iter().find_map(|d| d.span).map(|span| {
+        let path = loaded.sources.path(span.file);
+        let path = match main.parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        };
+        let rel = corpus::relative(data, &path);
+        let file = if rel == corpus::relative(data, main) {
+            String::new()
+        } else {
+            rel
+        };
+        Place {
+            file,
+            line: span.line,
+        }
+    });
+    Verdict { exit, at }
+}
+
+/// The message of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_text_reads_both_payload_kinds() {
+        let p = catch_unwind(|| std::panic::panic_any("plain")).unwrap_err();
+        assert_eq!(panic_text(p.as_ref()), "plain");
+        let p = catch_unwind(|| std::panic::panic_any(String::from("owned"))).unwrap_err();
+        assert_eq!(panic_text(p.as_ref()), "owned");
+    }
+}
