@@ -8,9 +8,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 /// The code of the checker's diagnostic for scripts that would run as
-/// root without `enable_script_security` (keepalived `-t` exits 6).
-/// PLACEHOLDER until kc-check fixes the real code.
-pub(crate) const SCRIPT_SECURITY_CODE: &str = "E0250";
+/// root without `enable_script_security` (keepalived `-t` exits 6), as
+/// listed in `src/check.rs`.
+pub(crate) const SCRIPT_SECURITY_CODE: &str = "E0280";
 
 /// True for the script-security diagnostic.
 fn is_script_security(d: &Diagnostic) -> bool {
