@@ -42,23 +42,28 @@ fn judge(loaded: &Loaded, data: &Path, main: &Path) -> Verdict {
         (false, false) => 5,
         (false, true) => 0,
     };
-    let at = errors.iter().find_map(|d| d.span).map(|span| {
-        let path = loaded.sources.path(span.file);
-        let path = match main.parent() {
-            Some(dir) if path.is_relative() => dir.join(path),
-            _ => path.to_path_buf(),
-        };
-        let rel = corpus::relative(data, &path);
-        let file = if rel == corpus::relative(data, main) {
-            String::new()
-        } else {
-            rel
-        };
-        Place {
-            file,
-            line: span.line,
-        }
-    });
+    // As for keepalived: the first error in the tested file itself, else
+    // the first one elsewhere (in an included file).
+    let main_rel = corpus::relative(data, main);
+    let places: Vec<Place> = errors
+        .iter()
+        .filter_map(|d| d.span)
+        .map(|span| {
+            let path = loaded.sources.path(span.file);
+            let path = match main.parent() {
+                Some(dir) if path.is_relative() => dir.join(path),
+                _ => path.to_path_buf(),
+            };
+            let rel = corpus::relative(data, &path);
+            let file = if rel == main_rel { String::new() } else { rel };
+            Place {
+                file,
+                line: span.line,
+            }
+        })
+        .collect();
+    let in_main = places.iter().filter(|p| p.file.is_empty()).min().cloned();
+    let at = in_main.or_else(|| places.first().cloned());
     Verdict { exit, at }
 }
 

@@ -241,16 +241,16 @@ fn marks(output: &str) -> Vec<(Option<&str>, u32)> {
 }
 
 /// The first place keepalived complains about: the smallest line of the
-/// tested file when it names it (marks without a file count as the tested
-/// file only when no mark names one), else the smallest line of the first
-/// other file it names.
+/// tested file when it names one, else the smallest line of the first
+/// other (included) file it names. Marks without a file name are the tested
+/// file's: keepalived's first pass prints them so, while it always names
+/// included files.
 pub(crate) fn first_complaint(
     output: &str,
     main: &Path,
     data: &Path,
     dirs: &[PathBuf],
 ) -> Option<Place> {
-    let marks = marks(output);
     let main_rel = corpus::relative(data, main);
     let resolve = |printed: &str| -> String {
         let p = Path::new(printed);
@@ -266,11 +266,11 @@ pub(crate) fn first_complaint(
         };
         found.map_or_else(|| printed.to_string(), |f| corpus::relative(data, &f))
     };
-    let named: Vec<(String, u32)> = marks
-        .iter()
-        .filter_map(|(f, n)| f.map(|f| (resolve(f), *n)))
+    let marks: Vec<(String, u32)> = marks(output)
+        .into_iter()
+        .map(|(f, n)| (f.map_or_else(|| main_rel.clone(), resolve), n))
         .collect();
-    let in_main = named
+    let in_main = marks
         .iter()
         .filter(|(f, _)| *f == main_rel)
         .map(|(_, n)| *n)
@@ -281,20 +281,14 @@ pub(crate) fn first_complaint(
             line,
         });
     }
-    if let Some((other, _)) = named.first() {
-        let line = named
-            .iter()
-            .filter(|(f, _)| f == other)
-            .map(|(_, n)| *n)
-            .min()?;
-        return Some(Place {
-            file: other.clone(),
-            line,
-        });
-    }
-    let line = marks.iter().map(|(_, n)| *n).min()?;
+    let (other, _) = marks.first()?;
+    let line = marks
+        .iter()
+        .filter(|(f, _)| f == other)
+        .map(|(_, n)| *n)
+        .min()?;
     Some(Place {
-        file: String::new(),
+        file: other.clone(),
         line,
     })
 }
@@ -327,7 +321,17 @@ mod tests {
                 line: 9
             })
         );
-        let out = "(inc/global.part: Line 2) x\n(Line 1) y\n";
+        // A bare mark is the tested file's, and wins over included files.
+        let out = "(inc/global.part: Line 2) x\n(Line 4) y\n";
+        assert_eq!(
+            first_complaint(out, &main, &data, &dirs),
+            Some(Place {
+                file: String::new(),
+                line: 4
+            })
+        );
+        // Included files only: the first one named, its smallest line.
+        let out = "(inc/global.part: Line 3) x\n(inc/vrrp-a.inc: Line 1) y\n(inc/global.part: Line 2) z\n";
         assert_eq!(
             first_complaint(out, &main, &data, &dirs),
             Some(Place {
