@@ -88,6 +88,32 @@ mod tests {
     }
 
     #[test]
+    fn every_mutant_names_an_existing_source_and_differs_from_it() {
+        let data = data_dir();
+        let mut mutants = 0;
+        for file in files(&data).unwrap() {
+            let Some((_, name)) = file.split_once('/') else {
+                continue;
+            };
+            if !name.contains("--") {
+                continue;
+            }
+            mutants += 1;
+            let text = std::fs::read(data.join(&file)).unwrap();
+            let text = String::from_utf8_lossy(&text);
+            let (first, body) = text.split_once('\n').unwrap();
+            let source = first
+                .strip_prefix("# mutant of ")
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(src, _)| src)
+                .unwrap_or_else(|| panic!("{file}: first line `{first}`"));
+            let original = std::fs::read_to_string(data.join(source)).unwrap();
+            assert_ne!(body, original, "{file} is its source unchanged");
+        }
+        assert!(mutants >= 3 * 40, "{mutants} mutants");
+    }
+
+    #[test]
     fn relative_names_files_under_the_data_dir() {
         let data = data_dir();
         assert_eq!(
