@@ -1,0 +1,621 @@
+//! Checks on `vrrp_instance` blocks: each on its own (what keepalived's
+//! `vrrp_complete_instance` reports, and what it misses), then across
+//! instances (VRID conflicts, duplicate names, tracked scripts).
+
+use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance, VrrpScript};
+use crate::{Diagnostic, Span};
+use std::time::Duration;
+
+/// The priority of the address owner.
+const OWNER: u8 = 255;
+/// The longest `auth_pass` keepalived keeps.
+const AUTH_PASS_MAX: usize = 8;
+
+/// Every instance check.
+pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for inst in &config.vrrp_instances {
+        let facts = Facts::of(inst, config);
+        check_required(inst, diags);
+        check_priority(inst, &facts, diags);
+        check_advert_int(inst, &facts, diags);
+        check_authentication(inst, &facts, diags);
+        check_addresses(inst, &facts, diags);
+        check_preemption(inst, &facts, diags);
+        check_tracking(inst, config, diags);
+        check_weights(inst, &facts, config, diags);
+    }
+    check_duplicate_names(config, diags);
+    check_vrid_conflicts(config, diags);
+}
+
+/// What keepalived derives for an instance from what is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Facts {
+    /// The address family is IPv6 (from the first virtual address).
+    pub(super) ipv6: bool,
+    /// The VRRP version in use.
+    pub(super) version: u8,
+    /// The priority in use (written, else 255 for MASTER, else 100).
+    pub(super) priority: u8,
+    /// The instance wants to start as MASTER.
+    pub(super) master: bool,
+    /// Adverts go by unicast (peers are listed).
+    pub(super) unicast: bool,
+}
+
+impl Facts {
+    /// Derives the facts the way keepalived does.
+    pub(super) fn of(inst: &VrrpInstance, config: &Config) -> Facts {
+        let ipv6 = inst
+            .virtual_ipaddress
+            .first()
+            .is_some_and(|a| a.value.addr.value.addr.is_ipv6());
+        let global_version = config.global_defs.vrrp_version.as_ref().map(|v| v.value);
+        let version = match inst.version.as_ref().map(|v| v.value) {
+            Some(v) => v,
+            None if ipv6 => 3,
+            None => global_version.unwrap_or(2),
+        };
+        let state = inst.state.as_ref().map(|s| s.value);
+        let priority = match inst.priority.as_ref().map(|p| p.value) {
+            Some(p) if p != 0 => p,
+            _ if state == Some(InitialState::Master) => OWNER,
+            _ => 100,
+        };
+        let master = match state {
+            Some(s) => s == InitialState::Master,
+            None => priority == OWNER,
+        };
+        Facts {
+            ipv6,
+            version,
+            priority,
+            master,
+            unicast: !inst.unicast_peer.is_empty(),
+        }
+    }
+
+    /// The instance is the address owner.
+    pub(super) fn owner(&self) -> bool {
+        self.priority == OWNER
+    }
+}
+
+/// `virtual_router_id` and `interface`: keepalived stops without them.
+fn check_required(inst: &VrrpInstance, diags: &mut Vec<Diagnostic>) {
+    let name = &inst.name;
+    match &inst.virtual_router_id {
+        None => diags.push(
+            Diagnostic::error(
+                "E0200",
+                format!("vrrp_instance `{}` has no virtual_router_id", name.value),
+            )
+            .at(name.span, "declared here")
+            .with_help(
+                "add `virtual_router_id N` with N from 1 to 255, the same on every router of this group",
+            ),
+        ),
+        Some(vrid) if vrid.value == 0 => diags.push(
+            Diagnostic::error("E0201", "virtual_router_id 0 is out of range")
+                .at(vrid.span, "must be 1 to 255")
+                .with_help("VRID 0 is reserved: use a value from 1 to 255"),
+        ),
+        Some(_) => {}
+    }
+    match &inst.interface {
+        None if !inst.unicast_peer.is_empty() && inst.unicast_src_ip.is_none() => diags.push(
+            Diagnostic::error(
+                "E0216",
+                format!(
+                    "vrrp_instance `{}` has neither an interface nor a unicast_src_ip",
+                    name.value
+                ),
+            )
+            .at(name.span, "declared here")
+            .with_help("add `interface IF`, or `unicast_src_ip ADDR` for a unicast instance"),
+        ),
+        None if inst.unicast_peer.is_empty() => diags.push(
+            Diagnostic::error(
+                "E0216",
+                format!("vrrp_instance `{}` has no interface", name.value),
+            )
+            .at(name.span, "declared here")
+            .with_help("add `interface IF`: the interface facing the other routers of the group"),
+        ),
+        Some(ifname) if ifname.value == "lo" => diags.push(
+            Diagnostic::error("E0217", "a loopback interface cannot carry VRRP")
+                .at(ifname.span, "keepalived ignores this interface")
+                .with_help("use the interface facing the other routers of the group"),
+        ),
+        _ => {}
+    }
+}
+
+/// Priority 0, and the address-owner priority 255 given by accident.
+fn check_priority(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    match &inst.priority {
+        Some(p) if p.value == 0 => diags.push(
+            Diagnostic::error("E0202", "priority 0 is out of range")
+                .at(p.span, "must be 1 to 255")
+                .with_help("priority 0 is what a master sends when it stops: use 1 to 254"),
+        ),
+        Some(p) if p.value == OWNER => diags.push(
+            Diagnostic::warning(
+                "W0203",
+                format!("priority 255 makes `{}` the address owner", inst.name.value),
+            )
+            .at(p.span, "address owner priority")
+            .with_note(
+                "the owner takes the virtual addresses at once, ignores nopreempt and weights",
+            )
+            .with_help(
+                "255 is for the router that has the virtual addresses as its own; otherwise use 1 to 254",
+            ),
+        ),
+        None if facts.owner() => {
+            if let Some(state) = &inst.state {
+                diags.push(
+                    Diagnostic::warning(
+                        "W0204",
+                        format!(
+                            "`state MASTER` without `priority` makes `{}` the address owner (priority 255)",
+                            inst.name.value
+                        ),
+                    )
+                    .at(state.span, "priority 255 follows from this")
+                    .with_help("add `priority N` with N from 1 to 254"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `advert_int`: whole seconds for VRRPv2, centiseconds below 40.96 s for
+/// VRRPv3; keepalived rounds or clamps otherwise.
+fn check_advert_int(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    let Some(adv) = &inst.advert_int else { return };
+    let micros = adv.value.as_micros();
+    let shown = seconds(adv.value);
+    if facts.version == 2 {
+        if micros % 1_000_000 != 0 {
+            diags.push(
+                Diagnostic::error(
+                    "E0205",
+                    format!("advert_int of {shown} s is not a whole number of seconds"),
+                )
+                .at(adv.span, "VRRP version 2 advertises whole seconds")
+                .with_help(
+                    "keepalived rounds it: write whole seconds, or use `version 3` for centiseconds",
+                ),
+            );
+        }
+    } else if micros >= 40_960_000 {
+        diags.push(
+            Diagnostic::error(
+                "E0206",
+                format!("advert_int of {shown} s is too long for VRRP version 3"),
+            )
+            .at(adv.span, "must be less than 40.96 s")
+            .with_help("keepalived uses 40.95 s: write 40.95 or less"),
+        );
+    } else if micros % 10_000 != 0 {
+        diags.push(
+            Diagnostic::error(
+                "E0207",
+                format!("advert_int of {shown} s is not a multiple of 10 ms"),
+            )
+            .at(adv.span, "VRRP version 3 advertises centiseconds")
+            .with_help("keepalived rounds it: write at most two decimals"),
+        );
+    }
+}
+
+/// A duration as seconds, without trailing zeros.
+fn seconds(d: Duration) -> String {
+    let micros = d.subsec_micros();
+    if micros == 0 {
+        return d.as_secs().to_string();
+    }
+    let frac = format!("{micros:06}");
+    format!("{}.{}", d.as_secs(), frac.trim_end_matches('0'))
+}
+
+/// `authentication`: as keepalived checks it, first problem only.
+fn check_authentication(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    let Some(auth) = &inst.authentication else {
+        return;
+    };
+    if let Some(pass) = &auth.auth_pass {
+        if pass.value.len() > AUTH_PASS_MAX {
+            let kept: String = pass.value.bytes().take(AUTH_PASS_MAX).map(char::from).collect();
+            diags.push(
+                Diagnostic::error("E0208", "auth_pass is longer than 8 characters")
+                    .at(pass.span, format!("only `{kept}` is used"))
+                    .with_help(
+                        "keepalived truncates it to 8 characters: write at most 8, the same on every router",
+                    ),
+            );
+        }
+    }
+    let Some(kind) = &auth.auth_type else { return };
+    if facts.version == 3 {
+        diags.push(
+            Diagnostic::error("E0209", "VRRP version 3 has no authentication")
+                .at(auth.span, "keepalived ignores this block")
+                .with_help("remove `authentication`, or use `version 2`"),
+        );
+    } else if auth.auth_pass.as_ref().is_none_or(|p| p.value.is_empty()) {
+        diags.push(
+            Diagnostic::error("E0210", "auth_type is set but there is no auth_pass")
+                .at(kind.span, "keepalived ignores the authentication")
+                .with_help("add `auth_pass WORD` (at most 8 characters)"),
+        );
+    } else if facts.ipv6 && kind.value == AuthType::Ah {
+        diags.push(
+            Diagnostic::error("E0211", "AH authentication cannot be used with IPv6")
+                .at(kind.span, "keepalived ignores the authentication")
+                .with_help("use `auth_type PASS`, or no authentication"),
+        );
+    } else if kind.value == AuthType::Ah && facts.master && !facts.owner() {
+        let at = inst.state.as_ref().map_or(kind.span, |s| s.span);
+        diags.push(
+            Diagnostic::error(
+                "E0212",
+                "initial state MASTER is incompatible with AH authentication",
+            )
+            .at(at, "keepalived starts this instance as BACKUP")
+            .with_label(kind.span, "AH chosen here")
+            .with_help("use `state BACKUP`: the instance needs an advert before it can take over"),
+        );
+    }
+}
+
+/// Virtual addresses: present, one family, IPv4 for VRRPv2.
+fn check_addresses(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    let Some(first) = inst.virtual_ipaddress.first() else {
+        diags.push(
+            Diagnostic::error(
+                "E0215",
+                format!("vrrp_instance `{}` has no virtual address", inst.name.value),
+            )
+            .at(inst.name.span, "declared here")
+            .with_help("add `virtual_ipaddress { ADDR }`: the addresses this group moves"),
+        );
+        return;
+    };
+    for vip in &inst.virtual_ipaddress[1..] {
+        if vip.value.addr.value.addr.is_ipv6() != facts.ipv6 {
+            diags.push(
+                Diagnostic::error(
+                    "E0214",
+                    "virtual address family differs from the instance's first address",
+                )
+                .at(vip.value.addr.span, "keepalived ignores this address")
+                .with_label(first.value.addr.span, "the first address sets the family")
+                .with_help(
+                    "an instance advertises one family: put these addresses in another instance, or in virtual_ipaddress_excluded",
+                ),
+            );
+        }
+    }
+    if facts.ipv6 && facts.version == 2 {
+        let mut d = Diagnostic::warning("W0213", "IPv6 virtual address in a VRRP version 2 instance")
+            .at(first.value.addr.span, "IPv6");
+        if let Some(v) = &inst.version {
+            d = d.with_label(v.span, "version 2 chosen here");
+        }
+        diags.push(d.with_help("VRRP version 2 (RFC 3768) is IPv4 only: use `version 3`"));
+    }
+}
+
+/// `nopreempt` and `preempt_delay` against the initial state and priority.
+fn check_preemption(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    let mut nopreempt = inst.preempt.as_ref().filter(|p| !p.value).map(|p| p.span);
+    if let Some(at) = nopreempt {
+        if facts.owner() {
+            diags.push(
+                Diagnostic::error("E0219", "`nopreempt` is incompatible with priority 255")
+                    .at(at, "keepalived clears this")
+                    .with_help("an address owner always takes over: remove `nopreempt` or lower the priority"),
+            );
+            nopreempt = None;
+        } else if facts.master {
+            diags.push(master_conflict("E0218", "`nopreempt`", at, inst));
+            nopreempt = None;
+        }
+    }
+    let Some(delay) = inst.preempt_delay.as_ref().filter(|d| !d.value.is_zero()) else {
+        return;
+    };
+    if facts.master {
+        diags.push(master_conflict("E0220", "`preempt_delay`", delay.span, inst));
+    } else if let Some(at) = nopreempt {
+        diags.push(
+            Diagnostic::error("E0221", "`preempt_delay` is incompatible with `nopreempt`")
+                .at(delay.span, "keepalived clears this")
+                .with_label(at, "preemption is off here")
+                .with_help("keep one of them"),
+        );
+    }
+}
+
+/// "X does not work with state MASTER".
+fn master_conflict(
+    code: &'static str,
+    what: &str,
+    at: Span,
+    inst: &VrrpInstance,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(code, format!("{what} does not work with initial state MASTER"))
+        .at(at, "keepalived clears this");
+    if let Some(state) = &inst.state {
+        d = d.with_label(state.span, "initial state set here");
+    }
+    d.with_help("use `state BACKUP` on every router of the group")
+}
+
+/// `track_script` names and `track_interface` on the own interface.
+fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnostic>) {
+    check_track_script_names(&inst.track_script, config, diags);
+    let Some(own) = &inst.interface else { return };
+    for t in &inst.track_interface {
+        if t.name.value == own.value {
+            diags.push(
+                Diagnostic::error(
+                    "E0224",
+                    format!("track_interface `{}` is the instance's own interface", own.value),
+                )
+                .at(t.name.span, "keepalived ignores this")
+                .with_label(own.span, "the instance's interface")
+                .with_help("the instance already tracks its own interface: remove this line"),
+            );
+        }
+    }
+}
+
+/// Each `track_script` entry must name a `vrrp_script` defined before it,
+/// once. Shared by instances and sync groups.
+pub(super) fn check_track_script_names(
+    tracked: &[crate::model::TrackedName],
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (i, t) in tracked.iter().enumerate() {
+        let name = &t.name;
+        match find_script(config, &name.value) {
+            None => diags.push(
+                Diagnostic::error("E0222", format!("track_script `{}` is not defined", name.value))
+                    .at(name.span, "no vrrp_script has this name")
+                    .with_help(format!(
+                        "define `vrrp_script {} {{ script \"...\" }}` before this instance{}",
+                        name.value,
+                        suggestion(&name.value, config.vrrp_scripts.iter().map(|s| &s.name.value))
+                    )),
+            ),
+            Some(script) if !defined_before(script.name.span, name.span) => diags.push(
+                Diagnostic::error(
+                    "E0222",
+                    format!("track_script `{}` is defined after its use", name.value),
+                )
+                .at(name.span, "not defined yet here")
+                .with_label(script.name.span, "defined here")
+                .with_help(
+                    "keepalived reads the file once, top to bottom: move the vrrp_script block above its first use",
+                ),
+            ),
+            Some(_) => {
+                if let Some(first) = tracked[..i].iter().find(|f| f.name.value == name.value) {
+                    diags.push(
+                        Diagnostic::error("E0223", format!("`{}` is tracked twice", name.value))
+                            .at(name.span, "keepalived ignores this entry")
+                            .with_label(first.name.span, "first tracked here")
+                            .with_help("remove one of the two lines"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The `vrrp_script` named `name`, the first if several.
+pub(super) fn find_script<'a>(config: &'a Config, name: &str) -> Option<&'a VrrpScript> {
+    config.vrrp_scripts.iter().find(|s| s.name.value == name)
+}
+
+/// Whether `def` was read before `used`. Only known within one file: the
+/// order of included files is not in a span, so a definition in another
+/// file counts as earlier.
+pub(super) fn defined_before(def: Span, used: Span) -> bool {
+    def.file != used.file || def.offset < used.offset
+}
+
+/// "; did you mean `x`?" when a known name is close to `name`.
+pub(super) fn suggestion<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
+    let best = known
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, k)) => format!("; did you mean `{k}`?"),
+        None => String::new(),
+    }
+}
+
+/// Levenshtein distance between two short names (bounded: long names
+/// are compared on their first 64 characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(64).collect();
+    let b: Vec<char> = b.chars().take(64).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Weighted tracking that keepalived drops: in a sync group (unless the
+/// group has `sgroup_tracking_weight`) or for the address owner.
+fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mut Vec<Diagnostic>) {
+    let group = config
+        .vrrp_sync_groups
+        .iter()
+        .find(|g| g.group.iter().any(|m| m.value == inst.name.value));
+    let in_group = group.is_some_and(|g| !has_tracking_weight(g));
+    if !in_group && !facts.owner() {
+        return;
+    }
+    let why = if in_group {
+        "in a sync group"
+    } else {
+        "for the address owner"
+    };
+    let help = if in_group {
+        "add `sgroup_tracking_weight` to the sync group, or write `weight 0`"
+    } else {
+        "an address owner ignores weights: write `weight 0`, or lower the priority"
+    };
+    let mut report = |span: Span, what: &str| {
+        diags.push(
+            Diagnostic::error("E0225", format!("weighted {what} is ignored {why}"))
+                .at(span, "keepalived drops this weight")
+                .with_help(help),
+        );
+    };
+    for t in &inst.track_interface {
+        if let Some(w) = t.weight.as_ref().filter(|w| w.value.value != 0) {
+            report(w.span, "track_interface");
+        }
+    }
+    for t in &inst.track_script {
+        let Some(script) = find_script(config, &t.name.value) else {
+            continue;
+        };
+        if !defined_before(script.name.span, t.name.span) {
+            continue;
+        }
+        let weight = t.weight.as_ref().or(script.weight.as_ref());
+        if let Some(w) = weight.filter(|w| w.value.value != 0) {
+            let at = t.weight.as_ref().map_or(t.name.span, |_| w.span);
+            report(at, "track_script");
+        }
+    }
+    for t in &inst.track_file {
+        let file = config.track_files.iter().find(|f| f.name.value == t.name.value);
+        let weight = t
+            .weight
+            .as_ref()
+            .map(|w| w.value.value)
+            .or_else(|| file.and_then(|f| f.weight.as_ref()).map(|w| w.value.value))
+            .unwrap_or(1);
+        if file.is_some() && weight != 0 {
+            report(t.weight.as_ref().map_or(t.name.span, |w| w.span), "track_file");
+        }
+    }
+}
+
+/// The sync group has `sgroup_tracking_weight`.
+fn has_tracking_weight(group: &SyncGroup) -> bool {
+    group
+        .other
+        .iter()
+        .any(|n| n.keyword.value == "sgroup_tracking_weight")
+}
+
+/// Two instances with one name: keepalived skips the second.
+fn check_duplicate_names(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for (i, inst) in config.vrrp_instances.iter().enumerate() {
+        let earlier = config.vrrp_instances[..i]
+            .iter()
+            .find(|e| e.name.value == inst.name.value);
+        if let Some(first) = earlier {
+            diags.push(
+                Diagnostic::error(
+                    "E0227",
+                    format!("vrrp_instance `{}` is defined twice", inst.name.value),
+                )
+                .at(inst.name.span, "keepalived skips this block")
+                .with_label(first.name.span, "first defined here")
+                .with_help("give each instance its own name"),
+            );
+        }
+    }
+}
+
+/// Two instances of one family with one VRID on one link: the routers
+/// cannot tell their adverts apart.
+fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
+    let insts = &config.vrrp_instances;
+    for (i, b) in insts.iter().enumerate() {
+        let Some(vrid_b) = &b.virtual_router_id else {
+            continue;
+        };
+        let fb = Facts::of(b, config);
+        let clash = insts[..i].iter().find(|a| {
+            a.virtual_router_id.as_ref().map(|v| v.value) == Some(vrid_b.value)
+                && a.name.value != b.name.value
+                && same_channel(a, &Facts::of(a, config), b, &fb)
+        });
+        let Some(a) = clash else { continue };
+        let first = a.virtual_router_id.as_ref().map_or(a.name.span, |v| v.span);
+        let on = b
+            .interface
+            .as_ref()
+            .map_or(String::new(), |i| format!(" on interface {}", i.value));
+        diags.push(
+            Diagnostic::error(
+                "E0226",
+                format!(
+                    "`{}` and `{}` both use VRID {} with IPv{}{on}",
+                    a.name.value,
+                    b.name.value,
+                    vrid_b.value,
+                    if fb.ipv6 { 6 } else { 4 }
+                ),
+            )
+            .at(vrid_b.span, "used again here")
+            .with_label(first, format!("first used here by `{}`", a.name.value))
+            .with_help("each VRRP group on a link needs its own virtual_router_id"),
+        );
+    }
+}
+
+/// Whether two instances send adverts the other would take for its own:
+/// same family, same interface, same multicast group, or (unicast) same
+/// source and a common peer.
+fn same_channel(a: &VrrpInstance, fa: &Facts, b: &VrrpInstance, fb: &Facts) -> bool {
+    if fa.ipv6 != fb.ipv6 || fa.unicast != fb.unicast {
+        return false;
+    }
+    let ifa = a.interface.as_ref().map(|i| i.value.as_str());
+    let ifb = b.interface.as_ref().map(|i| i.value.as_str());
+    if fa.unicast {
+        if ifa.is_some() && ifb.is_some() && ifa != ifb {
+            return false;
+        }
+        let sa = a.unicast_src_ip.as_ref().map(|s| s.value);
+        let sb = b.unicast_src_ip.as_ref().map(|s| s.value);
+        if sa != sb {
+            return false;
+        }
+        return a
+            .unicast_peer
+            .iter()
+            .any(|p| b.unicast_peer.iter().any(|q| q.value == p.value));
+    }
+    ifa.is_some() && ifa == ifb && mcast_group(a) == mcast_group(b)
+}
+
+/// The `mcast_dst_ip` written for an instance, if any.
+fn mcast_group(inst: &VrrpInstance) -> Option<&str> {
+    inst.other
+        .iter()
+        .find(|n| n.keyword.value == "mcast_dst_ip")
+        .and_then(|n| n.args.first())
+        .map(|a| a.value.as_str())
+}
