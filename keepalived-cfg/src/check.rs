@@ -101,11 +101,9 @@ mod vrrp;
 use crate::model::Config;
 use crate::Diagnostic;
 
-pub(crate) use scripts::program_found;
-
 /// Checks the configuration; findings go to `diags`.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
-    check_with(config, &program_found, diags);
+    check_with(config, &scripts::program_found, diags);
 }
 
 /// Checks the configuration, with `found` telling whether a script's

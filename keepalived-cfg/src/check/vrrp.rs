@@ -228,7 +228,12 @@ fn check_authentication(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diag
     };
     if let Some(pass) = &auth.auth_pass {
         if pass.value.len() > AUTH_PASS_MAX {
-            let kept: String = pass.value.bytes().take(AUTH_PASS_MAX).map(char::from).collect();
+            let kept: String = pass
+                .value
+                .bytes()
+                .take(AUTH_PASS_MAX)
+                .map(char::from)
+                .collect();
             diags.push(
                 Diagnostic::error("E0208", "auth_pass is longer than 8 characters")
                     .at(pass.span, format!("only `{kept}` is used"))
@@ -300,8 +305,9 @@ fn check_addresses(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnosti
         }
     }
     if facts.ipv6 && facts.version == 2 {
-        let mut d = Diagnostic::warning("W0213", "IPv6 virtual address in a VRRP version 2 instance")
-            .at(first.value.addr.span, "IPv6");
+        let mut d =
+            Diagnostic::warning("W0213", "IPv6 virtual address in a VRRP version 2 instance")
+                .at(first.value.addr.span, "IPv6");
         if let Some(v) = &inst.version {
             d = d.with_label(v.span, "version 2 chosen here");
         }
@@ -329,7 +335,12 @@ fn check_preemption(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnost
         return;
     };
     if facts.master {
-        diags.push(master_conflict("E0220", "`preempt_delay`", delay.span, inst));
+        diags.push(master_conflict(
+            "E0220",
+            "`preempt_delay`",
+            delay.span,
+            inst,
+        ));
     } else if let Some(at) = nopreempt {
         diags.push(
             Diagnostic::error("E0221", "`preempt_delay` is incompatible with `nopreempt`")
@@ -341,14 +352,12 @@ fn check_preemption(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnost
 }
 
 /// "X does not work with state MASTER".
-fn master_conflict(
-    code: &'static str,
-    what: &str,
-    at: Span,
-    inst: &VrrpInstance,
-) -> Diagnostic {
-    let mut d = Diagnostic::error(code, format!("{what} does not work with initial state MASTER"))
-        .at(at, "keepalived clears this");
+fn master_conflict(code: &'static str, what: &str, at: Span, inst: &VrrpInstance) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        code,
+        format!("{what} does not work with initial state MASTER"),
+    )
+    .at(at, "keepalived clears this");
     if let Some(state) = &inst.state {
         d = d.with_label(state.span, "initial state set here");
     }
@@ -364,7 +373,10 @@ fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnost
             diags.push(
                 Diagnostic::error(
                     "E0224",
-                    format!("track_interface `{}` is the instance's own interface", own.value),
+                    format!(
+                        "track_interface `{}` is the instance's own interface",
+                        own.value
+                    ),
                 )
                 .at(t.name.span, "keepalived ignores this")
                 .with_label(own.span, "the instance's interface")
@@ -506,7 +518,10 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
         }
     }
     for t in &inst.track_file {
-        let file = config.track_files.iter().find(|f| f.name.value == t.name.value);
+        let file = config
+            .track_files
+            .iter()
+            .find(|f| f.name.value == t.name.value);
         let weight = t
             .weight
             .as_ref()
@@ -514,7 +529,10 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
             .or_else(|| file.and_then(|f| f.weight.as_ref()).map(|w| w.value.value))
             .unwrap_or(1);
         if file.is_some() && weight != 0 {
-            report(t.weight.as_ref().map_or(t.name.span, |w| w.span), "track_file");
+            report(
+                t.weight.as_ref().map_or(t.name.span, |w| w.span),
+                "track_file",
+            );
         }
     }
 }

@@ -1,0 +1,346 @@
+//! Checks on the scripts keepalived runs: the script security verdict of
+//! `keepalived -t` (exit 6), scripts that cannot be found, notify scripts
+//! given by a relative name, and `vrrp_script`s nobody tracks.
+//!
+//! keepalived's verdict depends on the host: a script counts only if its
+//! program is found (a bare name is looked up in `PATH`). The lookup is a
+//! parameter so that tests can fix it.
+
+use crate::model::{Config, RawNode, ScriptCommand, Spanned};
+use crate::{Diagnostic, Span};
+use std::path::Path;
+
+/// The most places shown under the script security error.
+const MAX_LABELS: usize = 8;
+
+/// Every script check.
+pub(super) fn check(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
+    check_vrrp_scripts(config, found, diags);
+    let vrrp = if config.vrrp_instances.is_empty() {
+        Vec::new()
+    } else {
+        vrrp_side(config)
+    };
+    let ipvs = if config
+        .virtual_servers
+        .iter()
+        .any(|v| !v.real_servers.is_empty())
+    {
+        ipvs_side(config)
+    } else {
+        Vec::new()
+    };
+    let main = main_side(config);
+    let mut seen: Vec<Span> = Vec::new();
+    for script in vrrp.iter().chain(&ipvs).chain(&main) {
+        if !seen.contains(&script.span) {
+            seen.push(script.span);
+            check_notify(script, found, diags);
+        }
+    }
+    let secure = config
+        .global_defs
+        .enable_script_security
+        .as_ref()
+        .is_some_and(|s| s.value);
+    if !secure {
+        let vrrp_scripts = tracked_programs(config);
+        let mut run: Vec<&Script<'_>> = Vec::new();
+        let all = vrrp_scripts.iter().chain(&vrrp).chain(&ipvs).chain(&main);
+        for s in all.filter(|s| runs(s.command, found)) {
+            if !run.iter().any(|r| r.span == s.span) {
+                run.push(s);
+            }
+        }
+        report_security(&run, diags);
+    }
+}
+
+/// What a script is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A `vrrp_script` (keepalived reports it when not found).
+    Track,
+    /// A `MISC_CHECK` (keepalived only logs when not found).
+    Misc,
+    /// A notify or start/stop script (keepalived only logs when not found).
+    Notify,
+}
+
+/// A script keepalived would run.
+#[derive(Clone, Copy, Debug)]
+struct Script<'a> {
+    /// The command line as written.
+    command: &'a str,
+    /// Where it was written.
+    span: Span,
+    /// What for.
+    role: Role,
+}
+
+/// The program of a command line: its first word, quotes removed.
+pub(super) fn program(command: &str) -> &str {
+    let word = command.split_whitespace().next().unwrap_or("");
+    word.trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// Whether keepalived would find `program` on this host: a path is looked
+/// at, a bare name searched in `PATH` (default `/usr/bin:/bin`).
+pub(crate) fn program_found(program: &str) -> bool {
+    if program.is_empty() {
+        return false;
+    }
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+}
+
+/// Whether keepalived counts `command` as a script it runs: its program
+/// is found, and it is not a `</file` test (which only opens the file).
+fn runs(command: &str, found: &dyn Fn(&str) -> bool) -> bool {
+    if command.trim_start().starts_with('<') {
+        let rest = command.trim_start()[1..].trim_start_matches([' ', '\t']);
+        if rest.starts_with('/') {
+            return false;
+        }
+    }
+    found(program(command))
+}
+
+/// `vrrp_script`s: a `script` is required; its program must exist (when
+/// some instance exists, as keepalived checks only then); and it should
+/// be tracked by someone.
+fn check_vrrp_scripts(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
+    for vs in &config.vrrp_scripts {
+        let Some(script) = &vs.script else {
+            diags.push(
+                Diagnostic::error(
+                    "E0281",
+                    format!("vrrp_script `{}` has no script", vs.name.value),
+                )
+                .at(vs.name.span, "keepalived removes this vrrp_script")
+                .with_help("add `script \"/path/to/check\"`"),
+            );
+            continue;
+        };
+        if !config.vrrp_instances.is_empty()
+            && !runs(&script.value, found)
+            && !is_file_test(&script.value)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0282",
+                    format!(
+                        "vrrp_script `{}` runs `{}`, which cannot be found",
+                        vs.name.value,
+                        program(&script.value)
+                    ),
+                )
+                .at(script.span, "keepalived disables this script")
+                .with_help("give the absolute path of an existing executable"),
+            );
+        }
+        if !tracked_anywhere(config, &vs.name.value) {
+            diags.push(
+                Diagnostic::warning(
+                    "W0284",
+                    format!("vrrp_script `{}` is never tracked", vs.name.value),
+                )
+                .at(vs.name.span, "defined here")
+                .with_help(format!(
+                    "add `track_script {{ {} }}` to an instance or sync group, or remove it",
+                    vs.name.value
+                )),
+            );
+        }
+    }
+}
+
+/// A `</path` command: keepalived tests the file, nothing runs.
+fn is_file_test(command: &str) -> bool {
+    let t = command.trim_start();
+    t.starts_with('<') && t[1..].trim_start_matches([' ', '\t']).starts_with('/')
+}
+
+/// Some instance or sync group tracks the script `name`.
+fn tracked_anywhere(config: &Config, name: &str) -> bool {
+    let by_inst = config
+        .vrrp_instances
+        .iter()
+        .flat_map(|i| &i.track_script)
+        .any(|t| t.name.value == name);
+    let by_group = config
+        .vrrp_sync_groups
+        .iter()
+        .flat_map(|g| &g.track_script)
+        .any(|t| t.name.value == name);
+    by_inst || by_group
+}
+
+/// The `vrrp_script` commands, when some instance exists.
+fn tracked_programs(config: &Config) -> Vec<Script<'_>> {
+    if config.vrrp_instances.is_empty() {
+        return Vec::new();
+    }
+    config
+        .vrrp_scripts
+        .iter()
+        .filter_map(|s| s.script.as_ref())
+        .map(|s| Script {
+            command: &s.value,
+            span: s.span,
+            role: Role::Track,
+        })
+        .collect()
+}
+
+/// A `ScriptCommand` as a notify script.
+fn notify(cmd: &Option<Spanned<ScriptCommand>>) -> Option<Script<'_>> {
+    cmd.as_ref().map(|c| Script {
+        command: &c.value.command.value,
+        span: c.value.command.span,
+        role: Role::Notify,
+    })
+}
+
+/// The first argument of each `other` line with one of `keywords`.
+fn raw_scripts<'a>(other: &'a [RawNode], keywords: &[&str]) -> Vec<Script<'a>> {
+    other
+        .iter()
+        .filter(|n| keywords.contains(&n.keyword.value.as_str()))
+        .filter_map(|n| n.args.first())
+        .map(|a| Script {
+            command: &a.value,
+            span: a.span,
+            role: Role::Notify,
+        })
+        .collect()
+}
+
+/// The notify scripts of the VRRP process.
+fn vrrp_side(config: &Config) -> Vec<Script<'_>> {
+    let mut out = Vec::new();
+    for i in &config.vrrp_instances {
+        let own = [
+            &i.notify_master,
+            &i.notify_backup,
+            &i.notify_fault,
+            &i.notify_stop,
+            &i.notify,
+        ];
+        out.extend(own.into_iter().filter_map(notify));
+        out.extend(raw_scripts(
+            &i.other,
+            &["notify_deleted", "notify_master_rx_lower_pri"],
+        ));
+    }
+    for g in &config.vrrp_sync_groups {
+        let own = [
+            &g.notify_master,
+            &g.notify_backup,
+            &g.notify_fault,
+            &g.notify_stop,
+            &g.notify,
+        ];
+        out.extend(own.into_iter().filter_map(notify));
+    }
+    out.extend(raw_scripts(
+        &config.global_defs.other,
+        &["notify_fifo_script", "vrrp_notify_fifo_script"],
+    ));
+    out
+}
+
+/// The scripts of the checker process.
+fn ipvs_side(config: &Config) -> Vec<Script<'_>> {
+    let mut out = Vec::new();
+    for vs in &config.virtual_servers {
+        out.extend(
+            [&vs.quorum_up, &vs.quorum_down]
+                .into_iter()
+                .filter_map(notify),
+        );
+        for rs in &vs.real_servers {
+            out.extend(
+                [&rs.notify_up, &rs.notify_down]
+                    .into_iter()
+                    .filter_map(notify),
+            );
+            for c in &rs.checkers {
+                if let crate::model::CheckerKind::Misc(m) = &c.kind {
+                    if let Some(path) = &m.misc_path {
+                        out.push(Script {
+                            command: &path.value,
+                            span: path.span,
+                            role: Role::Misc,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.extend(raw_scripts(
+        &config.global_defs.other,
+        &["notify_fifo_script", "lvs_notify_fifo_script"],
+    ));
+    out
+}
+
+/// `startup_script` and `shutdown_script`.
+fn main_side(config: &Config) -> Vec<Script<'_>> {
+    let g = &config.global_defs;
+    [&g.startup_script, &g.shutdown_script]
+        .into_iter()
+        .filter_map(notify)
+        .collect()
+}
+
+/// Notify scripts: an absolute path, and one that exists.
+fn check_notify(script: &Script<'_>, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
+    if is_file_test(script.command) {
+        return;
+    }
+    let prog = program(script.command);
+    if script.role == Role::Notify && !prog.starts_with('/') {
+        diags.push(
+            Diagnostic::warning(
+                "W0283",
+                format!("notify script `{prog}` is not an absolute path"),
+            )
+            .at(script.span, "looked up in PATH")
+            .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`"),
+        );
+    }
+    if !found(prog) {
+        diags.push(
+            Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
+                .at(script.span, "keepalived will not run this")
+                .with_help("give the absolute path of an existing executable"),
+        );
+    }
+}
+
+/// keepalived refuses to run scripts as root without script security:
+/// `keepalived -t` exits 6.
+fn report_security(run: &[&Script<'_>], diags: &mut Vec<Diagnostic>) {
+    let Some(first) = run.first() else { return };
+    let mut d = Diagnostic::error(
+        "E0280",
+        "scripts are run but `enable_script_security` is not set",
+    )
+    .at(first.span, "this script is run");
+    for s in run.iter().skip(1).take(MAX_LABELS) {
+        d = d.with_label(s.span, "and this one");
+    }
+    if run.len() > MAX_LABELS + 1 {
+        d = d.with_note(format!("{} scripts in all", run.len()));
+    }
+    diags.push(
+        d.with_note("`keepalived -t` exits with status 6 (SECURITY VIOLATION)")
+            .with_help(
+                "add `enable_script_security` to `global_defs`, and `script_user USER` to run the scripts as an unprivileged user",
+            ),
+    );
+}
