@@ -96,6 +96,8 @@
 mod ipvs;
 mod scripts;
 mod sync;
+#[cfg(test)]
+mod testutil;
 mod vrrp;
 
 use crate::model::Config;

@@ -637,3 +637,539 @@ fn mcast_group(inst: &VrrpInstance) -> Option<&str> {
         .and_then(|n| n.args.first())
         .map(|a| a.value.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{at, codes, instance, run, sp, vip};
+    use crate::model::{
+        AuthType, Authentication, Config, InitialState, SyncGroup, TrackedName, VrrpScript, Weight,
+    };
+    use std::time::Duration;
+
+    /// A configuration of the given instances.
+    fn config(insts: Vec<crate::model::VrrpInstance>) -> Config {
+        Config {
+            vrrp_instances: insts,
+            ..Config::default()
+        }
+    }
+
+    /// The one diagnostic of `cfg`, checked for code, line and message.
+    fn only(cfg: &Config, code: &str, line: u32, message: &str) -> crate::Diagnostic {
+        let diags = run(cfg);
+        assert_eq!(codes(&diags), vec![(code, line)], "{diags:#?}");
+        assert_eq!(diags[0].message, message);
+        assert!(diags[0].help.is_some(), "every diagnostic has a help line");
+        diags[0].clone()
+    }
+
+    fn tracked(name: &str, line: u32) -> TrackedName {
+        TrackedName {
+            name: at(name.to_string(), line),
+            weight: None,
+        }
+    }
+
+    /// `enable_script_security` on line 99, so scripts are allowed.
+    fn secure(cfg: &mut Config) {
+        cfg.global_defs.enable_script_security = Some(at(true, 99));
+    }
+
+    fn script(name: &str, line: u32) -> VrrpScript {
+        VrrpScript {
+            name: at(name.to_string(), line),
+            script: Some(at("/bin/true".to_string(), line + 1)),
+            ..VrrpScript::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_instance_is_clean() {
+        assert_eq!(run(&config(vec![instance("VI_1", 51, 1)])), vec![]);
+    }
+
+    #[test]
+    fn missing_vrid_points_at_the_instance() {
+        let mut i = instance("VI_1", 51, 1);
+        i.virtual_router_id = None;
+        only(
+            &config(vec![i]),
+            "E0200",
+            1,
+            "vrrp_instance `VI_1` has no virtual_router_id",
+        );
+    }
+
+    #[test]
+    fn vrid_zero_is_out_of_range() {
+        let mut i = instance("VI_1", 51, 1);
+        i.virtual_router_id = Some(at(0, 7));
+        let d = only(
+            &config(vec![i]),
+            "E0201",
+            7,
+            "virtual_router_id 0 is out of range",
+        );
+        assert_eq!(d.label.as_deref(), Some("must be 1 to 255"));
+    }
+
+    #[test]
+    fn priority_zero_is_out_of_range() {
+        let mut i = instance("VI_1", 51, 1);
+        i.priority = Some(at(0, 9));
+        only(&config(vec![i]), "E0202", 9, "priority 0 is out of range");
+    }
+
+    #[test]
+    fn priority_255_warns_about_the_address_owner() {
+        let mut i = instance("VI_1", 51, 1);
+        i.priority = Some(at(255, 4));
+        let d = only(
+            &config(vec![i]),
+            "W0203",
+            4,
+            "priority 255 makes `VI_1` the address owner",
+        );
+        assert_eq!(d.severity, crate::Severity::Warning);
+    }
+
+    #[test]
+    fn master_without_priority_becomes_the_owner() {
+        let mut i = instance("VI_1", 51, 1);
+        i.priority = None;
+        i.state = Some(at(InitialState::Master, 8));
+        only(
+            &config(vec![i]),
+            "W0204",
+            8,
+            "`state MASTER` without `priority` makes `VI_1` the address owner (priority 255)",
+        );
+    }
+
+    #[test]
+    fn v2_advert_int_must_be_whole_seconds() {
+        let mut i = instance("VI_1", 51, 1);
+        i.advert_int = Some(at(Duration::from_millis(1500), 6));
+        only(
+            &config(vec![i]),
+            "E0205",
+            6,
+            "advert_int of 1.5 s is not a whole number of seconds",
+        );
+    }
+
+    #[test]
+    fn v3_advert_int_below_40_96_seconds() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(3, 5));
+        i.advert_int = Some(at(Duration::from_secs(50), 6));
+        only(
+            &config(vec![i.clone()]),
+            "E0206",
+            6,
+            "advert_int of 50 s is too long for VRRP version 3",
+        );
+        i.advert_int = Some(at(Duration::from_millis(40_950), 6));
+        assert_eq!(run(&config(vec![i])), vec![]);
+    }
+
+    #[test]
+    fn v3_advert_int_in_centiseconds() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(3, 5));
+        i.advert_int = Some(at(Duration::from_millis(15), 6));
+        only(
+            &config(vec![i.clone()]),
+            "E0207",
+            6,
+            "advert_int of 0.015 s is not a multiple of 10 ms",
+        );
+        i.advert_int = Some(at(Duration::from_millis(10), 6));
+        assert_eq!(run(&config(vec![i])), vec![]);
+    }
+
+    fn auth(kind: Option<AuthType>, pass: Option<&str>) -> Authentication {
+        Authentication {
+            span: sp(10),
+            auth_type: kind.map(|k| at(k, 11)),
+            auth_pass: pass.map(|p| at(p.to_string(), 12)),
+        }
+    }
+
+    #[test]
+    fn long_auth_pass_is_truncated() {
+        let mut i = instance("VI_1", 51, 1);
+        i.authentication = Some(auth(Some(AuthType::Pass), Some("123456789")));
+        let d = only(
+            &config(vec![i]),
+            "E0208",
+            12,
+            "auth_pass is longer than 8 characters",
+        );
+        assert_eq!(d.label.as_deref(), Some("only `12345678` is used"));
+    }
+
+    #[test]
+    fn eight_characters_are_fine() {
+        let mut i = instance("VI_1", 51, 1);
+        i.authentication = Some(auth(Some(AuthType::Pass), Some("passw123")));
+        assert_eq!(run(&config(vec![i])), vec![]);
+    }
+
+    #[test]
+    fn version_3_has_no_authentication() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(3, 5));
+        i.authentication = Some(auth(Some(AuthType::Pass), Some("secret")));
+        only(
+            &config(vec![i]),
+            "E0209",
+            10,
+            "VRRP version 3 has no authentication",
+        );
+    }
+
+    #[test]
+    fn global_vrrp_version_3_counts() {
+        let mut cfg = config(vec![instance("VI_1", 51, 1)]);
+        cfg.vrrp_instances[0].authentication = Some(auth(Some(AuthType::Pass), Some("x")));
+        cfg.global_defs.vrrp_version = Some(at(3, 20));
+        only(&cfg, "E0209", 10, "VRRP version 3 has no authentication");
+    }
+
+    #[test]
+    fn auth_type_needs_a_password() {
+        let mut i = instance("VI_1", 51, 1);
+        i.authentication = Some(auth(Some(AuthType::Pass), None));
+        only(
+            &config(vec![i]),
+            "E0210",
+            11,
+            "auth_type is set but there is no auth_pass",
+        );
+    }
+
+    #[test]
+    fn ah_is_not_for_ipv6() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(2, 5));
+        i.virtual_ipaddress = vec![vip("2001:db8::1", 6)];
+        i.authentication = Some(auth(Some(AuthType::Ah), Some("secret")));
+        let diags = run(&config(vec![i]));
+        assert_eq!(codes(&diags), vec![("E0211", 11), ("W0213", 6)]);
+        assert_eq!(
+            diags[0].message,
+            "AH authentication cannot be used with IPv6"
+        );
+    }
+
+    #[test]
+    fn ah_with_initial_master() {
+        let mut i = instance("VI_1", 51, 1);
+        i.state = Some(at(InitialState::Master, 8));
+        i.authentication = Some(auth(Some(AuthType::Ah), Some("secret")));
+        let d = only(
+            &config(vec![i]),
+            "E0212",
+            8,
+            "initial state MASTER is incompatible with AH authentication",
+        );
+        assert_eq!(d.labels[0].span.line, 11);
+    }
+
+    #[test]
+    fn ipv6_with_version_2_warns() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(2, 5));
+        i.virtual_ipaddress = vec![vip("2001:db8::1", 6)];
+        let d = only(
+            &config(vec![i]),
+            "W0213",
+            6,
+            "IPv6 virtual address in a VRRP version 2 instance",
+        );
+        assert_eq!(d.labels[0].span.line, 5);
+    }
+
+    #[test]
+    fn ipv6_without_version_is_version_3() {
+        let mut i = instance("VI_1", 51, 1);
+        i.virtual_ipaddress = vec![vip("2001:db8::1", 6)];
+        assert_eq!(run(&config(vec![i])), vec![]);
+    }
+
+    #[test]
+    fn second_family_is_ignored() {
+        let mut i = instance("VI_1", 51, 1);
+        i.virtual_ipaddress.push(vip("2001:db8::1", 6));
+        let d = only(
+            &config(vec![i]),
+            "E0214",
+            6,
+            "virtual address family differs from the instance's first address",
+        );
+        assert_eq!(d.labels[0].span.line, 5);
+    }
+
+    #[test]
+    fn no_virtual_address() {
+        let mut i = instance("VI_1", 51, 1);
+        i.virtual_ipaddress.clear();
+        only(
+            &config(vec![i]),
+            "E0215",
+            1,
+            "vrrp_instance `VI_1` has no virtual address",
+        );
+    }
+
+    #[test]
+    fn no_interface() {
+        let mut i = instance("VI_1", 51, 1);
+        i.interface = None;
+        only(
+            &config(vec![i.clone()]),
+            "E0216",
+            1,
+            "vrrp_instance `VI_1` has no interface",
+        );
+        i.unicast_peer = vec![at(super::super::testutil::ip("192.0.2.9"), 9)];
+        only(
+            &config(vec![i.clone()]),
+            "E0216",
+            1,
+            "vrrp_instance `VI_1` has neither an interface nor a unicast_src_ip",
+        );
+        i.unicast_src_ip = Some(at(super::super::testutil::ip("192.0.2.8"), 10));
+        assert_eq!(run(&config(vec![i])), vec![]);
+    }
+
+    #[test]
+    fn loopback_interface() {
+        let mut i = instance("VI_1", 51, 1);
+        i.interface = Some(at("lo".to_string(), 2));
+        only(
+            &config(vec![i]),
+            "E0217",
+            2,
+            "a loopback interface cannot carry VRRP",
+        );
+    }
+
+    #[test]
+    fn nopreempt_with_master() {
+        let mut i = instance("VI_1", 51, 1);
+        i.state = Some(at(InitialState::Master, 8));
+        i.preempt = Some(at(false, 9));
+        let d = only(
+            &config(vec![i]),
+            "E0218",
+            9,
+            "`nopreempt` does not work with initial state MASTER",
+        );
+        assert_eq!(d.labels[0].span.line, 8);
+    }
+
+    #[test]
+    fn nopreempt_with_owner() {
+        let mut i = instance("VI_1", 51, 1);
+        i.priority = Some(at(255, 4));
+        i.preempt = Some(at(false, 9));
+        let diags = run(&config(vec![i]));
+        assert_eq!(codes(&diags), vec![("W0203", 4), ("E0219", 9)]);
+        assert_eq!(
+            diags[1].message,
+            "`nopreempt` is incompatible with priority 255"
+        );
+    }
+
+    #[test]
+    fn preempt_delay_with_master() {
+        let mut i = instance("VI_1", 51, 1);
+        i.state = Some(at(InitialState::Master, 8));
+        i.preempt_delay = Some(at(Duration::from_secs(10), 9));
+        only(
+            &config(vec![i]),
+            "E0220",
+            9,
+            "`preempt_delay` does not work with initial state MASTER",
+        );
+    }
+
+    #[test]
+    fn preempt_delay_with_nopreempt() {
+        let mut i = instance("VI_1", 51, 1);
+        i.preempt = Some(at(false, 8));
+        i.preempt_delay = Some(at(Duration::from_secs(10), 9));
+        let d = only(
+            &config(vec![i]),
+            "E0221",
+            9,
+            "`preempt_delay` is incompatible with `nopreempt`",
+        );
+        assert_eq!(d.labels[0].span.line, 8);
+    }
+
+    #[test]
+    fn track_script_must_be_defined() {
+        let mut i = instance("VI_1", 51, 10);
+        i.track_script = vec![tracked("chk_haproxi", 16)];
+        let mut cfg = config(vec![i]);
+        cfg.vrrp_scripts = vec![script("chk_haproxy", 1)];
+        secure(&mut cfg);
+        let diags = run(&cfg);
+        assert_eq!(codes(&diags), vec![("E0222", 16), ("W0284", 1)]);
+        assert_eq!(
+            diags[0].message,
+            "track_script `chk_haproxi` is not defined"
+        );
+        let help = diags[0].help.as_deref().unwrap_or("");
+        assert!(help.ends_with("did you mean `chk_haproxy`?"), "{help}");
+    }
+
+    #[test]
+    fn track_script_defined_after_use() {
+        let mut i = instance("VI_1", 51, 1);
+        i.track_script = vec![tracked("chk", 7)];
+        let mut cfg = config(vec![i]);
+        cfg.vrrp_scripts = vec![script("chk", 20)];
+        secure(&mut cfg);
+        let d = only(
+            &cfg,
+            "E0222",
+            7,
+            "track_script `chk` is defined after its use",
+        );
+        assert_eq!(d.labels[0].span.line, 20);
+        assert_eq!(d.labels[0].message, "defined here");
+    }
+
+    #[test]
+    fn track_script_twice() {
+        let mut i = instance("VI_1", 51, 10);
+        i.track_script = vec![tracked("chk", 16), tracked("chk", 17)];
+        let mut cfg = config(vec![i]);
+        cfg.vrrp_scripts = vec![script("chk", 1)];
+        secure(&mut cfg);
+        let d = only(&cfg, "E0223", 17, "`chk` is tracked twice");
+        assert_eq!(d.labels[0].span.line, 16);
+    }
+
+    #[test]
+    fn tracking_the_own_interface() {
+        let mut i = instance("VI_1", 51, 1);
+        i.track_interface = vec![tracked("eth0", 9)];
+        only(
+            &config(vec![i]),
+            "E0224",
+            9,
+            "track_interface `eth0` is the instance's own interface",
+        );
+    }
+
+    fn group(name: &str, members: &[&str], line: u32) -> SyncGroup {
+        SyncGroup {
+            name: at(name.to_string(), line),
+            group: members
+                .iter()
+                .enumerate()
+                .map(|(n, m)| at((*m).to_string(), line + 1 + n as u32))
+                .collect(),
+            ..SyncGroup::default()
+        }
+    }
+
+    #[test]
+    fn weights_are_dropped_in_a_sync_group() {
+        let mut a = instance("A", 1, 10);
+        a.track_interface = vec![TrackedName {
+            name: at("eth1".to_string(), 16),
+            weight: Some(at(
+                Weight {
+                    value: 10,
+                    reverse: false,
+                },
+                16,
+            )),
+        }];
+        let b = instance("B", 2, 20);
+        let mut cfg = config(vec![a, b]);
+        cfg.vrrp_sync_groups = vec![group("G", &["A", "B"], 1)];
+        only(
+            &cfg,
+            "E0225",
+            16,
+            "weighted track_interface is ignored in a sync group",
+        );
+    }
+
+    #[test]
+    fn script_weight_is_dropped_for_the_owner() {
+        let mut a = instance("A", 1, 10);
+        a.priority = Some(at(255, 13));
+        a.track_script = vec![tracked("chk", 16)];
+        let mut s = script("chk", 1);
+        s.weight = Some(at(
+            Weight {
+                value: 2,
+                reverse: false,
+            },
+            3,
+        ));
+        let mut cfg = config(vec![a]);
+        cfg.vrrp_scripts = vec![s];
+        secure(&mut cfg);
+        let diags = run(&cfg);
+        assert_eq!(codes(&diags), vec![("W0203", 13), ("E0225", 16)]);
+        assert_eq!(
+            diags[1].message,
+            "weighted track_script is ignored for the address owner"
+        );
+    }
+
+    #[test]
+    fn duplicate_vrid_on_one_interface() {
+        let cfg = config(vec![instance("A", 51, 1), instance("B", 51, 10)]);
+        let d = only(
+            &cfg,
+            "E0226",
+            12,
+            "`A` and `B` both use VRID 51 with IPv4 on interface eth0",
+        );
+        assert_eq!(d.labels[0].span.line, 3);
+        assert_eq!(d.labels[0].message, "first used here by `A`");
+    }
+
+    #[test]
+    fn same_vrid_elsewhere_is_fine() {
+        let mut b = instance("B", 51, 10);
+        b.interface = Some(at("eth1".to_string(), 11));
+        let mut c = instance("C", 51, 20);
+        c.virtual_ipaddress = vec![vip("2001:db8::1", 24)];
+        assert_eq!(run(&config(vec![instance("A", 51, 1), b, c])), vec![]);
+    }
+
+    #[test]
+    fn duplicate_instance_name() {
+        let cfg = config(vec![instance("A", 1, 1), instance("A", 2, 10)]);
+        let d = only(&cfg, "E0227", 10, "vrrp_instance `A` is defined twice");
+        assert_eq!(d.labels[0].span.line, 1);
+    }
+
+    #[test]
+    fn seconds_are_shown_without_trailing_zeros() {
+        assert_eq!(super::seconds(Duration::from_millis(1500)), "1.5");
+        assert_eq!(super::seconds(Duration::from_secs(3)), "3");
+        assert_eq!(super::seconds(Duration::from_micros(10)), "0.00001");
+    }
+
+    #[test]
+    fn suggestions_only_for_close_names() {
+        let known = ["chk_haproxy".to_string(), "other".to_string()];
+        assert_eq!(
+            super::suggestion("chk_haproxi", known.iter()),
+            "; did you mean `chk_haproxy`?"
+        );
+        assert_eq!(super::suggestion("zzz", known.iter()), "");
+    }
+}
