@@ -54,8 +54,13 @@ pub struct VirtualAddress {
     pub noprefixroute: bool,
     /// `autojoin` (multicast addresses).
     pub autojoin: bool,
-    /// `preferred_lft VALUE` (IPv6: `forever` or seconds, keepalived
-    /// accepts only `0` and `forever`).
+    /// `mngtmpaddr` (IPv6: manage temporary addresses).
+    pub mngtmpaddr: bool,
+    /// `no_track`: a failure of the interface does not fault the instance.
+    pub no_track: bool,
+    /// `use_vmac` (virtual addresses only): put the address on the VMAC.
+    pub use_vmac: bool,
+    /// `preferred_lft forever|SECS`.
     pub preferred_lft: Option<Spanned<String>>,
     /// `track_group NAME`.
     pub track_group: Option<Spanned<String>>,
@@ -76,6 +81,9 @@ impl VirtualAddress {
             no_dad: false,
             noprefixroute: false,
             autojoin: false,
+            mngtmpaddr: false,
+            no_track: false,
+            use_vmac: false,
             preferred_lft: None,
             track_group: None,
         }
@@ -123,4 +131,13 @@ impl ScriptCommand {
             group: None,
         }
     }
+}
+
+/// `USER [GROUP]`: who a script runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserGroup {
+    /// The user.
+    pub user: Spanned<String>,
+    /// The group; default the user's primary group.
+    pub group: Option<Spanned<String>>,
 }

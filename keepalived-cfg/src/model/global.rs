@@ -1,6 +1,6 @@
 //! `global_defs { ... }`.
 
-use super::{RawNode, ScriptCommand, Spanned};
+use super::{RawNode, ScriptCommand, Spanned, UserGroup};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ pub struct GlobalDefs {
     pub enable_script_security: Option<Spanned<bool>>,
     /// `script_user USER [GROUP]`; default `keepalived_script`, or root
     /// if that user does not exist.
-    pub script_user: Option<Spanned<ScriptCommand>>,
+    pub script_user: Option<Spanned<UserGroup>>,
     /// `startup_script PATH [USER [GROUP]]`.
     pub startup_script: Option<Spanned<ScriptCommand>>,
     /// `shutdown_script PATH [USER [GROUP]]`.

@@ -1,7 +1,7 @@
 //! IPVS: `virtual_server`, `real_server`, the health checkers and
 //! `virtual_server_group`.
 
-use super::{RawNode, ScriptCommand, Spanned, Weight};
+use super::{RawNode, ScriptCommand, Spanned, UserGroup, Weight};
 use crate::Span;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -432,7 +432,7 @@ pub struct MiscCheck {
     /// `misc_dynamic [BOOL]`: the exit code sets the weight.
     pub misc_dynamic: Option<Spanned<bool>>,
     /// `user USER [GROUP]`.
-    pub user: Option<Spanned<ScriptCommand>>,
+    pub user: Option<Spanned<UserGroup>>,
 }
 
 /// SMTP_CHECK settings.
@@ -489,8 +489,13 @@ pub enum VsgEntry {
         /// The port.
         port: Option<u16>,
     },
-    /// `fwmark N`.
-    Fwmark(u32),
+    /// `fwmark N [inet|inet6]`.
+    Fwmark {
+        /// The mark.
+        mark: u32,
+        /// The address family, when written.
+        family: Option<String>,
+    },
 }
 
 /// `virtual_server_group NAME { ... }`.

@@ -15,7 +15,7 @@ mod global;
 mod ipvs;
 mod vrrp;
 
-pub use address::{IpPrefix, Route, Rule, ScriptCommand, VirtualAddress};
+pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress};
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
     Checker, CheckerCommon, CheckerKind, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,

@@ -1,6 +1,6 @@
 //! VRRP: `vrrp_instance`, `vrrp_sync_group`, `vrrp_script`, `track_file`.
 
-use super::{RawNode, Route, Rule, ScriptCommand, Spanned, VirtualAddress};
+use super::{RawNode, Route, Rule, ScriptCommand, Spanned, UserGroup, VirtualAddress};
 use crate::Span;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -210,7 +210,7 @@ pub struct VrrpScript {
     /// `fall N`: failures before KO; default 1.
     pub fall: Option<Spanned<u32>>,
     /// `user USER [GROUP]`; default `script_user`.
-    pub user: Option<Spanned<ScriptCommand>>,
+    pub user: Option<Spanned<UserGroup>>,
     /// `init_fail`: start in the failed state.
     pub init_fail: Option<Spanned<bool>>,
     /// Every other keyword, as written.
