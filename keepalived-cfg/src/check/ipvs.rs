@@ -97,7 +97,7 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
             let fwmark = group
                 .entries
                 .iter()
-                .any(|e| matches!(e.value, VsgEntry::Fwmark(_)));
+                .any(|e| matches!(e.value, VsgEntry::Fwmark { .. }));
             Some(Shape {
                 fwmark,
                 addrs: group
@@ -327,7 +327,7 @@ fn check_ports(
             .flat_map(|g| &g.entries)
             .filter_map(|e| match e.value {
                 VsgEntry::Addr { port, .. } => Some(port.unwrap_or(0)),
-                VsgEntry::Fwmark(_) => None,
+                VsgEntry::Fwmark { .. } => None,
             })
             .collect(),
         _ => Vec::new(),
@@ -424,5 +424,271 @@ fn check_checker(checker: &Checker, rs: &RealServer, shape: &Shape, diags: &mut 
                 .with_label(rs.addr.span, "the real server has no port")
                 .with_help("add `connect_port PORT` to the checker"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{at, checker, codes, ip, real_server, run, virtual_server};
+    use crate::model::{
+        CheckerKind, Config, ForwardingMethod, HttpCheck, MiscCheck, Protocol, VirtualServer,
+        VirtualServerGroup, VsTarget, VsgEntry,
+    };
+
+    fn config(vs: VirtualServer) -> Config {
+        Config {
+            virtual_servers: vec![vs],
+            ..Config::default()
+        }
+    }
+
+    /// The one diagnostic, checked for code, line and message.
+    fn only(vs: VirtualServer, code: &str, line: u32, message: &str) -> crate::Diagnostic {
+        let diags = run(&config(vs));
+        assert_eq!(codes(&diags), vec![(code, line)], "{diags:#?}");
+        assert_eq!(diags[0].message, message);
+        assert!(diags[0].help.is_some());
+        diags[0].clone()
+    }
+
+    fn fwmark(line: u32) -> VirtualServer {
+        let mut vs = virtual_server(line);
+        vs.target = at(VsTarget::Fwmark(1), line);
+        vs.protocol = None;
+        vs.real_servers = vec![real_server("192.0.2.10", None, line + 4)];
+        vs
+    }
+
+    #[test]
+    fn a_complete_virtual_server_is_clean() {
+        assert_eq!(run(&config(virtual_server(1))), vec![]);
+    }
+
+    #[test]
+    fn no_real_server() {
+        let mut vs = virtual_server(1);
+        vs.real_servers.clear();
+        only(
+            vs,
+            "E0240",
+            1,
+            "virtual_server 192.0.2.1 80 has no real server",
+        );
+    }
+
+    #[test]
+    fn no_protocol_means_udp() {
+        let mut vs = virtual_server(1);
+        vs.protocol = None;
+        let d = only(
+            vs,
+            "E0241",
+            1,
+            "virtual_server 192.0.2.1 80 has no protocol",
+        );
+        assert_eq!(d.label.as_deref(), Some("keepalived uses UDP"));
+    }
+
+    #[test]
+    fn no_lb_algo() {
+        let mut vs = virtual_server(1);
+        vs.lb_algo = None;
+        only(vs, "E0242", 1, "virtual_server 192.0.2.1 80 has no lb_algo");
+    }
+
+    #[test]
+    fn no_lb_kind_unless_every_real_server_has_one() {
+        let mut vs = virtual_server(1);
+        vs.lb_kind = None;
+        only(
+            vs.clone(),
+            "E0244",
+            1,
+            "virtual_server 192.0.2.1 80 has no lb_kind",
+        );
+        vs.real_servers[0].lvs_method = Some(at(ForwardingMethod::Nat, 6));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn duplicate_real_server() {
+        let mut vs = virtual_server(1);
+        vs.real_servers.push(real_server("192.0.2.10", Some(80), 9));
+        let d = only(vs, "E0246", 9, "real server 192.0.2.10 80 is defined twice");
+        assert_eq!(d.labels[0].span.line, 5);
+    }
+
+    #[test]
+    fn quorum_above_total_weight() {
+        let mut vs = virtual_server(1);
+        vs.quorum = Some(at(5, 7));
+        let d = only(
+            vs,
+            "E0247",
+            7,
+            "quorum 5 exceeds the total weight 1 of the real servers",
+        );
+        assert_eq!(d.label.as_deref(), Some("keepalived lowers it to 1"));
+    }
+
+    #[test]
+    fn hysteresis_not_below_quorum() {
+        let mut vs = virtual_server(1);
+        vs.real_servers[0].weight = Some(at(3, 6));
+        vs.quorum = Some(at(2, 7));
+        vs.hysteresis = Some(at(2, 8));
+        only(vs, "E0248", 8, "hysteresis 2 is not below the quorum 2");
+    }
+
+    #[test]
+    fn dr_port_must_match() {
+        let mut vs = virtual_server(1);
+        vs.lb_kind = Some(at(ForwardingMethod::Dr, 3));
+        vs.real_servers = vec![real_server("192.0.2.10", Some(8080), 5)];
+        let d = only(
+            vs.clone(),
+            "E0249",
+            5,
+            "real server port 8080 differs from the virtual server port 80",
+        );
+        assert_eq!(d.labels[0].span.line, 1);
+        vs.lb_kind = Some(at(ForwardingMethod::Nat, 3));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn fwmark_real_server_port_with_dr() {
+        let mut vs = fwmark(1);
+        vs.lb_kind = Some(at(ForwardingMethod::Dr, 3));
+        vs.real_servers = vec![real_server("192.0.2.10", Some(80), 5)];
+        only(
+            vs,
+            "E0250",
+            5,
+            "a real server of a firewall-mark service cannot have a port with DR or TUN",
+        );
+    }
+
+    #[test]
+    fn protocol_with_fwmark() {
+        let mut vs = fwmark(1);
+        vs.protocol = Some(at(Protocol::Tcp, 4));
+        only(
+            vs,
+            "E0251",
+            4,
+            "`protocol` is ignored for a firewall-mark service",
+        );
+    }
+
+    #[test]
+    fn ha_suspend_with_fwmark() {
+        let mut vs = fwmark(1);
+        vs.ha_suspend = Some(at(true, 6));
+        only(
+            vs,
+            "E0252",
+            6,
+            "`ha_suspend` cannot be used with firewall marks",
+        );
+    }
+
+    #[test]
+    fn port_zero_needs_persistence() {
+        let mut vs = virtual_server(1);
+        vs.target = at(
+            VsTarget::Addr {
+                addr: ip("192.0.2.1"),
+                port: None,
+            },
+            1,
+        );
+        vs.real_servers = vec![real_server("192.0.2.10", None, 5)];
+        only(
+            vs.clone(),
+            "E0253",
+            1,
+            "port 0 is only valid for a persistent service",
+        );
+        vs.persistence_timeout = Some(at(360, 6));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn undefined_group_is_a_warning() {
+        let mut vs = virtual_server(1);
+        vs.target = at(VsTarget::Group("web".to_string()), 1);
+        let mut cfg = config(vs);
+        cfg.virtual_server_groups = vec![VirtualServerGroup {
+            name: at("webs".to_string(), 20),
+            entries: vec![at(
+                VsgEntry::Addr {
+                    addr: ip("192.0.2.1"),
+                    range_end: None,
+                    port: Some(80),
+                },
+                21,
+            )],
+        }];
+        let diags = run(&cfg);
+        assert_eq!(codes(&diags), vec![("W0254", 1)]);
+        assert_eq!(
+            diags[0].message,
+            "virtual_server_group `web` is not defined"
+        );
+        assert!(diags[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.ends_with("did you mean `webs`?")));
+        cfg.virtual_servers[0].target = at(VsTarget::Group("webs".to_string()), 1);
+        assert_eq!(run(&cfg), vec![]);
+    }
+
+    #[test]
+    fn checker_without_port() {
+        let mut vs = fwmark(1);
+        vs.lb_kind = Some(at(ForwardingMethod::Dr, 3));
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::Tcp, 6)];
+        let d = only(
+            vs.clone(),
+            "W0255",
+            6,
+            "TCP_CHECK has no port to connect to",
+        );
+        assert_eq!(d.labels[0].span.line, 5);
+        vs.real_servers[0].checkers[0].common.connect_port = Some(at(80, 7));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn checker_port_comes_from_the_virtual_server() {
+        let mut vs = virtual_server(1);
+        vs.real_servers = vec![real_server("192.0.2.10", None, 5)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::Tcp, 6)];
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn http_get_without_url() {
+        let mut vs = virtual_server(1);
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::HttpGet(HttpCheck::default()), 6)];
+        only(vs, "E0256", 6, "HTTP_GET has no url");
+    }
+
+    #[test]
+    fn misc_check_without_path() {
+        let mut vs = virtual_server(1);
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::Misc(MiscCheck::default()), 6)];
+        only(vs, "E0257", 6, "MISC_CHECK has no misc_path");
+    }
+
+    #[test]
+    fn file_check_without_track_file() {
+        let mut vs = virtual_server(1);
+        vs.real_servers[0].checkers = vec![checker(
+            CheckerKind::File(crate::model::FileCheck::default()),
+            6,
+        )];
+        only(vs, "E0258", 6, "FILE_CHECK has no track_file");
     }
 }

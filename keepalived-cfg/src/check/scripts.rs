@@ -344,3 +344,140 @@ fn report_security(run: &[&Script<'_>], diags: &mut Vec<Diagnostic>) {
             ),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{at, codes, instance, virtual_server};
+    use crate::model::{
+        CheckerKind, Config, MiscCheck, ScriptCommand, TrackedName, VrrpInstance, VrrpScript,
+    };
+
+    /// Runs the checks with only the programs in `present` found.
+    fn run_with(cfg: &Config, present: &[&str]) -> Vec<crate::Diagnostic> {
+        let mut diags = Vec::new();
+        super::super::check_with(cfg, &|p| present.contains(&p), &mut diags);
+        diags
+    }
+
+    /// The seed's Appendix A shape: a vrrp_script tracked by an instance.
+    fn appendix_a(command: &str) -> Config {
+        let mut inst: VrrpInstance = instance("VI_1", 51, 10);
+        inst.track_script = vec![TrackedName {
+            name: at("chk_haproxy".to_string(), 16),
+            weight: None,
+        }];
+        Config {
+            vrrp_scripts: vec![VrrpScript {
+                name: at("chk_haproxy".to_string(), 1),
+                script: Some(at(command.to_string(), 2)),
+                ..VrrpScript::default()
+            }],
+            vrrp_instances: vec![inst],
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn scripts_without_security_exit_6() {
+        let diags = run_with(&appendix_a("killall -0 haproxy"), &["killall"]);
+        assert_eq!(codes(&diags), vec![("E0280", 2)]);
+        assert_eq!(
+            diags[0].message,
+            "scripts are run but `enable_script_security` is not set"
+        );
+        assert!(diags[0].notes.iter().any(|n| n.contains("status 6")));
+    }
+
+    #[test]
+    fn script_security_allows_scripts() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.global_defs.enable_script_security = Some(at(true, 30));
+        assert_eq!(run_with(&cfg, &["killall"]), vec![]);
+    }
+
+    #[test]
+    fn a_missing_track_program_is_disabled() {
+        let diags = run_with(&appendix_a("/usr/local/bin/check"), &[]);
+        assert_eq!(codes(&diags), vec![("E0282", 2)]);
+        assert_eq!(
+            diags[0].message,
+            "vrrp_script `chk_haproxy` runs `/usr/local/bin/check`, which cannot be found"
+        );
+    }
+
+    #[test]
+    fn file_tests_run_nothing() {
+        assert_eq!(run_with(&appendix_a("</var/run/haproxy.pid"), &[]), vec![]);
+    }
+
+    #[test]
+    fn scripts_need_an_instance() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.vrrp_instances.clear();
+        let diags = run_with(&cfg, &["killall"]);
+        assert_eq!(codes(&diags), vec![("W0284", 1)]);
+        assert_eq!(
+            diags[0].message,
+            "vrrp_script `chk_haproxy` is never tracked"
+        );
+    }
+
+    #[test]
+    fn vrrp_script_needs_a_script() {
+        let mut cfg = appendix_a("x");
+        cfg.vrrp_scripts[0].script = None;
+        let diags = run_with(&cfg, &[]);
+        assert_eq!(codes(&diags), vec![("E0281", 1)]);
+        assert_eq!(diags[0].message, "vrrp_script `chk_haproxy` has no script");
+    }
+
+    #[test]
+    fn relative_notify_script() {
+        let mut cfg = Config {
+            vrrp_instances: vec![instance("VI_1", 51, 1)],
+            ..Config::default()
+        };
+        let cmd = ScriptCommand::new(at("notify.sh master".to_string(), 7));
+        cfg.vrrp_instances[0].notify_master = Some(at(cmd, 7));
+        let diags = run_with(&cfg, &[]);
+        assert_eq!(codes(&diags), vec![("W0283", 7), ("W0285", 7)]);
+        assert_eq!(
+            diags[0].message,
+            "notify script `notify.sh` is not an absolute path"
+        );
+        assert_eq!(diags[1].message, "script `notify.sh` cannot be found");
+    }
+
+    #[test]
+    fn misc_check_counts_for_security() {
+        let mut vs = virtual_server(1);
+        let misc = MiscCheck {
+            misc_path: Some(at("/bin/true".to_string(), 7)),
+            ..MiscCheck::default()
+        };
+        vs.real_servers[0].checkers =
+            vec![super::super::testutil::checker(CheckerKind::Misc(misc), 6)];
+        let cfg = Config {
+            virtual_servers: vec![vs],
+            ..Config::default()
+        };
+        assert_eq!(codes(&run_with(&cfg, &["/bin/true"])), vec![("E0280", 7)]);
+        assert_eq!(codes(&run_with(&cfg, &[])), vec![("W0285", 7)]);
+    }
+
+    #[test]
+    fn program_is_the_first_word() {
+        assert_eq!(super::program("killall -0 haproxy"), "killall");
+        assert_eq!(super::program("  '/bin/x' a"), "/bin/x");
+        assert_eq!(super::program(""), "");
+    }
+
+    #[test]
+    fn programs_are_found_like_keepalived() {
+        assert!(super::program_found("/bin/sh"));
+        assert!(super::program_found("sh"));
+        assert!(!super::program_found("/nonexistent/lbkit-check"));
+        assert!(!super::program_found("lbkit-no-such-program"));
+        assert!(!super::program_found(""));
+    }
+}

@@ -84,3 +84,78 @@ fn check_count(group: &SyncGroup, members: usize, diags: &mut Vec<Diagnostic>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{at, codes, instance, run};
+    use crate::model::{Config, SyncGroup};
+
+    fn group(name: &str, members: &[&str], line: u32) -> SyncGroup {
+        SyncGroup {
+            name: at(name.to_string(), line),
+            group: members
+                .iter()
+                .zip(line + 1..)
+                .map(|(m, l)| at((*m).to_string(), l))
+                .collect(),
+            ..SyncGroup::default()
+        }
+    }
+
+    /// Instances A (VRID 1, line 20) and B (VRID 2, line 30) and `groups`.
+    fn config(groups: Vec<SyncGroup>) -> Config {
+        Config {
+            vrrp_sync_groups: groups,
+            vrrp_instances: vec![instance("A", 1, 20), instance("B", 2, 30)],
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn two_members_are_clean() {
+        assert_eq!(run(&config(vec![group("G", &["A", "B"], 1)])), vec![]);
+    }
+
+    #[test]
+    fn undefined_member_then_one_left() {
+        let diags = run(&config(vec![group("G", &["A", "Bx"], 1)]));
+        assert_eq!(codes(&diags), vec![("E0230", 3), ("E0232", 1)]);
+        assert_eq!(
+            diags[0].message,
+            "sync group `G` names instance `Bx`, which is not defined"
+        );
+        assert_eq!(
+            diags[0].label.as_deref(),
+            Some("no vrrp_instance has this name")
+        );
+        assert!(diags[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.ends_with("did you mean `B`?")));
+        assert_eq!(diags[1].message, "sync group `G` has only one instance");
+    }
+
+    #[test]
+    fn member_of_two_groups() {
+        let diags = run(&config(vec![
+            group("G1", &["A", "B"], 1),
+            group("G2", &["A", "B"], 10),
+        ]));
+        assert_eq!(
+            codes(&diags),
+            vec![("E0231", 11), ("E0231", 12), ("E0233", 10)]
+        );
+        assert_eq!(
+            diags[0].message,
+            "instance `A` is already in sync group `G1`"
+        );
+        assert_eq!(diags[0].labels[0].span.line, 2);
+        assert_eq!(diags[2].message, "sync group `G2` has no instance");
+    }
+
+    #[test]
+    fn empty_group() {
+        let diags = run(&config(vec![group("G", &[], 1)]));
+        assert_eq!(codes(&diags), vec![("E0233", 1)]);
+    }
+}
