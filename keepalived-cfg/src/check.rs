@@ -34,7 +34,7 @@
 //! | W0213 | IPv6 virtual address in a VRRP version 2 instance | VRRPv2 (RFC 3768) is IPv4 only: use `version 3` |
 //! | E0214 | virtual address family differs from the instance's first one ("ignored") | one family per instance; use a second instance |
 //! | E0215 | vrrp_instance `X` has no virtual address | add `virtual_ipaddress { ... }` |
-//! | E0216 | vrrp_instance `X` has no interface | add `interface IF` (or `unicast_src_ip` with unicast peers) |
+//! | E0216 | vrrp_instance `X` has no interface (unicast ones too: keepalived checks it first) | add `interface IF` |
 //! | E0217 | a loopback interface cannot carry VRRP | use the interface facing the other routers |
 //! | E0218 | `nopreempt` does not work with `state MASTER` ("cleared") | use `state BACKUP` on every router |
 //! | E0219 | `nopreempt` is incompatible with priority 255 ("cleared") | an address owner always preempts |
@@ -88,11 +88,13 @@
 //! | W0283 | notify script `P` is not an absolute path | keepalived runs it only if found in `PATH` |
 //! | W0284 | vrrp_script `S` is never tracked | track it, or remove it |
 //! | W0285 | script `P` cannot be found; keepalived will not run it | give an existing absolute path |
+//! | E0286 | scripts would run as `keepalived_script`, which does not exist (script security on, no `script_user`) | add `script_user USER` |
 //!
 //! Not checked: whether interfaces exist (`keepalived -t` looks in the
 //! current network namespace; a configuration is usually checked
 //! elsewhere), `vrrp_strict` rules.
 
+mod host;
 mod ipvs;
 mod scripts;
 mod sync;
@@ -105,19 +107,14 @@ use crate::Diagnostic;
 
 /// Checks the configuration; findings go to `diags`.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
-    check_with(config, &scripts::program_found, diags);
+    check_with(config, &host::ThisHost, diags);
 }
 
-/// Checks the configuration, with `found` telling whether a script's
-/// program exists on this host (keepalived's verdict on scripts depends
-/// on it).
-pub(crate) fn check_with(
-    config: &Config,
-    found: &dyn Fn(&str) -> bool,
-    diags: &mut Vec<Diagnostic>,
-) {
+/// Checks the configuration, with `host` telling whether programs and
+/// users exist (keepalived's verdict on scripts depends on them).
+pub(crate) fn check_with(config: &Config, host: &dyn host::Host, diags: &mut Vec<Diagnostic>) {
     vrrp::check(config, diags);
     sync::check(config, diags);
     ipvs::check(config, diags);
-    scripts::check(config, found, diags);
+    scripts::check(config, host, diags);
 }

@@ -6,36 +6,43 @@
 //! program is found (a bare name is looked up in `PATH`). The lookup is a
 //! parameter so that tests can fix it.
 
+use super::host::Host;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned};
 use crate::{Diagnostic, Span};
-use std::path::Path;
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
+/// The user keepalived runs scripts as when `script_user` is not set.
+const DEFAULT_USER: &str = "keepalived_script";
 
 /// Every script check.
-pub(super) fn check(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
-    check_vrrp_scripts(config, found, diags);
-    let vrrp = if config.vrrp_instances.is_empty() {
-        Vec::new()
-    } else {
-        vrrp_side(config)
-    };
-    let ipvs = if config
+pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
+    check_vrrp_scripts(config, host, diags);
+    let tracks = track_scripts(config);
+    let vrrp = vrrp_side(config);
+    let ipvs = ipvs_side(config);
+    let main = main_side(config);
+    check_default_user(config, host, [&tracks, &vrrp, &ipvs, &main], diags);
+    // keepalived looks at the VRRP scripts only when some instance
+    // exists, at the checker scripts only when some virtual server has
+    // a real server.
+    let vrrp_on = !config.vrrp_instances.is_empty();
+    let ipvs_on = config
         .virtual_servers
         .iter()
-        .any(|v| !v.real_servers.is_empty())
-    {
-        ipvs_side(config)
+        .any(|v| !v.real_servers.is_empty());
+    let none: &[Script<'_>] = &[];
+    let (tracks, vrrp) = if vrrp_on {
+        (&tracks[..], &vrrp[..])
     } else {
-        Vec::new()
+        (none, none)
     };
-    let main = main_side(config);
+    let ipvs = if ipvs_on { &ipvs[..] } else { none };
     let mut seen: Vec<Span> = Vec::new();
-    for script in vrrp.iter().chain(&ipvs).chain(&main) {
+    for script in vrrp.iter().chain(ipvs).chain(&main) {
         if !seen.contains(&script.span) {
             seen.push(script.span);
-            check_notify(script, found, diags);
+            check_notify(script, host, diags);
         }
     }
     let secure = config
@@ -44,16 +51,45 @@ pub(super) fn check(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut V
         .as_ref()
         .is_some_and(|s| s.value);
     if !secure {
-        let vrrp_scripts = tracked_programs(config);
         let mut run: Vec<&Script<'_>> = Vec::new();
-        let all = vrrp_scripts.iter().chain(&vrrp).chain(&ipvs).chain(&main);
-        for s in all.filter(|s| runs(s.command, found)) {
+        let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
+        for s in all.filter(|s| runs(s.command, host)) {
             if !run.iter().any(|r| r.span == s.span) {
                 run.push(s);
             }
         }
         report_security(&run, diags);
     }
+}
+
+/// With script security on, a script without its own user runs as
+/// `script_user`, by default `keepalived_script`: keepalived refuses the
+/// configuration when that user does not exist.
+fn check_default_user(
+    config: &Config,
+    host: &dyn Host,
+    lists: [&[Script<'_>]; 4],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let g = &config.global_defs;
+    let secure = g.enable_script_security.as_ref().is_some_and(|s| s.value);
+    if !secure || g.script_user.is_some() || host.user_exists(DEFAULT_USER) {
+        return;
+    }
+    let Some(first) = lists.into_iter().flatten().find(|s| !s.own_user) else {
+        return;
+    };
+    let mut d = Diagnostic::error(
+        "E0286",
+        format!("scripts would run as `{DEFAULT_USER}`, which does not exist"),
+    )
+    .at(first.span, "this script has no user of its own");
+    if let Some(sec) = &g.enable_script_security {
+        d = d.with_label(sec.span, "script security needs an unprivileged user");
+    }
+    diags.push(d.with_help(format!(
+        "add `script_user USER` to `global_defs`, or create the user `{DEFAULT_USER}`"
+    )));
 }
 
 /// What a script is for.
@@ -76,6 +112,8 @@ struct Script<'a> {
     span: Span,
     /// What for.
     role: Role,
+    /// A user to run as is written with the script.
+    own_user: bool,
 }
 
 /// The program of a command line: its first word, quotes removed.
@@ -84,35 +122,22 @@ pub(super) fn program(command: &str) -> &str {
     word.trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// Whether keepalived would find `program` on this host: a path is looked
-/// at, a bare name searched in `PATH` (default `/usr/bin:/bin`).
-pub(crate) fn program_found(program: &str) -> bool {
-    if program.is_empty() {
-        return false;
-    }
-    if program.contains('/') {
-        return Path::new(program).is_file();
-    }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-}
-
 /// Whether keepalived counts `command` as a script it runs: its program
 /// is found, and it is not a `</file` test (which only opens the file).
-fn runs(command: &str, found: &dyn Fn(&str) -> bool) -> bool {
+fn runs(command: &str, host: &dyn Host) -> bool {
     if command.trim_start().starts_with('<') {
         let rest = command.trim_start()[1..].trim_start_matches([' ', '\t']);
         if rest.starts_with('/') {
             return false;
         }
     }
-    found(program(command))
+    host.program_found(program(command))
 }
 
 /// `vrrp_script`s: a `script` is required; its program must exist (when
 /// some instance exists, as keepalived checks only then); and it should
 /// be tracked by someone.
-fn check_vrrp_scripts(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
+fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
     for vs in &config.vrrp_scripts {
         let Some(script) = &vs.script else {
             diags.push(
@@ -126,7 +151,7 @@ fn check_vrrp_scripts(config: &Config, found: &dyn Fn(&str) -> bool, diags: &mut
             continue;
         };
         if !config.vrrp_instances.is_empty()
-            && !runs(&script.value, found)
+            && !runs(&script.value, host)
             && !is_file_test(&script.value)
         {
             diags.push(
@@ -179,19 +204,18 @@ fn tracked_anywhere(config: &Config, name: &str) -> bool {
     by_inst || by_group
 }
 
-/// The `vrrp_script` commands, when some instance exists.
-fn tracked_programs(config: &Config) -> Vec<Script<'_>> {
-    if config.vrrp_instances.is_empty() {
-        return Vec::new();
-    }
+/// The `vrrp_script` commands.
+fn track_scripts(config: &Config) -> Vec<Script<'_>> {
     config
         .vrrp_scripts
         .iter()
-        .filter_map(|s| s.script.as_ref())
-        .map(|s| Script {
-            command: &s.value,
-            span: s.span,
-            role: Role::Track,
+        .filter_map(|v| {
+            v.script.as_ref().map(|s| Script {
+                command: &s.value,
+                span: s.span,
+                role: Role::Track,
+                own_user: v.user.is_some(),
+            })
         })
         .collect()
 }
@@ -202,6 +226,7 @@ fn notify(cmd: &Option<Spanned<ScriptCommand>>) -> Option<Script<'_>> {
         command: &c.value.command.value,
         span: c.value.command.span,
         role: Role::Notify,
+        own_user: c.value.user.is_some(),
     })
 }
 
@@ -210,11 +235,13 @@ fn raw_scripts<'a>(other: &'a [RawNode], keywords: &[&str]) -> Vec<Script<'a>> {
     other
         .iter()
         .filter(|n| keywords.contains(&n.keyword.value.as_str()))
-        .filter_map(|n| n.args.first())
-        .map(|a| Script {
-            command: &a.value,
-            span: a.span,
-            role: Role::Notify,
+        .filter_map(|n| {
+            n.args.first().map(|a| Script {
+                command: &a.value,
+                span: a.span,
+                role: Role::Notify,
+                own_user: n.args.len() > 1,
+            })
         })
         .collect()
 }
@@ -275,6 +302,7 @@ fn ipvs_side(config: &Config) -> Vec<Script<'_>> {
                             command: &path.value,
                             span: path.span,
                             role: Role::Misc,
+                            own_user: m.user.is_some(),
                         });
                     }
                 }
@@ -298,7 +326,7 @@ fn main_side(config: &Config) -> Vec<Script<'_>> {
 }
 
 /// Notify scripts: an absolute path, and one that exists.
-fn check_notify(script: &Script<'_>, found: &dyn Fn(&str) -> bool, diags: &mut Vec<Diagnostic>) {
+fn check_notify(script: &Script<'_>, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
     if is_file_test(script.command) {
         return;
     }
@@ -313,7 +341,7 @@ fn check_notify(script: &Script<'_>, found: &dyn Fn(&str) -> bool, diags: &mut V
             .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`"),
         );
     }
-    if !found(prog) {
+    if !host.program_found(prog) {
         diags.push(
             Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
                 .at(script.span, "keepalived will not run this")
@@ -347,15 +375,20 @@ fn report_security(run: &[&Script<'_>], diags: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::host::FakeHost;
     use super::super::testutil::{at, codes, instance, virtual_server};
     use crate::model::{
         CheckerKind, Config, MiscCheck, ScriptCommand, TrackedName, VrrpInstance, VrrpScript,
     };
 
     /// Runs the checks with only the programs in `present` found.
-    fn run_with(cfg: &Config, present: &[&str]) -> Vec<crate::Diagnostic> {
+    fn run_with(cfg: &Config, present: &[&'static str]) -> Vec<crate::Diagnostic> {
+        let host = FakeHost {
+            programs: present.to_vec(),
+            users: Vec::new(),
+        };
         let mut diags = Vec::new();
-        super::super::check_with(cfg, &|p| present.contains(&p), &mut diags);
+        super::super::check_with(cfg, &host, &mut diags);
         diags
     }
 
@@ -392,6 +425,31 @@ mod tests {
     fn script_security_allows_scripts() {
         let mut cfg = appendix_a("killall -0 haproxy");
         cfg.global_defs.enable_script_security = Some(at(true, 30));
+        let host = FakeHost {
+            programs: vec!["killall"],
+            users: vec!["keepalived_script"],
+        };
+        let mut diags = Vec::new();
+        super::super::check_with(&cfg, &host, &mut diags);
+        assert_eq!(diags, vec![]);
+    }
+
+    #[test]
+    fn script_security_needs_the_default_user() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.global_defs.enable_script_security = Some(at(true, 30));
+        let diags = run_with(&cfg, &["killall"]);
+        assert_eq!(codes(&diags), vec![("E0286", 2)]);
+        assert_eq!(
+            diags[0].message,
+            "scripts would run as `keepalived_script`, which does not exist"
+        );
+        assert_eq!(diags[0].labels[0].span.line, 30);
+        let user = crate::model::UserGroup {
+            user: at("nobody".to_string(), 31),
+            group: None,
+        };
+        cfg.global_defs.script_user = Some(at(user, 31));
         assert_eq!(run_with(&cfg, &["killall"]), vec![]);
     }
 
@@ -470,14 +528,5 @@ mod tests {
         assert_eq!(super::program("killall -0 haproxy"), "killall");
         assert_eq!(super::program("  '/bin/x' a"), "/bin/x");
         assert_eq!(super::program(""), "");
-    }
-
-    #[test]
-    fn programs_are_found_like_keepalived() {
-        assert!(super::program_found("/bin/sh"));
-        assert!(super::program_found("sh"));
-        assert!(!super::program_found("/nonexistent/lbkit-check"));
-        assert!(!super::program_found("lbkit-no-such-program"));
-        assert!(!super::program_found(""));
     }
 }

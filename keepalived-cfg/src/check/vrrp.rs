@@ -102,19 +102,10 @@ fn check_required(inst: &VrrpInstance, diags: &mut Vec<Diagnostic>) {
         ),
         Some(_) => {}
     }
+    // keepalived checks the interface before it looks at unicast peers:
+    // even a unicast instance needs one.
     match &inst.interface {
-        None if !inst.unicast_peer.is_empty() && inst.unicast_src_ip.is_none() => diags.push(
-            Diagnostic::error(
-                "E0216",
-                format!(
-                    "vrrp_instance `{}` has neither an interface nor a unicast_src_ip",
-                    name.value
-                ),
-            )
-            .at(name.span, "declared here")
-            .with_help("add `interface IF`, or `unicast_src_ip ADDR` for a unicast instance"),
-        ),
-        None if inst.unicast_peer.is_empty() => diags.push(
+        None => diags.push(
             Diagnostic::error(
                 "E0216",
                 format!("vrrp_instance `{}` has no interface", name.value),
@@ -933,15 +924,15 @@ mod tests {
             1,
             "vrrp_instance `VI_1` has no interface",
         );
+        // keepalived wants an interface even for a unicast instance.
         i.unicast_peer = vec![at(super::super::testutil::ip("192.0.2.9"), 9)];
+        i.unicast_src_ip = Some(at(super::super::testutil::ip("192.0.2.8"), 10));
         only(
-            &config(vec![i.clone()]),
+            &config(vec![i]),
             "E0216",
             1,
-            "vrrp_instance `VI_1` has neither an interface nor a unicast_src_ip",
+            "vrrp_instance `VI_1` has no interface",
         );
-        i.unicast_src_ip = Some(at(super::super::testutil::ip("192.0.2.8"), 10));
-        assert_eq!(run(&config(vec![i])), vec![]);
     }
 
     #[test]
