@@ -8,9 +8,12 @@
 //! a **warning**: keepalived's verdict stays the same, strict mode turns it
 //! into an error.
 //!
-//! Checks on a single value (a number out of range, an unknown word) are
-//! made while building the model (`E01xx`); the checks here look at
-//! several values together, or at the configuration as a whole.
+//! Checks on a single value (a number out of range, an unknown word, an
+//! `auth_pass` longer than 8 characters, an `lb_algo` keepalived does not
+//! know) and on names defined twice are made while building the model
+//! (`E01xx`); the checks here look at several values together, or at the
+//! configuration as a whole. E0201 and E0202 catch a zero only a model
+//! built by hand can hold.
 //!
 //! # The checks
 //!
@@ -26,7 +29,6 @@
 //! | E0205 | advert_int of N s is not a whole number of seconds (VRRPv2) | keepalived rounds it; write whole seconds or use `version 3` |
 //! | E0206 | advert_int of N s is too long for VRRPv3 ("must be less than 40.96 s") | keepalived uses 40.95 s |
 //! | E0207 | advert_int of N s is not a multiple of 10 ms (VRRPv3) | keepalived rounds it |
-//! | E0208 | auth_pass is longer than 8 characters ("only `xxxxxxxx` is used") | keepalived truncates it: both routers must agree on the first 8 |
 //! | E0209 | VRRP version 3 has no authentication ("ignored") | remove `authentication` |
 //! | E0210 | auth_type without auth_pass ("authentication ignored") | add `auth_pass` |
 //! | E0211 | AH authentication cannot be used with IPv6 | use PASS or none |
@@ -45,7 +47,6 @@
 //! | E0224 | track_interface names the instance's own interface ("ignored") | the instance already tracks it |
 //! | E0225 | weighted tracking ignored in a sync group / by an address owner | `weight 0`, or `sgroup_tracking_weight` in the group |
 //! | E0226 | `A` and `B` both use VRID N on interface IF ("first used here") | every VRRP group on a link needs its own VRID |
-//! | E0227 | vrrp_instance `X` is defined twice ("first defined here") | rename one |
 //!
 //! ## Sync groups (`sync.rs`)
 //!

@@ -280,15 +280,6 @@ fn e0206_long_advert_int_with_v3() {
 }
 
 #[test]
-fn e0208_long_auth_pass() {
-    let body = "    interface eth0\n    virtual_router_id 51\n    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }";
-    expect(
-        &instance(body),
-        &[("E0208", 6, "auth_pass is longer than 8 characters")],
-    );
-}
-
-#[test]
 fn e0209_authentication_with_v3() {
     let body = "    interface eth0\n    virtual_router_id 51\n    version 3\n    authentication {\n        auth_type PASS\n        auth_pass secret\n    }";
     expect(

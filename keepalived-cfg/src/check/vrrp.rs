@@ -1,6 +1,6 @@
 //! Checks on `vrrp_instance` blocks: each on its own (what keepalived's
 //! `vrrp_complete_instance` reports, and what it misses), then across
-//! instances (VRID conflicts, duplicate names, tracked scripts).
+//! instances (VRID conflicts, tracked scripts).
 
 use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance, VrrpScript};
 use crate::{Diagnostic, Span};
@@ -8,8 +8,6 @@ use std::time::Duration;
 
 /// The priority of the address owner.
 const OWNER: u8 = 255;
-/// The longest `auth_pass` keepalived keeps.
-const AUTH_PASS_MAX: usize = 8;
 
 /// Every instance check.
 pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
@@ -24,7 +22,6 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_tracking(inst, config, diags);
         check_weights(inst, &facts, config, diags);
     }
-    check_duplicate_names(config, diags);
     check_vrid_conflicts(config, diags);
 }
 
@@ -217,23 +214,7 @@ fn check_authentication(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diag
     let Some(auth) = &inst.authentication else {
         return;
     };
-    if let Some(pass) = &auth.auth_pass {
-        if pass.value.len() > AUTH_PASS_MAX {
-            let kept: String = pass
-                .value
-                .bytes()
-                .take(AUTH_PASS_MAX)
-                .map(char::from)
-                .collect();
-            diags.push(
-                Diagnostic::error("E0208", "auth_pass is longer than 8 characters")
-                    .at(pass.span, format!("only `{kept}` is used"))
-                    .with_help(
-                        "keepalived truncates it to 8 characters: write at most 8, the same on every router",
-                    ),
-            );
-        }
-    }
+    // A password longer than 8 characters is reported by the builder.
     let Some(kind) = &auth.auth_type else { return };
     if facts.version == 3 {
         diags.push(
@@ -536,26 +517,6 @@ fn has_tracking_weight(group: &SyncGroup) -> bool {
         .any(|n| n.keyword.value == "sgroup_tracking_weight")
 }
 
-/// Two instances with one name: keepalived skips the second.
-fn check_duplicate_names(config: &Config, diags: &mut Vec<Diagnostic>) {
-    for (i, inst) in config.vrrp_instances.iter().enumerate() {
-        let earlier = config.vrrp_instances[..i]
-            .iter()
-            .find(|e| e.name.value == inst.name.value);
-        if let Some(first) = earlier {
-            diags.push(
-                Diagnostic::error(
-                    "E0227",
-                    format!("vrrp_instance `{}` is defined twice", inst.name.value),
-                )
-                .at(inst.name.span, "keepalived skips this block")
-                .with_label(first.name.span, "first defined here")
-                .with_help("give each instance its own name"),
-            );
-        }
-    }
-}
-
 /// Two instances of one family with one VRID on one link: the routers
 /// cannot tell their adverts apart.
 fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
@@ -785,19 +746,6 @@ mod tests {
             auth_type: kind.map(|k| at(k, 11)),
             auth_pass: pass.map(|p| at(p.to_string(), 12)),
         }
-    }
-
-    #[test]
-    fn long_auth_pass_is_truncated() {
-        let mut i = instance("VI_1", 51, 1);
-        i.authentication = Some(auth(Some(AuthType::Pass), Some("123456789")));
-        let d = only(
-            &config(vec![i]),
-            "E0208",
-            12,
-            "auth_pass is longer than 8 characters",
-        );
-        assert_eq!(d.label.as_deref(), Some("only `12345678` is used"));
     }
 
     #[test]
@@ -1138,13 +1086,6 @@ mod tests {
         let mut c = instance("C", 51, 20);
         c.virtual_ipaddress = vec![vip("2001:db8::1", 24)];
         assert_eq!(run(&config(vec![instance("A", 51, 1), b, c])), vec![]);
-    }
-
-    #[test]
-    fn duplicate_instance_name() {
-        let cfg = config(vec![instance("A", 1, 1), instance("A", 2, 10)]);
-        let d = only(&cfg, "E0227", 10, "vrrp_instance `A` is defined twice");
-        assert_eq!(d.labels[0].span.line, 1);
     }
 
     #[test]
