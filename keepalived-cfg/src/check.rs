@@ -48,6 +48,16 @@
 //! | E0225 | weighted tracking ignored in a sync group / by an address owner | `weight 0`, or `sgroup_tracking_weight` in the group |
 //! | E0226 | `A` and `B` both use VRID N on interface IF ("first used here") | every VRRP group on a link needs its own VRID |
 //!
+//! With `vrrp_strict` (or `strict_mode` in the instance):
+//!
+//! | code  | message | help |
+//! |-------|---------|------|
+//! | E0260 | in strict mode the initial state must follow the priority ("ignored") | remove `state` |
+//! | E0261 | strict mode does not allow authentication ("ignored") | remove `authentication` |
+//! | E0262 | `preempt_delay` is not allowed in strict mode ("cleared") | remove it |
+//! | E0263 | `accept` does not comply with VRRP version 2 in strict mode ("cleared") | remove it, or `version 3` |
+//! | E0264 | IPv6 needs VRRP version 3 in strict mode | write `version 3` |
+//!
 //! ## Sync groups (`sync.rs`)
 //!
 //! | code  | message | help |
@@ -93,7 +103,8 @@
 //!
 //! Not checked: whether interfaces exist (`keepalived -t` looks in the
 //! current network namespace; a configuration is usually checked
-//! elsewhere), `vrrp_strict` rules.
+//! elsewhere), the strict-mode rules on gratuitous ARP and advert
+//! settings.
 
 mod host;
 mod ipvs;

@@ -15,6 +15,7 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         let facts = Facts::of(inst, config);
         check_required(inst, diags);
         check_priority(inst, &facts, diags);
+        check_strict(inst, &facts, diags);
         check_advert_int(inst, &facts, diags);
         check_authentication(inst, &facts, diags);
         check_addresses(inst, &facts, diags);
@@ -38,6 +39,12 @@ pub(super) struct Facts {
     pub(super) master: bool,
     /// Adverts go by unicast (peers are listed).
     pub(super) unicast: bool,
+    /// `vrrp_strict` (global) or `strict_mode` (instance) is on.
+    pub(super) strict: bool,
+    /// Strict mode, and `state MASTER` without priority 255 (or BACKUP
+    /// with it): keepalived reports it and derives the state from the
+    /// priority.
+    pub(super) state_mismatch: bool,
 }
 
 impl Facts {
@@ -59,16 +66,30 @@ impl Facts {
             _ if state == Some(InitialState::Master) => OWNER,
             _ => 100,
         };
-        let master = match state {
-            Some(s) => s == InitialState::Master,
-            None => priority == OWNER,
+        let strict = match &inst.strict_mode {
+            Some(s) => s.value,
+            None => config
+                .global_defs
+                .vrrp_strict
+                .as_ref()
+                .is_some_and(|s| s.value),
         };
+        let written = state.map(|s| s == InitialState::Master);
+        let state_mismatch = strict && written.is_some_and(|m| m != (priority == OWNER));
+        let master = match written {
+            Some(m) if !state_mismatch => m,
+            _ => priority == OWNER,
+        };
+        // Strict mode moves an IPv6 instance to version 3.
+        let version = if strict && ipv6 { 3 } else { version };
         Facts {
             ipv6,
             version,
             priority,
             master,
             unicast: !inst.unicast_peer.is_empty(),
+            strict,
+            state_mismatch,
         }
     }
 
@@ -216,7 +237,13 @@ fn check_authentication(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diag
     };
     // A password longer than 8 characters is reported by the builder.
     let Some(kind) = &auth.auth_type else { return };
-    if facts.version == 3 {
+    if facts.strict {
+        diags.push(
+            Diagnostic::error("E0261", "strict mode does not allow authentication")
+                .at(auth.span, "keepalived ignores this block")
+                .with_help("remove `authentication`, or `vrrp_strict` / `strict_mode`"),
+        );
+    } else if facts.version == 3 {
         diags.push(
             Diagnostic::error("E0209", "VRRP version 3 has no authentication")
                 .at(auth.span, "keepalived ignores this block")
@@ -276,6 +303,14 @@ fn check_addresses(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnosti
             );
         }
     }
+    let written_v2 = inst.version.as_ref().is_some_and(|v| v.value == 2);
+    if facts.strict && facts.ipv6 && written_v2 {
+        diags.push(
+            Diagnostic::error("E0264", "IPv6 needs VRRP version 3 in strict mode")
+                .at(first.value.addr.span, "IPv6")
+                .with_help("keepalived switches to version 3: write `version 3`"),
+        );
+    }
     if facts.ipv6 && facts.version == 2 {
         let mut d =
             Diagnostic::warning("W0213", "IPv6 virtual address in a VRRP version 2 instance")
@@ -284,6 +319,36 @@ fn check_addresses(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnosti
             d = d.with_label(v.span, "version 2 chosen here");
         }
         diags.push(d.with_help("VRRP version 2 (RFC 3768) is IPv4 only: use `version 3`"));
+    }
+}
+
+/// Strict mode: the initial state must follow the priority, and accept
+/// mode is only for the address owner with VRRPv2.
+fn check_strict(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnostic>) {
+    if facts.state_mismatch {
+        if let Some(state) = &inst.state {
+            diags.push(
+                Diagnostic::error(
+                    "E0260",
+                    "in strict mode the initial state must follow the priority",
+                )
+                .at(state.span, "keepalived ignores this state")
+                .with_note("MASTER is for priority 255 (the address owner), BACKUP for the others")
+                .with_help("remove `state`: keepalived derives it from the priority"),
+            );
+        }
+    }
+    if let Some(accept) = inst.accept.as_ref().filter(|a| a.value) {
+        if facts.strict && !facts.owner() && facts.version == 2 {
+            diags.push(
+                Diagnostic::error(
+                    "E0263",
+                    "`accept` does not comply with VRRP version 2 in strict mode",
+                )
+                .at(accept.span, "keepalived clears this")
+                .with_help("remove `accept`, or use `version 3`"),
+            );
+        }
     }
 }
 
@@ -313,7 +378,16 @@ fn check_preemption(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnost
             delay.span,
             inst,
         ));
-    } else if let Some(at) = nopreempt {
+        return;
+    }
+    if facts.strict {
+        diags.push(
+            Diagnostic::error("E0262", "`preempt_delay` is not allowed in strict mode")
+                .at(delay.span, "keepalived clears this")
+                .with_help("remove `preempt_delay`, or `vrrp_strict` / `strict_mode`"),
+        );
+    }
+    if let Some(at) = nopreempt {
         diags.push(
             Diagnostic::error("E0221", "`preempt_delay` is incompatible with `nopreempt`")
                 .at(delay.span, "keepalived clears this")
@@ -1086,6 +1160,58 @@ mod tests {
         let mut c = instance("C", 51, 20);
         c.virtual_ipaddress = vec![vip("2001:db8::1", 24)];
         assert_eq!(run(&config(vec![instance("A", 51, 1), b, c])), vec![]);
+    }
+
+    /// keepalived 2.2.7 on this instance under `vrrp_strict` reports:
+    /// state must match owner, no authentication, no preempt_delay, no
+    /// accept with VRRPv2 (in that order; lines differ here).
+    #[test]
+    fn strict_mode_rules() {
+        let mut i = instance("VI_1", 51, 1);
+        i.state = Some(at(InitialState::Master, 6));
+        i.accept = Some(at(true, 7));
+        i.preempt_delay = Some(at(Duration::from_secs(5), 8));
+        i.authentication = Some(auth(Some(AuthType::Pass), Some("x")));
+        let mut cfg = config(vec![i]);
+        cfg.global_defs.vrrp_strict = Some(at(true, 30));
+        let diags = run(&cfg);
+        assert_eq!(
+            codes(&diags),
+            vec![("E0260", 6), ("E0263", 7), ("E0261", 10), ("E0262", 8)]
+        );
+        assert_eq!(
+            diags[0].message,
+            "in strict mode the initial state must follow the priority"
+        );
+        assert_eq!(
+            diags[1].message,
+            "`accept` does not comply with VRRP version 2 in strict mode"
+        );
+        assert_eq!(
+            diags[2].message,
+            "strict mode does not allow authentication"
+        );
+        assert_eq!(
+            diags[3].message,
+            "`preempt_delay` is not allowed in strict mode"
+        );
+        cfg.global_defs.vrrp_strict = None;
+        cfg.vrrp_instances[0].strict_mode = Some(at(true, 9));
+        assert_eq!(run(&cfg).len(), 4, "strict_mode in the instance counts too");
+    }
+
+    #[test]
+    fn strict_ipv6_needs_version_3() {
+        let mut i = instance("VI_1", 51, 1);
+        i.version = Some(at(2, 5));
+        i.virtual_ipaddress = vec![vip("2001:db8::1", 6)];
+        i.strict_mode = Some(at(true, 7));
+        only(
+            &config(vec![i]),
+            "E0264",
+            6,
+            "IPv6 needs VRRP version 3 in strict mode",
+        );
     }
 
     #[test]
