@@ -43,6 +43,7 @@
 //! | E0220 | `preempt_delay` does not work with `state MASTER` ("cleared") | use `state BACKUP` |
 //! | E0221 | `preempt_delay` is incompatible with `nopreempt` ("cleared") | keep one of them |
 //! | E0222 | track_script `S` is not defined (or defined after its use) | define `vrrp_script S` before the instance |
+//! | E0229 | track_file `F` is not defined (or defined after its use), in an instance, a sync group or a FILE_CHECK | define `track_file F` before its use |
 //! | E0223 | `S` is tracked twice ("second ignored"; "first tracked here") | remove one |
 //! | E0224 | track_interface names the instance's own interface ("ignored") | the instance already tracks it |
 //! | E0225 | weighted tracking ignored in a sync group / by an address owner | `weight 0`, or `sgroup_tracking_weight` in the group |
@@ -75,6 +76,7 @@
 //! | E0241 | virtual_server V has no protocol ("UDP used") | add `protocol TCP` |
 //! | E0242 | virtual_server V has no lb_algo ("wlc used") | add `lb_algo rr` etc. |
 //! | E0244 | virtual_server V has no lb_kind ("NAT used") | add `lb_kind NAT|DR|TUN` |
+//! | E0245 | real server address family differs from the virtual server's ("skipped") | one family per virtual server (TUN may mix) |
 //! | E0246 | real server R is defined twice ("first defined here") | remove one |
 //! | E0247 | quorum N exceeds the total weight W of the real servers | lower the quorum or raise weights |
 //! | E0248 | hysteresis N is not below the quorum Q | use a hysteresis below the quorum |
@@ -83,6 +85,7 @@
 //! | E0251 | `protocol` is ignored for a fwmark virtual server | remove it |
 //! | E0252 | `ha_suspend` cannot be used with fwmarks | remove it |
 //! | E0253 | port 0 is only valid for persistent services | add a port or `persistence_timeout` |
+//! | E0259 | virtual_server_group `G` has no entries ("removed") | add `ADDR PORT` lines |
 //! | W0254 | virtual_server_group `G` is not defined (keepalived ignores the virtual server) | define it |
 //! | W0255 | checker has no port to connect to | add `connect_port` |
 //! | E0256 | HTTP_GET / SSL_GET has no `url` ("ignored") | add `url { path / status_code 200 }` |

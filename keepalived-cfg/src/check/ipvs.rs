@@ -3,12 +3,25 @@
 //! without a port to connect to.
 
 use crate::model::{
-    Checker, CheckerKind, Config, ForwardingMethod, RealServer, VirtualServer, VsTarget, VsgEntry,
+    Checker, CheckerKind, Config, ForwardingMethod, RealServer, Spanned, TrackedName,
+    VirtualServer, VsTarget, VsgEntry,
 };
 use crate::{Diagnostic, Span};
 
 /// Every virtual server check.
 pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for group in &config.virtual_server_groups {
+        if group.entries.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "E0259",
+                    format!("virtual_server_group `{}` has no entries", group.name.value),
+                )
+                .at(group.name.span, "keepalived removes this group")
+                .with_help("add the addresses it stands for: `192.0.2.1 80`, `fwmark 1`"),
+            );
+        }
+    }
     for vs in &config.virtual_servers {
         check_virtual_server(vs, config, diags);
     }
@@ -32,7 +45,8 @@ fn check_virtual_server(vs: &VirtualServer, config: &Config, diags: &mut Vec<Dia
     let Some(shape) = shape_of(vs, config, diags) else {
         return;
     };
-    if vs.real_servers.is_empty() {
+    let kept = check_families(vs, diags);
+    if kept.is_empty() {
         diags.push(
             Diagnostic::error(
                 "E0240",
@@ -45,13 +59,13 @@ fn check_virtual_server(vs: &VirtualServer, config: &Config, diags: &mut Vec<Dia
     }
     check_service(vs, &shape, config, diags);
     check_scheduling(vs, diags);
-    let live = check_duplicates(vs, diags);
+    let live = check_duplicates(&kept, diags);
     check_forwarding(vs, &live, diags);
     check_quorum(vs, &live, diags);
     check_ports(vs, &shape, &live, config, diags);
     for rs in &live {
         for checker in &rs.checkers {
-            check_checker(checker, rs, &shape, diags);
+            check_checker(checker, rs, &shape, config, diags);
         }
     }
 }
@@ -76,7 +90,7 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
             let Some(group) = config
                 .virtual_server_groups
                 .iter()
-                .find(|g| &g.name.value == name)
+                .find(|g| &g.name.value == name && !g.entries.is_empty())
             else {
                 diags.push(
                     Diagnostic::warning(
@@ -109,6 +123,45 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
             })
         }
     }
+}
+
+/// Real servers of another address family than the virtual server's
+/// (its address, else its first real server): keepalived skips them,
+/// unless they are tunnelled. Returns the others.
+fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec<&'a RealServer> {
+    let mut family: Option<(bool, Span)> = match &vs.target.value {
+        VsTarget::Addr { addr, .. } => Some((addr.is_ipv6(), vs.target.span)),
+        _ => None,
+    };
+    let mut kept = Vec::new();
+    for rs in &vs.real_servers {
+        let tunnelled = matches!(
+            rs.lvs_method.as_ref().map(|m| &m.value),
+            Some(ForwardingMethod::Tun(_))
+        );
+        let v6 = rs.addr.value.is_ipv6();
+        match family {
+            _ if tunnelled => {}
+            None => family = Some((v6, rs.addr.span)),
+            Some((f, at)) if f != v6 => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0245",
+                        "real server address family differs from the virtual server's",
+                    )
+                    .at(rs.addr.span, "keepalived skips this real server")
+                    .with_label(at, "the family is set here")
+                    .with_help(
+                        "use one address family per virtual server, or `lvs_method TUN` on this real server",
+                    ),
+                );
+                continue;
+            }
+            Some(_) => {}
+        }
+        kept.push(rs);
+    }
+    kept
 }
 
 /// `virtual_server 192.0.2.1 80`, `fwmark 1`, `group NAME`.
@@ -207,9 +260,12 @@ fn check_scheduling(vs: &VirtualServer, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Real servers named twice (address and port); returns the others.
-fn check_duplicates<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec<&'a RealServer> {
+fn check_duplicates<'a>(
+    kept: &[&'a RealServer],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<&'a RealServer> {
     let mut live: Vec<&RealServer> = Vec::new();
-    for rs in &vs.real_servers {
+    for &rs in kept {
         let key = rs_key(rs);
         if let Some(first) = live.iter().find(|f| rs_key(f) == key) {
             diags.push(
@@ -377,7 +433,13 @@ fn check_ports(
 }
 
 /// Checkers that need something they do not have.
-fn check_checker(checker: &Checker, rs: &RealServer, shape: &Shape, diags: &mut Vec<Diagnostic>) {
+fn check_checker(
+    checker: &Checker,
+    rs: &RealServer,
+    shape: &Shape,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
     let name = checker.kind.keyword();
     match &checker.kind {
         CheckerKind::HttpGet(http) | CheckerKind::SslGet(http) if http.urls.is_empty() => {
@@ -396,7 +458,13 @@ fn check_checker(checker: &Checker, rs: &RealServer, shape: &Shape, diags: &mut 
             );
             return;
         }
-        CheckerKind::File(file) if file.track_file.is_none() => {
+        CheckerKind::File(file) if file.track_file.is_some() => {
+            if let Some(name) = &file.track_file {
+                check_file_reference(name, config, diags);
+            }
+            return;
+        }
+        CheckerKind::File(_) => {
             diags.push(
                 Diagnostic::error("E0258", "FILE_CHECK has no track_file")
                     .at(checker.span, "keepalived ignores this checker")
@@ -683,6 +751,61 @@ mod tests {
     }
 
     #[test]
+    fn real_server_of_another_family() {
+        let mut vs = virtual_server(1);
+        vs.real_servers
+            .insert(0, real_server("2001:db8::10", Some(80), 4));
+        let d = only(
+            vs.clone(),
+            "E0245",
+            4,
+            "real server address family differs from the virtual server's",
+        );
+        assert_eq!(d.labels[0].span.line, 1);
+        vs.real_servers[0].lvs_method = Some(at(ForwardingMethod::Tun(Vec::new()), 4));
+        assert_eq!(run(&config(vs)), vec![], "a tunnelled server may differ");
+    }
+
+    #[test]
+    fn only_real_servers_of_another_family() {
+        let mut vs = virtual_server(1);
+        vs.real_servers = vec![real_server("2001:db8::10", Some(80), 4)];
+        let diags = run(&config(vs));
+        assert_eq!(codes(&diags), vec![("E0245", 4), ("E0240", 1)]);
+    }
+
+    #[test]
+    fn empty_group() {
+        let mut cfg = config(virtual_server(1));
+        cfg.virtual_server_groups = vec![VirtualServerGroup {
+            name: at("E".to_string(), 20),
+            entries: Vec::new(),
+        }];
+        let diags = run(&cfg);
+        assert_eq!(codes(&diags), vec![("E0259", 20)]);
+        assert_eq!(diags[0].message, "virtual_server_group `E` has no entries");
+    }
+
+    #[test]
+    fn file_check_names_a_track_file() {
+        let mut vs = virtual_server(10);
+        let file = crate::model::FileCheck {
+            track_file: Some(at("f2".to_string(), 17)),
+            weight: None,
+        };
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(file), 16)];
+        let mut cfg = config(vs);
+        cfg.track_files = vec![crate::model::TrackFile {
+            name: at("f1".to_string(), 1),
+            file: Some(at("/tmp/f1".to_string(), 2)),
+            ..crate::model::TrackFile::default()
+        }];
+        let diags = run(&cfg);
+        assert_eq!(codes(&diags), vec![("E0229", 17)]);
+        assert_eq!(diags[0].message, "track_file `f2` is not defined");
+    }
+
+    #[test]
     fn file_check_without_track_file() {
         let mut vs = virtual_server(1);
         vs.real_servers[0].checkers = vec![checker(
@@ -691,4 +814,14 @@ mod tests {
         )];
         only(vs, "E0258", 6, "FILE_CHECK has no track_file");
     }
+}
+
+/// A FILE_CHECK's `track_file` must name a `track_file` block written
+/// before it.
+fn check_file_reference(name: &Spanned<String>, config: &Config, diags: &mut Vec<Diagnostic>) {
+    let tracked = [TrackedName {
+        name: name.clone(),
+        weight: None,
+    }];
+    super::vrrp::check_track_file_names(&tracked, config, diags);
 }

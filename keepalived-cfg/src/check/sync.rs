@@ -11,6 +11,7 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     let mut grouped: Vec<(&str, &str, Span)> = Vec::new();
     for group in &config.vrrp_sync_groups {
         super::vrrp::check_track_script_names(&group.track_script, config, diags);
+        super::vrrp::check_track_file_names(&group.track_file, config, diags);
         let members = check_members(group, config, &mut grouped, diags);
         check_count(group, members, diags);
     }

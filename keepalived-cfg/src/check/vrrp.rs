@@ -2,7 +2,9 @@
 //! `vrrp_complete_instance` reports, and what it misses), then across
 //! instances (VRID conflicts, tracked scripts).
 
-use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance, VrrpScript};
+use crate::model::{
+    AuthType, Config, InitialState, Spanned, SyncGroup, TrackedName, VrrpInstance, VrrpScript,
+};
 use crate::{Diagnostic, Span};
 use std::time::Duration;
 
@@ -413,6 +415,7 @@ fn master_conflict(code: &'static str, what: &str, at: Span, inst: &VrrpInstance
 /// `track_script` names and `track_interface` on the own interface.
 fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnostic>) {
     check_track_script_names(&inst.track_script, config, diags);
+    check_track_file_names(&inst.track_file, config, diags);
     let Some(own) = &inst.interface else { return };
     for t in &inst.track_interface {
         if t.name.value == own.value {
@@ -432,35 +435,90 @@ fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnost
     }
 }
 
+/// What a tracking list refers to.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Refers {
+    /// The code when the name is not defined (yet).
+    code: &'static str,
+    /// The list keyword (`track_script`).
+    list: &'static str,
+    /// The defining block keyword (`vrrp_script`).
+    block: &'static str,
+    /// A minimal body for the help line.
+    body: &'static str,
+}
+
+/// `track_script` entries name `vrrp_script` blocks.
+pub(super) const SCRIPTS: Refers = Refers {
+    code: "E0222",
+    list: "track_script",
+    block: "vrrp_script",
+    body: "script \"...\"",
+};
+
+/// `track_file` entries name `track_file` blocks.
+pub(super) const FILES: Refers = Refers {
+    code: "E0229",
+    list: "track_file",
+    block: "track_file",
+    body: "file \"...\"",
+};
+
 /// Each `track_script` entry must name a `vrrp_script` defined before it,
 /// once. Shared by instances and sync groups.
 pub(super) fn check_track_script_names(
-    tracked: &[crate::model::TrackedName],
+    tracked: &[TrackedName],
     config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let defined: Vec<&Spanned<String>> = config.vrrp_scripts.iter().map(|s| &s.name).collect();
+    check_references(tracked, &defined, SCRIPTS, diags);
+}
+
+/// Each `track_file` entry must name a `track_file` block defined before
+/// it, once.
+pub(super) fn check_track_file_names(
+    tracked: &[TrackedName],
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let defined: Vec<&Spanned<String>> = config.track_files.iter().map(|f| &f.name).collect();
+    check_references(tracked, &defined, FILES, diags);
+}
+
+/// Each entry of `tracked` must name one of `defined`, written before it
+/// (keepalived looks names up as it reads), and only once.
+fn check_references(
+    tracked: &[TrackedName],
+    defined: &[&Spanned<String>],
+    what: Refers,
     diags: &mut Vec<Diagnostic>,
 ) {
     for (i, t) in tracked.iter().enumerate() {
         let name = &t.name;
-        match find_script(config, &name.value) {
+        match defined.iter().find(|d| d.value == name.value) {
             None => diags.push(
-                Diagnostic::error("E0222", format!("track_script `{}` is not defined", name.value))
-                    .at(name.span, "no vrrp_script has this name")
+                Diagnostic::error(what.code, format!("{} `{}` is not defined", what.list, name.value))
+                    .at(name.span, format!("no {} has this name", what.block))
                     .with_help(format!(
-                        "define `vrrp_script {} {{ script \"...\" }}` before this instance{}",
+                        "define `{} {} {{ {} }}` before its use{}",
+                        what.block,
                         name.value,
-                        suggestion(&name.value, config.vrrp_scripts.iter().map(|s| &s.name.value))
+                        what.body,
+                        suggestion(&name.value, defined.iter().map(|d| &d.value))
                     )),
             ),
-            Some(script) if !defined_before(script.name.span, name.span) => diags.push(
+            Some(def) if !defined_before(def.span, name.span) => diags.push(
                 Diagnostic::error(
-                    "E0222",
-                    format!("track_script `{}` is defined after its use", name.value),
+                    what.code,
+                    format!("{} `{}` is defined after its use", what.list, name.value),
                 )
                 .at(name.span, "not defined yet here")
-                .with_label(script.name.span, "defined here")
-                .with_help(
-                    "keepalived reads the file once, top to bottom: move the vrrp_script block above its first use",
-                ),
+                .with_label(def.span, "defined here")
+                .with_help(format!(
+                    "keepalived reads the file once, top to bottom: move the {} block above its first use",
+                    what.block
+                )),
             ),
             Some(_) => {
                 if let Some(first) = tracked[..i].iter().find(|f| f.name.value == name.value) {
@@ -1066,6 +1124,19 @@ mod tests {
         secure(&mut cfg);
         let d = only(&cfg, "E0223", 17, "`chk` is tracked twice");
         assert_eq!(d.labels[0].span.line, 16);
+    }
+
+    #[test]
+    fn track_file_defined_after_use() {
+        let mut i = instance("VI_1", 51, 1);
+        i.track_file = vec![tracked("f1", 8)];
+        let mut cfg = config(vec![i]);
+        cfg.track_files = vec![crate::model::TrackFile {
+            name: at("f1".to_string(), 11),
+            ..crate::model::TrackFile::default()
+        }];
+        let d = only(&cfg, "E0229", 8, "track_file `f1` is defined after its use");
+        assert_eq!(d.labels[0].span.line, 11);
     }
 
     #[test]
