@@ -495,6 +495,16 @@ fn check_checker(
     }
 }
 
+/// A FILE_CHECK's `track_file` must name a `track_file` block written
+/// before it.
+fn check_file_reference(name: &Spanned<String>, config: &Config, diags: &mut Vec<Diagnostic>) {
+    let tracked = [TrackedName {
+        name: name.clone(),
+        weight: None,
+    }];
+    super::vrrp::check_track_file_names(&tracked, config, diags);
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{at, checker, codes, ip, real_server, run, virtual_server};
@@ -814,14 +824,4 @@ mod tests {
         )];
         only(vs, "E0258", 6, "FILE_CHECK has no track_file");
     }
-}
-
-/// A FILE_CHECK's `track_file` must name a `track_file` block written
-/// before it.
-fn check_file_reference(name: &Spanned<String>, config: &Config, diags: &mut Vec<Diagnostic>) {
-    let tracked = [TrackedName {
-        name: name.clone(),
-        weight: None,
-    }];
-    super::vrrp::check_track_file_names(&tracked, config, diags);
 }
