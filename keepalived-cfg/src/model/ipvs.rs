@@ -163,7 +163,7 @@ pub struct VirtualServer {
     pub quorum: Option<Spanned<u32>>,
     /// `hysteresis N`: tolerance around the quorum; default 0.
     pub hysteresis: Option<Spanned<u32>>,
-    /// `weight N` (1..=65535) for a virtual server in a group; default 1.
+    /// `weight N` (1..=2147483647) for a virtual server in a group; default 1.
     pub weight: Option<Spanned<u32>>,
     /// `sorry_server IP [PORT]`: used when every real server is down.
     pub sorry_server: Option<Spanned<(IpAddr, Option<u16>)>>,
@@ -233,7 +233,7 @@ pub struct RealServer {
     pub addr: Spanned<IpAddr>,
     /// The port; default the virtual server's.
     pub port: Option<Spanned<u16>>,
-    /// `weight N` (0..=65535); default 1.
+    /// `weight N` (0..=2147483647); default 1.
     pub weight: Option<Spanned<u32>>,
     /// `lvs_method NAT|DR|TUN`; default the virtual server's `lb_kind`.
     pub lvs_method: Option<Spanned<ForwardingMethod>>,
