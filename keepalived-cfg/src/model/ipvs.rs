@@ -330,8 +330,8 @@ pub struct CheckerCommon {
     pub log_all_failures: Option<Spanned<bool>>,
 }
 
-/// A health checker block inside `real_server`.
-#[derive(Clone, Debug, PartialEq)]
+/// A health checker block inside `real_server`. Equality ignores `span`.
+#[derive(Clone, Debug)]
 pub struct Checker {
     /// Where the checker keyword (`TCP_CHECK`, ...) was.
     pub span: Span,
@@ -390,8 +390,8 @@ impl CheckerKind {
 /// `status_code` values: single codes and `LO-HI` ranges.
 pub type StatusCodes = Vec<Spanned<(u16, u16)>>;
 
-/// `url { ... }` in HTTP_GET / SSL_GET.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `url { ... }` in HTTP_GET / SSL_GET. Equality ignores `span`.
+#[derive(Clone, Debug, Default)]
 pub struct Url {
     /// Where the `url` keyword was.
     pub span: Span,
@@ -507,3 +507,35 @@ pub struct VirtualServerGroup {
     /// The members.
     pub entries: Vec<Spanned<VsgEntry>>,
 }
+
+impl PartialEq for Checker {
+    fn eq(&self, other: &Self) -> bool {
+        let Checker {
+            span: _,
+            common,
+            kind,
+            other: rest,
+        } = self;
+        *common == other.common && *kind == other.kind && *rest == other.other
+    }
+}
+
+impl PartialEq for Url {
+    fn eq(&self, other: &Self) -> bool {
+        let Url {
+            span: _,
+            path,
+            digest,
+            status_code,
+            virtualhost,
+            other: rest,
+        } = self;
+        *path == other.path
+            && *digest == other.digest
+            && *status_code == other.status_code
+            && *virtualhost == other.virtualhost
+            && *rest == other.other
+    }
+}
+
+impl Eq for Url {}
