@@ -49,7 +49,8 @@ pub struct GlobalDefs {
     pub shutdown_script: Option<Spanned<ScriptCommand>>,
     /// `default_interface IF`; default `eth0`.
     pub default_interface: Option<Spanned<String>>,
-    /// `dynamic_interfaces [allow_if_changes]`.
+    /// `dynamic_interfaces [allow_if_changes]`: the value says whether
+    /// `allow_if_changes` was given.
     pub dynamic_interfaces: Option<Spanned<bool>>,
     /// `max_auto_priority [N]`: real-time priority for the VRRP process.
     pub max_auto_priority: Option<Spanned<i32>>,

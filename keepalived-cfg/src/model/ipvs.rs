@@ -163,7 +163,7 @@ pub struct VirtualServer {
     pub quorum: Option<Spanned<u32>>,
     /// `hysteresis N`: tolerance around the quorum; default 0.
     pub hysteresis: Option<Spanned<u32>>,
-    /// `weight N` (1..=65535) for a virtual server in a group; default 1.
+    /// `weight N` (1..=2147483647) for a virtual server in a group; default 1.
     pub weight: Option<Spanned<u32>>,
     /// `sorry_server IP [PORT]`: used when every real server is down.
     pub sorry_server: Option<Spanned<(IpAddr, Option<u16>)>>,
@@ -233,7 +233,7 @@ pub struct RealServer {
     pub addr: Spanned<IpAddr>,
     /// The port; default the virtual server's.
     pub port: Option<Spanned<u16>>,
-    /// `weight N` (0..=65535); default 1.
+    /// `weight N` (0..=2147483647); default 1.
     pub weight: Option<Spanned<u32>>,
     /// `lvs_method NAT|DR|TUN`; default the virtual server's `lb_kind`.
     pub lvs_method: Option<Spanned<ForwardingMethod>>,
@@ -330,8 +330,8 @@ pub struct CheckerCommon {
     pub log_all_failures: Option<Spanned<bool>>,
 }
 
-/// A health checker block inside `real_server`.
-#[derive(Clone, Debug, PartialEq)]
+/// A health checker block inside `real_server`. Equality ignores `span`.
+#[derive(Clone, Debug)]
 pub struct Checker {
     /// Where the checker keyword (`TCP_CHECK`, ...) was.
     pub span: Span,
@@ -390,8 +390,8 @@ impl CheckerKind {
 /// `status_code` values: single codes and `LO-HI` ranges.
 pub type StatusCodes = Vec<Spanned<(u16, u16)>>;
 
-/// `url { ... }` in HTTP_GET / SSL_GET.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `url { ... }` in HTTP_GET / SSL_GET. Equality ignores `span`.
+#[derive(Clone, Debug, Default)]
 pub struct Url {
     /// Where the `url` keyword was.
     pub span: Span,
@@ -507,3 +507,35 @@ pub struct VirtualServerGroup {
     /// The members.
     pub entries: Vec<Spanned<VsgEntry>>,
 }
+
+impl PartialEq for Checker {
+    fn eq(&self, other: &Self) -> bool {
+        let Checker {
+            span: _,
+            common,
+            kind,
+            other: rest,
+        } = self;
+        *common == other.common && *kind == other.kind && *rest == other.other
+    }
+}
+
+impl PartialEq for Url {
+    fn eq(&self, other: &Self) -> bool {
+        let Url {
+            span: _,
+            path,
+            digest,
+            status_code,
+            virtualhost,
+            other: rest,
+        } = self;
+        *path == other.path
+            && *digest == other.digest
+            && *status_code == other.status_code
+            && *virtualhost == other.virtualhost
+            && *rest == other.other
+    }
+}
+
+impl Eq for Url {}

@@ -84,8 +84,8 @@ pub struct RawNode {
     pub block: Option<Vec<RawNode>>,
 }
 
-/// A whole configuration.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A whole configuration. Equality ignores every span.
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Config {
     /// `global_defs { ... }` (all `global_defs` blocks merged, as
@@ -116,4 +116,34 @@ pub struct Config {
     /// `vrrp_track_process`, `SSL`, `linkbeat_interfaces`, ...), as
     /// written.
     pub other: Vec<RawNode>,
+}
+
+impl PartialEq for Config {
+    fn eq(&self, o: &Self) -> bool {
+        let Config {
+            global_defs,
+            global_defs_span: _,
+            static_ipaddress,
+            static_routes,
+            static_rules,
+            vrrp_scripts,
+            track_files,
+            vrrp_sync_groups,
+            vrrp_instances,
+            virtual_server_groups,
+            virtual_servers,
+            other,
+        } = self;
+        *global_defs == o.global_defs
+            && *static_ipaddress == o.static_ipaddress
+            && *static_routes == o.static_routes
+            && *static_rules == o.static_rules
+            && *vrrp_scripts == o.vrrp_scripts
+            && *track_files == o.track_files
+            && *vrrp_sync_groups == o.vrrp_sync_groups
+            && *vrrp_instances == o.vrrp_instances
+            && *virtual_server_groups == o.virtual_server_groups
+            && *virtual_servers == o.virtual_servers
+            && *other == o.other
+    }
 }

@@ -45,8 +45,9 @@ pub enum AuthType {
     Ah,
 }
 
-/// `authentication { auth_type ...; auth_pass ... }`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `authentication { auth_type ...; auth_pass ... }`. Equality ignores
+/// `span`.
+#[derive(Clone, Debug, Default)]
 pub struct Authentication {
     /// Where the `authentication` keyword was.
     pub span: Span,
@@ -235,3 +236,16 @@ pub struct TrackFile {
     /// Every other keyword, as written.
     pub other: Vec<RawNode>,
 }
+
+impl PartialEq for Authentication {
+    fn eq(&self, other: &Self) -> bool {
+        let Authentication {
+            span: _,
+            auth_type,
+            auth_pass,
+        } = self;
+        *auth_type == other.auth_type && *auth_pass == other.auth_pass
+    }
+}
+
+impl Eq for Authentication {}
