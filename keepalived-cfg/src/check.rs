@@ -122,7 +122,7 @@ use crate::Diagnostic;
 
 /// Checks the configuration; findings go to `diags`.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
-    check_with(config, &host::ThisHost, diags);
+    check_with(config, &host::Cached::new(host::ThisHost), diags);
 }
 
 /// Checks the configuration, with `host` telling whether programs and

@@ -2,6 +2,8 @@
 //! whether a script's program exists, whether a user exists. The checks
 //! take a [`Host`] so that tests can fix the answers.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The host facts keepalived's verdict depends on.
@@ -40,6 +42,51 @@ impl Host for ThisHost {
     }
 }
 
+/// Another host's answers, each looked up once: a configuration names
+/// the same notify script in many instances.
+#[derive(Debug)]
+pub(crate) struct Cached<H> {
+    /// Where answers come from.
+    inner: H,
+    /// Programs asked about, with the answer.
+    programs: RefCell<HashMap<String, bool>>,
+    /// Users asked about, with the answer.
+    users: RefCell<HashMap<String, bool>>,
+}
+
+impl<H: Host> Cached<H> {
+    /// Remembers the answers of `inner`.
+    pub(crate) fn new(inner: H) -> Self {
+        Cached {
+            inner,
+            programs: RefCell::default(),
+            users: RefCell::default(),
+        }
+    }
+}
+
+/// The remembered answer for `key`, asking `ask` the first time.
+fn remember(memo: &RefCell<HashMap<String, bool>>, key: &str, ask: impl FnOnce() -> bool) -> bool {
+    if let Some(known) = memo.borrow().get(key) {
+        return *known;
+    }
+    let answer = ask();
+    memo.borrow_mut().insert(key.to_string(), answer);
+    answer
+}
+
+impl<H: Host> Host for Cached<H> {
+    fn program_found(&self, program: &str) -> bool {
+        remember(&self.programs, program, || {
+            self.inner.program_found(program)
+        })
+    }
+
+    fn user_exists(&self, name: &str) -> bool {
+        remember(&self.users, name, || self.inner.user_exists(name))
+    }
+}
+
 /// A host whose answers a test gives.
 #[cfg(test)]
 #[derive(Clone, Debug, Default)]
@@ -63,7 +110,23 @@ impl Host for FakeHost {
 
 #[cfg(test)]
 mod tests {
-    use super::{Host, ThisHost};
+    use super::{Cached, FakeHost, Host, ThisHost};
+
+    #[test]
+    fn cached_answers_match_the_host() {
+        let fake = FakeHost {
+            programs: vec!["/bin/true"],
+            users: vec!["root"],
+        };
+        let cached = Cached::new(fake);
+        for _ in 0..2 {
+            assert!(cached.program_found("/bin/true"));
+            assert!(!cached.program_found("/bin/false"));
+            assert!(cached.user_exists("root"));
+            assert!(!cached.user_exists("nobody"));
+        }
+        assert_eq!(cached.programs.borrow().len(), 2);
+    }
 
     #[test]
     fn programs_are_found_like_keepalived() {
