@@ -102,6 +102,8 @@
 //! | W0283 | notify script `P` is not an absolute path | keepalived runs it only if found in `PATH` |
 //! | W0284 | vrrp_script `S` is never tracked | track it, or remove it |
 //! | W0285 | script `P` cannot be found; keepalived will not run it | give an existing absolute path |
+//! | E0287 | `keepalived -t` cannot check a script run as `U` (note: keepalived 2.2.7 kills its own test, exit 143, when it checks a script of another user than root) | test a copy with `script_user root` |
+//! | E0288 | user `U` does not exist ("cannot run scripts as this user") | create it, or name an existing one |
 //! | E0286 | scripts would run as `keepalived_script`, which does not exist (script security on, no `script_user`) | add `script_user USER` |
 //!
 //! Not checked: whether interfaces exist (`keepalived -t` looks in the

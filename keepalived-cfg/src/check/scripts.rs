@@ -7,7 +7,7 @@
 //! parameter so that tests can fix it.
 
 use super::host::Host;
-use crate::model::{Config, RawNode, ScriptCommand, Spanned};
+use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
 
 /// The most places shown under the script security error.
@@ -23,6 +23,7 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
     let ipvs = ipvs_side(config);
     let main = main_side(config);
     check_default_user(config, host, [&tracks, &vrrp, &ipvs, &main], diags);
+    check_users_exist(config, host, [&tracks, &vrrp, &ipvs, &main], diags);
     // keepalived looks at the VRRP scripts only when some instance
     // exists, at the checker scripts only when some virtual server has
     // a real server.
@@ -60,6 +61,89 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
         }
         report_security(&run, diags);
     }
+    let checked = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
+    check_other_user(config, host, checked, diags);
+}
+
+/// Every user named for scripts must exist: keepalived cannot switch to
+/// a missing one and drops the scripts.
+fn check_users_exist(
+    config: &Config,
+    host: &dyn Host,
+    lists: [&[Script<'_>]; 4],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let global = config
+        .global_defs
+        .script_user
+        .as_ref()
+        .map(|u| &u.value.user);
+    let own = lists
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.user.map(|u| u.user));
+    let mut seen: Vec<&str> = Vec::new();
+    for user in global.into_iter().chain(own) {
+        if seen.contains(&user.value.as_str()) || host.user_exists(&user.value) {
+            continue;
+        }
+        seen.push(&user.value);
+        diags.push(
+            Diagnostic::error("E0288", format!("user `{}` does not exist", user.value))
+                .at(user.span, "keepalived cannot run scripts as this user")
+                .with_help("create the user, or name an existing one"),
+        );
+    }
+}
+
+/// The user written for a script: its own, else `script_user`. Without
+/// either keepalived uses `keepalived_script` when it exists, else root.
+fn run_as<'a>(script: &Script<'a>, config: &'a Config) -> Option<RunAs<'a>> {
+    script.user.or_else(|| {
+        config
+            .global_defs
+            .script_user
+            .as_ref()
+            .map(|g| RunAs::of(&g.value))
+    })
+}
+
+/// keepalived 2.2.7's `-t` kills itself (SIGTERM, exit status 143) when
+/// it checks a script that runs as another user than root: the check
+/// switches user, then sees that its parent is not the keepalived parent
+/// process it expects.
+fn check_other_user<'a>(
+    config: &'a Config,
+    host: &dyn Host,
+    checked: impl Iterator<Item = &'a Script<'a>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for script in checked {
+        if is_file_test(script.command) {
+            continue;
+        }
+        let prog = program(script.command);
+        if !prog.contains('/') && !host.program_found(prog) {
+            continue;
+        }
+        let user = match run_as(script, config) {
+            Some(user) if !user.is_root() => user.user.value.clone(),
+            None if host.user_exists(DEFAULT_USER) => DEFAULT_USER.to_string(),
+            _ => continue,
+        };
+        diags.push(
+            Diagnostic::error(
+                "E0287",
+                format!("`keepalived -t` cannot check a script run as `{user}`"),
+            )
+            .at(script.span, format!("run as `{user}`"))
+            .with_note(
+                "keepalived 2.2.7 kills its own configuration test (exit status 143) when it checks a script that runs as another user than root; the daemon itself runs such scripts",
+            )
+            .with_help("to test with keepalived itself, use `script_user root` in a copy of the configuration"),
+        );
+        return;
+    }
 }
 
 /// With script security on, a script without its own user runs as
@@ -76,7 +160,7 @@ fn check_default_user(
     if !secure || g.script_user.is_some() || host.user_exists(DEFAULT_USER) {
         return;
     }
-    let Some(first) = lists.into_iter().flatten().find(|s| !s.own_user) else {
+    let Some(first) = lists.into_iter().flatten().find(|s| s.user.is_none()) else {
         return;
     };
     let mut d = Diagnostic::error(
@@ -112,8 +196,33 @@ struct Script<'a> {
     span: Span,
     /// What for.
     role: Role,
-    /// A user to run as is written with the script.
-    own_user: bool,
+    /// The user written with the script (`USER [GROUP]`), if any.
+    user: Option<RunAs<'a>>,
+}
+
+/// `USER [GROUP]` as written.
+#[derive(Clone, Copy, Debug)]
+struct RunAs<'a> {
+    /// The user name.
+    user: &'a Spanned<String>,
+    /// The group name.
+    group: Option<&'a Spanned<String>>,
+}
+
+impl<'a> RunAs<'a> {
+    /// From a `user`/`script_user` line.
+    fn of(ug: &'a UserGroup) -> Self {
+        RunAs {
+            user: &ug.user,
+            group: ug.group.as_ref(),
+        }
+    }
+
+    /// Root: keepalived checks scripts of any other user or group by
+    /// switching to it.
+    fn is_root(&self) -> bool {
+        self.user.value == "root" && self.group.is_none_or(|g| g.value == "root")
+    }
 }
 
 /// The program of a command line: its first word, quotes removed.
@@ -214,7 +323,7 @@ fn track_scripts(config: &Config) -> Vec<Script<'_>> {
                 command: &s.value,
                 span: s.span,
                 role: Role::Track,
-                own_user: v.user.is_some(),
+                user: v.user.as_ref().map(|u| RunAs::of(&u.value)),
             })
         })
         .collect()
@@ -226,7 +335,10 @@ fn notify(cmd: &Option<Spanned<ScriptCommand>>) -> Option<Script<'_>> {
         command: &c.value.command.value,
         span: c.value.command.span,
         role: Role::Notify,
-        own_user: c.value.user.is_some(),
+        user: c.value.user.as_ref().map(|u| RunAs {
+            user: u,
+            group: c.value.group.as_ref(),
+        }),
     })
 }
 
@@ -240,7 +352,10 @@ fn raw_scripts<'a>(other: &'a [RawNode], keywords: &[&str]) -> Vec<Script<'a>> {
                 command: &a.value,
                 span: a.span,
                 role: Role::Notify,
-                own_user: n.args.len() > 1,
+                user: n.args.get(1).map(|u| RunAs {
+                    user: u,
+                    group: n.args.get(2),
+                }),
             })
         })
         .collect()
@@ -302,7 +417,7 @@ fn ipvs_side(config: &Config) -> Vec<Script<'_>> {
                             command: &path.value,
                             span: path.span,
                             role: Role::Misc,
-                            own_user: m.user.is_some(),
+                            user: m.user.as_ref().map(|u| RunAs::of(&u.value)),
                         });
                     }
                 }
@@ -385,7 +500,7 @@ mod tests {
     fn run_with(cfg: &Config, present: &[&'static str]) -> Vec<crate::Diagnostic> {
         let host = FakeHost {
             programs: present.to_vec(),
-            users: Vec::new(),
+            users: vec!["root"],
         };
         let mut diags = Vec::new();
         super::super::check_with(cfg, &host, &mut diags);
@@ -421,17 +536,61 @@ mod tests {
         assert!(diags[0].notes.iter().any(|n| n.contains("status 6")));
     }
 
+    /// The user `root` named for scripts.
+    fn root(line: u32) -> crate::model::UserGroup {
+        crate::model::UserGroup {
+            user: at("root".to_string(), line),
+            group: None,
+        }
+    }
+
     #[test]
     fn script_security_allows_scripts() {
         let mut cfg = appendix_a("killall -0 haproxy");
         cfg.global_defs.enable_script_security = Some(at(true, 30));
+        cfg.global_defs.script_user = Some(at(root(31), 31));
+        assert_eq!(run_with(&cfg, &["killall"]), vec![]);
+    }
+
+    #[test]
+    fn keepalived_t_cannot_check_scripts_of_other_users() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.global_defs.enable_script_security = Some(at(true, 30));
         let host = FakeHost {
             programs: vec!["killall"],
-            users: vec!["keepalived_script"],
+            users: vec!["root", "keepalived_script"],
         };
         let mut diags = Vec::new();
         super::super::check_with(&cfg, &host, &mut diags);
-        assert_eq!(diags, vec![]);
+        assert_eq!(codes(&diags), vec![("E0287", 2)]);
+        assert_eq!(
+            diags[0].message,
+            "`keepalived -t` cannot check a script run as `keepalived_script`"
+        );
+        assert!(diags[0].notes[0].contains("exit status 143"));
+        cfg.vrrp_scripts[0].user = Some(at(root(3), 3));
+        let mut diags = Vec::new();
+        super::super::check_with(&cfg, &host, &mut diags);
+        assert_eq!(diags, vec![], "a script of its own user root is checked");
+    }
+
+    #[test]
+    fn named_users_must_exist() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.global_defs.script_user = Some(at(root(31), 31));
+        cfg.vrrp_scripts[0].user = Some(at(
+            crate::model::UserGroup {
+                user: at("lbkit-nobody".to_string(), 3),
+                group: None,
+            },
+            3,
+        ));
+        let diags = run_with(&cfg, &["killall"]);
+        assert_eq!(
+            codes(&diags),
+            vec![("E0288", 3), ("E0280", 2), ("E0287", 2)]
+        );
+        assert_eq!(diags[0].message, "user `lbkit-nobody` does not exist");
     }
 
     #[test]
@@ -445,11 +604,7 @@ mod tests {
             "scripts would run as `keepalived_script`, which does not exist"
         );
         assert_eq!(diags[0].labels[0].span.line, 30);
-        let user = crate::model::UserGroup {
-            user: at("nobody".to_string(), 31),
-            group: None,
-        };
-        cfg.global_defs.script_user = Some(at(user, 31));
+        cfg.global_defs.script_user = Some(at(root(31), 31));
         assert_eq!(run_with(&cfg, &["killall"]), vec![]);
     }
 

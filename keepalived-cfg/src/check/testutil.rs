@@ -100,7 +100,8 @@ pub(super) fn codes(diags: &[Diagnostic]) -> Vec<(&'static str, u32)> {
         .collect()
 }
 
-/// A host where every program and user exists.
+/// A host where every program and user exists, but `keepalived_script`
+/// (as on most hosts: scripts then run as root).
 struct AnyHost;
 
 impl super::host::Host for AnyHost {
@@ -108,7 +109,7 @@ impl super::host::Host for AnyHost {
         true
     }
 
-    fn user_exists(&self, _: &str) -> bool {
-        true
+    fn user_exists(&self, name: &str) -> bool {
+        name != "keepalived_script"
     }
 }

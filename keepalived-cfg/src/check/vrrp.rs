@@ -754,9 +754,15 @@ mod tests {
         }
     }
 
-    /// `enable_script_security` on line 99, so scripts are allowed.
+    /// `enable_script_security` and `script_user root` on lines 98-99,
+    /// so scripts are allowed.
     fn secure(cfg: &mut Config) {
-        cfg.global_defs.enable_script_security = Some(at(true, 99));
+        cfg.global_defs.enable_script_security = Some(at(true, 98));
+        let root = crate::model::UserGroup {
+            user: at("root".to_string(), 99),
+            group: None,
+        };
+        cfg.global_defs.script_user = Some(at(root, 99));
     }
 
     fn script(name: &str, line: u32) -> VrrpScript {
