@@ -75,13 +75,14 @@
 //! | E0240 | virtual_server V has no real server ("ignored") | add `real_server` |
 //! | E0241 | virtual_server V has no protocol ("UDP used") | add `protocol TCP` |
 //! | E0242 | virtual_server V has no lb_algo ("wlc used") | add `lb_algo rr` etc. |
+//! | E0243 | one-packet scheduling (`ops`) needs UDP ("cleared") | remove `ops` or use UDP |
 //! | E0244 | virtual_server V has no lb_kind ("NAT used") | add `lb_kind NAT|DR|TUN` |
 //! | E0245 | real server address family differs from the virtual server's ("skipped") | one family per virtual server (TUN may mix) |
 //! | E0246 | real server R is defined twice ("first defined here") | remove one |
 //! | E0247 | quorum N exceeds the total weight W of the real servers | lower the quorum or raise weights |
 //! | E0248 | hysteresis N is not below the quorum Q | use a hysteresis below the quorum |
-//! | E0249 | real server port P differs from the virtual server port (DR/TUN) | with DR and TUN the port cannot change |
-//! | E0250 | fwmark virtual server: real server port is ignored (DR/TUN) | remove the port |
+//! | E0249 | real (or sorry) server port P differs from the virtual server port (DR/TUN) | with DR and TUN the port cannot change |
+//! | E0250 | fwmark virtual server: real (or sorry) server port is ignored (DR/TUN) | remove the port |
 //! | E0251 | `protocol` is ignored for a fwmark virtual server | remove it |
 //! | E0252 | `ha_suspend` cannot be used with fwmarks | remove it |
 //! | E0253 | port 0 is only valid for persistent services | add a port or `persistence_timeout` |

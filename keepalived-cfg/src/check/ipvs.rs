@@ -188,6 +188,19 @@ fn check_service(vs: &VirtualServer, shape: &Shape, config: &Config, diags: &mut
         }
     }
     if shape.addrs {
+        let udp = vs
+            .protocol
+            .as_ref()
+            .is_none_or(|p| p.value == crate::model::Protocol::Udp);
+        if let Some(ops) = vs.lb_flags.iter().find(|f| f.value == "ops") {
+            if !udp {
+                diags.push(
+                    Diagnostic::error("E0243", "one-packet scheduling (`ops`) needs UDP")
+                        .at(ops.span, "keepalived clears this")
+                        .with_help("remove `ops`, or use `protocol UDP`"),
+                );
+            }
+        }
         if vs.protocol.is_none() {
             diags.push(
                 Diagnostic::error(
@@ -388,47 +401,77 @@ fn check_ports(
             .collect(),
         _ => Vec::new(),
     };
+    let vs_ports: Vec<u16> = if shape.group {
+        group_ports
+    } else if shape.fwmark {
+        Vec::new()
+    } else {
+        vec![shape.port]
+    };
     for rs in live {
         let nat = matches!(method_of(rs, vs), None | Some(ForwardingMethod::Nat));
-        let Some(port) = rs.port.as_ref().filter(|p| p.value != 0) else {
-            continue;
-        };
-        if nat {
-            continue;
-        }
-        if shape.fwmark {
-            diags.push(
-                Diagnostic::error(
-                    "E0250",
-                    "a real server of a firewall-mark service cannot have a port with DR or TUN",
-                )
-                .at(port.span, "keepalived ignores this port")
-                .with_help("remove the port: the packets keep their destination port"),
+        if let Some(port) = rs.port.as_ref().filter(|p| p.value != 0 && !nat) {
+            check_port(
+                "real server",
+                port.value,
+                port.span,
+                shape,
+                &vs_ports,
+                vs,
+                diags,
             );
         }
-        let vs_ports: Vec<(u16, Span)> = if shape.group {
-            group_ports.iter().map(|p| (*p, vs.target.span)).collect()
-        } else if shape.fwmark {
-            Vec::new()
-        } else {
-            vec![(shape.port, vs.target.span)]
-        };
-        if let Some((vport, vspan)) = vs_ports.iter().find(|(p, _)| *p != port.value) {
-            diags.push(
-                Diagnostic::error(
-                    "E0249",
-                    format!(
-                        "real server port {} differs from the virtual server port {vport}",
-                        port.value
-                    ),
-                )
-                .at(port.span, "with DR or TUN the port cannot change")
-                .with_label(*vspan, "virtual server port")
-                .with_help(format!(
-                    "use port {vport}, or `lb_kind NAT` to forward to another port"
-                )),
+    }
+    if let Some(sorry) = &vs.sorry_server {
+        let method = vs.sorry_server_lvs_method.as_ref().or(vs.lb_kind.as_ref());
+        let nat = matches!(method.map(|m| &m.value), None | Some(ForwardingMethod::Nat));
+        if let Some(port) = sorry.value.1.filter(|p| *p != 0 && !nat) {
+            check_port(
+                "sorry server",
+                port,
+                sorry.span,
+                shape,
+                &vs_ports,
+                vs,
+                diags,
             );
         }
+    }
+}
+
+/// The port of a real or sorry server forwarded by DR or TUN: none for a
+/// firewall-mark service, else the virtual server's.
+fn check_port(
+    who: &str,
+    port: u16,
+    at: Span,
+    shape: &Shape,
+    vs_ports: &[u16],
+    vs: &VirtualServer,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if shape.fwmark {
+        diags.push(
+            Diagnostic::error(
+                "E0250",
+                format!("a {who} of a firewall-mark service cannot have a port with DR or TUN"),
+            )
+            .at(at, "keepalived ignores this port")
+            .with_help("remove the port: the packets keep their destination port"),
+        );
+    }
+    if let Some(vport) = vs_ports.iter().find(|p| **p != port) {
+        diags.push(
+            Diagnostic::error(
+                "E0249",
+                format!("{who} port {port} differs from the virtual server port {vport}"),
+            )
+            .at(at, "with DR or TUN the port cannot change")
+            .with_label(vs.target.span, "virtual server port")
+            .with_help(format!(
+                "use port {vport}, or `lb_kind NAT` to forward to another port"
+            )),
+        );
     }
 }
 
@@ -631,6 +674,35 @@ mod tests {
         );
         assert_eq!(d.labels[0].span.line, 1);
         vs.lb_kind = Some(at(ForwardingMethod::Nat, 3));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn dr_sorry_server_port_must_match() {
+        let mut vs = virtual_server(1);
+        vs.lb_kind = Some(at(ForwardingMethod::Dr, 3));
+        vs.sorry_server = Some(at((ip("192.0.2.99"), Some(8080)), 8));
+        only(
+            vs.clone(),
+            "E0249",
+            8,
+            "sorry server port 8080 differs from the virtual server port 80",
+        );
+        vs.sorry_server_lvs_method = Some(at(ForwardingMethod::Nat, 9));
+        assert_eq!(run(&config(vs)), vec![]);
+    }
+
+    #[test]
+    fn ops_needs_udp() {
+        let mut vs = virtual_server(1);
+        vs.lb_flags = vec![at("ops".to_string(), 9)];
+        only(
+            vs.clone(),
+            "E0243",
+            9,
+            "one-packet scheduling (`ops`) needs UDP",
+        );
+        vs.protocol = Some(at(Protocol::Udp, 4));
         assert_eq!(run(&config(vs)), vec![]);
     }
 
