@@ -66,6 +66,7 @@
 //! | E0230 | sync group `G` names instance `X`, which is not defined | define it or remove it from the group |
 //! | E0231 | instance `X` is already in sync group `G` ("first grouped here") | an instance belongs to one group |
 //! | E0232 | sync group `G` has only one instance | a group syncs several instances: add one or remove the group |
+//! | E0234 | sync group `G` mixes address owners and backup instances (a member written MASTER with priority 255 first, then one written BACKUP) | same role for every member |
 //! | E0233 | sync group `G` has no instance | add `group { ... }` |
 //!
 //! ## IPVS virtual servers (`ipvs.rs`)

@@ -2,7 +2,7 @@
 //! `vrrp_sync_set_group` makes them: members must exist, belong to one
 //! group only, and be at least two.
 
-use crate::model::{Config, SyncGroup};
+use crate::model::{Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
 
 /// Every sync group check.
@@ -25,6 +25,7 @@ fn check_members<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
     let mut taken = 0;
+    let mut state = GroupState::Empty;
     for member in &group.group {
         let name = member.value.as_str();
         if !config.vrrp_instances.iter().any(|i| i.name.value == name) {
@@ -61,8 +62,59 @@ fn check_members<'a>(
         }
         grouped.push((name, group.name.value.as_str(), member.span));
         taken += 1;
+        if let Some(inst) = config.vrrp_instances.iter().find(|i| i.name.value == name) {
+            state = check_owner_mix(group, member, inst, state, diags);
+        }
     }
     taken
+}
+
+/// What keepalived makes of a sync group's state while it adds members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GroupState {
+    /// No member yet.
+    Empty,
+    /// Every member so far is written MASTER with priority 255: the one
+    /// named here first.
+    Owners(Span),
+    /// Some member is not an address owner.
+    Backup,
+}
+
+/// A group whose first members are address owners (written `state
+/// MASTER` and `priority 255`) cannot take an instance written `state
+/// BACKUP`: keepalived reports it.
+fn check_owner_mix(
+    group: &SyncGroup,
+    member: &crate::model::Spanned<String>,
+    inst: &VrrpInstance,
+    state: GroupState,
+    diags: &mut Vec<Diagnostic>,
+) -> GroupState {
+    let written = inst.state.as_ref().map(|s| s.value);
+    let owner = written == Some(InitialState::Master)
+        && inst.priority.as_ref().is_some_and(|p| p.value == 255);
+    match state {
+        GroupState::Owners(first) if written == Some(InitialState::Backup) => {
+            diags.push(
+                Diagnostic::error(
+                    "E0234",
+                    format!(
+                        "sync group `{}` mixes address owners and backup instances",
+                        group.name.value
+                    ),
+                )
+                .at(member.span, "this instance starts as BACKUP")
+                .with_label(first, "this one is an address owner (MASTER, priority 255)")
+                .with_help("the members of a sync group change state together: give them the same state and priority role"),
+            );
+            GroupState::Backup
+        }
+        GroupState::Backup => GroupState::Backup,
+        GroupState::Owners(first) if owner => GroupState::Owners(first),
+        GroupState::Empty if owner => GroupState::Owners(member.span),
+        _ => GroupState::Backup,
+    }
 }
 
 /// A group needs members, and one member syncs nothing.
@@ -89,7 +141,7 @@ fn check_count(group: &SyncGroup, members: usize, diags: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{at, codes, instance, run};
-    use crate::model::{Config, SyncGroup};
+    use crate::model::{Config, InitialState, SyncGroup};
 
     fn group(name: &str, members: &[&str], line: u32) -> SyncGroup {
         SyncGroup {
@@ -152,6 +204,27 @@ mod tests {
         );
         assert_eq!(diags[0].labels[0].span.line, 2);
         assert_eq!(diags[2].message, "sync group `G2` has no instance");
+    }
+
+    #[test]
+    fn owners_and_backups_do_not_mix() {
+        let mut cfg = config(vec![group("G", &["A", "B"], 1)]);
+        cfg.vrrp_instances[0].state = Some(at(InitialState::Master, 25));
+        cfg.vrrp_instances[0].priority = Some(at(255, 23));
+        cfg.vrrp_instances[1].state = Some(at(InitialState::Backup, 35));
+        let diags = run(&cfg);
+        let mix: Vec<_> = codes(&diags)
+            .into_iter()
+            .filter(|(c, _)| *c == "E0234")
+            .collect();
+        assert_eq!(mix, vec![("E0234", 3)]);
+        let d = diags.iter().find(|d| d.code == "E0234");
+        assert_eq!(
+            d.map(|d| d.message.as_str()),
+            Some("sync group `G` mixes address owners and backup instances")
+        );
+        cfg.vrrp_instances[1].state = None;
+        assert!(run(&cfg).iter().all(|d| d.code != "E0234"));
     }
 
     #[test]
