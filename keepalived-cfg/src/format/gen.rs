@@ -2,6 +2,10 @@
 //! round-trip tests (`build(parse(format(c))) == c`). Shared by the unit
 //! tests and `tests/roundtrip.rs` (which includes this file by path), so
 //! it names the model only through `super::model` and `super::Span`.
+//! Fields are assigned one by one: most model structs are
+//! `#[non_exhaustive]`, so another crate cannot use struct literals.
+
+#![allow(clippy::field_reassign_with_default)]
 
 use super::model::*;
 use super::Span;
