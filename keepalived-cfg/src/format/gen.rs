@@ -157,7 +157,7 @@ fn address(static_addr: bool) -> impl Strategy<Value = Spanned<VirtualAddress>> 
         })
 }
 
-/// A route line: `DEST [via GW] [dev IF]`.
+/// A route line: `DEST [via GW] dev IF` or `DEST [via GW] no_track`.
 fn route() -> impl Strategy<Value = Spanned<Route>> {
     (prefix(), option::of(ip()), option::of(name())).prop_map(|(dest, via, dev)| {
         let mut words = vec![match dest.prefix {
@@ -167,8 +167,9 @@ fn route() -> impl Strategy<Value = Spanned<Route>> {
         if let Some(v) = via {
             words.extend(["via".to_string(), v.to_string()]);
         }
-        if let Some(d) = dev {
-            words.extend(["dev".to_string(), d]);
+        match dev {
+            Some(d) => words.extend(["dev".to_string(), d]),
+            None => words.push("no_track".to_string()),
         }
         sp(Route {
             words: words.into_iter().map(sp).collect(),
@@ -183,6 +184,8 @@ fn rule() -> impl Strategy<Value = Spanned<Rule>> {
             "from".to_string(),
             from.to_string(),
             "table".into(),
+            table.to_string(),
+            "preference".into(),
             table.to_string(),
         ];
         sp(Rule {
