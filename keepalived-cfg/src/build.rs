@@ -166,4 +166,4 @@ fn block_name(cx: &mut Cx<'_>, node: &Node) -> Option<crate::model::Spanned<Stri
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -3,6 +3,8 @@
 //! blocks, static addresses, scripts and track files before the instances
 //! that use them, sync groups, virtual server groups, virtual servers).
 
+#[cfg(test)]
+mod gen;
 mod global;
 mod ipvs;
 mod vrrp;
@@ -11,6 +13,9 @@ mod writer;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, VirtualAddress, Weight};
 use std::time::Duration;
 use writer::Writer;
+
+#[cfg(test)]
+use crate::{model, Span};
 
 /// Pretty-prints `config` in canonical form: `parse(format(c)) == c`.
 pub fn format(config: &Config) -> String {
@@ -217,6 +222,31 @@ fn raw_nodes(w: &mut Writer, nodes: &[RawNode]) {
                 w.close();
             }
             None => w.line_owned(&words),
+        }
+    }
+}
+
+#[cfg(test)]
+mod roundtrip_tests {
+    use super::gen;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any generated model, formatted and read back, is the same model;
+        /// formatting that again gives the same text.
+        #[test]
+        fn formatted_models_build_back_equal(c in gen::config()) {
+            let text = super::format(&c);
+            let (again, diags) = crate::build::tests::built(&text);
+            let errors: Vec<_> = diags
+                .iter()
+                .filter(|d| d.severity == crate::Severity::Error)
+                .collect();
+            prop_assert!(errors.is_empty(), "{errors:#?}\n{text}");
+            prop_assert_eq!(&again, &c, "{}", text);
+            prop_assert_eq!(super::format(&again), text);
         }
     }
 }

@@ -202,7 +202,7 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
 
 /// Route lines: kept as written; the destination (first word, after an
 /// optional `src ADDR` / `to`) must be an address, `default`, `any` or
-/// `all`.
+/// `all`; a route keepalived tracks (no `no_track`) needs `dev`.
 pub(super) fn routes(cx: &mut Cx<'_>, nodes: &[Node]) -> Vec<Spanned<Route>> {
     let mut out = Vec::new();
     for n in nodes {
@@ -229,6 +229,19 @@ pub(super) fn routes(cx: &mut Cx<'_>, nodes: &[Node]) -> Vec<Spanned<Route>> {
             Some(t) if ip_prefix(cx, t).is_none() => continue,
             _ => {}
         }
+        let has = |w: &str| all.iter().any(|t| t.text == w);
+        if !has("dev") && !has("oif") && !has("no_track") {
+            let dest = all.get(i).map_or("", |t| t.text.as_str());
+            cx.push(
+                crate::Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("cannot track route `{dest}` with no interface"),
+                )
+                .at(n.head_span(), "no `dev` on this route")
+                .with_help("add `dev IF`, or `no_track` if the route need not be tracked")
+                .with_note("keepalived reports this and does not track the route"),
+            );
+        }
         out.push(Spanned::new(Route { words }, n.keyword.span));
     }
     out
@@ -251,16 +264,42 @@ fn is_route_type(w: &str) -> bool {
     )
 }
 
-/// Rule lines, kept as written.
-pub(super) fn rules(_cx: &mut Cx<'_>, nodes: &[Node]) -> Vec<Spanned<Rule>> {
-    nodes
-        .iter()
-        .map(|n| {
-            let words = std::iter::once(&n.keyword)
-                .chain(n.args.iter())
-                .map(spanned_text)
-                .collect();
-            Spanned::new(Rule { words }, n.keyword.span)
-        })
-        .collect()
+/// Rule lines, kept as written; keepalived reports a rule without an
+/// action or without a preference.
+pub(super) fn rules(cx: &mut Cx<'_>, nodes: &[Node]) -> Vec<Spanned<Rule>> {
+    let mut out = Vec::new();
+    for n in nodes {
+        let all: Vec<&Token> = std::iter::once(&n.keyword).chain(n.args.iter()).collect();
+        let has_any = |list: &[&str]| all.iter().any(|t| list.contains(&t.text.as_str()));
+        if !has_any(&[
+            "table",
+            "lookup",
+            "goto",
+            "nop",
+            "l3mdev",
+            "type",
+            "blackhole",
+            "prohibit",
+            "unreachable",
+        ]) {
+            cx.push(
+                crate::Diagnostic::error(codes::INVALID_VALUE, "no action specified for rule")
+                    .at(n.head_span(), "this rule does nothing")
+                    .with_help("add `table N` (or goto, nop, blackhole, prohibit, unreachable)")
+                    .with_note("keepalived ignores this rule"),
+            );
+            continue;
+        }
+        if !has_any(&["preference", "order", "priority"]) {
+            cx.push(
+                crate::Diagnostic::error(codes::INVALID_VALUE, "rule has no preference")
+                    .at(n.head_span(), "no `preference` on this rule")
+                    .with_help("add `preference N`: keepalived otherwise picks one itself")
+                    .with_note("keepalived reports this: \"This is probably not what you want.\""),
+            );
+        }
+        let words = all.iter().map(|t| spanned_text(t)).collect();
+        out.push(Spanned::new(Rule { words }, n.keyword.span));
+    }
+    out
 }

@@ -606,3 +606,23 @@ fn seed_configuration_round_trips_through_the_formatter() {
     assert_eq!(again, c, "{text}");
     assert_eq!(crate::format(&again), text);
 }
+
+#[test]
+fn tracked_routes_need_an_interface() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    virtual_routes {\n        blackhole 198.51.100.0/24\n        198.51.100.0/24 via 192.0.2.254 dev eth0\n        203.0.113.0/24 via 192.0.2.254 no_track\n    }\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(3));
+    assert_eq!(c.vrrp_instances[0].virtual_routes.len(), 3);
+}
+
+#[test]
+fn rules_need_an_action_and_a_preference() {
+    let (c, d) = built(
+        "static_rules {\n    from 192.0.2.0/24 table 100 preference 100\n    from 192.0.2.0/24 table 101\n    from 192.0.2.0/24\n}\n",
+    );
+    let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
+    assert_eq!(lines, [3, 4], "{d:#?}");
+    assert_eq!(c.static_rules.len(), 2);
+}

@@ -98,7 +98,7 @@ impl Scheduler {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ForwardingMethod {
-    /// `NAT`: masquerading (keepalived's default).
+    /// `NAT`: masquerading (what keepalived uses when none is given).
     Nat,
     /// `DR`: direct routing.
     Dr,
@@ -111,9 +111,9 @@ pub enum ForwardingMethod {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Protocol {
-    /// TCP (keepalived's default).
+    /// TCP.
     Tcp,
-    /// UDP.
+    /// UDP (what keepalived uses when none is given).
     Udp,
     /// SCTP.
     Sctp,
@@ -127,14 +127,16 @@ pub struct VirtualServer {
     pub target: Spanned<VsTarget>,
     /// `ip_family inet|inet6` (fwmark services).
     pub ip_family: Option<Spanned<String>>,
-    /// `delay_loop SECS`: time between checks; default 60 s.
+    /// `delay_loop SECS` (decimal): time between checks; default 60 s.
     pub delay_loop: Option<Spanned<Duration>>,
-    /// `lb_algo` / `lvs_sched NAME`; default `wlc`.
+    /// `lb_algo` / `lvs_sched NAME`. Not written: keepalived reports it
+    /// ("no scheduler set") and uses `wlc`.
     pub lb_algo: Option<Spanned<Scheduler>>,
     /// `hashed`, `ops`, `flag-1`..`flag-3`, `sh-port`, `sh-fallback`,
     /// `mh-port`, `mh-fallback`: scheduler flags, in order written.
     pub lb_flags: Vec<Spanned<String>>,
-    /// `lb_kind` / `lvs_method NAT|DR|TUN`; default NAT.
+    /// `lb_kind` / `lvs_method NAT|DR|TUN`. Not written (here and on the
+    /// real server): keepalived reports it and uses NAT.
     pub lb_kind: Option<Spanned<ForwardingMethod>>,
     /// `persistence_engine NAME`.
     pub persistence_engine: Option<Spanned<String>>,
@@ -143,7 +145,9 @@ pub struct VirtualServer {
     pub persistence_timeout: Option<Spanned<u32>>,
     /// `persistence_granularity MASK` (a netmask or prefix length).
     pub persistence_granularity: Option<Spanned<String>>,
-    /// `protocol TCP|UDP|SCTP`; default TCP.
+    /// `protocol TCP|UDP|SCTP`. Not written on an address service:
+    /// keepalived reports it and uses UDP (the kernel's default); ignored
+    /// (and reported) on fwmark services.
     pub protocol: Option<Spanned<Protocol>>,
     /// `ha_suspend`: remove the service while its VIP is absent.
     pub ha_suspend: Option<Spanned<bool>>,
@@ -179,7 +183,7 @@ pub struct VirtualServer {
     pub delay_before_retry: Option<Spanned<Duration>>,
     /// `warmup SECS`: default for the checkers.
     pub warmup: Option<Spanned<Duration>>,
-    /// `connect_timeout SECS`: default for the checkers.
+    /// `connect_timeout SECS`: default for the checkers (5 s).
     pub connect_timeout: Option<Spanned<Duration>>,
     /// `real_server IP PORT { ... }` blocks.
     pub real_servers: Vec<RealServer>,
@@ -311,14 +315,17 @@ pub struct CheckerCommon {
     pub bind_port: Option<Spanned<u16>>,
     /// `bind_if IF`: source interface (IPv6 link-local).
     pub bind_if: Option<Spanned<String>>,
-    /// `connect_timeout SECS`; default 5 s.
+    /// `connect_timeout SECS`; default the real server's or virtual
+    /// server's, else 5 s.
     pub connect_timeout: Option<Spanned<Duration>>,
     /// `fwmark N`: mark the check's packets.
     pub fwmark: Option<Spanned<u32>>,
-    /// `retry N` (or `nb_get_retry` in HTTP_GET/SSL_GET); default 1
-    /// (3 for HTTP_GET/SSL_GET/MISC_CHECK... as keepalived sets per checker).
+    /// `retry N` (or the deprecated `nb_get_retry` in HTTP_GET/SSL_GET);
+    /// default the real server's or virtual server's `retry`, else
+    /// keepalived's default for the checker type.
     pub retry: Option<Spanned<u32>>,
-    /// `delay_before_retry SECS`; default 1 s.
+    /// `delay_before_retry SECS`; default the real server's or virtual
+    /// server's, else keepalived's default for the checker type.
     pub delay_before_retry: Option<Spanned<Duration>>,
     /// `warmup SECS`: random delay before the first check.
     pub warmup: Option<Spanned<Duration>>,
