@@ -43,6 +43,8 @@
 //! | E0220 | `preempt_delay` does not work with `state MASTER` ("cleared") | use `state BACKUP` |
 //! | E0221 | `preempt_delay` is incompatible with `nopreempt` ("cleared") | keep one of them |
 //! | E0222 | track_script `S` is not defined (or defined after its use) | define `vrrp_script S` before the instance |
+//! | E0227 | a unicast setting (`unicast_src_ip`, `check_unicast_src`, ...) without unicast peers ("keepalived uses multicast") | add `unicast_peer` |
+//! | E0228 | `unicast_ttl` without unicast peers ("reset") | add `unicast_peer` |
 //! | E0229 | track_file `F` is not defined (or defined after its use), in an instance, a sync group or a FILE_CHECK | define `track_file F` before its use |
 //! | E0223 | `S` is tracked twice ("second ignored"; "first tracked here") | remove one |
 //! | E0224 | track_interface names the instance's own interface ("ignored") | the instance already tracks it |

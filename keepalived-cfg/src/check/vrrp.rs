@@ -22,6 +22,7 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_authentication(inst, &facts, diags);
         check_addresses(inst, &facts, diags);
         check_preemption(inst, &facts, diags);
+        check_unicast(inst, diags);
         check_tracking(inst, config, diags);
         check_weights(inst, &facts, config, diags);
     }
@@ -395,6 +396,43 @@ fn check_preemption(inst: &VrrpInstance, facts: &Facts, diags: &mut Vec<Diagnost
                 .at(delay.span, "keepalived clears this")
                 .with_label(at, "preemption is off here")
                 .with_help("keep one of them"),
+        );
+    }
+}
+
+/// The first `other` line of `inst` with `keyword`.
+fn raw<'a>(inst: &'a VrrpInstance, keyword: &str) -> Option<&'a crate::model::RawNode> {
+    inst.other.iter().find(|n| n.keyword.value == keyword)
+}
+
+/// Unicast settings without unicast peers: keepalived falls back to
+/// multicast and reports it.
+fn check_unicast(inst: &VrrpInstance, diags: &mut Vec<Diagnostic>) {
+    if !inst.unicast_peer.is_empty() {
+        return;
+    }
+    if let Some(ttl) = raw(inst, "unicast_ttl") {
+        diags.push(
+            Diagnostic::error("E0228", "`unicast_ttl` without unicast peers")
+                .at(ttl.keyword.span, "keepalived resets this")
+                .with_help("add `unicast_peer { ADDR }`, or remove `unicast_ttl`"),
+        );
+    }
+    if raw(inst, "unicast_fault_no_peer").is_some() {
+        return;
+    }
+    let keyword = inst.unicast_src_ip.as_ref().map(|s| s.span).or_else(|| {
+        ["check_unicast_src", "old_unicast_checksum"]
+            .iter()
+            .find_map(|k| raw(inst, k))
+            .map(|n| n.keyword.span)
+    });
+    if let Some(at) = keyword {
+        diags.push(
+            Diagnostic::error("E0227", "a unicast setting without unicast peers")
+                .at(at, "keepalived uses multicast")
+                .with_note("keepalived reports this usage as deprecated")
+                .with_help("add `unicast_peer { ADDR }`, or remove the unicast setting"),
         );
     }
 }
@@ -1143,6 +1181,23 @@ mod tests {
         }];
         let d = only(&cfg, "E0229", 8, "track_file `f1` is defined after its use");
         assert_eq!(d.labels[0].span.line, 11);
+    }
+
+    #[test]
+    fn unicast_settings_need_peers() {
+        let mut i = instance("VI_1", 51, 1);
+        i.unicast_src_ip = Some(at(super::super::testutil::ip("192.0.2.5"), 6));
+        i.other = vec![crate::model::RawNode {
+            keyword: at("unicast_ttl".to_string(), 7),
+            args: vec![at("5".to_string(), 7)],
+            block: None,
+        }];
+        let diags = run(&config(vec![i.clone()]));
+        assert_eq!(codes(&diags), vec![("E0228", 7), ("E0227", 6)]);
+        assert_eq!(diags[0].message, "`unicast_ttl` without unicast peers");
+        assert_eq!(diags[1].message, "a unicast setting without unicast peers");
+        i.unicast_peer = vec![at(super::super::testutil::ip("192.0.2.6"), 8)];
+        assert_eq!(run(&config(vec![i])), vec![]);
     }
 
     #[test]
