@@ -110,11 +110,18 @@
 //! | E0288 | user `U` does not exist ("cannot run scripts as this user") | create it, or name an existing one |
 //! | E0286 | scripts would run as `keepalived_script`, which does not exist (script security on, no `script_user`) | add `script_user USER` |
 //!
+//! ## Global settings (`global.rs`)
+//!
+//! | code  | message | help |
+//! |-------|---------|------|
+//! | W0290 | alert mail has no smtp_server ("no mail is sent to this address") | add `smtp_server HOST` |
+//!
 //! Not checked: whether interfaces exist (`keepalived -t` looks in the
 //! current network namespace; a configuration is usually checked
 //! elsewhere), the strict-mode rules on gratuitous ARP and advert
 //! settings.
 
+mod global;
 mod host;
 mod ipvs;
 mod scripts;
@@ -134,6 +141,7 @@ pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
 /// Checks the configuration, with `host` telling whether programs and
 /// users exist (keepalived's verdict on scripts depends on them).
 pub(crate) fn check_with(config: &Config, host: &dyn host::Host, diags: &mut Vec<Diagnostic>) {
+    global::check(config, diags);
     vrrp::check(config, diags);
     sync::check(config, diags);
     ipvs::check(config, diags);
