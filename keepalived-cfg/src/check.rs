@@ -2,9 +2,11 @@
 //! reading its configuration, and what it misses.
 //!
 //! Severity follows `keepalived -t`: everything keepalived 2.2.7 reports
-//! with `report_config_error` makes `-t` fail (exit 5, or 6 for the script
-//! security verdict), even when its text says "Warning", so it is an
-//! **error** here. A problem keepalived accepts silently, or only logs, is
+//! with `report_config_error` makes `-t` fail, even when its text says
+//! "Warning", so it is an **error** here. keepalived's exit status is 5
+//! for these, 6 when the script security verdict (E0280) is among them,
+//! and 143 (killed by its own SIGTERM) when it checks a script run as
+//! another user than root (E0287). A problem keepalived accepts silently, or only logs, is
 //! a **warning**: keepalived's verdict stays the same, strict mode turns it
 //! into an error.
 //!
@@ -43,13 +45,13 @@
 //! | E0220 | `preempt_delay` does not work with `state MASTER` ("cleared") | use `state BACKUP` |
 //! | E0221 | `preempt_delay` is incompatible with `nopreempt` ("cleared") | keep one of them |
 //! | E0222 | track_script `S` is not defined (or defined after its use) | define `vrrp_script S` before the instance |
-//! | E0227 | a unicast setting (`unicast_src_ip`, `check_unicast_src`, ...) without unicast peers ("keepalived uses multicast") | add `unicast_peer` |
-//! | E0228 | `unicast_ttl` without unicast peers ("reset") | add `unicast_peer` |
-//! | E0229 | track_file `F` is not defined (or defined after its use), in an instance, a sync group or a FILE_CHECK | define `track_file F` before its use |
 //! | E0223 | `S` is tracked twice ("second ignored"; "first tracked here") | remove one |
 //! | E0224 | track_interface names the instance's own interface ("ignored") | the instance already tracks it |
 //! | E0225 | weighted tracking ignored in a sync group / by an address owner | `weight 0`, or `sgroup_tracking_weight` in the group |
 //! | E0226 | `A` and `B` both use VRID N on interface IF ("first used here") | every VRRP group on a link needs its own VRID |
+//! | E0227 | a unicast setting (`unicast_src_ip`, `check_unicast_src`, ...) without unicast peers ("keepalived uses multicast") | add `unicast_peer` |
+//! | E0228 | `unicast_ttl` without unicast peers ("reset") | add `unicast_peer` |
+//! | E0229 | track_file `F` is not defined (or defined after its use), in an instance, a sync group or a FILE_CHECK | define `track_file F` before its use |
 //!
 //! With `vrrp_strict` (or `strict_mode` in the instance):
 //!
@@ -68,8 +70,8 @@
 //! | E0230 | sync group `G` names instance `X`, which is not defined | define it or remove it from the group |
 //! | E0231 | instance `X` is already in sync group `G` ("first grouped here") | an instance belongs to one group |
 //! | E0232 | sync group `G` has only one instance | a group syncs several instances: add one or remove the group |
-//! | E0234 | sync group `G` mixes address owners and backup instances (a member written MASTER with priority 255 first, then one written BACKUP) | same role for every member |
 //! | E0233 | sync group `G` has no instance | add `group { ... }` |
+//! | E0234 | sync group `G` mixes address owners and backup instances (a member written MASTER with priority 255 first, then one written BACKUP) | same role for every member |
 //!
 //! ## IPVS virtual servers (`ipvs.rs`)
 //!
@@ -89,12 +91,12 @@
 //! | E0251 | `protocol` is ignored for a fwmark virtual server | remove it |
 //! | E0252 | `ha_suspend` cannot be used with fwmarks | remove it |
 //! | E0253 | port 0 is only valid for persistent services | add a port or `persistence_timeout` |
-//! | E0259 | virtual_server_group `G` has no entries ("removed") | add `ADDR PORT` lines |
 //! | W0254 | virtual_server_group `G` is not defined (keepalived ignores the virtual server) | define it |
 //! | W0255 | checker has no port to connect to | add `connect_port` |
 //! | E0256 | HTTP_GET / SSL_GET has no `url` ("ignored") | add `url { path / status_code 200 }` |
 //! | E0257 | MISC_CHECK has no `misc_path` ("ignored") | add `misc_path` |
 //! | E0258 | FILE_CHECK has no `track_file` ("ignored") | add `track_file` |
+//! | E0259 | virtual_server_group `G` has no entries ("removed") | add `ADDR PORT` lines |
 //!
 //! ## Scripts (`scripts.rs`)
 //!
@@ -106,9 +108,9 @@
 //! | W0283 | notify script `P` is not an absolute path | keepalived runs it only if found in `PATH` |
 //! | W0284 | vrrp_script `S` is never tracked | track it, or remove it |
 //! | W0285 | script `P` cannot be found; keepalived will not run it | give an existing absolute path |
+//! | E0286 | scripts would run as `keepalived_script`, which does not exist (script security on, no `script_user`) | add `script_user USER` |
 //! | E0287 | `keepalived -t` cannot check a script run as `U` (note: keepalived 2.2.7 kills its own test, exit 143, when it checks a script of another user than root) | test a copy with `script_user root` |
 //! | E0288 | user `U` does not exist ("cannot run scripts as this user") | create it, or name an existing one |
-//! | E0286 | scripts would run as `keepalived_script`, which does not exist (script security on, no `script_user`) | add `script_user USER` |
 //!
 //! ## Global settings (`global.rs`)
 //!
