@@ -474,3 +474,134 @@ fn strict_mode_makes_check_warnings_errors() {
         .collect();
     assert_eq!(d, vec![("W0203", Severity::Error)]);
 }
+
+// ---- more checks on text -----------------------------------------------
+
+#[test]
+fn e0227_unicast_source_without_peers() {
+    expect(
+        &instance("    interface eth0\n    virtual_router_id 51\n    unicast_src_ip 192.0.2.5"),
+        &[("E0227", 4, "a unicast setting without unicast peers")],
+    );
+}
+
+#[test]
+fn e0234_owner_and_backup_in_one_sync_group() {
+    let text = "vrrp_sync_group G {\n    group {\n        A\n        B\n    }\n}\nvrrp_instance A {\n    interface eth0\n    state MASTER\n    priority 255\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.1\n    }\n}\nvrrp_instance B {\n    interface eth1\n    state BACKUP\n    virtual_router_id 2\n    virtual_ipaddress {\n        192.0.2.2\n    }\n}\n";
+    expect(
+        text,
+        &[
+            (
+                "E0234",
+                4,
+                "sync group `G` mixes address owners and backup instances",
+            ),
+            ("W0203", 10, "priority 255 makes `A` the address owner"),
+        ],
+    );
+}
+
+#[test]
+fn e0243_ops_with_tcp() {
+    let text = "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    ops\n    lb_kind NAT\n    protocol TCP\n    real_server 192.0.2.10 80 {\n    }\n}\n";
+    expect(
+        text,
+        &[("E0243", 3, "one-packet scheduling (`ops`) needs UDP")],
+    );
+}
+
+#[test]
+fn e0245_real_server_family() {
+    let text = "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 2001:db8::10 80 {\n    }\n    real_server 192.0.2.10 80 {\n    }\n}\n";
+    expect(
+        text,
+        &[(
+            "E0245",
+            5,
+            "real server address family differs from the virtual server's",
+        )],
+    );
+}
+
+#[test]
+fn e0249_dr_sorry_server_port() {
+    let text = "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n    sorry_server 192.0.2.99 8080\n    real_server 192.0.2.10 80 {\n    }\n}\n";
+    expect(
+        text,
+        &[(
+            "E0249",
+            5,
+            "sorry server port 8080 differs from the virtual server port 80",
+        )],
+    );
+}
+
+#[test]
+fn e0280_notify_script_without_security() {
+    let body = "    interface eth0\n    virtual_router_id 51\n    notify_master /bin/true";
+    expect(
+        &instance(body),
+        &[(
+            "E0280",
+            4,
+            "scripts are run but `enable_script_security` is not set",
+        )],
+    );
+}
+
+#[test]
+fn e0281_vrrp_script_without_script() {
+    let text = format!(
+        "vrrp_script chk {{\n    interval 2\n}}\n{}",
+        instance("    interface eth0\n    virtual_router_id 51")
+    );
+    expect(&text, &[("E0281", 1, "vrrp_script `chk` has no script")]);
+}
+
+#[test]
+fn e0282_track_program_not_found() {
+    let text = format!(
+        "global_defs {{\n    enable_script_security\n    script_user root\n}}\nvrrp_script chk {{\n    script \"/nonexistent/lbkit/check\"\n}}\n{}",
+        instance("    interface eth0\n    virtual_router_id 51\n    track_script {\n        chk\n    }")
+    );
+    expect(
+        &text,
+        &[(
+            "E0282",
+            6,
+            "vrrp_script `chk` runs `/nonexistent/lbkit/check`, which cannot be found",
+        )],
+    );
+}
+
+#[test]
+fn e0287_script_of_another_user() {
+    let text = format!(
+        "global_defs {{\n    enable_script_security\n    script_user root\n}}\nvrrp_script chk {{\n    script \"/bin/true\"\n    user nobody\n}}\n{}",
+        instance("    interface eth0\n    virtual_router_id 51\n    track_script {\n        chk\n    }")
+    );
+    expect(
+        &text,
+        &[(
+            "E0287",
+            6,
+            "`keepalived -t` cannot check a script run as `nobody`",
+        )],
+    );
+}
+
+#[test]
+fn e0288_missing_script_user() {
+    expect(
+        "global_defs {\n    script_user lbkit-no-such-user\n}\n",
+        &[("E0288", 2, "user `lbkit-no-such-user` does not exist")],
+    );
+}
+
+#[test]
+fn w0290_mail_without_server() {
+    expect(
+        "global_defs {\n    notification_email {\n        admin@example.com\n    }\n}\n",
+        &[("W0290", 3, "alert mail has no smtp_server")],
+    );
+}
