@@ -126,17 +126,21 @@ fn check_other_user<'a>(
         if !prog.contains('/') && !host.program_found(prog) {
             continue;
         }
-        let user = match run_as(script, config) {
-            Some(user) if !user.is_root() => user.user.value.clone(),
-            None if host.user_exists(DEFAULT_USER) => DEFAULT_USER.to_string(),
+        let (user, set_at) = match run_as(script, config) {
+            Some(user) if !user.is_root() => (user.user.value.clone(), Some(user.user.span)),
+            None if host.user_exists(DEFAULT_USER) => (DEFAULT_USER.to_string(), None),
             _ => continue,
         };
+        let mut d = Diagnostic::error(
+            "E0287",
+            format!("`keepalived -t` cannot check a script run as `{user}`"),
+        )
+        .at(script.span, format!("run as `{user}`"));
+        if let Some(at) = set_at {
+            d = d.with_label(at, "the user is set here");
+        }
         diags.push(
-            Diagnostic::error(
-                "E0287",
-                format!("`keepalived -t` cannot check a script run as `{user}`"),
-            )
-            .at(script.span, format!("run as `{user}`"))
+            d
             .with_note(
                 "keepalived 2.2.7 kills its own configuration test (exit status 143) when it checks a script that runs as another user than root; the daemon itself runs such scripts",
             )
