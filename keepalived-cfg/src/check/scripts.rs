@@ -9,6 +9,7 @@
 use super::host::Host;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
+use std::collections::HashMap;
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -39,13 +40,7 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
         (none, none)
     };
     let ipvs = if ipvs_on { &ipvs[..] } else { none };
-    let mut seen: Vec<Span> = Vec::new();
-    for script in vrrp.iter().chain(ipvs).chain(&main) {
-        if !seen.contains(&script.span) {
-            seen.push(script.span);
-            check_notify(script, host, diags);
-        }
-    }
+    check_notify_scripts(vrrp.iter().chain(ipvs).chain(&main), host, diags);
     let secure = config
         .global_defs
         .enable_script_security
@@ -444,29 +439,63 @@ fn main_side(config: &Config) -> Vec<Script<'_>> {
         .collect()
 }
 
-/// Notify scripts: an absolute path, and one that exists.
-fn check_notify(script: &Script<'_>, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
-    if is_file_test(script.command) {
-        return;
+/// Notify scripts: an absolute path, and one that exists. One warning
+/// per program, however many places name it.
+fn check_notify_scripts<'a>(
+    scripts: impl Iterator<Item = &'a Script<'a>>,
+    host: &dyn Host,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // Program -> the places running it, in order.
+    let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for script in scripts.filter(|s| !is_file_test(s.command)) {
+        let prog = program(script.command);
+        let slot = *index.entry(prog).or_insert_with(|| {
+            uses.push((prog, Vec::new()));
+            uses.len() - 1
+        });
+        if let Some((_, places)) = uses.get_mut(slot) {
+            if !places.iter().any(|p| p.span == script.span) {
+                places.push(script);
+            }
+        }
     }
-    let prog = program(script.command);
-    if script.role == Role::Notify && !prog.starts_with('/') {
-        diags.push(
-            Diagnostic::warning(
+    for (prog, places) in &uses {
+        let notify: Vec<&Script<'_>> = places
+            .iter()
+            .copied()
+            .filter(|s| s.role == Role::Notify)
+            .collect();
+        if !prog.starts_with('/') && !notify.is_empty() {
+            let d = Diagnostic::warning(
                 "W0283",
                 format!("notify script `{prog}` is not an absolute path"),
             )
-            .at(script.span, "looked up in PATH")
-            .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`"),
-        );
+            .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`");
+            diags.push(at_places(d, &notify, "looked up in PATH"));
+        }
+        if !host.program_found(prog) {
+            let d = Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
+                .with_help("give the absolute path of an existing executable");
+            diags.push(at_places(d, places, "keepalived will not run this"));
+        }
     }
-    if !host.program_found(prog) {
-        diags.push(
-            Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
-                .at(script.span, "keepalived will not run this")
-                .with_help("give the absolute path of an existing executable"),
-        );
+}
+
+/// Points `d` at the first place, labels a few more, and counts the rest.
+fn at_places(d: Diagnostic, places: &[&Script<'_>], label: &str) -> Diagnostic {
+    let Some(first) = places.first() else {
+        return d;
+    };
+    let mut d = d.at(first.span, label);
+    for p in places.iter().skip(1).take(MAX_LABELS) {
+        d = d.with_label(p.span, "and here");
     }
+    if places.len() > 1 {
+        d = d.with_note(format!("named in {} places", places.len()));
+    }
+    d
 }
 
 /// keepalived refuses to run scripts as root without script security:
@@ -663,6 +692,23 @@ mod tests {
             "notify script `notify.sh` is not an absolute path"
         );
         assert_eq!(diags[1].message, "script `notify.sh` cannot be found");
+    }
+
+    #[test]
+    fn one_warning_per_program() {
+        let mut cfg = Config {
+            vrrp_instances: vec![instance("A", 1, 1), instance("B", 2, 10)],
+            ..Config::default()
+        };
+        for (i, line) in [(0, 7), (1, 16)] {
+            let cmd = ScriptCommand::new(at("/etc/keepalived/notify.sh".to_string(), line));
+            cfg.vrrp_instances[i].notify = Some(at(cmd, line));
+        }
+        let diags = run_with(&cfg, &[]);
+        assert_eq!(codes(&diags), vec![("W0285", 7)]);
+        assert_eq!(diags[0].labels.len(), 1);
+        assert_eq!(diags[0].labels[0].span.line, 16);
+        assert_eq!(diags[0].notes, vec!["named in 2 places".to_string()]);
     }
 
     #[test]
