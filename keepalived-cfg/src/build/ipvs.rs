@@ -96,7 +96,7 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
         "ip_family" => vs.ip_family = ip_family(cx, n),
         "delay_loop" => vs.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
         "lb_algo" | "lvs_sched" => vs.lb_algo = scheduler(cx, n),
-        _ if keywords::LB_FLAGS.contains(&kw) => vs.lb_flags.push(spanned_text(&n.keyword)),
+        _ if keywords::LB_FLAGS.contains(&kw) => lb_flag(cx, n, vs),
         "lb_kind" | "lvs_method" => vs.lb_kind = forwarding(cx, n, "virtual"),
         "persistence_engine" => vs.persistence_engine = cx.string(n, 0),
         "persistence_timeout" => {
@@ -107,7 +107,13 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
                     .map(|v| Spanned::new(v.value as u32, v.span)),
             }
         }
-        "persistence_granularity" => vs.persistence_granularity = granularity(cx, n),
+        "persistence_granularity" => {
+            let v4 = match &vs.target.value {
+                VsTarget::Addr { addr, .. } => Some(addr.is_ipv4()),
+                _ => None,
+            };
+            vs.persistence_granularity = granularity(cx, n, v4);
+        }
         "protocol" => vs.protocol = protocol(cx, n),
         "ha_suspend" => vs.ha_suspend = Some(cx.bare_flag(n)),
         "smtp_alert" => vs.smtp_alert = cx.flag(n),
@@ -302,12 +308,37 @@ fn tunnel_options(cx: &mut Cx<'_>, words: &[Token], whose: &str) -> Option<Vec<S
     Some(words.iter().map(spanned_text).collect())
 }
 
-/// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length
-/// (1..=128) when the word has no `.`.
-fn granularity(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<String>> {
+/// A scheduler flag. `ops` and `flag-1`..`flag-3` always apply; the
+/// others only once `lb_algo` is `sh` or `mh` (keepalived then accepts
+/// any of them silently), and are reported otherwise.
+fn lb_flag(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
+    let kw = n.keyword.text.as_str();
+    let generic = matches!(kw, "ops" | "flag-1" | "flag-2" | "flag-3");
+    let hashing = matches!(
+        vs.lb_algo.map(|a| a.value),
+        Some(Scheduler::Sh | Scheduler::Mh)
+    );
+    if !generic && !hashing {
+        cx.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`{kw}` only applies to the sh and mh schedulers"),
+            )
+            .at(n.keyword.span, "ignored by keepalived")
+            .with_help("write `lb_algo sh` (or `mh`) before this flag"),
+        );
+        return;
+    }
+    vs.lb_flags.push(spanned_text(&n.keyword));
+}
+
+/// `persistence_granularity`: for an IPv4 service (or, when the family is
+/// not known from the address, a word with a `.`) an IPv4 netmask as
+/// `inet_aton` reads it; otherwise an IPv6 prefix length 1..=128.
+fn granularity(cx: &mut Cx<'_>, n: &Node, v4: Option<bool>) -> Option<Spanned<String>> {
     let tok = cx.arg(n, 0)?;
-    let ok = if tok.text.contains('.') {
-        tok.text.parse::<std::net::Ipv4Addr>().is_ok()
+    let ok = if v4.unwrap_or_else(|| tok.text.contains('.')) {
+        inet_aton(&tok.text).is_some()
     } else {
         parse_unsigned(&tok.text).is_ok_and(|v| (1..=128).contains(&v))
     };
@@ -321,6 +352,49 @@ fn granularity(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<String>> {
         return None;
     }
     Some(spanned_text(tok))
+}
+
+/// An IPv4 address as `inet_aton` reads it: one to four parts, each
+/// decimal, octal (leading `0`) or hexadecimal (`0x`), the last part
+/// filling the remaining bytes.
+pub(super) fn inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(4);
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 8 {
+            return None;
+        }
+        let v = if digits.is_empty() {
+            0
+        } else {
+            u64::from_str_radix(digits, radix).ok()?
+        };
+        values.push(v);
+    }
+    let (last, head) = values.split_last()?;
+    let mut addr: u64 = 0;
+    for (i, v) in head.iter().enumerate() {
+        if *v > 255 {
+            return None;
+        }
+        addr |= v << (24 - 8 * i);
+    }
+    let rest_bits = 32 - 8 * head.len() as u32;
+    if *last >= 1u64 << rest_bits {
+        return None;
+    }
+    u32::try_from(addr | last).ok()
 }
 
 /// `protocol TCP|UDP|SCTP`, any case.
@@ -839,7 +913,18 @@ fn vsg_entry(cx: &mut Cx<'_>, n: &Node, group: &str) -> Option<Spanned<VsgEntry>
 
 #[cfg(test)]
 mod tests {
-    use super::status_range;
+    use super::{inet_aton, status_range};
+
+    #[test]
+    fn inet_aton_accepts_the_short_and_based_forms() {
+        assert_eq!(inet_aton("255.255.255.0"), Some(0xffff_ff00));
+        assert_eq!(inet_aton("200"), Some(200));
+        assert_eq!(inet_aton("0xff.0377.1"), Some(0xffff_0001));
+        assert_eq!(inet_aton("1.2.3.4.5"), None);
+        assert_eq!(inet_aton("256.1.1.1"), None);
+        assert_eq!(inet_aton("1.2.3.x"), None);
+        assert_eq!(inet_aton(""), None);
+    }
 
     #[test]
     fn status_codes_and_ranges() {

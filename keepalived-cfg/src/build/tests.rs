@@ -614,6 +614,11 @@ fn tracked_routes_need_an_interface() {
     );
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].span.map(|s| s.line), Some(3));
+    assert!(
+        d[0].message.contains("`198.51.100.0/24`"),
+        "{}",
+        d[0].message
+    );
     assert_eq!(c.vrrp_instances[0].virtual_routes.len(), 3);
 }
 
@@ -625,4 +630,29 @@ fn rules_need_an_action_and_a_preference() {
     let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
     assert_eq!(lines, [3, 4], "{d:#?}");
     assert_eq!(c.static_rules.len(), 2);
+}
+
+#[test]
+fn hashing_flags_need_a_hashing_scheduler_first() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    sh-port\n    lb_algo sh\n    sh-fallback\n    ops\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(2));
+    let flags: Vec<&str> = c.virtual_servers[0]
+        .lb_flags
+        .iter()
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(flags, ["sh-fallback", "ops"]);
+}
+
+#[test]
+fn persistence_granularity_follows_the_service_family() {
+    let (_, d) = built("virtual_server 192.0.2.1 80 {\n    persistence_granularity 200\n}\n");
+    assert!(d.is_empty(), "{d:#?}");
+    let (_, d) = built("virtual_server 2001:db8::1 80 {\n    persistence_granularity 200\n}\n");
+    assert_eq!(d.len(), 1);
+    let (_, d) = built("virtual_server fwmark 1 {\n    persistence_granularity 255.255.0.0\n}\n");
+    assert!(d.is_empty(), "{d:#?}");
 }

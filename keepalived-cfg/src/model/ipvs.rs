@@ -133,7 +133,8 @@ pub struct VirtualServer {
     /// ("no scheduler set") and uses `wlc`.
     pub lb_algo: Option<Spanned<Scheduler>>,
     /// `hashed`, `ops`, `flag-1`..`flag-3`, `sh-port`, `sh-fallback`,
-    /// `mh-port`, `mh-fallback`: scheduler flags, in order written.
+    /// `mh-port`, `mh-fallback`: scheduler flags, in order written (all
+    /// but `ops` and `flag-N` need `lb_algo sh` or `mh` written before).
     pub lb_flags: Vec<Spanned<String>>,
     /// `lb_kind` / `lvs_method NAT|DR|TUN`. Not written (here and on the
     /// real server): keepalived reports it and uses NAT.
@@ -143,7 +144,9 @@ pub struct VirtualServer {
     /// `persistence_timeout [SECS]` (1..=2678400); without a value 360 s;
     /// not written: no persistence.
     pub persistence_timeout: Option<Spanned<u32>>,
-    /// `persistence_granularity MASK` (a netmask or prefix length).
+    /// `persistence_granularity MASK`: an IPv4 netmask (as `inet_aton`
+    /// reads it) or an IPv6 prefix length. Turns persistence on (360 s)
+    /// when `persistence_timeout` is not written.
     pub persistence_granularity: Option<Spanned<String>>,
     /// `protocol TCP|UDP|SCTP`. Not written on an address service:
     /// keepalived reports it and uses UDP (the kernel's default); ignored
