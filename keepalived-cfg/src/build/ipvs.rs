@@ -814,9 +814,11 @@ pub(super) fn group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         }
     }
     if g.entries.is_empty() {
+        // keepalived reports it once the block is read: at its `}`.
+        let at = node.block.as_ref().and_then(|b| b.close);
         cx.error(
             codes::INVALID_VALUE,
-            g.name.span,
+            at.unwrap_or(g.name.span),
             format!("virtual server group `{}` has no entries", g.name.value),
             "keepalived removes this group",
         );

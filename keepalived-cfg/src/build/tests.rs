@@ -656,3 +656,10 @@ fn persistence_granularity_follows_the_service_family() {
     let (_, d) = built("virtual_server fwmark 1 {\n    persistence_granularity 255.255.0.0\n}\n");
     assert!(d.is_empty(), "{d:#?}");
 }
+
+#[test]
+fn empty_value_blocks_are_reported_at_their_closing_brace() {
+    let (_, d) = built("vrrp_sync_group G {\n    group {\n    }\n}\nvirtual_server_group V {\n}\n");
+    let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
+    assert_eq!(lines, [3, 6], "{d:#?}");
+}

@@ -379,9 +379,11 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
                 group_seen = true;
                 g.group = block_words(cx, n).into_iter().map(spanned_text).collect();
                 if g.group.is_empty() {
+                    // keepalived reports it once the block is read: at its `}`.
+                    let at = n.block.as_ref().and_then(|b| b.close);
                     cx.error(
                         codes::INVALID_VALUE,
-                        n.keyword.span,
+                        at.unwrap_or(n.keyword.span),
                         format!("sync group `{}` has an empty group block", g.name.value),
                         "no instance listed",
                     );
