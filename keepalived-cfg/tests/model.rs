@@ -395,7 +395,7 @@ fn checker_errors_are_on_the_lines_keepalived_reports() {
     );
     assert_eq!(
         lines_and_codes(&vs("", "TCP_CHECK", "            bind_port 0")),
-        [(9, "E0103")]
+        [(8, "E0103")]
     );
     assert_eq!(
         lines_and_codes(&vs(
@@ -403,7 +403,7 @@ fn checker_errors_are_on_the_lines_keepalived_reports() {
             "MISC_CHECK",
             "            misc_path /bin/true\n            connect_port 80"
         )),
-        [(10, "E0101")]
+        [(9, "E0101")]
     );
     assert_eq!(
         lines_and_codes(&vs(
@@ -411,15 +411,15 @@ fn checker_errors_are_on_the_lines_keepalived_reports() {
             "HTTP_GET",
             "            url {\n                path /\n            }\n            nb_get_retry 3"
         )),
-        [(12, "E0109")]
+        [(11, "E0109")]
     );
     assert_eq!(
         lines_and_codes(&vs("", "DNS_CHECK", "            type XYZ")),
-        [(9, "E0105")]
+        [(8, "E0105")]
     );
     assert_eq!(
         lines_and_codes(&vs("", "UDP_CHECK", "            payload zz")),
-        [(9, "E0105")]
+        [(8, "E0105")]
     );
 }
 
