@@ -147,6 +147,8 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
     .with_note("keepalived reports unknown keywords and `keepalived -t` exits with status 5");
     if let Some(s) = keywords::suggest(kw, known) {
         d = d.with_help(format!("did you mean `{s}`?"));
+    } else if let Some(home) = keywords::home_of(kw) {
+        d = d.with_help(format!("`{kw}` belongs in {home}"));
     }
     cx.push(d);
 }

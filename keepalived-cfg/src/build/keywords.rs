@@ -418,6 +418,34 @@ pub(crate) const FILE_CHECK: &[&str] = &["track_file", "weight"];
 /// BFD_CHECK own keywords.
 pub(crate) const BFD_CHECK: &[&str] = &["name", "alpha"];
 
+/// Every block with its keywords, to say where a misplaced keyword
+/// belongs.
+pub(crate) const BLOCKS: &[(&str, &[&str])] = &[
+    ("the top level", ROOT),
+    ("global_defs", GLOBAL_DEFS),
+    ("vrrp_instance", VRRP_INSTANCE),
+    ("authentication", AUTHENTICATION),
+    ("vrrp_sync_group", SYNC_GROUP),
+    ("vrrp_script", VRRP_SCRIPT),
+    ("track_file", TRACK_FILE),
+    ("virtual_server", VIRTUAL_SERVER),
+    ("real_server", REAL_SERVER),
+    ("a checker", CHECKER_CONNECTION),
+    ("a checker", CHECKER_COMMON),
+    ("HTTP_GET / SSL_GET", HTTP_GET),
+    ("url", URL),
+    ("MISC_CHECK", MISC_CHECK),
+    ("UDP_CHECK", UDP_CHECK),
+];
+
+/// Where `word` is a keyword, if anywhere: the first block listing it.
+pub(crate) fn home_of(word: &str) -> Option<&'static str> {
+    BLOCKS
+        .iter()
+        .find(|(_, list)| list.contains(&word))
+        .map(|(name, _)| *name)
+}
+
 /// The keyword of `candidates` closest to `word`, if close enough to be a
 /// plausible typo: at most a third of the word's length in edits
 /// (minimum one), case differences counting as half.
@@ -477,6 +505,13 @@ mod tests {
         assert_eq!(distance("lb_alog", "lb_algo"), 1);
         assert_eq!(distance("priorty", "priority"), 1);
         assert_eq!(distance("abc", "xyz"), 3);
+    }
+
+    #[test]
+    fn misplaced_keywords_have_a_home() {
+        assert_eq!(home_of("priority"), Some("vrrp_instance"));
+        assert_eq!(home_of("lb_algo"), Some("virtual_server"));
+        assert_eq!(home_of("no_such_keyword"), None);
     }
 
     #[test]

@@ -663,3 +663,13 @@ fn empty_value_blocks_are_reported_at_their_closing_brace() {
     let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
     assert_eq!(lines, [3, 6], "{d:#?}");
 }
+
+#[test]
+fn misplaced_keyword_says_where_it_belongs() {
+    let (_, d) = built("global_defs {\n    lb_algo rr\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("`lb_algo` belongs in virtual_server")
+    );
+}
