@@ -673,3 +673,69 @@ fn misplaced_keyword_says_where_it_belongs() {
         Some("`lb_algo` belongs in virtual_server")
     );
 }
+
+mod never_panics {
+    use super::{build, tree};
+    use crate::build::keywords;
+    use proptest::prelude::*;
+
+    /// Words configurations are made of: every keyword, and values of the
+    /// shapes keepalived reads (numbers, decimals, addresses, ranges...).
+    fn word() -> impl Strategy<Value = String> {
+        let keywords: Vec<&'static str> = keywords::BLOCKS
+            .iter()
+            .flat_map(|(_, l)| l.iter().copied())
+            .collect();
+        prop_oneof![
+            4 => prop::sample::select(keywords).prop_map(str::to_string),
+            1 => "-?[0-9]{1,12}(\\.[0-9]{0,8})?",
+            1 => "[0-9]{1,3}(\\.[0-9]{1,3}){0,4}(/[0-9]{1,3})?(-[0-9]{1,3})?",
+            1 => "[0-9a-f:]{2,12}(/[0-9]{1,3})?",
+            1 => prop::sample::select(vec![
+                "MASTER", "BACKUP", "PASS", "AH", "NAT", "DR", "TUN", "rr", "weight", "reverse",
+                "dev", "brd", "+", "type", "port", "fwmark", "group", "inet6", "{", "}", "true",
+            ])
+            .prop_map(str::to_string),
+            1 => "[ -~]{0,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any mix of keywords and values builds without panicking, and
+        /// what is built formats and builds again to the same model.
+        #[test]
+        fn arbitrary_keyword_soup_builds(
+            blocks in prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "global_defs", "vrrp_instance V", "vrrp_script S", "vrrp_sync_group G",
+                        "track_file T", "virtual_server 192.0.2.1 80", "virtual_server fwmark 1",
+                        "virtual_server_group VG", "static_ipaddress", "static_routes",
+                        "static_rules", "garp_group",
+                    ]),
+                    prop::collection::vec(prop::collection::vec(word(), 1..6), 0..12),
+                ),
+                0..6,
+            )
+        ) {
+            let mut text = String::new();
+            for (head, lines) in &blocks {
+                text.push_str(head);
+                text.push_str(" {\n");
+                for l in lines {
+                    text.push_str(&l.join(" "));
+                    text.push('\n');
+                }
+                text.push_str("}\n");
+            }
+            let mut diags = Vec::new();
+            let config = build(&tree(&text), &mut diags);
+            let formatted = crate::format(&config);
+            let mut again_diags = Vec::new();
+            let again = build(&tree(&formatted), &mut again_diags);
+            prop_assert_eq!(&again, &config, "{}\n---\n{}", text, formatted);
+        }
+    }
+}
