@@ -51,8 +51,8 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
         "router_id" => g.router_id = cx.string(n, 0),
         "enable_script_security" => g.enable_script_security = Some(cx.bare_flag(n)),
         "script_user" => g.script_user = cx.user_group(n),
-        "startup_script" => g.startup_script = cx.script(n),
-        "shutdown_script" => g.shutdown_script = cx.script(n),
+        "startup_script" => cx.once_script(n, &mut g.startup_script),
+        "shutdown_script" => cx.once_script(n, &mut g.shutdown_script),
         "default_interface" => g.default_interface = cx.string(n, 0),
         "dynamic_interfaces" => g.dynamic_interfaces = dynamic_interfaces(cx, n),
         "max_auto_priority" => {
@@ -93,9 +93,13 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
         "vrrp_higher_prio_send_advert" => g.vrrp_higher_prio_send_advert = cx.flag(n),
         "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = Some(cx.bare_flag(n)),
         "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = Some(cx.bare_flag(n)),
-        "vrrp_iptables" => g.vrrp_iptables = Some(words(n)),
+        "vrrp_iptables" => {
+            if already(cx, n, g.vrrp_iptables.as_ref()) {
+                g.vrrp_iptables = Some(words(n));
+            }
+        }
         "lvs_sync_daemon" => {
-            if cx.arg(n, 0).is_some() {
+            if already(cx, n, g.lvs_sync_daemon.as_ref()) && cx.arg(n, 0).is_some() {
                 g.lvs_sync_daemon = Some(words(n));
             }
         }
@@ -110,6 +114,21 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
             &mut g.other,
         ),
     }
+}
+
+/// True when `slot` is still free; otherwise reports the repeat, which
+/// keepalived ignores.
+fn already(cx: &mut Cx<'_>, n: &Node, slot: Option<&Vec<Spanned<String>>>) -> bool {
+    if slot.is_none() {
+        return true;
+    }
+    cx.error(
+        codes::DUPLICATE,
+        n.keyword.span,
+        format!("`{}` already given", n.keyword.text),
+        "keepalived ignores this one",
+    );
+    false
 }
 
 /// The arguments as written.

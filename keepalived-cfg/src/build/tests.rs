@@ -674,6 +674,33 @@ fn misplaced_keyword_says_where_it_belongs() {
     );
 }
 
+#[test]
+fn scripts_given_twice_keep_the_first() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    notify_master /bin/a\n    notify_master /bin/b\n}\n\
+         global_defs {\n    startup_script /bin/s\n    startup_script /bin/t\n}\n",
+    );
+    let lines: Vec<(u32, &str)> = d
+        .iter()
+        .map(|d| (d.span.map_or(0, |s| s.line), d.code))
+        .collect();
+    assert_eq!(lines, [(3, "E0107"), (7, "E0107")]);
+    assert_eq!(d[0].labels[0].span.line, 2);
+    let m = c.vrrp_instances[0]
+        .notify_master
+        .as_ref()
+        .map(|s| s.value.command.value.as_str());
+    assert_eq!(m, Some("/bin/a"));
+}
+
+#[test]
+fn track_file_weight_is_set_once_unless_it_was_one() {
+    let (c, d) = built("track_file T {\n    weight 1\n    weight 4\n    weight 6\n}\n");
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(4));
+    assert_eq!(c.track_files[0].weight.map(|w| w.value.value), Some(4));
+}
+
 mod never_panics {
     use super::{build, tree};
     use crate::build::keywords;

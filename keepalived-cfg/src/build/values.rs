@@ -220,6 +220,24 @@ impl Cx<'_> {
         Some(Spanned::new(s, span))
     }
 
+    /// A script keyword keepalived refuses to see twice in a block: the
+    /// second is reported and ignored, the first kept.
+    pub(crate) fn once_script(&mut self, node: &Node, slot: &mut Option<Spanned<ScriptCommand>>) {
+        if let Some(first) = slot {
+            let first_span = first.span;
+            self.push(
+                Diagnostic::error(
+                    super::codes::DUPLICATE,
+                    format!("`{}` script already given", node.keyword.text),
+                )
+                .at(node.keyword.span, "keepalived ignores this one")
+                .with_label(first_span, "the script keepalived keeps"),
+            );
+            return;
+        }
+        *slot = self.script(node);
+    }
+
     /// `USER [GROUP]` from argument 0 on.
     pub(crate) fn user_group(&mut self, node: &Node) -> Option<Spanned<UserGroup>> {
         let user = self.string(node, 0)?;

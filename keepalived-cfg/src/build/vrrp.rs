@@ -133,11 +133,11 @@ fn instance_keyword(cx: &mut Cx<'_>, n: &Node, inst: &mut VrrpInstance) {
         "accept" => inst.accept = Some(cx.bare_flag(n)),
         "no_accept" => inst.accept = Some(Spanned::new(false, n.keyword.span)),
         "strict_mode" => inst.strict_mode = cx.flag(n),
-        "notify_master" => inst.notify_master = cx.script(n),
-        "notify_backup" => inst.notify_backup = cx.script(n),
-        "notify_fault" => inst.notify_fault = cx.script(n),
-        "notify_stop" => inst.notify_stop = cx.script(n),
-        "notify" => inst.notify = cx.script(n),
+        "notify_master" => cx.once_script(n, &mut inst.notify_master),
+        "notify_backup" => cx.once_script(n, &mut inst.notify_backup),
+        "notify_fault" => cx.once_script(n, &mut inst.notify_fault),
+        "notify_stop" => cx.once_script(n, &mut inst.notify_stop),
+        "notify" => cx.once_script(n, &mut inst.notify),
         "smtp_alert" => inst.smtp_alert = cx.flag(n),
         _ => other(
             cx,
@@ -392,11 +392,11 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
             "track_interface" => g.track_interface.extend(tracked(cx, n)),
             "track_script" => g.track_script.extend(tracked(cx, n)),
             "track_file" => g.track_file.extend(tracked(cx, n)),
-            "notify_master" => g.notify_master = cx.script(n),
-            "notify_backup" => g.notify_backup = cx.script(n),
-            "notify_fault" => g.notify_fault = cx.script(n),
-            "notify_stop" => g.notify_stop = cx.script(n),
-            "notify" => g.notify = cx.script(n),
+            "notify_master" => cx.once_script(n, &mut g.notify_master),
+            "notify_backup" => cx.once_script(n, &mut g.notify_backup),
+            "notify_fault" => cx.once_script(n, &mut g.notify_fault),
+            "notify_stop" => cx.once_script(n, &mut g.notify_stop),
+            "notify" => cx.once_script(n, &mut g.notify),
             "smtp_alert" => g.smtp_alert = cx.flag(n),
             "global_tracking" => g.global_tracking = Some(cx.bare_flag(n)),
             _ => other(
@@ -511,7 +511,21 @@ pub(super) fn track_file(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
                     t.file = cx.string(n, 0);
                 }
             }
-            "weight" => t.weight = weight_line(cx, n, -254, 254),
+            "weight" => {
+                // keepalived refuses a second weight unless the first was 1.
+                if let Some(w) = t.weight.filter(|w| w.value.value != 1) {
+                    cx.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("weight already set for track file `{}`", t.name.value),
+                        )
+                        .at(n.keyword.span, "keepalived ignores this one")
+                        .with_label(w.span, "the weight keepalived keeps"),
+                    );
+                } else {
+                    t.weight = weight_line(cx, n, -254, 254);
+                }
+            }
             "init_file" => t.init_file = Some(n.args.iter().map(spanned_text).collect()),
             _ => other(cx, n, "`track_file`", &[keywords::TRACK_FILE], &mut t.other),
         }
