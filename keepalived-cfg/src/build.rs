@@ -39,6 +39,9 @@ pub(crate) mod codes {
     pub(crate) const DEPRECATED_ERROR: &str = "E0109";
     /// A deprecated synonym keepalived still accepts.
     pub(crate) const DEPRECATED: &str = "W0101";
+    /// A setting written twice in a block: keepalived silently uses the
+    /// last one.
+    pub(crate) const REPEATED: &str = "W0102";
 }
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
@@ -151,6 +154,27 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
         d = d.with_help(format!("`{kw}` belongs in {home}"));
     }
     cx.push(d);
+}
+
+/// Warns about single-valued settings written twice in one block, which
+/// keepalived accepts silently (the last one wins). Synonyms count as the
+/// same setting.
+fn repeated(cx: &mut Cx<'_>, nodes: &[Node]) {
+    let mut seen: Vec<(&str, crate::Span)> = Vec::new();
+    for n in nodes {
+        let Some(setting) = keywords::scalar_setting(&n.keyword.text) else {
+            continue;
+        };
+        match seen.iter().find(|(k, _)| *k == setting) {
+            Some((_, first)) => cx.push(
+                Diagnostic::warning(codes::REPEATED, format!("`{setting}` is set twice"))
+                    .at(n.keyword.span, "keepalived uses this one")
+                    .with_label(*first, "first set here, then overridden")
+                    .with_help("remove one of them"),
+            ),
+            None => seen.push((setting, n.keyword.span)),
+        }
+    }
 }
 
 /// Checks a block keyword's `NAME` argument: exactly one word.

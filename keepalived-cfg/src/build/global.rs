@@ -13,6 +13,7 @@ const MAX_WHOLE_SECONDS: u64 = 4294;
 
 /// Every keyword of one `global_defs` block, into `g`.
 pub(super) fn global_defs(cx: &mut Cx<'_>, nodes: &[Node], g: &mut GlobalDefs) {
+    super::repeated(cx, nodes);
     for n in nodes {
         keyword(cx, n, g);
     }

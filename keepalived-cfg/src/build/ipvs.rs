@@ -2,7 +2,7 @@
 
 use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
-use super::{block, codes, keywords, other, unknown};
+use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
     Checker, CheckerCommon, CheckerKind, Config, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
     MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, Spanned, UdpCheck, Url, VirtualServer,
@@ -29,7 +29,9 @@ pub(super) fn virtual_server(cx: &mut Cx<'_>, node: &Node, config: &mut Config) 
         return;
     };
     let mut vs = VirtualServer::new(target);
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         vs_keyword(cx, n, &mut vs);
     }
     config.virtual_servers.push(vs);
@@ -412,6 +414,7 @@ fn real_server(cx: &mut Cx<'_>, node: &Node) -> Option<RealServer> {
         .map(|(p, t)| Spanned::new(p, t.span));
     let mut rs = RealServer::new(Spanned::new(addr, ip.span), port);
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         rs_keyword(cx, n, &mut rs);
     }
@@ -476,6 +479,7 @@ fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     let mut common = CheckerCommon::default();
     let mut other_nodes = Vec::new();
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         if specific(cx, n, &mut kind, &mut common) {
             continue;
@@ -729,7 +733,9 @@ fn url(cx: &mut Cx<'_>, node: &Node) -> Url {
         span: node.keyword.span,
         ..Url::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         match n.keyword.text.as_str() {
             "path" => u.path = cx.string(n, 0),
             "digest" => {

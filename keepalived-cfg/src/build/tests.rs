@@ -701,6 +701,21 @@ fn track_file_weight_is_set_once_unless_it_was_one() {
     assert_eq!(c.track_files[0].weight.map(|w| w.value.value), Some(4));
 }
 
+#[test]
+fn repeated_settings_warn_and_the_last_one_counts() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    lvs_sched wrr\n    real_server 192.0.2.2 80 {\n    }\n    real_server 192.0.2.3 80 {\n    }\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].severity, d[0].code), (Severity::Warning, "W0102"));
+    assert_eq!(d[0].span.map(|s| s.line), Some(3));
+    assert_eq!(d[0].labels[0].span.line, 2);
+    assert_eq!(
+        c.virtual_servers[0].lb_algo.map(|a| a.value),
+        Some(Scheduler::Wrr)
+    );
+}
+
 mod never_panics {
     use super::{build, tree};
     use crate::build::keywords;
@@ -728,7 +743,7 @@ mod never_panics {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
 
         /// Any mix of keywords and values builds without panicking, and
         /// what is built formats and builds again to the same model.

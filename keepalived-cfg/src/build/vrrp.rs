@@ -1,7 +1,7 @@
 //! `vrrp_instance`, `vrrp_sync_group`, `vrrp_script`, `track_file`.
 
 use super::values::{spanned_text, Cx};
-use super::{address, block, block_name, block_words, codes, keywords, other, unknown};
+use super::{address, block, block_name, block_words, codes, keywords, other, repeated, unknown};
 use crate::model::{
     AuthType, Authentication, Config, InitialState, Spanned, SyncGroup, TrackFile, TrackedName,
     VrrpInstance, VrrpScript, Weight,
@@ -38,7 +38,9 @@ pub(super) fn instance(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         name,
         ..VrrpInstance::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         instance_keyword(cx, n, &mut inst);
     }
     config.vrrp_instances.push(inst);
@@ -194,7 +196,9 @@ fn authentication(cx: &mut Cx<'_>, n: &Node) -> Authentication {
         span: n.keyword.span,
         ..Authentication::default()
     };
-    for k in block(cx, n) {
+    let nodes = block(cx, n);
+    repeated(cx, nodes);
+    for k in nodes {
         match k.keyword.text.as_str() {
             "auth_type" => {
                 let Some(tok) = cx.arg(k, 0) else { continue };
@@ -420,7 +424,9 @@ pub(super) fn script(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         name,
         ..VrrpScript::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         match n.keyword.text.as_str() {
             "script" => s.script = joined(cx, n),
             "interval" => s.interval = positive_seconds(cx, n),
