@@ -46,7 +46,7 @@ pub(crate) mod codes {
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut cx = Cx { diags };
+    let mut cx = Cx::new(diags);
     let mut config = Config::default();
     for node in &tree.nodes {
         root_keyword(&mut cx, node, &mut config);

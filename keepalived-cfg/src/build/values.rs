@@ -5,6 +5,7 @@
 use super::codes;
 use crate::model::{RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Node, Span, Token};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -12,10 +13,26 @@ use std::time::Duration;
 /// bounds nesting well below this).
 const RAW_DEPTH_LIMIT: usize = 32;
 
-/// The building context: where diagnostics go.
+/// The building context: where diagnostics go, and the names defined so
+/// far (hashed: a configuration may define very many).
 pub(crate) struct Cx<'d> {
     /// The diagnostics found so far.
     pub(crate) diags: &'d mut Vec<Diagnostic>,
+    /// `vrrp_instance` names, with where each was defined.
+    pub(crate) instances: HashMap<String, Span>,
+    /// `vrrp_sync_group` names, with where each was defined.
+    pub(crate) sync_groups: HashMap<String, Span>,
+}
+
+impl<'d> Cx<'d> {
+    /// A context writing to `diags`.
+    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>) -> Self {
+        Cx {
+            diags,
+            instances: HashMap::new(),
+            sync_groups: HashMap::new(),
+        }
+    }
 }
 
 impl Cx<'_> {

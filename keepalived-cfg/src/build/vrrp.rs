@@ -17,12 +17,7 @@ pub(super) fn instance(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
     let Some(name) = block_name(cx, node) else {
         return;
     };
-    if let Some(prev) = config
-        .vrrp_instances
-        .iter()
-        .find(|i| i.name.value == name.value)
-    {
-        let prev_span = prev.name.span;
+    if let Some(&prev_span) = cx.instances.get(&name.value) {
         cx.push(
             Diagnostic::error(
                 codes::DUPLICATE,
@@ -34,6 +29,7 @@ pub(super) fn instance(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         );
         return;
     }
+    cx.instances.insert(name.value.clone(), name.span);
     let mut inst = VrrpInstance {
         name,
         ..VrrpInstance::default()
@@ -347,12 +343,7 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
     let Some(name) = block_name(cx, node) else {
         return;
     };
-    if let Some(prev) = config
-        .vrrp_sync_groups
-        .iter()
-        .find(|g| g.name.value == name.value)
-    {
-        let prev_span = prev.name.span;
+    if let Some(&prev_span) = cx.sync_groups.get(&name.value) {
         cx.push(
             Diagnostic::error(
                 codes::DUPLICATE,
@@ -363,6 +354,7 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         );
         return;
     }
+    cx.sync_groups.insert(name.value.clone(), name.span);
     let mut g = SyncGroup {
         name,
         ..SyncGroup::default()
