@@ -147,6 +147,20 @@ fn count(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<u32>> {
 /// keepalived resolves it).
 fn smtp_server(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<SmtpServer>> {
     let host = cx.string(n, 0)?;
+    // A word that can only be an address (digits and dots, or with a
+    // colon) is not looked up by name: it must be a valid one.
+    let numeric = host.value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let bad_v4 = numeric && super::ipvs::inet_aton(&host.value).is_none();
+    let bad_v6 = host.value.contains(':') && host.value.parse::<std::net::Ipv6Addr>().is_err();
+    if bad_v4 || bad_v6 {
+        cx.error(
+            codes::INVALID_ADDRESS,
+            host.span,
+            format!("invalid smtp server `{}`", host.value),
+            "not a valid address",
+        );
+        return None;
+    }
     let port = match n.args.get(1) {
         Some(p) => Some(cx.unsigned_token(p, 1, 65535)?.value as u16),
         None => None,

@@ -716,6 +716,19 @@ fn repeated_settings_warn_and_the_last_one_counts() {
     );
 }
 
+#[test]
+fn smtp_server_addresses_are_checked_names_are_not() {
+    let (_, d) = built("global_defs {\n    smtp_server 300.0.0.1\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0104");
+    let (c, d) = built("global_defs {\n    smtp_server mail.example.com 587\n}\n");
+    assert!(d.is_empty());
+    assert_eq!(
+        c.global_defs.smtp_server.map(|s| s.value.port),
+        Some(Some(587))
+    );
+}
+
 mod never_panics {
     use super::{build, tree};
     use crate::build::keywords;
