@@ -223,9 +223,11 @@ pub(super) fn routes(cx: &mut Cx<'_>, nodes: &[Node]) -> Vec<Spanned<Route>> {
         if all.get(i).is_some_and(|t| t.text == "to") {
             i += 1;
         }
+        if all.get(i).is_some_and(|t| is_route_type(&t.text)) {
+            i += 1;
+        }
         match all.get(i) {
             Some(t) if matches!(t.text.as_str(), "default" | "default6" | "any" | "all") => {}
-            Some(t) if t.text.starts_with("blackhole") || is_route_type(&t.text) => {}
             Some(t) if ip_prefix(cx, t).is_none() => continue,
             _ => {}
         }

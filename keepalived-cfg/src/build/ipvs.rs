@@ -2,7 +2,7 @@
 
 use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
-use super::{block, codes, keywords, other, unknown};
+use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
     Checker, CheckerCommon, CheckerKind, Config, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
     MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, Spanned, UdpCheck, Url, VirtualServer,
@@ -29,7 +29,9 @@ pub(super) fn virtual_server(cx: &mut Cx<'_>, node: &Node, config: &mut Config) 
         return;
     };
     let mut vs = VirtualServer::new(target);
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         vs_keyword(cx, n, &mut vs);
     }
     config.virtual_servers.push(vs);
@@ -96,7 +98,7 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
         "ip_family" => vs.ip_family = ip_family(cx, n),
         "delay_loop" => vs.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
         "lb_algo" | "lvs_sched" => vs.lb_algo = scheduler(cx, n),
-        _ if keywords::LB_FLAGS.contains(&kw) => vs.lb_flags.push(spanned_text(&n.keyword)),
+        _ if keywords::LB_FLAGS.contains(&kw) => lb_flag(cx, n, vs),
         "lb_kind" | "lvs_method" => vs.lb_kind = forwarding(cx, n, "virtual"),
         "persistence_engine" => vs.persistence_engine = cx.string(n, 0),
         "persistence_timeout" => {
@@ -107,15 +109,21 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
                     .map(|v| Spanned::new(v.value as u32, v.span)),
             }
         }
-        "persistence_granularity" => vs.persistence_granularity = granularity(cx, n),
+        "persistence_granularity" => {
+            let v4 = match &vs.target.value {
+                VsTarget::Addr { addr, .. } => Some(addr.is_ipv4()),
+                _ => None,
+            };
+            vs.persistence_granularity = granularity(cx, n, v4);
+        }
         "protocol" => vs.protocol = protocol(cx, n),
         "ha_suspend" => vs.ha_suspend = Some(cx.bare_flag(n)),
         "smtp_alert" => vs.smtp_alert = cx.flag(n),
         "virtualhost" => vs.virtualhost = cx.string(n, 0),
         "alpha" => vs.alpha = Some(cx.bare_flag(n)),
         "omega" => vs.omega = Some(cx.bare_flag(n)),
-        "quorum_up" => once_script(cx, n, &mut vs.quorum_up),
-        "quorum_down" => once_script(cx, n, &mut vs.quorum_down),
+        "quorum_up" => cx.once_script(n, &mut vs.quorum_up),
+        "quorum_down" => cx.once_script(n, &mut vs.quorum_down),
         "quorum" => {
             vs.quorum = match cx.unsigned(n, 0, 1, u64::from(u32::MAX)) {
                 Some(v) => Some(Spanned::new(v.value as u32, v.span)),
@@ -181,20 +189,6 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
 fn u32_arg(cx: &mut Cx<'_>, n: &Node, i: usize) -> Option<Spanned<u32>> {
     cx.unsigned(n, i, 0, u64::from(u32::MAX))
         .map(|v| Spanned::new(v.value as u32, v.span))
-}
-
-/// A script keyword keepalived refuses to see twice.
-fn once_script(cx: &mut Cx<'_>, n: &Node, slot: &mut Option<Spanned<crate::model::ScriptCommand>>) {
-    if slot.is_some() {
-        cx.error(
-            codes::DUPLICATE,
-            n.keyword.span,
-            format!("`{}` script already given", n.keyword.text),
-            "keepalived ignores this one",
-        );
-        return;
-    }
-    *slot = cx.script(n);
 }
 
 /// `ip_family inet|inet6`.
@@ -302,12 +296,37 @@ fn tunnel_options(cx: &mut Cx<'_>, words: &[Token], whose: &str) -> Option<Vec<S
     Some(words.iter().map(spanned_text).collect())
 }
 
-/// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length
-/// (1..=128) when the word has no `.`.
-fn granularity(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<String>> {
+/// A scheduler flag. `ops` and `flag-1`..`flag-3` always apply; the
+/// others only once `lb_algo` is `sh` or `mh` (keepalived then accepts
+/// any of them silently), and are reported otherwise.
+fn lb_flag(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
+    let kw = n.keyword.text.as_str();
+    let generic = matches!(kw, "ops" | "flag-1" | "flag-2" | "flag-3");
+    let hashing = matches!(
+        vs.lb_algo.map(|a| a.value),
+        Some(Scheduler::Sh | Scheduler::Mh)
+    );
+    if !generic && !hashing {
+        cx.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`{kw}` only applies to the sh and mh schedulers"),
+            )
+            .at(n.keyword.span, "ignored by keepalived")
+            .with_help("write `lb_algo sh` (or `mh`) before this flag"),
+        );
+        return;
+    }
+    vs.lb_flags.push(spanned_text(&n.keyword));
+}
+
+/// `persistence_granularity`: for an IPv4 service (or, when the family is
+/// not known from the address, a word with a `.`) an IPv4 netmask as
+/// `inet_aton` reads it; otherwise an IPv6 prefix length 1..=128.
+fn granularity(cx: &mut Cx<'_>, n: &Node, v4: Option<bool>) -> Option<Spanned<String>> {
     let tok = cx.arg(n, 0)?;
-    let ok = if tok.text.contains('.') {
-        tok.text.parse::<std::net::Ipv4Addr>().is_ok()
+    let ok = if v4.unwrap_or_else(|| tok.text.contains('.')) {
+        inet_aton(&tok.text).is_some()
     } else {
         parse_unsigned(&tok.text).is_ok_and(|v| (1..=128).contains(&v))
     };
@@ -321,6 +340,49 @@ fn granularity(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<String>> {
         return None;
     }
     Some(spanned_text(tok))
+}
+
+/// An IPv4 address as `inet_aton` reads it: one to four parts, each
+/// decimal, octal (leading `0`) or hexadecimal (`0x`), the last part
+/// filling the remaining bytes.
+pub(super) fn inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(4);
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 8 {
+            return None;
+        }
+        let v = if digits.is_empty() {
+            0
+        } else {
+            u64::from_str_radix(digits, radix).ok()?
+        };
+        values.push(v);
+    }
+    let (last, head) = values.split_last()?;
+    let mut addr: u64 = 0;
+    for (i, v) in head.iter().enumerate() {
+        if *v > 255 {
+            return None;
+        }
+        addr |= v << (24 - 8 * i);
+    }
+    let rest_bits = 32 - 8 * head.len() as u32;
+    if *last >= 1u64 << rest_bits {
+        return None;
+    }
+    u32::try_from(addr | last).ok()
 }
 
 /// `protocol TCP|UDP|SCTP`, any case.
@@ -352,6 +414,7 @@ fn real_server(cx: &mut Cx<'_>, node: &Node) -> Option<RealServer> {
         .map(|(p, t)| Spanned::new(p, t.span));
     let mut rs = RealServer::new(Spanned::new(addr, ip.span), port);
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         rs_keyword(cx, n, &mut rs);
     }
@@ -370,8 +433,8 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
         "uthreshold" => rs.uthreshold = u32_arg(cx, n, 0),
         "lthreshold" => rs.lthreshold = u32_arg(cx, n, 0),
         "inhibit_on_failure" => rs.inhibit_on_failure = cx.flag(n),
-        "notify_up" => once_script(cx, n, &mut rs.notify_up),
-        "notify_down" => once_script(cx, n, &mut rs.notify_down),
+        "notify_up" => cx.once_script(n, &mut rs.notify_up),
+        "notify_down" => cx.once_script(n, &mut rs.notify_down),
         "alpha" => rs.alpha = cx.flag(n),
         "retry" => rs.retry = u32_arg(cx, n, 0),
         "delay_before_retry" => rs.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
@@ -416,6 +479,7 @@ fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     let mut common = CheckerCommon::default();
     let mut other_nodes = Vec::new();
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         if specific(cx, n, &mut kind, &mut common) {
             continue;
@@ -669,7 +733,9 @@ fn url(cx: &mut Cx<'_>, node: &Node) -> Url {
         span: node.keyword.span,
         ..Url::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         match n.keyword.text.as_str() {
             "path" => u.path = cx.string(n, 0),
             "digest" => {
@@ -740,9 +806,11 @@ pub(super) fn group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         }
     }
     if g.entries.is_empty() {
+        // keepalived reports it once the block is read: at its `}`.
+        let at = node.block.as_ref().and_then(|b| b.close);
         cx.error(
             codes::INVALID_VALUE,
-            g.name.span,
+            at.unwrap_or(g.name.span),
             format!("virtual server group `{}` has no entries", g.name.value),
             "keepalived removes this group",
         );
@@ -839,7 +907,18 @@ fn vsg_entry(cx: &mut Cx<'_>, n: &Node, group: &str) -> Option<Spanned<VsgEntry>
 
 #[cfg(test)]
 mod tests {
-    use super::status_range;
+    use super::{inet_aton, status_range};
+
+    #[test]
+    fn inet_aton_accepts_the_short_and_based_forms() {
+        assert_eq!(inet_aton("255.255.255.0"), Some(0xffff_ff00));
+        assert_eq!(inet_aton("200"), Some(200));
+        assert_eq!(inet_aton("0xff.0377.1"), Some(0xffff_0001));
+        assert_eq!(inet_aton("1.2.3.4.5"), None);
+        assert_eq!(inet_aton("256.1.1.1"), None);
+        assert_eq!(inet_aton("1.2.3.x"), None);
+        assert_eq!(inet_aton(""), None);
+    }
 
     #[test]
     fn status_codes_and_ranges() {

@@ -617,7 +617,11 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
             ),
             method(),
             opt(1u32..=86_400 * 31),
-            opt(prop::sample::select(vec!["255.255.255.0", "64"])),
+            opt(prop::sample::select(vec![
+                "255.255.255.0",
+                "64",
+                "0xffffff00",
+            ])),
             opt(prop_oneof![
                 Just(Protocol::Tcp),
                 Just(Protocol::Udp),
@@ -645,10 +649,21 @@ fn virtual_server() -> impl Strategy<Value = VirtualServer> {
             let mut v = VirtualServer::new(sp(a.0));
             v.delay_loop = a.1;
             v.lb_algo = a.2;
-            v.lb_flags = a.3;
+            if matches!(a.2.map(|s| s.value), Some(Scheduler::Sh | Scheduler::Mh)) {
+                v.lb_flags = a.3;
+            }
             v.lb_kind = a.4;
             v.persistence_timeout = a.5;
-            v.persistence_granularity = a.6.map(|g| sp(g.value.to_string()));
+            let v6 = matches!(&v.target.value, VsTarget::Addr { addr, .. } if addr.is_ipv6());
+            let v4 = matches!(&v.target.value, VsTarget::Addr { addr, .. } if addr.is_ipv4());
+            v.persistence_granularity = a.6.map(|g| {
+                let text = match g.value {
+                    "255.255.255.0" | "0xffffff00" if v6 => "64",
+                    "0xffffff00" if !v4 => "255.255.255.0",
+                    other => other,
+                };
+                sp(text.to_string())
+            });
             v.protocol = a.7;
             v.ha_suspend = b.0;
             v.smtp_alert = b.1;

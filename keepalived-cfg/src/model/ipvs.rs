@@ -133,7 +133,8 @@ pub struct VirtualServer {
     /// ("no scheduler set") and uses `wlc`.
     pub lb_algo: Option<Spanned<Scheduler>>,
     /// `hashed`, `ops`, `flag-1`..`flag-3`, `sh-port`, `sh-fallback`,
-    /// `mh-port`, `mh-fallback`: scheduler flags, in order written.
+    /// `mh-port`, `mh-fallback`: scheduler flags, in order written (all
+    /// but `ops` and `flag-N` need `lb_algo sh` or `mh` written before).
     pub lb_flags: Vec<Spanned<String>>,
     /// `lb_kind` / `lvs_method NAT|DR|TUN`. Not written (here and on the
     /// real server): keepalived reports it and uses NAT.
@@ -143,7 +144,9 @@ pub struct VirtualServer {
     /// `persistence_timeout [SECS]` (1..=2678400); without a value 360 s;
     /// not written: no persistence.
     pub persistence_timeout: Option<Spanned<u32>>,
-    /// `persistence_granularity MASK` (a netmask or prefix length).
+    /// `persistence_granularity MASK`: an IPv4 netmask (as `inet_aton`
+    /// reads it) or an IPv6 prefix length. Turns persistence on (360 s)
+    /// when `persistence_timeout` is not written.
     pub persistence_granularity: Option<Spanned<String>>,
     /// `protocol TCP|UDP|SCTP`. Not written on an address service:
     /// keepalived reports it and uses UDP (the kernel's default); ignored
@@ -192,6 +195,36 @@ pub struct VirtualServer {
 }
 
 impl VirtualServer {
+    /// The time between checks keepalived uses: as written, or 60 s.
+    pub fn effective_delay_loop(&self) -> Duration {
+        self.delay_loop
+            .as_ref()
+            .map_or(Duration::from_secs(60), |d| d.value)
+    }
+
+    /// The scheduler keepalived uses: as written, or `wlc`.
+    pub fn effective_lb_algo(&self) -> Scheduler {
+        self.lb_algo.as_ref().map_or(Scheduler::Wlc, |s| s.value)
+    }
+
+    /// The forwarding method keepalived uses: as written, or NAT.
+    pub fn effective_lb_kind(&self) -> ForwardingMethod {
+        self.lb_kind
+            .as_ref()
+            .map_or(ForwardingMethod::Nat, |k| k.value.clone())
+    }
+
+    /// The protocol keepalived uses: as written, or UDP (the kernel's
+    /// default, which keepalived reports choosing).
+    pub fn effective_protocol(&self) -> Protocol {
+        self.protocol.as_ref().map_or(Protocol::Udp, |p| p.value)
+    }
+
+    /// The quorum keepalived uses: as written, or 1.
+    pub fn effective_quorum(&self) -> u32 {
+        self.quorum.as_ref().map_or(1, |q| q.value)
+    }
+
     /// A virtual server with nothing but its target.
     pub fn new(target: Spanned<VsTarget>) -> Self {
         VirtualServer {
@@ -274,6 +307,11 @@ pub struct RealServer {
 }
 
 impl RealServer {
+    /// The weight keepalived uses: as written, or 1.
+    pub fn effective_weight(&self) -> u32 {
+        self.weight.as_ref().map_or(1, |w| w.value)
+    }
+
     /// A real server with nothing but its address.
     pub fn new(addr: Spanned<IpAddr>, port: Option<Spanned<u16>>) -> Self {
         RealServer {

@@ -218,6 +218,27 @@ pub struct VrrpScript {
     pub other: Vec<RawNode>,
 }
 
+impl VrrpScript {
+    /// The interval keepalived uses: as written, or 1 s.
+    pub fn effective_interval(&self) -> Duration {
+        self.interval
+            .as_ref()
+            .map_or(Duration::from_secs(1), |i| i.value)
+    }
+
+    /// The timeout keepalived uses: as written, or the interval.
+    pub fn effective_timeout(&self) -> Duration {
+        self.timeout
+            .as_ref()
+            .map_or(self.effective_interval(), |t| t.value)
+    }
+
+    /// The weight keepalived uses: as written, or 0.
+    pub fn effective_weight(&self) -> Weight {
+        self.weight.as_ref().map_or(Weight::default(), |w| w.value)
+    }
+}
+
 /// `track_file NAME { ... }` (or the deprecated `vrrp_track_file`).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
