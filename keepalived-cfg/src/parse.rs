@@ -289,7 +289,7 @@ impl<'a> Parser<'a> {
             .sources
             .iter()
             .next()
-            .map(|(id, f)| (id, f.text.len() as u32));
+            .map(|(id, f)| (id, f.text.trim_end().len() as u32));
         if let Some((id, len)) = first {
             main_end = Some(self.point(id, len));
         }

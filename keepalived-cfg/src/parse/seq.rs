@@ -98,10 +98,10 @@ pub(super) fn range(params: &[u8], hex: bool) -> Result<Range, &'static str> {
                     let (three, q) = strtol(params, p + 1);
                     p = q + blanks(&params[q..]);
                     if params.get(p) != Some(&b')') {
-                        return Err("Invalid ~SEQ definition");
+                        return Err("malformed numbers");
                     }
                     if two == 0 || (one < three && two < 0) || (one > three && two > 0) {
-                        return Err("Invalid ~SEQ values");
+                        return Err("the step is 0 or leads away from the end");
                     }
                     Range {
                         next: one,
@@ -109,13 +109,13 @@ pub(super) fn range(params: &[u8], hex: bool) -> Result<Range, &'static str> {
                         last: three,
                     }
                 }
-                _ => return Err("Invalid ~SEQ definition"),
+                _ => return Err("malformed numbers"),
             }
         }
-        _ => return Err("Invalid ~SEQ definition"),
+        _ => return Err("malformed numbers"),
     };
     if hex && (r.next < 0 || r.last < 0) {
-        return Err("~SEQx is only valid for positive numbers");
+        return Err("`~SEQx` takes positive numbers only");
     }
     Ok(r)
 }
