@@ -126,6 +126,7 @@
 mod global;
 mod host;
 mod ipvs;
+mod names;
 mod scripts;
 mod sync;
 #[cfg(test)]

@@ -100,7 +100,7 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
                     .at(vs.target.span, "keepalived ignores this virtual server")
                     .with_help(format!(
                         "define `virtual_server_group {name} {{ ADDR PORT }}`{}",
-                        super::vrrp::suggestion(
+                        super::names::suggestion(
                             name,
                             config.virtual_server_groups.iter().map(|g| &g.name.value)
                         )
@@ -141,7 +141,7 @@ fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec
         let method = rs.lvs_method.as_ref().or(vs
             .lb_kind
             .as_ref()
-            .filter(|k| super::vrrp::defined_before(k.span, rs.addr.span)));
+            .filter(|k| super::names::defined_before(k.span, rs.addr.span)));
         let tunnelled = matches!(method.map(|m| &m.value), Some(ForwardingMethod::Tun(_)));
         let v6 = rs.addr.value.is_ipv6();
         match family {
@@ -549,7 +549,7 @@ fn check_file_reference(name: &Spanned<String>, config: &Config, diags: &mut Vec
         name: name.clone(),
         weight: None,
     }];
-    super::vrrp::check_track_file_names(&tracked, config, diags);
+    super::names::check_track_file_names(&tracked, config, diags);
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     // Instance name -> (group name, where it was grouped), first come.
     let mut grouped: Vec<(&str, &str, Span)> = Vec::new();
     for group in &config.vrrp_sync_groups {
-        super::vrrp::check_track_script_names(&group.track_script, config, diags);
-        super::vrrp::check_track_file_names(&group.track_file, config, diags);
+        super::names::check_track_script_names(&group.track_script, config, diags);
+        super::names::check_track_file_names(&group.track_file, config, diags);
         let members = check_members(group, config, &mut grouped, diags);
         check_count(group, members, diags);
     }
@@ -40,7 +40,7 @@ fn check_members<'a>(
                 .at(member.span, "no vrrp_instance has this name")
                 .with_help(format!(
                     "define `vrrp_instance {name}`, or remove it from the group{}",
-                    super::vrrp::suggestion(
+                    super::names::suggestion(
                         name,
                         config.vrrp_instances.iter().map(|i| &i.name.value)
                     )
