@@ -125,6 +125,7 @@
 
 mod global;
 mod host;
+mod index;
 mod ipvs;
 mod names;
 mod scripts;
@@ -144,9 +145,10 @@ pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
 /// Checks the configuration, with `host` telling whether programs and
 /// users exist (keepalived's verdict on scripts depends on them).
 pub(crate) fn check_with(config: &Config, host: &dyn host::Host, diags: &mut Vec<Diagnostic>) {
+    let ix = index::Index::new(config);
     global::check(config, diags);
-    vrrp::check(config, diags);
-    sync::check(config, diags);
-    ipvs::check(config, diags);
-    scripts::check(config, host, diags);
+    vrrp::check(config, &ix, diags);
+    sync::check(config, &ix, diags);
+    ipvs::check(config, &ix, diags);
+    scripts::check(config, &ix, host, diags);
 }

@@ -3,8 +3,10 @@
 //! looks names up as it reads), and a name that does not resolve gets a
 //! "did you mean" suggestion.
 
-use crate::model::{Config, Spanned, TrackedName, VrrpScript};
+use super::index::Index;
+use crate::model::{Spanned, TrackedName, VrrpScript};
 use crate::{Diagnostic, Span};
+use std::collections::HashMap;
 
 /// What a tracking list refers to.
 #[derive(Clone, Copy, Debug)]
@@ -39,35 +41,39 @@ pub(super) const FILES: Refers = Refers {
 /// once. Shared by instances and sync groups.
 pub(super) fn check_track_script_names(
     tracked: &[TrackedName],
-    config: &Config,
+    ix: &Index<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let defined: Vec<&Spanned<String>> = config.vrrp_scripts.iter().map(|s| &s.name).collect();
-    check_references(tracked, &defined, SCRIPTS, diags);
+    let lookup = |name: &str| ix.scripts.get(name).map(|s| &s.name);
+    let known = || ix.script_names.iter().copied();
+    check_references(tracked, &lookup, &known, SCRIPTS, diags);
 }
 
 /// Each `track_file` entry must name a `track_file` block defined before
 /// it, once.
 pub(super) fn check_track_file_names(
     tracked: &[TrackedName],
-    config: &Config,
+    ix: &Index<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let defined: Vec<&Spanned<String>> = config.track_files.iter().map(|f| &f.name).collect();
-    check_references(tracked, &defined, FILES, diags);
+    let lookup = |name: &str| ix.files.get(name).map(|f| &f.name);
+    let known = || ix.file_names.iter().copied();
+    check_references(tracked, &lookup, &known, FILES, diags);
 }
 
-/// Each entry of `tracked` must name one of `defined`, written before it
-/// (keepalived looks names up as it reads), and only once.
-fn check_references(
+/// Each entry of `tracked` must name a definition `lookup` finds, written
+/// before it (keepalived looks names up as it reads), and only once.
+fn check_references<'a, K: Iterator<Item = &'a str>>(
     tracked: &[TrackedName],
-    defined: &[&Spanned<String>],
+    lookup: &dyn Fn(&str) -> Option<&'a Spanned<String>>,
+    known: &dyn Fn() -> K,
     what: Refers,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (i, t) in tracked.iter().enumerate() {
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for t in tracked {
         let name = &t.name;
-        match defined.iter().find(|d| d.value == name.value) {
+        match lookup(&name.value) {
             None => diags.push(
                 Diagnostic::error(what.code, format!("{} `{}` is not defined", what.list, name.value))
                     .at(name.span, format!("no {} has this name", what.block))
@@ -76,7 +82,7 @@ fn check_references(
                         what.block,
                         name.value,
                         what.body,
-                        suggestion(&name.value, defined.iter().map(|d| &d.value))
+                        suggestion(&name.value, known())
                     )),
             ),
             Some(def) if !defined_before(def.span, name.span) => diags.push(
@@ -92,22 +98,28 @@ fn check_references(
                 )),
             ),
             Some(_) => {
-                if let Some(first) = tracked[..i].iter().find(|f| f.name.value == name.value) {
+                if let Some(first) = seen.get(name.value.as_str()) {
                     diags.push(
                         Diagnostic::error("E0223", format!("`{}` is tracked twice", name.value))
                             .at(name.span, "keepalived ignores this entry")
-                            .with_label(first.name.span, "first tracked here")
+                            .with_label(*first, "first tracked here")
                             .with_help("remove one of the two lines"),
                     );
+                } else {
+                    seen.insert(&name.value, name.span);
                 }
             }
         }
     }
 }
 
-/// The `vrrp_script` named `name`, the first if several.
-pub(super) fn find_script<'a>(config: &'a Config, name: &str) -> Option<&'a VrrpScript> {
-    config.vrrp_scripts.iter().find(|s| s.name.value == name)
+/// The `vrrp_script` a tracking entry resolves to: named so, and read
+/// before the entry.
+pub(super) fn resolve_script<'a>(ix: &Index<'a>, entry: &TrackedName) -> Option<&'a VrrpScript> {
+    ix.scripts
+        .get(entry.name.value.as_str())
+        .copied()
+        .filter(|s| defined_before(s.name.span, entry.name.span))
 }
 
 /// Whether `def` was read before `used`. Only known within one file: the
@@ -117,9 +129,14 @@ pub(super) fn defined_before(def: Span, used: Span) -> bool {
     def.file != used.file || def.offset < used.offset
 }
 
-/// "; did you mean `x`?" when a known name is close to `name`.
-pub(super) fn suggestion<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
+/// The most names compared for a suggestion.
+const MAX_CANDIDATES: usize = 1000;
+
+/// "; did you mean `x`?" when a known name is close to `name` (among the
+/// first names offered, so the search stays bounded).
+pub(super) fn suggestion<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> String {
     let best = known
+        .take(MAX_CANDIDATES)
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
         .min_by_key(|(d, _)| *d);
@@ -150,12 +167,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     #[test]
     fn suggestions_only_for_close_names() {
-        let known = ["chk_haproxy".to_string(), "other".to_string()];
+        let known = ["chk_haproxy", "other"];
         assert_eq!(
-            super::suggestion("chk_haproxi", known.iter()),
+            super::suggestion("chk_haproxi", known.iter().copied()),
             "; did you mean `chk_haproxy`?"
         );
-        assert_eq!(super::suggestion("zzz", known.iter()), "");
+        assert_eq!(super::suggestion("zzz", known.iter().copied()), "");
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //! parameter so that tests can fix it.
 
 use super::host::Host;
+use super::index::Index;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -17,8 +18,8 @@ const MAX_LABELS: usize = 8;
 const DEFAULT_USER: &str = "keepalived_script";
 
 /// Every script check.
-pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
-    check_vrrp_scripts(config, host, diags);
+pub(super) fn check(config: &Config, ix: &Index<'_>, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
+    check_vrrp_scripts(config, ix, host, diags);
     let tracks = track_scripts(config);
     let vrrp = vrrp_side(config);
     let ipvs = ipvs_side(config);
@@ -48,9 +49,10 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
         .is_some_and(|s| s.value);
     if !secure {
         let mut run: Vec<&Script<'_>> = Vec::new();
+        let mut seen: HashSet<Span> = HashSet::new();
         let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
         for s in all.filter(|s| runs(s, config, host)) {
-            if !run.iter().any(|r| r.span == s.span) {
+            if seen.insert(s.span) {
                 run.push(s);
             }
         }
@@ -77,12 +79,11 @@ fn check_users_exist(
         .into_iter()
         .flatten()
         .filter_map(|s| s.user.map(|u| u.user));
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for user in global.into_iter().chain(own) {
-        if seen.contains(&user.value.as_str()) || host.user_exists(&user.value) {
+        if !seen.insert(&user.value) || host.user_exists(&user.value) {
             continue;
         }
-        seen.push(&user.value);
         diags.push(
             Diagnostic::error("E0288", format!("user `{}` does not exist", user.value))
                 .at(user.span, "keepalived cannot run scripts as this user")
@@ -264,7 +265,12 @@ fn other_user(
 /// `vrrp_script`s: a `script` is required; its program must exist (when
 /// some instance exists, as keepalived checks only then); and it should
 /// be tracked by someone.
-fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
+fn check_vrrp_scripts(
+    config: &Config,
+    ix: &Index<'_>,
+    host: &dyn Host,
+    diags: &mut Vec<Diagnostic>,
+) {
     for vs in &config.vrrp_scripts {
         let Some(script) = &vs.script else {
             diags.push(
@@ -303,7 +309,7 @@ fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnost
             }
             diags.push(d.with_help("give the absolute path of an existing executable"));
         }
-        if !tracked_anywhere(config, &vs.name.value) {
+        if !ix.tracked.contains(vs.name.value.as_str()) {
             diags.push(
                 Diagnostic::warning(
                     "W0284",
@@ -323,21 +329,6 @@ fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnost
 fn is_file_test(command: &str) -> bool {
     let t = command.trim_start();
     t.starts_with('<') && t[1..].trim_start_matches([' ', '\t']).starts_with('/')
-}
-
-/// Some instance or sync group tracks the script `name`.
-fn tracked_anywhere(config: &Config, name: &str) -> bool {
-    let by_inst = config
-        .vrrp_instances
-        .iter()
-        .flat_map(|i| &i.track_script)
-        .any(|t| t.name.value == name);
-    let by_group = config
-        .vrrp_sync_groups
-        .iter()
-        .flat_map(|g| &g.track_script)
-        .any(|t| t.name.value == name);
-    by_inst || by_group
 }
 
 /// The `vrrp_script` commands.
@@ -477,6 +468,7 @@ fn check_notify_scripts<'a>(
     // Program -> the places running it, in order.
     let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashSet<Span> = HashSet::new();
     for script in scripts.filter(|s| !is_file_test(s.command)) {
         let prog = program(script.command);
         let slot = *index.entry(prog).or_insert_with(|| {
@@ -484,7 +476,7 @@ fn check_notify_scripts<'a>(
             uses.len() - 1
         });
         if let Some((_, places)) = uses.get_mut(slot) {
-            if !places.iter().any(|p| p.span == script.span) {
+            if seen.insert(script.span) {
                 places.push(script);
             }
         }

@@ -2,16 +2,25 @@
 //! `vrrp_complete_instance` reports, and what it misses), then across
 //! instances (VRID conflicts, tracked scripts).
 
-use super::names::{check_track_file_names, check_track_script_names, defined_before, find_script};
+use super::index::Index;
+use super::names::{
+    check_track_file_names, check_track_script_names, defined_before, resolve_script,
+};
 use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// The priority of the address owner.
 const OWNER: u8 = 255;
 
+/// The most earlier unicast instances one instance is compared with
+/// (bounds the work on absurd configurations).
+const MAX_UNICAST_PAIRS: usize = 256;
+
 /// Every instance check.
-pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+pub(super) fn check(config: &Config, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     for inst in &config.vrrp_instances {
         let facts = Facts::of(inst, config);
         check_required(inst, diags);
@@ -22,8 +31,8 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_addresses(inst, &facts, diags);
         check_preemption(inst, &facts, diags);
         check_unicast(inst, diags);
-        check_tracking(inst, config, diags);
-        check_weights(inst, &facts, config, diags);
+        check_tracking(inst, ix, diags);
+        check_weights(inst, &facts, ix, diags);
     }
     check_vrid_conflicts(config, diags);
 }
@@ -450,9 +459,9 @@ fn master_conflict(code: &'static str, what: &str, at: Span, inst: &VrrpInstance
 }
 
 /// `track_script` names and `track_interface` on the own interface.
-fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnostic>) {
-    check_track_script_names(&inst.track_script, config, diags);
-    check_track_file_names(&inst.track_file, config, diags);
+fn check_tracking(inst: &VrrpInstance, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
+    check_track_script_names(&inst.track_script, ix, diags);
+    check_track_file_names(&inst.track_file, ix, diags);
     let Some(own) = &inst.interface else { return };
     for t in &inst.track_interface {
         if t.name.value == own.value {
@@ -474,11 +483,8 @@ fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnost
 
 /// Weighted tracking that keepalived drops: in a sync group (unless the
 /// group has `sgroup_tracking_weight`) or for the address owner.
-fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mut Vec<Diagnostic>) {
-    let group = config
-        .vrrp_sync_groups
-        .iter()
-        .find(|g| g.group.iter().any(|m| m.value == inst.name.value));
+fn check_weights(inst: &VrrpInstance, facts: &Facts, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
+    let group = ix.group_of.get(inst.name.value.as_str()).copied();
     let in_group = group.is_some_and(|g| !has_tracking_weight(g));
     if !in_group && !facts.owner() {
         return;
@@ -506,12 +512,9 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
         }
     }
     for t in &inst.track_script {
-        let Some(script) = find_script(config, &t.name.value) else {
+        let Some(script) = resolve_script(ix, t) else {
             continue;
         };
-        if !defined_before(script.name.span, t.name.span) {
-            continue;
-        }
         let weight = t.weight.as_ref().or(script.weight.as_ref());
         if let Some(w) = weight.filter(|w| w.value.value != 0) {
             let at = t.weight.as_ref().map_or(t.name.span, |_| w.span);
@@ -519,10 +522,10 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
         }
     }
     for t in &inst.track_file {
-        let file = config
-            .track_files
-            .iter()
-            .find(|f| f.name.value == t.name.value);
+        let file = ix
+            .files
+            .get(t.name.value.as_str())
+            .filter(|f| defined_before(f.name.span, t.name.span));
         let weight = t
             .weight
             .as_ref()
@@ -549,65 +552,71 @@ fn has_tracking_weight(group: &SyncGroup) -> bool {
 /// Two instances of one family with one VRID on one link: the routers
 /// cannot tell their adverts apart.
 fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
-    let insts = &config.vrrp_instances;
-    for (i, b) in insts.iter().enumerate() {
-        let Some(vrid_b) = &b.virtual_router_id else {
+    // Multicast: one channel per (VRID, family, interface, group).
+    let mut multicast: HashMap<(u8, bool, &str, Option<&str>), &VrrpInstance> = HashMap::new();
+    // Unicast: candidates per (VRID, family, source); peers decide.
+    let mut unicast: HashMap<(u8, bool, Option<IpAddr>), Vec<&VrrpInstance>> = HashMap::new();
+    for b in &config.vrrp_instances {
+        let Some(vrid) = &b.virtual_router_id else {
             continue;
         };
         let fb = Facts::of(b, config);
-        let clash = insts[..i].iter().find(|a| {
-            a.virtual_router_id.as_ref().map(|v| v.value) == Some(vrid_b.value)
-                && a.name.value != b.name.value
-                && same_channel(a, &Facts::of(a, config), b, &fb)
-        });
-        let Some(a) = clash else { continue };
-        let first = a.virtual_router_id.as_ref().map_or(a.name.span, |v| v.span);
-        let on = b
-            .interface
-            .as_ref()
-            .map_or(String::new(), |i| format!(" on interface {}", i.value));
-        diags.push(
-            Diagnostic::error(
-                "E0226",
-                format!(
-                    "`{}` and `{}` both use VRID {} with IPv{}{on}",
-                    a.name.value,
-                    b.name.value,
-                    vrid_b.value,
-                    if fb.ipv6 { 6 } else { 4 }
-                ),
-            )
-            .at(vrid_b.span, "used again here")
-            .with_label(first, format!("first used here by `{}`", a.name.value))
-            .with_help("each VRRP group on a link needs its own virtual_router_id"),
-        );
+        let clash = if fb.unicast {
+            let src = b.unicast_src_ip.as_ref().map(|s| s.value);
+            let peers: HashSet<IpAddr> = b.unicast_peer.iter().map(|p| p.value).collect();
+            let earlier = unicast.entry((vrid.value, fb.ipv6, src)).or_default();
+            let found = earlier
+                .iter()
+                .take(MAX_UNICAST_PAIRS)
+                .find(|a| same_unicast_channel(a, b, &peers))
+                .copied();
+            earlier.push(b);
+            found
+        } else if let Some(ifname) = &b.interface {
+            let key = (vrid.value, fb.ipv6, ifname.value.as_str(), mcast_group(b));
+            let first = multicast.get(&key).copied();
+            multicast.entry(key).or_insert(b);
+            first
+        } else {
+            None
+        };
+        if let Some(a) = clash {
+            diags.push(vrid_conflict(a, b, vrid.value, vrid.span, fb.ipv6));
+        }
     }
 }
 
-/// Whether two instances send adverts the other would take for its own:
-/// same family, same interface, same multicast group, or (unicast) same
-/// source and a common peer.
-fn same_channel(a: &VrrpInstance, fa: &Facts, b: &VrrpInstance, fb: &Facts) -> bool {
-    if fa.ipv6 != fb.ipv6 || fa.unicast != fb.unicast {
-        return false;
-    }
+/// "`A` and `B` both use VRID N".
+fn vrid_conflict(a: &VrrpInstance, b: &VrrpInstance, vrid: u8, at: Span, ipv6: bool) -> Diagnostic {
+    let first = a.virtual_router_id.as_ref().map_or(a.name.span, |v| v.span);
+    let on = b
+        .interface
+        .as_ref()
+        .map_or(String::new(), |i| format!(" on interface {}", i.value));
+    Diagnostic::error(
+        "E0226",
+        format!(
+            "`{}` and `{}` both use VRID {vrid} with IPv{}{on}",
+            a.name.value,
+            b.name.value,
+            if ipv6 { 6 } else { 4 }
+        ),
+    )
+    .at(at, "used again here")
+    .with_label(first, format!("first used here by `{}`", a.name.value))
+    .with_help("each VRRP group on a link needs its own virtual_router_id")
+}
+
+/// Whether two unicast instances of one VRID, family and source address
+/// send adverts the other would take for its own: on one interface (or
+/// either without one), with a common peer.
+fn same_unicast_channel(a: &VrrpInstance, b: &VrrpInstance, b_peers: &HashSet<IpAddr>) -> bool {
     let ifa = a.interface.as_ref().map(|i| i.value.as_str());
     let ifb = b.interface.as_ref().map(|i| i.value.as_str());
-    if fa.unicast {
-        if ifa.is_some() && ifb.is_some() && ifa != ifb {
-            return false;
-        }
-        let sa = a.unicast_src_ip.as_ref().map(|s| s.value);
-        let sb = b.unicast_src_ip.as_ref().map(|s| s.value);
-        if sa != sb {
-            return false;
-        }
-        return a
-            .unicast_peer
-            .iter()
-            .any(|p| b.unicast_peer.iter().any(|q| q.value == p.value));
+    if ifa.is_some() && ifb.is_some() && ifa != ifb {
+        return false;
     }
-    ifa.is_some() && ifa == ifb && mcast_group(a) == mcast_group(b)
+    a.unicast_peer.iter().any(|p| b_peers.contains(&p.value))
 }
 
 /// The `mcast_dst_ip` written for an instance, if any.
