@@ -118,14 +118,25 @@
 //! |-------|---------|------|
 //! | W0290 | alert mail has no smtp_server ("no mail is sent to this address") | add `smtp_server HOST` |
 //!
+//! keepalived's verdict on scripts depends on the host (is the program
+//! there, does the user exist): [`check`] asks this machine, through the
+//! `Host` trait of `host.rs`, each question once.
+//!
+//! Names are looked up in hash maps (`index.rs`), so the checks stay near
+//! linear on very large configurations; pairwise comparisons of unicast
+//! instances and "did you mean" searches are bounded.
+//!
 //! Not checked: whether interfaces exist (`keepalived -t` looks in the
 //! current network namespace; a configuration is usually checked
 //! elsewhere), the strict-mode rules on gratuitous ARP and advert
-//! settings.
+//! settings, and the order of definitions across included files (a
+//! `vrrp_script` in another file counts as read before its use).
 
 mod global;
 mod host;
+mod index;
 mod ipvs;
+mod names;
 mod scripts;
 mod sync;
 #[cfg(test)]
@@ -143,9 +154,10 @@ pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
 /// Checks the configuration, with `host` telling whether programs and
 /// users exist (keepalived's verdict on scripts depends on them).
 pub(crate) fn check_with(config: &Config, host: &dyn host::Host, diags: &mut Vec<Diagnostic>) {
+    let ix = index::Index::new(config);
     global::check(config, diags);
-    vrrp::check(config, diags);
-    sync::check(config, diags);
-    ipvs::check(config, diags);
-    scripts::check(config, host, diags);
+    vrrp::check(config, &ix, diags);
+    sync::check(config, &ix, diags);
+    ipvs::check(config, &ix, diags);
+    scripts::check(config, &ix, host, diags);
 }

@@ -605,3 +605,85 @@ fn w0290_mail_without_server() {
         &[("W0290", 3, "alert mail has no smtp_server")],
     );
 }
+
+// ---- rendered like rustc (snapshots) --------------------------------------
+
+/// Every diagnostic of `text`, rendered.
+fn rendered(text: &str) -> String {
+    load_str("keepalived.conf", text, &Options::new()).render()
+}
+
+#[test]
+fn snapshot_track_script_defined_after_use() {
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1\n    }\n    track_script {\n        chk\n    }\n}\nvrrp_script chk {\n    script \"</etc/hostname\"\n}\n";
+    assert_eq!(rendered(text), SNAP_E0222);
+}
+
+#[test]
+fn snapshot_duplicate_vrid() {
+    let text = "vrrp_instance A {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.1\n    }\n}\nvrrp_instance B {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.0.2.2\n    }\n}\n";
+    assert_eq!(rendered(text), SNAP_E0226);
+}
+
+#[test]
+fn snapshot_script_security() {
+    assert_eq!(
+        rendered(&instance(
+            "    interface eth0\n    virtual_router_id 51\n    notify /bin/true"
+        )),
+        SNAP_E0280
+    );
+}
+
+#[test]
+fn snapshot_checker_without_port() {
+    let text = "virtual_server fwmark 1 {\n    lb_algo rr\n    lb_kind DR\n    real_server 192.0.2.10 {\n        TCP_CHECK {\n            connect_timeout 3\n        }\n    }\n}\n";
+    assert_eq!(rendered(text), SNAP_W0255);
+}
+
+/// E0222: the caret under the use, the definition as a secondary label.
+const SNAP_E0222: &str = r#"error[E0222]: track_script `chk` is defined after its use
+  --> keepalived.conf:8:9
+   |
+ 8 |         chk
+   |         ^^^ not defined yet here
+11 | vrrp_script chk {
+   |             --- defined here
+   |
+   = help: keepalived reads the file once, top to bottom: move the vrrp_script block above its first use
+"#;
+
+/// E0226: the second VRID, the first one as a secondary label.
+const SNAP_E0226: &str = r#"error[E0226]: `A` and `B` both use VRID 51 with IPv4 on interface eth0
+  --> keepalived.conf:3:23
+   |
+ 3 |     virtual_router_id 51
+   |                       -- first used here by `A`
+10 |     virtual_router_id 51
+   |                       ^^ used again here
+   |
+   = help: each VRRP group on a link needs its own virtual_router_id
+"#;
+
+/// E0280: the script security verdict, with the exit status in a note.
+const SNAP_E0280: &str = r#"error[E0280]: scripts are run but `enable_script_security` is not set
+ --> keepalived.conf:4:12
+  |
+4 |     notify /bin/true
+  |            ^^^^^^^^^ this script is run
+  |
+  = help: add `enable_script_security` to `global_defs`, and `script_user USER` to run the scripts as an unprivileged user
+  = note: `keepalived -t` exits with status 6 (SECURITY VIOLATION)
+"#;
+
+/// W0255: a warning, the real server without a port as a secondary label.
+const SNAP_W0255: &str = r#"warning[W0255]: TCP_CHECK has no port to connect to
+ --> keepalived.conf:4:17
+  |
+4 |     real_server 192.0.2.10 {
+  |                 ---------- the real server has no port
+5 |         TCP_CHECK {
+  |         ^^^^^^^^^ this checker connects to port 0
+  |
+  = help: add `connect_port PORT` to the checker
+"#;

@@ -263,6 +263,7 @@ impl Cx<'_> {
         Some(Spanned::new(UserGroup { user, group }, span))
     }
 
+    /// Reports a word that is not a number keepalived reads.
     fn bad_number(&mut self, tok: &Token, e: NumError) {
         let (msg, label) = match e {
             NumError::Negative => ("negative number", "must not be negative"),
@@ -276,6 +277,7 @@ impl Cx<'_> {
         );
     }
 
+    /// Reports a number outside `[min, max]`, in keepalived's words.
     fn out_of_range(&mut self, tok: &Token, min: &str, max: &str) {
         self.error(
             codes::INVALID_NUMBER,
@@ -296,6 +298,7 @@ pub(crate) fn raw(node: &Node) -> RawNode {
     raw_bounded(node, 0)
 }
 
+/// [`raw`] at nesting `depth`: blocks below the limit are dropped.
 fn raw_bounded(node: &Node, depth: usize) -> RawNode {
     let block = match &node.block {
         Some(b) if depth < RAW_DEPTH_LIMIT => {

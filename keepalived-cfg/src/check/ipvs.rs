@@ -2,14 +2,17 @@
 //! what keepalived's `validate_check_config` reports, and checkers left
 //! without a port to connect to.
 
+use super::index::Index;
 use crate::model::{
     Checker, CheckerKind, Config, ForwardingMethod, RealServer, Spanned, TrackedName,
     VirtualServer, VsTarget, VsgEntry,
 };
 use crate::{Diagnostic, Span};
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 
 /// Every virtual server check.
-pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+pub(super) fn check(config: &Config, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     for group in &config.virtual_server_groups {
         if group.entries.is_empty() {
             diags.push(
@@ -23,7 +26,7 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         }
     }
     for vs in &config.virtual_servers {
-        check_virtual_server(vs, config, diags);
+        check_virtual_server(vs, config, ix, diags);
     }
 }
 
@@ -41,8 +44,13 @@ struct Shape {
 }
 
 /// The checks of one virtual server, in keepalived's order.
-fn check_virtual_server(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) {
-    let Some(shape) = shape_of(vs, config, diags) else {
+fn check_virtual_server(
+    vs: &VirtualServer,
+    config: &Config,
+    ix: &Index<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(shape) = shape_of(vs, config, ix, diags) else {
         return;
     };
     let kept = check_families(vs, diags);
@@ -57,22 +65,27 @@ fn check_virtual_server(vs: &VirtualServer, config: &Config, diags: &mut Vec<Dia
         );
         return;
     }
-    check_service(vs, &shape, config, diags);
+    check_service(vs, &shape, ix, diags);
     check_scheduling(vs, diags);
     let live = check_duplicates(&kept, diags);
     check_forwarding(vs, &live, diags);
     check_quorum(vs, &live, diags);
-    check_ports(vs, &shape, &live, config, diags);
+    check_ports(vs, &shape, &live, ix, diags);
     for rs in &live {
         for checker in &rs.checkers {
-            check_checker(checker, rs, &shape, config, diags);
+            check_checker(checker, rs, &shape, ix, diags);
         }
     }
 }
 
 /// The shape of a virtual server; `None` (and a warning) when it names a
 /// group that is not defined: keepalived then drops it.
-fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) -> Option<Shape> {
+fn shape_of(
+    vs: &VirtualServer,
+    config: &Config,
+    ix: &Index<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Shape> {
     match &vs.target.value {
         VsTarget::Addr { port, .. } => Some(Shape {
             fwmark: false,
@@ -87,11 +100,7 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
             port: 0,
         }),
         VsTarget::Group(name) => {
-            let Some(group) = config
-                .virtual_server_groups
-                .iter()
-                .find(|g| &g.name.value == name && !g.entries.is_empty())
-            else {
+            let Some(group) = ix.vsgs.get(name.as_str()).filter(|g| !g.entries.is_empty()) else {
                 diags.push(
                     Diagnostic::warning(
                         "W0254",
@@ -100,9 +109,12 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
                     .at(vs.target.span, "keepalived ignores this virtual server")
                     .with_help(format!(
                         "define `virtual_server_group {name} {{ ADDR PORT }}`{}",
-                        super::vrrp::suggestion(
+                        super::names::suggestion(
                             name,
-                            config.virtual_server_groups.iter().map(|g| &g.name.value)
+                            config
+                                .virtual_server_groups
+                                .iter()
+                                .map(|g| g.name.value.as_str())
                         )
                     )),
                 );
@@ -127,7 +139,8 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
 
 /// Real servers of another address family than the virtual server's
 /// (its address, else its first real server): keepalived skips them,
-/// unless they are tunnelled. Returns the others.
+/// unless they are tunnelled (TUN on the real server, or on the virtual
+/// server before it). Returns the others.
 fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec<&'a RealServer> {
     let mut family: Option<(bool, Span)> = match &vs.target.value {
         VsTarget::Addr { addr, .. } => Some((addr.is_ipv6(), vs.target.span)),
@@ -135,10 +148,13 @@ fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec
     };
     let mut kept = Vec::new();
     for rs in &vs.real_servers {
-        let tunnelled = matches!(
-            rs.lvs_method.as_ref().map(|m| &m.value),
-            Some(ForwardingMethod::Tun(_))
-        );
+        // keepalived looks when it reaches the end of the real server:
+        // its own lvs_method, else the lb_kind written before it.
+        let method = rs.lvs_method.as_ref().or(vs
+            .lb_kind
+            .as_ref()
+            .filter(|k| super::names::defined_before(k.span, rs.addr.span)));
+        let tunnelled = matches!(method.map(|m| &m.value), Some(ForwardingMethod::Tun(_)));
         let v6 = rs.addr.value.is_ipv6();
         match family {
             _ if tunnelled => {}
@@ -177,7 +193,7 @@ fn show(vs: &VirtualServer) -> String {
 }
 
 /// Protocol, port and `ha_suspend` against the kind of service.
-fn check_service(vs: &VirtualServer, shape: &Shape, config: &Config, diags: &mut Vec<Diagnostic>) {
+fn check_service(vs: &VirtualServer, shape: &Shape, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     if let Some(hs) = vs.ha_suspend.as_ref().filter(|h| h.value) {
         if shape.fwmark {
             diags.push(
@@ -218,7 +234,7 @@ fn check_service(vs: &VirtualServer, shape: &Shape, config: &Config, diags: &mut
                     .with_help("add the port, or `persistence_timeout` for an all-ports service"),
             );
         }
-        if shape.group && vs.persistence_timeout.is_none() && group_has_portless(vs, config) {
+        if shape.group && vs.persistence_timeout.is_none() && group_has_portless(vs, ix) {
             diags.push(
                 Diagnostic::error(
                     "E0253",
@@ -238,24 +254,28 @@ fn check_service(vs: &VirtualServer, shape: &Shape, config: &Config, diags: &mut
 }
 
 /// The group of `vs` has an address without a port.
-fn group_has_portless(vs: &VirtualServer, config: &Config) -> bool {
-    let VsTarget::Group(name) = &vs.target.value else {
-        return false;
+fn group_has_portless(vs: &VirtualServer, ix: &Index<'_>) -> bool {
+    group_entries(vs, ix).any(|e| {
+        matches!(
+            e.value,
+            VsgEntry::Addr {
+                port: None | Some(0),
+                ..
+            }
+        )
+    })
+}
+
+/// The entries of the group a virtual server names (none for others).
+fn group_entries<'a>(
+    vs: &VirtualServer,
+    ix: &Index<'a>,
+) -> impl Iterator<Item = &'a Spanned<VsgEntry>> {
+    let group = match &vs.target.value {
+        VsTarget::Group(name) => ix.vsgs.get(name.as_str()).copied(),
+        _ => None,
     };
-    config
-        .virtual_server_groups
-        .iter()
-        .filter(|g| &g.name.value == name)
-        .flat_map(|g| &g.entries)
-        .any(|e| {
-            matches!(
-                e.value,
-                VsgEntry::Addr {
-                    port: None | Some(0),
-                    ..
-                }
-            )
-        })
+    group.into_iter().flat_map(|g| &g.entries)
 }
 
 /// `lb_algo` must be written.
@@ -278,9 +298,9 @@ fn check_duplicates<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<&'a RealServer> {
     let mut live: Vec<&RealServer> = Vec::new();
+    let mut seen: HashMap<(IpAddr, u16), &RealServer> = HashMap::new();
     for &rs in kept {
-        let key = rs_key(rs);
-        if let Some(first) = live.iter().find(|f| rs_key(f) == key) {
+        if let Some(first) = seen.get(&rs_key(rs)) {
             diags.push(
                 Diagnostic::error(
                     "E0246",
@@ -291,6 +311,7 @@ fn check_duplicates<'a>(
                 .with_help("remove one of the two real_server blocks"),
             );
         } else {
+            seen.insert(rs_key(rs), rs);
             live.push(rs);
         }
     }
@@ -298,7 +319,7 @@ fn check_duplicates<'a>(
 }
 
 /// What makes two real servers the same.
-fn rs_key(rs: &RealServer) -> (std::net::IpAddr, u16) {
+fn rs_key(rs: &RealServer) -> (IpAddr, u16) {
     (rs.addr.value, rs.port.as_ref().map_or(0, |p| p.value))
 }
 
@@ -385,28 +406,21 @@ fn check_ports(
     vs: &VirtualServer,
     shape: &Shape,
     live: &[&RealServer],
-    config: &Config,
+    ix: &Index<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let group_ports: Vec<u16> = match &vs.target.value {
-        VsTarget::Group(name) => config
-            .virtual_server_groups
-            .iter()
-            .filter(|g| &g.name.value == name)
-            .flat_map(|g| &g.entries)
+    // The distinct ports of the service, in order.
+    let vs_ports: BTreeSet<u16> = if shape.group {
+        group_entries(vs, ix)
             .filter_map(|e| match e.value {
                 VsgEntry::Addr { port, .. } => Some(port.unwrap_or(0)),
                 VsgEntry::Fwmark { .. } => None,
             })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let vs_ports: Vec<u16> = if shape.group {
-        group_ports
+            .collect()
     } else if shape.fwmark {
-        Vec::new()
+        BTreeSet::new()
     } else {
-        vec![shape.port]
+        BTreeSet::from([shape.port])
     };
     for rs in live {
         let nat = matches!(method_of(rs, vs), None | Some(ForwardingMethod::Nat));
@@ -446,7 +460,7 @@ fn check_port(
     port: u16,
     at: Span,
     shape: &Shape,
-    vs_ports: &[u16],
+    vs_ports: &BTreeSet<u16>,
     vs: &VirtualServer,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -480,7 +494,7 @@ fn check_checker(
     checker: &Checker,
     rs: &RealServer,
     shape: &Shape,
-    config: &Config,
+    ix: &Index<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let name = checker.kind.keyword();
@@ -503,7 +517,7 @@ fn check_checker(
         }
         CheckerKind::File(file) if file.track_file.is_some() => {
             if let Some(name) = &file.track_file {
-                check_file_reference(name, config, diags);
+                check_file_reference(name, ix, diags);
             }
             return;
         }
@@ -540,12 +554,12 @@ fn check_checker(
 
 /// A FILE_CHECK's `track_file` must name a `track_file` block written
 /// before it.
-fn check_file_reference(name: &Spanned<String>, config: &Config, diags: &mut Vec<Diagnostic>) {
+fn check_file_reference(name: &Spanned<String>, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     let tracked = [TrackedName {
         name: name.clone(),
         weight: None,
     }];
-    super::vrrp::check_track_file_names(&tracked, config, diags);
+    super::names::check_track_file_names(&tracked, ix, diags);
 }
 
 #[cfg(test)]
@@ -845,7 +859,14 @@ mod tests {
         );
         assert_eq!(d.labels[0].span.line, 1);
         vs.real_servers[0].lvs_method = Some(at(ForwardingMethod::Tun(Vec::new()), 4));
-        assert_eq!(run(&config(vs)), vec![], "a tunnelled server may differ");
+        assert_eq!(
+            run(&config(vs.clone())),
+            vec![],
+            "a tunnelled server may differ"
+        );
+        vs.real_servers[0].lvs_method = None;
+        vs.lb_kind = Some(at(ForwardingMethod::Tun(Vec::new()), 3));
+        assert_eq!(run(&config(vs)), vec![], "so may one of a TUN service");
     }
 
     #[test]

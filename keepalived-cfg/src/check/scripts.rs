@@ -7,9 +7,10 @@
 //! parameter so that tests can fix it.
 
 use super::host::Host;
+use super::index::Index;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -17,8 +18,8 @@ const MAX_LABELS: usize = 8;
 const DEFAULT_USER: &str = "keepalived_script";
 
 /// Every script check.
-pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
-    check_vrrp_scripts(config, host, diags);
+pub(super) fn check(config: &Config, ix: &Index<'_>, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
+    check_vrrp_scripts(config, ix, host, diags);
     let tracks = track_scripts(config);
     let vrrp = vrrp_side(config);
     let ipvs = ipvs_side(config);
@@ -48,9 +49,10 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
         .is_some_and(|s| s.value);
     if !secure {
         let mut run: Vec<&Script<'_>> = Vec::new();
+        let mut seen: HashSet<Span> = HashSet::new();
         let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
-        for s in all.filter(|s| runs(s.command, host)) {
-            if !run.iter().any(|r| r.span == s.span) {
+        for s in all.filter(|s| runs(s, config, host)) {
+            if seen.insert(s.span) {
                 run.push(s);
             }
         }
@@ -77,12 +79,11 @@ fn check_users_exist(
         .into_iter()
         .flatten()
         .filter_map(|s| s.user.map(|u| u.user));
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for user in global.into_iter().chain(own) {
-        if seen.contains(&user.value.as_str()) || host.user_exists(&user.value) {
+        if !seen.insert(&user.value) || host.user_exists(&user.value) {
             continue;
         }
-        seen.push(&user.value);
         diags.push(
             Diagnostic::error("E0288", format!("user `{}` does not exist", user.value))
                 .at(user.span, "keepalived cannot run scripts as this user")
@@ -108,7 +109,7 @@ fn run_as<'a>(script: &Script<'a>, config: &'a Config) -> Option<RunAs<'a>> {
 /// switches user, then sees that its parent is not the keepalived parent
 /// process it expects.
 fn check_other_user<'a>(
-    config: &'a Config,
+    config: &Config,
     host: &dyn Host,
     checked: impl Iterator<Item = &'a Script<'a>>,
     diags: &mut Vec<Diagnostic>,
@@ -117,14 +118,13 @@ fn check_other_user<'a>(
         if is_file_test(script.command) {
             continue;
         }
-        let prog = program(script.command);
-        if !prog.contains('/') && !host.program_found(prog) {
+        // A bare name is not found for another user: keepalived gives up
+        // before it switches user.
+        if !program(script.command).contains('/') {
             continue;
         }
-        let (user, set_at) = match run_as(script, config) {
-            Some(user) if !user.is_root() => (user.user.value.clone(), Some(user.user.span)),
-            None if host.user_exists(DEFAULT_USER) => (DEFAULT_USER.to_string(), None),
-            _ => continue,
+        let Some((user, set_at)) = other_user(script, config, host) else {
+            continue;
         };
         let mut d = Diagnostic::error(
             "E0287",
@@ -230,22 +230,47 @@ pub(super) fn program(command: &str) -> &str {
     word.trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// Whether keepalived counts `command` as a script it runs: its program
-/// is found, and it is not a `</file` test (which only opens the file).
-fn runs(command: &str, host: &dyn Host) -> bool {
-    if command.trim_start().starts_with('<') {
-        let rest = command.trim_start()[1..].trim_start_matches([' ', '\t']);
-        if rest.starts_with('/') {
-            return false;
-        }
+/// Whether keepalived counts `script` as one it runs: not a `</file`
+/// test (which only opens the file), and its program is found.
+fn runs(script: &Script<'_>, config: &Config, host: &dyn Host) -> bool {
+    !is_file_test(script.command) && found(script, config, host)
+}
+
+/// Whether keepalived finds the program of `script`. A path must exist.
+/// A bare name is searched in `PATH`, which keepalived 2.2.7 only
+/// manages for scripts run as root.
+fn found(script: &Script<'_>, config: &Config, host: &dyn Host) -> bool {
+    let prog = program(script.command);
+    if prog.contains('/') {
+        return host.program_found(prog);
     }
-    host.program_found(program(command))
+    other_user(script, config, host).is_none() && host.program_found(prog)
+}
+
+/// The user other than root that `script` runs as, with where it is
+/// set (no place for the default `keepalived_script`).
+fn other_user(
+    script: &Script<'_>,
+    config: &Config,
+    host: &dyn Host,
+) -> Option<(String, Option<Span>)> {
+    match run_as(script, config) {
+        Some(user) if !user.is_root() => Some((user.user.value.clone(), Some(user.user.span))),
+        Some(_) => None,
+        None if host.user_exists(DEFAULT_USER) => Some((DEFAULT_USER.to_string(), None)),
+        None => None,
+    }
 }
 
 /// `vrrp_script`s: a `script` is required; its program must exist (when
 /// some instance exists, as keepalived checks only then); and it should
 /// be tracked by someone.
-fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
+fn check_vrrp_scripts(
+    config: &Config,
+    ix: &Index<'_>,
+    host: &dyn Host,
+    diags: &mut Vec<Diagnostic>,
+) {
     for vs in &config.vrrp_scripts {
         let Some(script) = &vs.script else {
             diags.push(
@@ -258,24 +283,33 @@ fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnost
             );
             continue;
         };
+        let as_script = Script {
+            command: &script.value,
+            span: script.span,
+            role: Role::Track,
+            user: vs.user.as_ref().map(|u| RunAs::of(&u.value)),
+        };
         if !config.vrrp_instances.is_empty()
-            && !runs(&script.value, host)
             && !is_file_test(&script.value)
+            && !found(&as_script, config, host)
         {
-            diags.push(
-                Diagnostic::error(
-                    "E0282",
-                    format!(
-                        "vrrp_script `{}` runs `{}`, which cannot be found",
-                        vs.name.value,
-                        program(&script.value)
-                    ),
-                )
-                .at(script.span, "keepalived disables this script")
-                .with_help("give the absolute path of an existing executable"),
-            );
+            let prog = program(&script.value);
+            let mut d = Diagnostic::error(
+                "E0282",
+                format!(
+                    "vrrp_script `{}` runs `{prog}`, which cannot be found",
+                    vs.name.value
+                ),
+            )
+            .at(script.span, "keepalived disables this script");
+            if !prog.contains('/') && host.program_found(prog) {
+                d = d.with_note(
+                    "keepalived 2.2.7 does not find a bare program name in PATH for a script run as another user than root",
+                );
+            }
+            diags.push(d.with_help("give the absolute path of an existing executable"));
         }
-        if !tracked_anywhere(config, &vs.name.value) {
+        if !ix.tracked.contains(vs.name.value.as_str()) {
             diags.push(
                 Diagnostic::warning(
                     "W0284",
@@ -295,21 +329,6 @@ fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnost
 fn is_file_test(command: &str) -> bool {
     let t = command.trim_start();
     t.starts_with('<') && t[1..].trim_start_matches([' ', '\t']).starts_with('/')
-}
-
-/// Some instance or sync group tracks the script `name`.
-fn tracked_anywhere(config: &Config, name: &str) -> bool {
-    let by_inst = config
-        .vrrp_instances
-        .iter()
-        .flat_map(|i| &i.track_script)
-        .any(|t| t.name.value == name);
-    let by_group = config
-        .vrrp_sync_groups
-        .iter()
-        .flat_map(|g| &g.track_script)
-        .any(|t| t.name.value == name);
-    by_inst || by_group
 }
 
 /// The `vrrp_script` commands.
@@ -449,6 +468,7 @@ fn check_notify_scripts<'a>(
     // Program -> the places running it, in order.
     let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashSet<Span> = HashSet::new();
     for script in scripts.filter(|s| !is_file_test(s.command)) {
         let prog = program(script.command);
         let slot = *index.entry(prog).or_insert_with(|| {
@@ -456,7 +476,7 @@ fn check_notify_scripts<'a>(
             uses.len() - 1
         });
         if let Some((_, places)) = uses.get_mut(slot) {
-            if !places.iter().any(|p| p.span == script.span) {
+            if seen.insert(script.span) {
                 places.push(script);
             }
         }
@@ -587,10 +607,10 @@ mod tests {
 
     #[test]
     fn keepalived_t_cannot_check_scripts_of_other_users() {
-        let mut cfg = appendix_a("killall -0 haproxy");
+        let mut cfg = appendix_a("/usr/bin/killall -0 haproxy");
         cfg.global_defs.enable_script_security = Some(at(true, 30));
         let host = FakeHost {
-            programs: vec!["killall"],
+            programs: vec!["/usr/bin/killall"],
             users: vec!["root", "keepalived_script"],
         };
         let mut diags = Vec::new();
@@ -607,9 +627,31 @@ mod tests {
         assert_eq!(diags, vec![], "a script of its own user root is checked");
     }
 
+    /// keepalived 2.2.7 gives up on a bare name for another user before
+    /// it switches user: the script is not found, and `-t` is not killed.
+    #[test]
+    fn bare_names_are_not_found_for_other_users() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.vrrp_scripts[0].user = Some(at(
+            crate::model::UserGroup {
+                user: at("nobody".to_string(), 3),
+                group: None,
+            },
+            3,
+        ));
+        let host = FakeHost {
+            programs: vec!["killall"],
+            users: vec!["root", "nobody"],
+        };
+        let mut diags = Vec::new();
+        super::super::check_with(&cfg, &host, &mut diags);
+        assert_eq!(codes(&diags), vec![("E0282", 2)]);
+        assert!(diags[0].notes[0].contains("bare program name"));
+    }
+
     #[test]
     fn named_users_must_exist() {
-        let mut cfg = appendix_a("killall -0 haproxy");
+        let mut cfg = appendix_a("/usr/bin/killall -0 haproxy");
         cfg.global_defs.script_user = Some(at(root(31), 31));
         cfg.vrrp_scripts[0].user = Some(at(
             crate::model::UserGroup {
@@ -618,7 +660,7 @@ mod tests {
             },
             3,
         ));
-        let diags = run_with(&cfg, &["killall"]);
+        let diags = run_with(&cfg, &["/usr/bin/killall"]);
         assert_eq!(
             codes(&diags),
             vec![("E0288", 3), ("E0280", 2), ("E0287", 2)]

@@ -2,17 +2,19 @@
 //! `vrrp_sync_set_group` makes them: members must exist, belong to one
 //! group only, and be at least two.
 
+use super::index::Index;
 use crate::model::{Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
+use std::collections::HashMap;
 
 /// Every sync group check.
-pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+pub(super) fn check(config: &Config, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     // Instance name -> (group name, where it was grouped), first come.
-    let mut grouped: Vec<(&str, &str, Span)> = Vec::new();
+    let mut grouped: HashMap<&str, (&str, Span)> = HashMap::new();
     for group in &config.vrrp_sync_groups {
-        super::vrrp::check_track_script_names(&group.track_script, config, diags);
-        super::vrrp::check_track_file_names(&group.track_file, config, diags);
-        let members = check_members(group, config, &mut grouped, diags);
+        super::names::check_track_script_names(&group.track_script, ix, diags);
+        super::names::check_track_file_names(&group.track_file, ix, diags);
+        let members = check_members(group, config, ix, &mut grouped, diags);
         check_count(group, members, diags);
     }
 }
@@ -21,14 +23,15 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
 fn check_members<'a>(
     group: &'a SyncGroup,
     config: &Config,
-    grouped: &mut Vec<(&'a str, &'a str, Span)>,
+    ix: &Index<'_>,
+    grouped: &mut HashMap<&'a str, (&'a str, Span)>,
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
     let mut taken = 0;
     let mut state = GroupState::Empty;
     for member in &group.group {
         let name = member.value.as_str();
-        if !config.vrrp_instances.iter().any(|i| i.name.value == name) {
+        let Some(inst) = ix.instances.get(name).copied() else {
             diags.push(
                 Diagnostic::error(
                     "E0230",
@@ -40,15 +43,15 @@ fn check_members<'a>(
                 .at(member.span, "no vrrp_instance has this name")
                 .with_help(format!(
                     "define `vrrp_instance {name}`, or remove it from the group{}",
-                    super::vrrp::suggestion(
+                    super::names::suggestion(
                         name,
-                        config.vrrp_instances.iter().map(|i| &i.name.value)
+                        config.vrrp_instances.iter().map(|i| i.name.value.as_str())
                     )
                 )),
             );
             continue;
-        }
-        if let Some((_, other, at)) = grouped.iter().find(|(n, _, _)| *n == name) {
+        };
+        if let Some((other, at)) = grouped.get(name) {
             diags.push(
                 Diagnostic::error(
                     "E0231",
@@ -60,11 +63,9 @@ fn check_members<'a>(
             );
             continue;
         }
-        grouped.push((name, group.name.value.as_str(), member.span));
+        grouped.insert(name, (group.name.value.as_str(), member.span));
         taken += 1;
-        if let Some(inst) = config.vrrp_instances.iter().find(|i| i.name.value == name) {
-            state = check_owner_mix(group, member, inst, state, diags);
-        }
+        state = check_owner_mix(group, member, inst, state, diags);
     }
     taken
 }

@@ -2,17 +2,25 @@
 //! `vrrp_complete_instance` reports, and what it misses), then across
 //! instances (VRID conflicts, tracked scripts).
 
-use crate::model::{
-    AuthType, Config, InitialState, Spanned, SyncGroup, TrackedName, VrrpInstance, VrrpScript,
+use super::index::Index;
+use super::names::{
+    check_track_file_names, check_track_script_names, defined_before, resolve_script,
 };
+use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// The priority of the address owner.
 const OWNER: u8 = 255;
 
+/// The most earlier unicast instances one instance is compared with
+/// (bounds the work on absurd configurations).
+const MAX_UNICAST_PAIRS: usize = 256;
+
 /// Every instance check.
-pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+pub(super) fn check(config: &Config, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     for inst in &config.vrrp_instances {
         let facts = Facts::of(inst, config);
         check_required(inst, diags);
@@ -23,8 +31,8 @@ pub(super) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
         check_addresses(inst, &facts, diags);
         check_preemption(inst, &facts, diags);
         check_unicast(inst, diags);
-        check_tracking(inst, config, diags);
-        check_weights(inst, &facts, config, diags);
+        check_tracking(inst, ix, diags);
+        check_weights(inst, &facts, ix, diags);
     }
     check_vrid_conflicts(config, diags);
 }
@@ -451,9 +459,9 @@ fn master_conflict(code: &'static str, what: &str, at: Span, inst: &VrrpInstance
 }
 
 /// `track_script` names and `track_interface` on the own interface.
-fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnostic>) {
-    check_track_script_names(&inst.track_script, config, diags);
-    check_track_file_names(&inst.track_file, config, diags);
+fn check_tracking(inst: &VrrpInstance, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
+    check_track_script_names(&inst.track_script, ix, diags);
+    check_track_file_names(&inst.track_file, ix, diags);
     let Some(own) = &inst.interface else { return };
     for t in &inst.track_interface {
         if t.name.value == own.value {
@@ -473,153 +481,10 @@ fn check_tracking(inst: &VrrpInstance, config: &Config, diags: &mut Vec<Diagnost
     }
 }
 
-/// What a tracking list refers to.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Refers {
-    /// The code when the name is not defined (yet).
-    code: &'static str,
-    /// The list keyword (`track_script`).
-    list: &'static str,
-    /// The defining block keyword (`vrrp_script`).
-    block: &'static str,
-    /// A minimal body for the help line.
-    body: &'static str,
-}
-
-/// `track_script` entries name `vrrp_script` blocks.
-pub(super) const SCRIPTS: Refers = Refers {
-    code: "E0222",
-    list: "track_script",
-    block: "vrrp_script",
-    body: "script \"...\"",
-};
-
-/// `track_file` entries name `track_file` blocks.
-pub(super) const FILES: Refers = Refers {
-    code: "E0229",
-    list: "track_file",
-    block: "track_file",
-    body: "file \"...\"",
-};
-
-/// Each `track_script` entry must name a `vrrp_script` defined before it,
-/// once. Shared by instances and sync groups.
-pub(super) fn check_track_script_names(
-    tracked: &[TrackedName],
-    config: &Config,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let defined: Vec<&Spanned<String>> = config.vrrp_scripts.iter().map(|s| &s.name).collect();
-    check_references(tracked, &defined, SCRIPTS, diags);
-}
-
-/// Each `track_file` entry must name a `track_file` block defined before
-/// it, once.
-pub(super) fn check_track_file_names(
-    tracked: &[TrackedName],
-    config: &Config,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let defined: Vec<&Spanned<String>> = config.track_files.iter().map(|f| &f.name).collect();
-    check_references(tracked, &defined, FILES, diags);
-}
-
-/// Each entry of `tracked` must name one of `defined`, written before it
-/// (keepalived looks names up as it reads), and only once.
-fn check_references(
-    tracked: &[TrackedName],
-    defined: &[&Spanned<String>],
-    what: Refers,
-    diags: &mut Vec<Diagnostic>,
-) {
-    for (i, t) in tracked.iter().enumerate() {
-        let name = &t.name;
-        match defined.iter().find(|d| d.value == name.value) {
-            None => diags.push(
-                Diagnostic::error(what.code, format!("{} `{}` is not defined", what.list, name.value))
-                    .at(name.span, format!("no {} has this name", what.block))
-                    .with_help(format!(
-                        "define `{} {} {{ {} }}` before its use{}",
-                        what.block,
-                        name.value,
-                        what.body,
-                        suggestion(&name.value, defined.iter().map(|d| &d.value))
-                    )),
-            ),
-            Some(def) if !defined_before(def.span, name.span) => diags.push(
-                Diagnostic::error(
-                    what.code,
-                    format!("{} `{}` is defined after its use", what.list, name.value),
-                )
-                .at(name.span, "not defined yet here")
-                .with_label(def.span, "defined here")
-                .with_help(format!(
-                    "keepalived reads the file once, top to bottom: move the {} block above its first use",
-                    what.block
-                )),
-            ),
-            Some(_) => {
-                if let Some(first) = tracked[..i].iter().find(|f| f.name.value == name.value) {
-                    diags.push(
-                        Diagnostic::error("E0223", format!("`{}` is tracked twice", name.value))
-                            .at(name.span, "keepalived ignores this entry")
-                            .with_label(first.name.span, "first tracked here")
-                            .with_help("remove one of the two lines"),
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// The `vrrp_script` named `name`, the first if several.
-pub(super) fn find_script<'a>(config: &'a Config, name: &str) -> Option<&'a VrrpScript> {
-    config.vrrp_scripts.iter().find(|s| s.name.value == name)
-}
-
-/// Whether `def` was read before `used`. Only known within one file: the
-/// order of included files is not in a span, so a definition in another
-/// file counts as earlier.
-pub(super) fn defined_before(def: Span, used: Span) -> bool {
-    def.file != used.file || def.offset < used.offset
-}
-
-/// "; did you mean `x`?" when a known name is close to `name`.
-pub(super) fn suggestion<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> String {
-    let best = known
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3) && *d > 0)
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, k)) => format!("; did you mean `{k}`?"),
-        None => String::new(),
-    }
-}
-
-/// Levenshtein distance between two short names (bounded: long names
-/// are compared on their first 64 characters).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().take(64).collect();
-    let b: Vec<char> = b.chars().take(64).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Weighted tracking that keepalived drops: in a sync group (unless the
 /// group has `sgroup_tracking_weight`) or for the address owner.
-fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mut Vec<Diagnostic>) {
-    let group = config
-        .vrrp_sync_groups
-        .iter()
-        .find(|g| g.group.iter().any(|m| m.value == inst.name.value));
+fn check_weights(inst: &VrrpInstance, facts: &Facts, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
+    let group = ix.group_of.get(inst.name.value.as_str()).copied();
     let in_group = group.is_some_and(|g| !has_tracking_weight(g));
     if !in_group && !facts.owner() {
         return;
@@ -647,12 +512,9 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
         }
     }
     for t in &inst.track_script {
-        let Some(script) = find_script(config, &t.name.value) else {
+        let Some(script) = resolve_script(ix, t) else {
             continue;
         };
-        if !defined_before(script.name.span, t.name.span) {
-            continue;
-        }
         let weight = t.weight.as_ref().or(script.weight.as_ref());
         if let Some(w) = weight.filter(|w| w.value.value != 0) {
             let at = t.weight.as_ref().map_or(t.name.span, |_| w.span);
@@ -660,10 +522,10 @@ fn check_weights(inst: &VrrpInstance, facts: &Facts, config: &Config, diags: &mu
         }
     }
     for t in &inst.track_file {
-        let file = config
-            .track_files
-            .iter()
-            .find(|f| f.name.value == t.name.value);
+        let file = ix
+            .files
+            .get(t.name.value.as_str())
+            .filter(|f| defined_before(f.name.span, t.name.span));
         let weight = t
             .weight
             .as_ref()
@@ -690,65 +552,71 @@ fn has_tracking_weight(group: &SyncGroup) -> bool {
 /// Two instances of one family with one VRID on one link: the routers
 /// cannot tell their adverts apart.
 fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
-    let insts = &config.vrrp_instances;
-    for (i, b) in insts.iter().enumerate() {
-        let Some(vrid_b) = &b.virtual_router_id else {
+    // Multicast: one channel per (VRID, family, interface, group).
+    let mut multicast: HashMap<(u8, bool, &str, Option<&str>), &VrrpInstance> = HashMap::new();
+    // Unicast: candidates per (VRID, family, source); peers decide.
+    let mut unicast: HashMap<(u8, bool, Option<IpAddr>), Vec<&VrrpInstance>> = HashMap::new();
+    for b in &config.vrrp_instances {
+        let Some(vrid) = &b.virtual_router_id else {
             continue;
         };
         let fb = Facts::of(b, config);
-        let clash = insts[..i].iter().find(|a| {
-            a.virtual_router_id.as_ref().map(|v| v.value) == Some(vrid_b.value)
-                && a.name.value != b.name.value
-                && same_channel(a, &Facts::of(a, config), b, &fb)
-        });
-        let Some(a) = clash else { continue };
-        let first = a.virtual_router_id.as_ref().map_or(a.name.span, |v| v.span);
-        let on = b
-            .interface
-            .as_ref()
-            .map_or(String::new(), |i| format!(" on interface {}", i.value));
-        diags.push(
-            Diagnostic::error(
-                "E0226",
-                format!(
-                    "`{}` and `{}` both use VRID {} with IPv{}{on}",
-                    a.name.value,
-                    b.name.value,
-                    vrid_b.value,
-                    if fb.ipv6 { 6 } else { 4 }
-                ),
-            )
-            .at(vrid_b.span, "used again here")
-            .with_label(first, format!("first used here by `{}`", a.name.value))
-            .with_help("each VRRP group on a link needs its own virtual_router_id"),
-        );
+        let clash = if fb.unicast {
+            let src = b.unicast_src_ip.as_ref().map(|s| s.value);
+            let peers: HashSet<IpAddr> = b.unicast_peer.iter().map(|p| p.value).collect();
+            let earlier = unicast.entry((vrid.value, fb.ipv6, src)).or_default();
+            let found = earlier
+                .iter()
+                .take(MAX_UNICAST_PAIRS)
+                .find(|a| same_unicast_channel(a, b, &peers))
+                .copied();
+            earlier.push(b);
+            found
+        } else if let Some(ifname) = &b.interface {
+            let key = (vrid.value, fb.ipv6, ifname.value.as_str(), mcast_group(b));
+            let first = multicast.get(&key).copied();
+            multicast.entry(key).or_insert(b);
+            first
+        } else {
+            None
+        };
+        if let Some(a) = clash {
+            diags.push(vrid_conflict(a, b, vrid.value, vrid.span, fb.ipv6));
+        }
     }
 }
 
-/// Whether two instances send adverts the other would take for its own:
-/// same family, same interface, same multicast group, or (unicast) same
-/// source and a common peer.
-fn same_channel(a: &VrrpInstance, fa: &Facts, b: &VrrpInstance, fb: &Facts) -> bool {
-    if fa.ipv6 != fb.ipv6 || fa.unicast != fb.unicast {
-        return false;
-    }
+/// "`A` and `B` both use VRID N".
+fn vrid_conflict(a: &VrrpInstance, b: &VrrpInstance, vrid: u8, at: Span, ipv6: bool) -> Diagnostic {
+    let first = a.virtual_router_id.as_ref().map_or(a.name.span, |v| v.span);
+    let on = b
+        .interface
+        .as_ref()
+        .map_or(String::new(), |i| format!(" on interface {}", i.value));
+    Diagnostic::error(
+        "E0226",
+        format!(
+            "`{}` and `{}` both use VRID {vrid} with IPv{}{on}",
+            a.name.value,
+            b.name.value,
+            if ipv6 { 6 } else { 4 }
+        ),
+    )
+    .at(at, "used again here")
+    .with_label(first, format!("first used here by `{}`", a.name.value))
+    .with_help("each VRRP group on a link needs its own virtual_router_id")
+}
+
+/// Whether two unicast instances of one VRID, family and source address
+/// send adverts the other would take for its own: on one interface (or
+/// either without one), with a common peer.
+fn same_unicast_channel(a: &VrrpInstance, b: &VrrpInstance, b_peers: &HashSet<IpAddr>) -> bool {
     let ifa = a.interface.as_ref().map(|i| i.value.as_str());
     let ifb = b.interface.as_ref().map(|i| i.value.as_str());
-    if fa.unicast {
-        if ifa.is_some() && ifb.is_some() && ifa != ifb {
-            return false;
-        }
-        let sa = a.unicast_src_ip.as_ref().map(|s| s.value);
-        let sb = b.unicast_src_ip.as_ref().map(|s| s.value);
-        if sa != sb {
-            return false;
-        }
-        return a
-            .unicast_peer
-            .iter()
-            .any(|p| b.unicast_peer.iter().any(|q| q.value == p.value));
+    if ifa.is_some() && ifb.is_some() && ifa != ifb {
+        return false;
     }
-    ifa.is_some() && ifa == ifb && mcast_group(a) == mcast_group(b)
+    a.unicast_peer.iter().any(|p| b_peers.contains(&p.value))
 }
 
 /// The `mcast_dst_ip` written for an instance, if any.
@@ -1351,15 +1219,5 @@ mod tests {
         assert_eq!(super::seconds(Duration::from_millis(1500)), "1.5");
         assert_eq!(super::seconds(Duration::from_secs(3)), "3");
         assert_eq!(super::seconds(Duration::from_micros(10)), "0.00001");
-    }
-
-    #[test]
-    fn suggestions_only_for_close_names() {
-        let known = ["chk_haproxy".to_string(), "other".to_string()];
-        assert_eq!(
-            super::suggestion("chk_haproxi", known.iter()),
-            "; did you mean `chk_haproxy`?"
-        );
-        assert_eq!(super::suggestion("zzz", known.iter()), "");
     }
 }

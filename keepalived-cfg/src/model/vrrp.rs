@@ -66,8 +66,8 @@ pub struct VrrpInstance {
     /// `state MASTER|BACKUP`; default BACKUP. keepalived starts a MASTER
     /// as BACKUP too, unless its priority is 255.
     pub state: Option<Spanned<InitialState>>,
-    /// `interface IF`: where adverts go; required unless every VIP has a
-    /// `dev` and unicast is used.
+    /// `interface IF`: where adverts go and VIPs without `dev` are set;
+    /// keepalived requires it (for unicast instances too).
     pub interface: Option<Spanned<String>>,
     /// `virtual_router_id N` (1..=255): required.
     pub virtual_router_id: Option<Spanned<u8>>,
