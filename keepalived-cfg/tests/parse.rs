@@ -1,6 +1,9 @@
 //! The lexer and preprocessor against keepalived 2.2.7's reading of
 //! configuration text: exact token texts and positions.
 
+// Test set-up (temporary files) fails loudly.
+#![allow(clippy::unwrap_used)]
+
 use lbkit_keepalived_cfg::{parse_tree, parse_tree_file, Node, Options, Parsed, Tree};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
