@@ -33,6 +33,9 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// `$NAME` substitutions in one line (and the text after its braces), at
 /// most: keepalived loops forever on `$A=$A`.
 const MAX_SUBSTITUTIONS: usize = 1024;
+/// Files read for one configuration, at most (includes fan out: a glob
+/// in a file matched by its own glob reads files again and again).
+const MAX_FILES: usize = 1024;
 /// Lines made by `~SEQ` and multi-line definitions, at most.
 const MAX_GENERATED_LINES: usize = 100_000;
 
@@ -709,6 +712,10 @@ impl<'a> Parser<'a> {
         let from = frame.from;
         while let Some(path) = self.frames.last_mut().and_then(|f| f.pending.pop_front()) {
             let shown = path.display().to_string();
+            if self.sources.iter().count() >= MAX_FILES {
+                self.too_many_files(from);
+                return false;
+            }
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
@@ -765,6 +772,19 @@ impl<'a> Parser<'a> {
             return true;
         }
         false
+    }
+
+    /// Reports that the file limit is reached, and stops including.
+    fn too_many_files(&mut self, from: Option<Span>) {
+        let mut d = Diagnostic::error("E0015", format!("more than {MAX_FILES} files included"));
+        if let Some(at) = from {
+            d = d.at(at, "one too many");
+        }
+        self.diags
+            .push(d.with_note("lbkit stops including files to bound time and memory"));
+        for frame in &mut self.frames {
+            frame.pending.clear();
+        }
     }
 
     /// True when `canonical` is being read already.
