@@ -33,6 +33,9 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// `$NAME` substitutions in one line (and the text after its braces), at
 /// most: keepalived loops forever on `$A=$A`.
 const MAX_SUBSTITUTIONS: usize = 1024;
+/// Files read for one configuration, at most (includes fan out: a glob
+/// in a file matched by its own glob reads files again and again).
+const MAX_FILES: usize = 1024;
 /// Lines made by `~SEQ` and multi-line definitions, at most.
 const MAX_GENERATED_LINES: usize = 100_000;
 
@@ -75,6 +78,47 @@ pub fn parse_tree_file(path: &Path, opts: &Options) -> Parsed {
     Parsed {
         sources,
         tree,
+        diagnostics,
+    }
+}
+
+/// What the lexer alone found in a text: its lines and words, each word
+/// located (file, line, column), no tree built.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Scan {
+    /// Keyword lines (`{` and `}` lines not counted).
+    pub lines: usize,
+    /// Words, keywords included.
+    pub words: usize,
+    /// The problems found, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Runs only the lexer and preprocessor over `text`: lines, comments,
+/// quotes, braces, definitions, conditions, `~SEQ`, includes, and the
+/// position of every word; the tree is not built.
+pub fn scan_str(name: &str, text: &str, opts: &Options) -> Scan {
+    let mut sources = Sources::new();
+    let mut diagnostics = Vec::new();
+    let mut parser = Parser::new(opts, &mut sources, &mut diagnostics);
+    parser.scan = Some((0, 0));
+    let id = parser.sources.add(name, text.to_string(), None);
+    parser.frames.push(Frame {
+        pending: VecDeque::new(),
+        active: Some(Active {
+            id,
+            pos: 0,
+            dir: PathBuf::new(),
+            canonical: None,
+        }),
+        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+        from: None,
+    });
+    let (lines, words) = parser.run_scan();
+    Scan {
+        lines,
+        words,
         diagnostics,
     }
 }
@@ -205,7 +249,11 @@ impl Positions {
             .starts
             .get(file.0 as usize)
             .map_or(&[][..], Vec::as_slice);
-        let line = starts.partition_point(|&s| s <= offset).max(1);
+        // Most positions asked for are on the line read last.
+        let line = match starts.last() {
+            Some(&last) if last <= offset => starts.len(),
+            _ => starts.partition_point(|&s| s <= offset).max(1),
+        };
         let start = starts.get(line - 1).copied().unwrap_or(0);
         let (from, base) = match self.cache {
             Some((f, s, o, c)) if f == file && s == start && o <= offset => (o, c),
@@ -250,6 +298,12 @@ struct Parser<'a> {
     quote_reported: Option<(FileId, u32)>,
     /// Substitutions made in the current line and its brace residues.
     substitutions: usize,
+    /// Line buffers to reuse.
+    spares: Vec<Line>,
+    /// Scanning only: lines and words counted so far.
+    scan: Option<(usize, usize)>,
+    /// The words of the line being emitted (a buffer to reuse).
+    words: Vec<line::Word>,
     /// A too long substitution was reported for the current line.
     long_reported: bool,
     builder: Builder,
@@ -274,6 +328,9 @@ impl<'a> Parser<'a> {
             generated: 0,
             quote_reported: None,
             substitutions: 0,
+            spares: Vec::new(),
+            scan: None,
+            words: Vec::new(),
             long_reported: false,
             builder: Builder::default(),
         }
@@ -284,6 +341,7 @@ impl<'a> Parser<'a> {
         let mut main_end = None;
         while let Some(line) = self.next_line() {
             self.emit(&line);
+            self.give_back(line);
         }
         let first = self
             .sources
@@ -295,6 +353,16 @@ impl<'a> Parser<'a> {
         }
         let Parser { builder, diags, .. } = self;
         builder.finish(main_end, diags)
+    }
+
+    /// Reads everything, locating every word without building the tree;
+    /// returns the lines and words seen.
+    fn run_scan(mut self) -> (usize, usize) {
+        while let Some(line) = self.next_line() {
+            self.emit(&line);
+            self.give_back(line);
+        }
+        self.scan.unwrap_or_default()
     }
 
     /// A zero-length span at `offset` of `file`.
@@ -359,17 +427,22 @@ impl<'a> Parser<'a> {
         match line.bytes.as_slice() {
             b"{" => {
                 let at = self.span(line, 0, 1);
-                self.builder.open(at, self.diags);
+                if self.scan.is_none() {
+                    self.builder.open(at, self.diags);
+                }
                 return;
             }
             b"}" => {
                 let at = self.span(line, 0, 1);
-                self.builder.close(at, self.diags);
+                if self.scan.is_none() {
+                    self.builder.close(at, self.diags);
+                }
                 return;
             }
             _ => {}
         }
-        let (words, open_quote) = line.words();
+        let mut words = std::mem::take(&mut self.words);
+        let open_quote = line.words_into(&mut words);
         if let Some(q) = open_quote {
             let origin = (line.file, line.origin.get(q).copied().unwrap_or(0));
             if self.quote_reported != Some(origin) {
@@ -395,9 +468,23 @@ impl<'a> Parser<'a> {
                     ),
             );
         }
+        if let Some((lines, count)) = self.scan {
+            let mut located = 0u64;
+            for &w in &words {
+                located += u64::from(self.span(line, w.start, w.end).col);
+            }
+            std::hint::black_box(located);
+            self.scan = Some((lines + 1, count + words.len()));
+            self.words = words;
+            return;
+        }
         let mut tokens = Vec::with_capacity(words.len());
-        for w in words {
-            let text = String::from_utf8_lossy(&line.bytes[w.text_range()]).into_owned();
+        for &w in &words {
+            let bytes = &line.bytes[w.text_range()];
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t.to_owned(),
+                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+            };
             let span = self.span(line, w.start, w.end);
             tokens.push(Token {
                 text,
@@ -405,6 +492,7 @@ impl<'a> Parser<'a> {
                 quoted: w.quoted,
             });
         }
+        self.words = words;
         self.builder.line(tokens);
     }
 
@@ -424,8 +512,20 @@ impl<'a> Parser<'a> {
             if self.include(&line) {
                 continue;
             }
-            self.residue = line.split_at_brace();
+            let mut rest = self.spares.pop().unwrap_or_default();
+            if line.split_at_brace(&mut rest) {
+                self.residue = Some(rest);
+            } else {
+                self.give_back(rest);
+            }
             return Some(line);
+        }
+    }
+
+    /// Keeps a line's buffers for a later line.
+    fn give_back(&mut self, line: Line) {
+        if self.spares.len() < 4 {
+            self.spares.push(line);
         }
     }
 
@@ -531,7 +631,8 @@ impl<'a> Parser<'a> {
                 continue;
             };
             let id = active.id;
-            let text = self.sources.get(id).map_or(&[][..], |f| f.text.as_bytes());
+            let text_str = self.sources.get(id).map_or("", |f| f.text.as_str());
+            let text = text_str.as_bytes();
             let start = active.pos;
             if start >= text.len() {
                 frame.active = None;
@@ -539,7 +640,12 @@ impl<'a> Parser<'a> {
             }
             let at_line_start = start == 0 || text[start - 1] == b'\n';
             let limit = (start + MAX_PIECE).min(text.len());
-            let (end, next, cut) = match text[start..limit].iter().position(|&b| b == b'\n') {
+            // `str::find` of an ASCII char is a fast `memchr`.
+            let newline = text_str.get(start..limit).map_or_else(
+                || text[start..limit].iter().position(|&b| b == b'\n'),
+                |t| t.find('\n'),
+            );
+            let (end, next, cut) = match newline {
                 Some(i) => (start + i, start + i + 1, false),
                 None => {
                     let mut e = limit;
@@ -558,7 +664,7 @@ impl<'a> Parser<'a> {
                     break;
                 }
             }
-            let mut line = Line::default();
+            let mut line = self.spares.pop().unwrap_or_default();
             line.set_from_file(id, start as u32, piece);
             if at_line_start {
                 self.positions.line_start(id, start as u32);
@@ -606,6 +712,10 @@ impl<'a> Parser<'a> {
         let from = frame.from;
         while let Some(path) = self.frames.last_mut().and_then(|f| f.pending.pop_front()) {
             let shown = path.display().to_string();
+            if self.sources.iter().count() >= MAX_FILES {
+                self.too_many_files(from);
+                return false;
+            }
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
@@ -662,6 +772,19 @@ impl<'a> Parser<'a> {
             return true;
         }
         false
+    }
+
+    /// Reports that the file limit is reached, and stops including.
+    fn too_many_files(&mut self, from: Option<Span>) {
+        let mut d = Diagnostic::error("E0015", format!("more than {MAX_FILES} files included"));
+        if let Some(at) = from {
+            d = d.at(at, "one too many");
+        }
+        self.diags
+            .push(d.with_note("lbkit stops including files to bound time and memory"));
+        for frame in &mut self.frames {
+            frame.pending.clear();
+        }
     }
 
     /// True when `canonical` is being read already.

@@ -1,6 +1,9 @@
 //! Every syntax error class, rendered like rustc (snapshots), and the JSON
 //! form.
 
+// Test set-up (temporary files) fails loudly.
+#![allow(clippy::unwrap_used)]
+
 use lbkit_keepalived_cfg::{parse_tree, parse_tree_file, Options, Parsed};
 use std::path::PathBuf;
 

@@ -1,6 +1,9 @@
 //! The lexer and preprocessor against keepalived 2.2.7's reading of
 //! configuration text: exact token texts and positions.
 
+// Test set-up (temporary files) fails loudly.
+#![allow(clippy::unwrap_used)]
+
 use lbkit_keepalived_cfg::{parse_tree, parse_tree_file, Node, Options, Parsed, Tree};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -490,4 +493,38 @@ proptest! {
             if let Some(b) = &node.block { stack.push(b.nodes.iter()); }
         }
     }
+}
+
+#[test]
+fn scan_counts_lines_and_words_without_a_tree() {
+    let s =
+        lbkit_keepalived_cfg::scan_str("k.conf", "a { b 1 }\n~SEQ(i, 2) c $i\n", &Options::new());
+    assert_eq!((s.lines, s.words), (4, 7));
+    assert!(s.diagnostics.is_empty());
+}
+
+#[test]
+fn instance_is_the_config_id() {
+    let p = parse_id("router_id $_INSTANCE\n", "lb1");
+    assert_eq!(shape(&p.tree), ["0|router_id lb1"]);
+}
+
+#[test]
+fn text_after_a_brace_that_regrows_by_substitution_ends() {
+    // The text after `}` defines A as itself twice: every residue is
+    // substituted back to a full line (keepalived never ends here).
+    let p = parse("x }$A=${A}${A}=\nk ${A}{${A}\n");
+    assert!(codes(&p).contains(&"E0013"), "{:?}", codes(&p));
+}
+
+#[test]
+fn include_fan_out_is_bounded() {
+    let dir = TempDir::new("fan");
+    for i in 0..8 {
+        dir.write(&format!("f{i}.conf"), b"include *.conf\nk\n");
+    }
+    let p = file(&dir.0.join("f0.conf"));
+    let c = codes(&p);
+    assert_eq!(c.iter().filter(|&&c| c == "E0015").count(), 1);
+    assert_eq!(p.sources.iter().count(), 1024);
 }

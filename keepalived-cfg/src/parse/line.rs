@@ -112,14 +112,17 @@ impl Line {
         }
     }
 
-    /// The bytes from `start` on, as a new line with the same origins.
-    pub(super) fn split_off(&mut self, start: usize) -> Line {
-        Line {
-            file: self.file,
-            bytes: self.bytes.split_off(start),
-            origin: self.origin.split_off(start),
-            refs: self.refs.clone(),
-        }
+    /// Moves the bytes from `start` on into `rest` (same file and
+    /// references).
+    pub(super) fn split_off_into(&mut self, start: usize, rest: &mut Line) {
+        rest.file = self.file;
+        rest.bytes.clear();
+        rest.bytes.extend_from_slice(&self.bytes[start..]);
+        rest.origin.clear();
+        rest.origin.extend_from_slice(&self.origin[start..]);
+        rest.refs.clear();
+        rest.refs.extend_from_slice(&self.refs);
+        self.truncate(start);
     }
 
     /// keepalived's `decomment`: drops leading blanks, a comment (`#` or
@@ -190,24 +193,24 @@ impl Line {
 
     /// keepalived's split of a line at its first `{` or `}` outside double
     /// quotes: a line starting with a brace keeps just the brace, any other
-    /// keeps the text before it; the rest (blanks trimmed) is returned to be
-    /// read as the next line.
-    pub(super) fn split_at_brace(&mut self) -> Option<Line> {
-        let at = self.find_brace()?;
+    /// keeps the text before it; the rest (blanks trimmed) goes to `rest`,
+    /// to be read as the next line. True when there is a rest.
+    pub(super) fn split_at_brace(&mut self, rest: &mut Line) -> bool {
+        let Some(at) = self.find_brace() else {
+            return false;
+        };
         let cut = if at == 0 {
             1 + self.bytes[1..].iter().take_while(|&&b| is_blank(b)).count()
         } else {
             at
         };
-        let rest = if cut < self.bytes.len() {
-            let mut rest = self.split_off(cut);
+        let split = cut < self.bytes.len();
+        if split {
+            self.split_off_into(cut, rest);
             rest.trim_end_by(is_blank);
-            Some(rest)
-        } else {
-            None
-        };
+        }
         self.trim_end_by(is_blank);
-        rest.filter(|r| !r.is_empty())
+        split && !rest.is_empty()
     }
 
     /// The first `{` or `}` outside double quotes.
@@ -234,16 +237,25 @@ impl Line {
     /// starting with `"` runs to the next `"` (no escapes). Returns the
     /// words and, when a quote is never closed, where it opened (the words
     /// after it are lost, as in keepalived).
+    #[cfg(test)]
     pub(super) fn words(&self) -> (Vec<Word>, Option<usize>) {
-        let b = &self.bytes;
         let mut words = Vec::new();
+        let open = self.words_into(&mut words);
+        (words, open)
+    }
+
+    /// [`Line::words`] into a buffer (cleared first); returns where an
+    /// unclosed quote opened.
+    pub(super) fn words_into(&self, words: &mut Vec<Word>) -> Option<usize> {
+        words.clear();
+        let b = &self.bytes;
         let mut i = 0;
         loop {
             while i < b.len() && is_space(b[i]) {
                 i += 1;
             }
             if i >= b.len() {
-                return (words, None);
+                return None;
             }
             let start = i;
             if b[i] == b'"' {
@@ -256,7 +268,7 @@ impl Line {
                             quoted: true,
                         });
                     }
-                    None => return (words, Some(start)),
+                    None => return Some(start),
                 }
             } else {
                 while i < b.len() && !is_space(b[i]) && b[i] != b'"' {
@@ -320,17 +332,21 @@ mod tests {
     #[test]
     fn brace_split_follows_keepalived() {
         let mut l = line("group{ A B }");
-        let rest = l.split_at_brace();
+        let mut rest = Line::default();
+        assert!(l.split_at_brace(&mut rest));
         assert_eq!(text(&l), "group");
-        let mut rest = rest.unwrap_or_default();
         assert_eq!(text(&rest), "{ A B }");
-        let rest2 = rest.split_at_brace().unwrap_or_default();
+        let mut rest2 = Line::default();
+        assert!(rest.split_at_brace(&mut rest2));
         assert_eq!(text(&rest), "{");
         assert_eq!(text(&rest2), "A B }");
         let mut l = line("a \"{\" }");
-        let rest = l.split_at_brace().unwrap_or_default();
+        assert!(l.split_at_brace(&mut rest));
         assert_eq!(text(&l), "a \"{\"");
         assert_eq!(text(&rest), "}");
+        let mut l = line("{   ");
+        assert!(!l.split_at_brace(&mut rest));
+        assert_eq!(text(&l), "{");
     }
 
     #[test]
