@@ -144,7 +144,9 @@ fn lbkit_agrees_with_keepalived() {
     let results: Vec<(String, Result<(), String>)> = table
         .iter()
         .map(|(file, theirs)| {
-            let verdict = ours::verdict(&data, file).and_then(|o| agree(theirs, &o));
+            let verdict = ours::verdict(&data, file).and_then(|(o, errors)| {
+                agree(theirs, &o).map_err(|e| format!("{e} [lbkit: {errors}]"))
+            });
             (file.clone(), verdict)
         })
         .collect();

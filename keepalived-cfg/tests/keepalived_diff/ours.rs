@@ -21,12 +21,37 @@ fn is_script_security(d: &Diagnostic) -> bool {
 /// `keepalived-rs -t` would give: exit 6 when the script-security error is
 /// present (keepalived gives 6 even with other errors), 5 for any other
 /// error, else 0; the place is that of the first other error.
-pub(crate) fn verdict(data: &Path, file: &str) -> Result<Verdict, String> {
+pub(crate) fn verdict(data: &Path, file: &str) -> Result<(Verdict, String), String> {
     let path = data.join(file);
     let opts = Options::new().config_id(CONFIG_ID);
     let loaded = catch_unwind(AssertUnwindSafe(|| load_file(&path, &opts)))
         .map_err(|p| format!("lbkit panicked: {}", panic_text(p.as_ref())))?;
-    Ok(judge(&loaded, data, &path))
+    Ok((judge(&loaded, data, &path), first_errors(&loaded)))
+}
+
+/// The first few errors, `code line: message`, to show with a mismatch.
+fn first_errors(loaded: &Loaded) -> String {
+    loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .take(3)
+        .map(|d| {
+            let line = d.span.map_or(0, |s| s.line);
+            format!("{} line {line}: {}", d.code, d.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// True for errors about a whole construct rather than one line: an
+/// unterminated block (`E0003`) and the semantic checks (`E02xx`: missing
+/// `virtual_router_id`, no real server, ...). keepalived reports these
+/// without a line number after reading (`There are 1 missing '}'s`,
+/// `(VI_1) the virtual router id must be set`), and lbkit places them on
+/// the block's first line, which comes before the line keepalived names.
+fn whole_construct(d: &Diagnostic) -> bool {
+    d.code == "E0003" || d.code.starts_with("E02")
 }
 
 /// The verdict on a loaded configuration read from `main`.
@@ -42,10 +67,22 @@ fn judge(loaded: &Loaded, data: &Path, main: &Path) -> Verdict {
         (false, false) => 5,
         (false, true) => 0,
     };
-    // As for keepalived: the first error in the tested file itself, else
-    // the first one elsewhere (in an included file).
+    // keepalived's first numbered complaint comes from reading: compare
+    // with lbkit's first error about one line when there is one, else with
+    // its first error of any kind. As for keepalived: the first error in
+    // the tested file itself, else the first one elsewhere (included).
+    let line_errors: Vec<&Diagnostic> = errors
+        .iter()
+        .copied()
+        .filter(|d| !whole_construct(d))
+        .collect();
+    let candidates = if line_errors.iter().any(|d| d.span.is_some()) {
+        line_errors
+    } else {
+        errors
+    };
     let main_rel = corpus::relative(data, main);
-    let places: Vec<Place> = errors
+    let places: Vec<Place> = candidates
         .iter()
         .filter_map(|d| d.span)
         .map(|span| {
