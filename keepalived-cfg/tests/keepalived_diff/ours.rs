@@ -118,6 +118,45 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lbkit_keepalived_cfg::load_str;
+
+    /// Judges configuration text as if it were `tests/data/t.conf`.
+    fn judge_text(text: &str) -> Verdict {
+        let data = corpus::data_dir();
+        let loaded = load_str("t.conf", text, &Options::new().config_id(CONFIG_ID));
+        judge(&loaded, &data, &data.join("t.conf"))
+    }
+
+    #[test]
+    fn judge_prefers_the_misspelt_line_to_the_missing_scheduler() {
+        // keepalived: "(Line 3) Unknown keyword 'lb_algoo'", then "no
+        // scheduler set" without a line; lbkit also reports the missing
+        // lb_algo, on the virtual_server line (1).
+        let text = "virtual_server 192.0.2.1 80 {\n    protocol TCP\n    lb_algoo rr\n    lb_kind NAT\n    real_server 192.0.2.2 80 {\n    }\n}\n";
+        let v = judge_text(text);
+        assert_eq!(v.exit, 5);
+        assert_eq!(
+            v.at,
+            Some(Place {
+                file: String::new(),
+                line: 3
+            })
+        );
+    }
+
+    #[test]
+    fn judge_accepts_a_clean_instance_and_flags_script_security() {
+        let clean = "vrrp_instance V {\n    interface eth0\n    virtual_router_id 9\n    priority 100\n    virtual_ipaddress {\n        192.0.2.9\n    }\n}\n";
+        assert_eq!(judge_text(clean), Verdict { exit: 0, at: None });
+        let scripted = format!(
+            "vrrp_script s {{\n    script \"/bin/true\"\n}}\n{}",
+            clean.replace(
+                "    priority 100\n",
+                "    priority 100\n    track_script {\n        s\n    }\n"
+            )
+        );
+        assert_eq!(judge_text(&scripted).exit, 6);
+    }
 
     #[test]
     fn panic_text_reads_both_payload_kinds() {
