@@ -15,7 +15,11 @@
 //! - `lbkit_agrees_with_keepalived` loads every file with lbkit and
 //!   compares with the table: same exit code (0, 5, or 6 for the
 //!   script-security error) and, for rejected files, the first error on the
-//!   line keepalived names first.
+//!   line keepalived names first. keepalived numbers the complaints it
+//!   makes while reading and reports whole-construct problems (missing
+//!   `}`, missing mandatory keywords, semantic conflicts) without a line,
+//!   so lbkit's unterminated-block and semantic errors (`E0003`, `E02xx`)
+//!   count only when it has no other error.
 
 #[path = "keepalived_diff/corpus.rs"]
 mod corpus;
