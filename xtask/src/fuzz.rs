@@ -1,7 +1,133 @@
 //! `cargo xtask fuzz --secs N`: every cargo-fuzz target for N seconds.
+//!
+//! The targets are the files of `fuzz/fuzz_targets/`; each runs with
+//! `cargo +nightly fuzz run <target> corpus/<target> seeds/<target> --
+//! -max_total_time=N`, new inputs going to `fuzz/corpus/<target>` and the
+//! checked-in seeds read from `fuzz/seeds/<target>`. cargo-fuzz is
+//! installed with `cargo install cargo-fuzz --locked` when missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Seconds per target when `--secs` is not given.
+const DEFAULT_SECS: u64 = 60;
 
 /// Runs every fuzz target.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let _ = args;
-    Err("fuzzing is not wired yet".into())
+    let secs = secs(args)?;
+    let dir = fuzz_dir();
+    let targets = targets(&dir)?;
+    if targets.is_empty() {
+        return Err(format!(
+            "no fuzz targets in {}",
+            dir.join("fuzz_targets").display()
+        ));
+    }
+    ensure_cargo_fuzz()?;
+    for target in &targets {
+        let corpus = dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        let mut fuzz = Command::new("cargo");
+        fuzz.current_dir(&dir)
+            .args(["+nightly", "fuzz", "run", target.as_str()])
+            .arg(&corpus);
+        let seeds = dir.join("seeds").join(target);
+        if seeds.is_dir() {
+            fuzz.arg(&seeds);
+        }
+        fuzz.arg("--").arg(format!("-max_total_time={secs}"));
+        crate::run::cmd(&mut fuzz)?;
+    }
+    eprintln!(
+        "xtask: {} fuzz target(s) ran {secs} s each without a crash",
+        targets.len()
+    );
+    Ok(())
+}
+
+/// `--secs N` or `--secs=N`.
+fn secs(args: &[String]) -> Result<u64, String> {
+    let mut secs = DEFAULT_SECS;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let value = match arg.strip_prefix("--secs=") {
+            Some(v) => v.to_string(),
+            None if arg == "--secs" => iter
+                .next()
+                .cloned()
+                .ok_or("--secs needs a number of seconds")?,
+            None => {
+                return Err(format!(
+                    "unknown argument `{arg}` (usage: cargo xtask fuzz --secs N)"
+                ))
+            }
+        };
+        secs = value
+            .parse()
+            .map_err(|_| format!("--secs takes a whole number of seconds, not `{value}`"))?;
+    }
+    Ok(secs)
+}
+
+/// `fuzz/` beside `xtask/`.
+fn fuzz_dir() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or(manifest.clone(), Path::to_path_buf)
+        .join("fuzz")
+}
+
+/// The names of the targets, sorted.
+fn targets(dir: &Path) -> Result<Vec<String>, String> {
+    let targets_dir = dir.join("fuzz_targets");
+    let entries = std::fs::read_dir(&targets_dir)
+        .map_err(|e| format!("cannot list {}: {e}", targets_dir.display()))?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Installs cargo-fuzz unless `cargo +nightly fuzz` already works.
+fn ensure_cargo_fuzz() -> Result<(), String> {
+    let works = Command::new("cargo")
+        .args(["+nightly", "fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if works {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-fuzz");
+    crate::run::cmd(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn secs_forms() {
+        assert_eq!(secs(&args(&[])), Ok(DEFAULT_SECS));
+        assert_eq!(secs(&args(&["--secs", "5"])), Ok(5));
+        assert_eq!(secs(&args(&["--secs=600"])), Ok(600));
+        assert!(secs(&args(&["--secs"])).is_err());
+        assert!(secs(&args(&["--secs", "x"])).is_err());
+        assert!(secs(&args(&["--other"])).is_err());
+    }
+
+    #[test]
+    fn the_keepalived_target_is_found() {
+        let found = targets(&fuzz_dir()).unwrap_or_default();
+        assert!(found.contains(&"keepalived_cfg".to_string()), "{found:?}");
+    }
 }
