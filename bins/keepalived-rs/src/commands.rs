@@ -2,7 +2,7 @@
 //! `check`. Each returns the process exit status.
 
 use crate::config::{main_text, Request};
-use crate::status::{TestStatus, FATAL};
+use crate::status::{self, FATAL};
 use lbkit_keepalived_cfg::{Loaded, Severity};
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -32,7 +32,7 @@ pub(crate) fn config_test(req: &Request<'_>, log_file: Option<&Path>, all_config
     // A log file that cannot be written to loses the report, not the verdict.
     let _ = sink.write_all(report.as_bytes());
     let _ = sink.flush();
-    TestStatus::of(&loaded.diagnostics, all_config).code()
+    status::config_test(&loaded.diagnostics, all_config)
 }
 
 /// `keepalived-rs check [--json] [--strict] FILE`: like `-t`, or one JSON
@@ -42,7 +42,7 @@ pub(crate) fn check(req: &Request<'_>, json: bool, all_config: bool) -> u8 {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
-    let status = TestStatus::of(&loaded.diagnostics, all_config).code();
+    let status = status::config_test(&loaded.diagnostics, all_config);
     if json {
         if let Err(e) = write_stdout(&json_array(&loaded)) {
             return fail(&e);
@@ -64,7 +64,9 @@ pub(crate) fn fmt(req: &Request<'_>, check: bool) -> u8 {
     };
     eprint!("{}", rendered(&loaded, req.path));
     if loaded.has_errors() {
-        return TestStatus::of(&loaded.diagnostics, false).code();
+        // Missing files alone pass keepalived's test, but still leave no
+        // complete model to format.
+        return status::config_test(&loaded.diagnostics, false).max(FATAL);
     }
     if loaded.sources.iter().count() > 1 {
         eprintln!(

@@ -7,7 +7,7 @@
 //! | status | keepalived's name | problems |
 //! |---|---|---|
 //! | 0 | `KEEPALIVED_CHK_EXIT_OK` | none |
-//! | 4 | `KEEPALIVED_CHK_EXIT_CONFIG` | only "cannot run" ones: a missing file (with `-e`), an interface that does not exist, a fatal error |
+//! | 4 | `KEEPALIVED_CHK_EXIT_CONFIG` | only "cannot run" ones: with `-e`, a missing main file; an interface that does not exist; a fatal error |
 //! | 5 | `KEEPALIVED_CHK_EXIT_CONFIG_TEST` | any other: syntax, unknown keyword, bad value, ... |
 //! | 6 | `KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY` | scripts configured without `enable_script_security` |
 //!
@@ -16,34 +16,42 @@
 //! others, so one syntax error next to a missing interface gives 5, and a
 //! security violation anywhere gives 6.
 //!
-//! lbkit's diagnostics map onto this by severity and code: every error
-//! counts; a warning counts only when its code is one keepalived reports
-//! too (an unknown keyword: keepalived says so and `-t` exits 5), so that
-//! lbkit's own extra advice does not change the verdict.
+//! Missing files are the exception. keepalived only mentions them, and
+//! `-t` still exits 0, unless `-e` (`--all-config`) is given; then a
+//! missing main file gives 4 and a missing included file stops keepalived
+//! before any check, with `KEEPALIVED_EXIT_NO_CONFIG` (6).
+//!
+//! lbkit's diagnostics follow keepalived's verdict by severity: an error is
+//! something keepalived reports (so its `-t` fails), a warning is lbkit's
+//! own advice (keepalived's verdict is unchanged). Only errors count here;
+//! the codes below pick the status.
 
 use lbkit_keepalived_cfg::{Diagnostic, Severity};
 
-/// The diagnostic code lbkit gives keepalived's "SECURITY VIOLATION -
-/// scripts are being executed but script_security not enabled".
-pub(crate) const SECURITY_CODES: &[&str] = &["E0290"];
+/// keepalived's "SECURITY VIOLATION - scripts are being executed but
+/// script_security not enabled" (lbkit-keepalived-cfg's check/scripts.rs).
+pub(crate) const SECURITY_CODES: &[&str] = &["E0280"];
 
-/// Codes of problems that keepalived counts as "cannot run the
-/// configuration" (`CONFIG_FILE_NOT_FOUND`, `CONFIG_BAD_IF`, `CONFIG_FATAL`).
-pub(crate) const CANNOT_RUN_CODES: &[&str] = &["E0010"];
+/// Problems that keepalived counts as "cannot run the configuration"
+/// (`CONFIG_BAD_IF`, `CONFIG_FATAL`) and lbkit reports. lbkit does not look
+/// at the host's interfaces, so none for now.
+pub(crate) const CANNOT_RUN_CODES: &[&str] = &[];
 
-/// Codes of a missing configuration file (main or included). keepalived
-/// only says so, and `-t` still passes, unless `-e` (`--all-config`) is
-/// given: then it is a cannot-run problem.
-pub(crate) const MISSING_FILE_CODES: &[&str] = &["W0010"];
+/// A configuration file (main or included) that cannot be found or read.
+pub(crate) const MISSING_FILE_CODES: &[&str] = &["E0010"];
 
-/// Warning codes for things keepalived reports as well, so that its `-t`
-/// fails on them (unknown keywords, deprecated keywords, ignored values).
-pub(crate) const REPORTED_WARNING_CODES: &[&str] = &["W0100"];
+/// keepalived's `KEEPALIVED_EXIT_FATAL`: bad command line, or a request this
+/// program cannot carry out.
+pub(crate) const FATAL: u8 = 1;
+
+/// keepalived's `KEEPALIVED_EXIT_NO_CONFIG`, given under `-e` when an
+/// included file is missing.
+const NO_CONFIG: u8 = 6;
 
 /// The outcome of a configuration test, ordered from best to worst in
 /// keepalived's own order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum TestStatus {
+enum Verdict {
     /// Nothing keepalived would report.
     Valid,
     /// Only problems that stop keepalived from running the configuration.
@@ -54,121 +62,122 @@ pub(crate) enum TestStatus {
     Security,
 }
 
-impl TestStatus {
-    /// The worst status among `diags`; `all_config` is keepalived's `-e`.
-    pub(crate) fn of(diags: &[Diagnostic], all_config: bool) -> TestStatus {
-        diags
-            .iter()
-            .map(|d| TestStatus::of_one(d, all_config))
-            .max()
-            .unwrap_or(TestStatus::Valid)
-    }
-
-    /// What one diagnostic makes of the test.
-    fn of_one(diag: &Diagnostic, all_config: bool) -> TestStatus {
-        if MISSING_FILE_CODES.contains(&diag.code) {
-            return if all_config {
-                TestStatus::CannotRun
-            } else {
-                TestStatus::Valid
-            };
-        }
-        let counts = match diag.severity {
-            Severity::Error => true,
-            Severity::Warning => REPORTED_WARNING_CODES.contains(&diag.code),
-            Severity::Note => false,
-        };
-        if !counts {
-            TestStatus::Valid
-        } else if SECURITY_CODES.contains(&diag.code) {
-            TestStatus::Security
-        } else if CANNOT_RUN_CODES.contains(&diag.code) {
-            TestStatus::CannotRun
-        } else {
-            TestStatus::Problems
-        }
-    }
-
+impl Verdict {
     /// keepalived's exit status for this outcome.
-    pub(crate) fn code(self) -> u8 {
+    fn code(self) -> u8 {
         match self {
-            TestStatus::Valid => 0,
-            TestStatus::CannotRun => 4,
-            TestStatus::Problems => 5,
-            TestStatus::Security => 6,
+            Verdict::Valid => 0,
+            Verdict::CannotRun => 4,
+            Verdict::Problems => 5,
+            Verdict::Security => 6,
         }
     }
 }
 
-/// keepalived's `KEEPALIVED_EXIT_FATAL`: bad command line, or a request this
-/// program cannot carry out.
-pub(crate) const FATAL: u8 = 1;
+/// keepalived's `-t` exit status for `diags`; `all_config` is its `-e`.
+pub(crate) fn config_test(diags: &[Diagnostic], all_config: bool) -> u8 {
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error);
+    let (missing, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        errors.partition(|d| MISSING_FILE_CODES.contains(&d.code));
+    if all_config {
+        // A missing main file has no place to point at; an included one
+        // points at its `include` line.
+        if missing.iter().any(|d| d.span.is_some()) {
+            return NO_CONFIG;
+        }
+        if !missing.is_empty() {
+            return Verdict::CannotRun.code();
+        }
+    }
+    others
+        .iter()
+        .map(|d| verdict(d))
+        .max()
+        .unwrap_or(Verdict::Valid)
+        .code()
+}
+
+/// What one error makes of the test.
+fn verdict(diag: &Diagnostic) -> Verdict {
+    if SECURITY_CODES.contains(&diag.code) {
+        Verdict::Security
+    } else if CANNOT_RUN_CODES.contains(&diag.code) {
+        Verdict::CannotRun
+    } else {
+        Verdict::Problems
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lbkit_keepalived_cfg::{FileId, Span};
 
     fn error(code: &'static str) -> Diagnostic {
         Diagnostic::error(code, "e")
     }
 
-    fn warning(code: &'static str) -> Diagnostic {
-        Diagnostic::warning(code, "w")
+    fn missing_include() -> Diagnostic {
+        let include_line = Span {
+            file: FileId(0),
+            offset: 0,
+            len: 7,
+            line: 1,
+            col: 1,
+        };
+        error(MISSING_FILE_CODES[0]).at(include_line, "")
     }
 
     #[test]
     fn nothing_is_valid() {
-        assert_eq!(TestStatus::of(&[], false).code(), 0);
+        assert_eq!(config_test(&[], false), 0);
     }
 
     #[test]
-    fn lbkit_only_warnings_keep_the_test_valid() {
-        assert_eq!(TestStatus::of(&[warning("W0299")], false).code(), 0);
-    }
-
-    #[test]
-    fn warnings_keepalived_reports_fail_the_test() {
-        assert_eq!(
-            TestStatus::of(&[warning(REPORTED_WARNING_CODES[0])], false).code(),
-            5
-        );
+    fn warnings_keep_the_test_valid() {
+        // W codes are lbkit's own advice: keepalived -t passes.
+        let diags = [
+            Diagnostic::warning("W0203", "w"),
+            Diagnostic::warning("W0101", "w"),
+        ];
+        assert_eq!(config_test(&diags, false), 0);
     }
 
     #[test]
     fn any_error_is_a_configuration_problem() {
-        assert_eq!(TestStatus::of(&[error("E0101")], false).code(), 5);
-    }
-
-    #[test]
-    fn cannot_run_alone_is_4_but_other_problems_win() {
-        // config_err keeps the highest config_err_t: CONFIG_BAD_IF (2) loses
-        // to CONFIG_INVALID_NUMBER and friends.
-        let cannot = error(CANNOT_RUN_CODES[0]);
-        assert_eq!(
-            TestStatus::of(std::slice::from_ref(&cannot), false).code(),
-            4
-        );
-        assert_eq!(TestStatus::of(&[cannot, error("E0101")], false).code(), 5);
-    }
-
-    #[test]
-    fn missing_files_count_only_with_all_config() {
-        // file_config_error(): CONFIG_OK unless -e made it CONFIG_FILE_NOT_FOUND.
-        let missing = [warning(MISSING_FILE_CODES[0])];
-        assert_eq!(TestStatus::of(&missing, false).code(), 0);
-        assert_eq!(TestStatus::of(&missing, true).code(), 4);
-        let missing = [error(MISSING_FILE_CODES[0])];
-        assert_eq!(TestStatus::of(&missing, false).code(), 0);
-        assert_eq!(TestStatus::of(&missing, true).code(), 4);
+        assert_eq!(config_test(&[error("E0101")], false), 5);
+        assert_eq!(config_test(&[error("E0003")], true), 5);
     }
 
     #[test]
     fn security_violation_wins_over_everything() {
-        let diags = [
-            error("E0101"),
-            error(SECURITY_CODES[0]),
-            error(CANNOT_RUN_CODES[0]),
-        ];
-        assert_eq!(TestStatus::of(&diags, false).code(), 6);
+        let diags = [error("E0101"), error(SECURITY_CODES[0]), error("E0226")];
+        assert_eq!(config_test(&diags, false), 6);
+    }
+
+    #[test]
+    fn cannot_run_alone_is_4_but_other_problems_win() {
+        // config_err keeps the highest config_err_t: CONFIG_BAD_IF loses to
+        // CONFIG_INVALID_NUMBER and the like.
+        assert_eq!(Verdict::CannotRun.code(), 4);
+        assert!(Verdict::CannotRun < Verdict::Problems);
+        assert!(Verdict::Problems < Verdict::Security);
+    }
+
+    #[test]
+    fn missing_main_file_passes_unless_all_config() {
+        // keepalived -t -f /nonexistent: 0; with -e: 4.
+        let diags = [error(MISSING_FILE_CODES[0])];
+        assert_eq!(config_test(&diags, false), 0);
+        assert_eq!(config_test(&diags, true), 4);
+    }
+
+    #[test]
+    fn missing_include_passes_unless_all_config() {
+        // `include /nonexistent/x.conf`: 0; with -e: 6 (no config).
+        let diags = [missing_include(), error("E0101")];
+        assert_eq!(config_test(&diags, false), 5);
+        assert_eq!(config_test(&diags[..1], false), 0);
+        assert_eq!(config_test(&diags, true), 6);
     }
 }
