@@ -16,10 +16,13 @@
 //! others, so one syntax error next to a missing interface gives 5, and a
 //! security violation anywhere gives 6.
 //!
-//! Missing files are the exception. keepalived only mentions them, and
-//! `-t` still exits 0, unless `-e` (`--all-config`) is given; then a
-//! missing main file gives 4 and a missing included file stops keepalived
-//! before any check, with `KEEPALIVED_EXIT_NO_CONFIG` (6).
+//! Missing files are the exception. keepalived only mentions a missing file
+//! of a plain `include`, and `-t` still exits 0, unless `-e`
+//! (`--all-config`) is given. A file it must find (`-e`, or `includer`,
+//! `includem`, ... : lbkit then reports an error, not a warning) stops it
+//! before any check: a missing main file gives 4 (`config_test_exit()` with
+//! `CONFIG_FILE_NOT_FOUND`), a missing included one
+//! `KEEPALIVED_EXIT_NO_CONFIG` (6, `had_config_file_error()`).
 //!
 //! lbkit's diagnostics follow keepalived's verdict by severity: an error is
 //! something keepalived reports (so its `-t` fails), a warning is lbkit's
@@ -37,8 +40,11 @@ pub(crate) const SECURITY_CODES: &[&str] = &["E0280"];
 /// at the host's interfaces, so none for now.
 pub(crate) const CANNOT_RUN_CODES: &[&str] = &[];
 
-/// A configuration file (main or included) that cannot be found or read.
-pub(crate) const MISSING_FILE_CODES: &[&str] = &["E0010"];
+/// A configuration file (main or included) that cannot be found
+/// (`E0009`/`W0009`) or read (`E0010`/`W0010`): errors when keepalived
+/// must find it, warnings when it only logs it (lbkit-keepalived-cfg's
+/// parse.rs).
+pub(crate) const MISSING_FILE_CODES: &[&str] = &["E0009", "W0009", "E0010", "W0010"];
 
 /// keepalived's `KEEPALIVED_EXIT_FATAL`: bad command line, or a request this
 /// program cannot carry out.
@@ -76,21 +82,21 @@ impl Verdict {
 
 /// keepalived's `-t` exit status for `diags`; `all_config` is its `-e`.
 pub(crate) fn config_test(diags: &[Diagnostic], all_config: bool) -> u8 {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error);
-    let (missing, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
-        errors.partition(|d| MISSING_FILE_CODES.contains(&d.code));
-    if all_config {
-        // A missing main file has no place to point at; an included one
-        // points at its `include` line.
-        if missing.iter().any(|d| d.span.is_some()) {
-            return NO_CONFIG;
-        }
-        if !missing.is_empty() {
-            return Verdict::CannotRun.code();
-        }
+    let (missing, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = diags
+        .iter()
+        .partition(|d| MISSING_FILE_CODES.contains(&d.code));
+    let must_exist = |d: &&&Diagnostic| all_config || d.severity == Severity::Error;
+    // A missing main file has no place to point at; an included one points
+    // at its `include` line.
+    if missing.iter().filter(must_exist).any(|d| d.span.is_some()) {
+        return NO_CONFIG;
+    }
+    if missing.iter().filter(must_exist).any(|d| d.span.is_none()) {
+        return Verdict::CannotRun.code();
     }
     others
         .iter()
+        .filter(|d| d.severity == Severity::Error)
         .map(|d| verdict(d))
         .max()
         .unwrap_or(Verdict::Valid)
@@ -117,7 +123,17 @@ mod tests {
         Diagnostic::error(code, "e")
     }
 
-    fn missing_include() -> Diagnostic {
+    /// A missing file: `warning` for a plain include, `at` the include line
+    /// (none for the main file).
+    fn missing(warning: bool, at_include: bool) -> Diagnostic {
+        let d = if warning {
+            Diagnostic::warning("W0009", "no such file")
+        } else {
+            Diagnostic::error("E0009", "no such file")
+        };
+        if !at_include {
+            return d;
+        }
         let include_line = Span {
             file: FileId(0),
             offset: 0,
@@ -125,7 +141,7 @@ mod tests {
             line: 1,
             col: 1,
         };
-        error(MISSING_FILE_CODES[0]).at(include_line, "")
+        d.at(include_line, "")
     }
 
     #[test]
@@ -167,17 +183,26 @@ mod tests {
     #[test]
     fn missing_main_file_passes_unless_all_config() {
         // keepalived -t -f /nonexistent: 0; with -e: 4.
-        let diags = [error(MISSING_FILE_CODES[0])];
+        let diags = [missing(true, false)];
         assert_eq!(config_test(&diags, false), 0);
         assert_eq!(config_test(&diags, true), 4);
     }
 
     #[test]
     fn missing_include_passes_unless_all_config() {
-        // `include /nonexistent/x.conf`: 0; with -e: 6 (no config).
-        let diags = [missing_include(), error("E0101")];
+        // `include /nonexistent/x.conf`: 0; with -e: 6 (no config), whatever
+        // else is wrong.
+        let diags = [missing(true, true), error("E0101")];
         assert_eq!(config_test(&diags, false), 5);
         assert_eq!(config_test(&diags[..1], false), 0);
         assert_eq!(config_test(&diags, true), 6);
+        assert_eq!(config_test(&diags[..1], true), 6);
+    }
+
+    #[test]
+    fn missing_file_keepalived_must_find_stops_it() {
+        // `includem` of a missing file: error E0009, exit 6 without -e too.
+        assert_eq!(config_test(&[missing(false, true)], false), 6);
+        assert_eq!(config_test(&[missing(false, false)], false), 4);
     }
 }
