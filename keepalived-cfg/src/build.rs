@@ -1,11 +1,169 @@
 //! From [`Tree`] to the typed [`Config`]: keyword by keyword, as
 //! keepalived's keyword handlers read them.
+//!
+//! Whatever keepalived 2.2.7 reports while reading (an unknown keyword, a
+//! number out of range, an unknown scheduler...) makes `keepalived -t`
+//! exit 5, so it is an error here too; what keepalived only logs (a
+//! deprecated synonym) is a warning.
 
-use crate::model::Config;
-use crate::{Diagnostic, Tree};
+mod address;
+mod global;
+mod ipvs;
+pub(crate) mod keywords;
+mod values;
+mod vrrp;
+
+use crate::model::{Config, RawNode};
+use crate::{Diagnostic, Node, Tree};
+use values::Cx;
+
+/// Diagnostic codes of the model builder.
+pub(crate) mod codes {
+    /// A keyword keepalived does not know in this block.
+    pub(crate) const UNKNOWN_KEYWORD: &str = "E0101";
+    /// A keyword without the parameter it needs.
+    pub(crate) const MISSING_PARAMETER: &str = "E0102";
+    /// A number that is not one, or out of range.
+    pub(crate) const INVALID_NUMBER: &str = "E0103";
+    /// An address keepalived cannot read.
+    pub(crate) const INVALID_ADDRESS: &str = "E0104";
+    /// A word outside the set keepalived accepts (state, lb_algo, ...).
+    pub(crate) const INVALID_VALUE: &str = "E0105";
+    /// A block where none is expected, or none where one is.
+    pub(crate) const BLOCK_EXPECTED: &str = "E0106";
+    /// A name defined twice, or a setting keepalived refuses to repeat.
+    pub(crate) const DUPLICATE: &str = "E0107";
+    /// A block keyword without its name, or with extra words.
+    pub(crate) const BAD_NAME: &str = "E0108";
+    /// A keyword keepalived reports as deprecated and refuses in `-t`.
+    pub(crate) const DEPRECATED_ERROR: &str = "E0109";
+    /// A deprecated synonym keepalived still accepts.
+    pub(crate) const DEPRECATED: &str = "W0101";
+}
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
-    let _ = (tree, diags);
-    todo!("build")
+    let mut cx = Cx { diags };
+    let mut config = Config::default();
+    for node in &tree.nodes {
+        root_keyword(&mut cx, node, &mut config);
+    }
+    config
 }
+
+/// One top-level keyword.
+fn root_keyword(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
+    match node.keyword.text.as_str() {
+        "global_defs" => {
+            config.global_defs_span.get_or_insert(node.keyword.span);
+            let nodes = block(cx, node);
+            global::global_defs(cx, nodes, &mut config.global_defs);
+        }
+        "static_ipaddress" => {
+            let nodes = block(cx, node);
+            config
+                .static_ipaddress
+                .extend(address::addresses(cx, nodes, true));
+        }
+        "static_routes" => {
+            let nodes = block(cx, node);
+            config.static_routes.extend(address::routes(cx, nodes));
+        }
+        "static_rules" => {
+            let nodes = block(cx, node);
+            config.static_rules.extend(address::rules(cx, nodes));
+        }
+        "vrrp_instance" => vrrp::instance(cx, node, config),
+        "vrrp_sync_group" => vrrp::sync_group(cx, node, config),
+        "vrrp_script" => vrrp::script(cx, node, config),
+        "track_file" | "vrrp_track_file" => vrrp::track_file(cx, node, config),
+        "virtual_server_group" => ipvs::group(cx, node, config),
+        "virtual_server" => ipvs::virtual_server(cx, node, config),
+        _ => other(
+            cx,
+            node,
+            "the top level",
+            &[keywords::ROOT],
+            &mut config.other,
+        ),
+    }
+}
+
+/// The lines of `node`'s block; a missing block is reported and reads as
+/// empty.
+fn block<'n>(cx: &mut Cx<'_>, node: &'n Node) -> &'n [Node] {
+    match &node.block {
+        Some(b) => &b.nodes,
+        None => {
+            cx.push(
+                Diagnostic::error(
+                    codes::BLOCK_EXPECTED,
+                    format!("`{}` expects a `{{ ... }}` block", node.keyword.text),
+                )
+                .at(node.head_span(), "no block follows"),
+            );
+            &[]
+        }
+    }
+}
+
+/// The values of a value block (`group { A B }`, `notification_email
+/// {...}`): every word of every line, keywords included.
+fn block_words<'n>(cx: &mut Cx<'_>, node: &'n Node) -> Vec<&'n crate::Token> {
+    block(cx, node)
+        .iter()
+        .flat_map(|n| std::iter::once(&n.keyword).chain(n.args.iter()))
+        .collect()
+}
+
+/// A keyword the typed model does not hold: kept as written when
+/// keepalived knows it in this block, reported otherwise.
+fn other(
+    cx: &mut Cx<'_>,
+    node: &Node,
+    block_name: &str,
+    known: &[&[&str]],
+    out: &mut Vec<RawNode>,
+) {
+    let kw = node.keyword.text.as_str();
+    if known.iter().any(|list| list.contains(&kw)) {
+        out.push(values::raw(node));
+        return;
+    }
+    unknown(cx, node, block_name, known);
+}
+
+/// Reports an unknown keyword, with the closest known one as help.
+fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
+    let kw = node.keyword.text.as_str();
+    let mut d = Diagnostic::error(
+        codes::UNKNOWN_KEYWORD,
+        format!("unknown keyword `{kw}` in {block_name}"),
+    )
+    .at(
+        node.keyword.span,
+        "keepalived does not know this keyword here",
+    )
+    .with_note("keepalived reports unknown keywords and `keepalived -t` exits with status 5");
+    if let Some(s) = keywords::suggest(kw, known) {
+        d = d.with_help(format!("did you mean `{s}`?"));
+    }
+    cx.push(d);
+}
+
+/// Checks a block keyword's `NAME` argument: exactly one word.
+fn block_name(cx: &mut Cx<'_>, node: &Node) -> Option<crate::model::Spanned<String>> {
+    let kw = &node.keyword.text;
+    if node.args.len() != 1 {
+        cx.push(
+            Diagnostic::error(codes::BAD_NAME, format!("`{kw}` must have a name"))
+                .at(node.head_span(), "expected exactly one name here")
+                .with_help(format!("write `{kw} NAME {{ ... }}`")),
+        );
+        return None;
+    }
+    node.args.first().map(values::spanned_text)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

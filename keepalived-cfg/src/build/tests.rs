@@ -1,0 +1,665 @@
+//! Builder tests on trees made by a small reader of this module's own
+//! (no `include`, `$NAME` or `@` lines: the real parser lives elsewhere).
+
+use super::build;
+use crate::model::*;
+use crate::{Block, Diagnostic, Node, Severity, Span, Token, Tree};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Splits `text` into words with spans: `#`/`!` comments, `"..."`
+/// words, `{` and `}` as words of their own.
+fn words(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut offset = 0u32;
+    for (ln, line) in text.split('\n').enumerate() {
+        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let (pos, c) = chars[i];
+            let col = i as u32 + 1;
+            let span = move |len: usize| Span {
+                file: crate::FileId(0),
+                offset: offset + pos as u32,
+                len: len as u32,
+                line: ln as u32 + 1,
+                col,
+            };
+            if c.is_whitespace() {
+                i += 1;
+            } else if c == '#' || c == '!' {
+                break;
+            } else if c == '{' || c == '}' {
+                out.push(Token {
+                    text: c.to_string(),
+                    span: span(1),
+                    quoted: false,
+                });
+                i += 1;
+            } else if c == '"' {
+                let start = i;
+                i += 1;
+                let mut s = String::new();
+                while i < chars.len() && chars[i].1 != '"' {
+                    s.push(chars[i].1);
+                    i += 1;
+                }
+                i += 1;
+                out.push(Token {
+                    text: s,
+                    span: span(i - start),
+                    quoted: true,
+                });
+            } else {
+                let start = i;
+                let mut s = String::new();
+                while i < chars.len()
+                    && !chars[i].1.is_whitespace()
+                    && !matches!(chars[i].1, '{' | '}' | '#' | '!' | '"')
+                {
+                    s.push(chars[i].1);
+                    i += 1;
+                }
+                out.push(Token {
+                    text: s,
+                    span: span(i - start),
+                    quoted: false,
+                });
+            }
+        }
+        out.push(Token {
+            text: "\n".into(),
+            span: Span::default(),
+            quoted: false,
+        });
+        offset += line.len() as u32 + 1;
+    }
+    out
+}
+
+/// The tree of `text`, as the real parser builds it: one node per line,
+/// a `{` (on the same or a later line) opening the block of the node
+/// before it.
+pub(crate) fn tree(text: &str) -> Tree {
+    let mut stack: Vec<(Option<Node>, Vec<Node>)> = vec![(None, Vec::new())];
+    let mut current: Option<Node> = None;
+    for tok in words(text) {
+        match tok.text.as_str() {
+            "\n" => {
+                if let (Some(n), Some(top)) = (current.take(), stack.last_mut()) {
+                    top.1.push(n);
+                }
+            }
+            "{" => {
+                let owner = current
+                    .take()
+                    .or_else(|| stack.last_mut().and_then(|t| t.1.pop()));
+                let mut owner = owner.unwrap_or(Node {
+                    keyword: tok.clone(),
+                    args: vec![],
+                    block: None,
+                });
+                owner.block = Some(Block {
+                    open: tok.span,
+                    close: None,
+                    nodes: vec![],
+                });
+                stack.push((Some(owner), Vec::new()));
+            }
+            "}" => {
+                if let (Some(n), Some(top)) = (current.take(), stack.last_mut()) {
+                    top.1.push(n);
+                }
+                if stack.len() > 1 {
+                    if let Some((Some(mut owner), nodes)) = stack.pop() {
+                        if let Some(b) = owner.block.as_mut() {
+                            b.nodes = nodes;
+                            b.close = Some(tok.span);
+                        }
+                        if let Some(top) = stack.last_mut() {
+                            top.1.push(owner);
+                        }
+                    }
+                }
+            }
+            _ => match current.as_mut() {
+                Some(n) => n.args.push(tok),
+                None => {
+                    current = Some(Node {
+                        keyword: tok,
+                        args: vec![],
+                        block: None,
+                    })
+                }
+            },
+        }
+    }
+    Tree {
+        nodes: stack.into_iter().next().map(|t| t.1).unwrap_or_default(),
+    }
+}
+
+/// Builds `text`; returns the model and the diagnostics.
+pub(crate) fn built(text: &str) -> (Config, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let config = build(&tree(text), &mut diags);
+    (config, diags)
+}
+
+fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
+    d.iter().filter(|d| d.severity == Severity::Error).collect()
+}
+
+/// The seed's §4.1 configuration (LB1), as the Red Hat guide gives it.
+pub(crate) const SEED_NAT: &str = "global_defs {
+   notification_email {
+       admin@example.com
+   }
+   notification_email_from noreply@example.com
+   smtp_server 127.0.0.1
+   smtp_connect_timeout 60
+}
+vrrp_sync_group VG1 {
+   group {
+      RH_EXT
+      RH_INT
+   }
+}
+vrrp_instance RH_EXT {
+    state MASTER
+    interface eth0
+    virtual_router_id 50
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass passw123
+    }
+    virtual_ipaddress {
+    10.0.0.1
+    }
+}
+vrrp_instance RH_INT {
+   state MASTER
+   interface eth1
+   virtual_router_id 2
+   priority 100
+   advert_int 1
+   authentication {
+       auth_type PASS
+       auth_pass passw123
+   }
+   virtual_ipaddress {
+       192.168.1.1
+   }
+}
+virtual_server 10.0.0.1 80 {
+    delay_loop 6
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.168.1.20 80 {
+        TCP_CHECK {
+                connect_timeout 10
+        }
+    }
+    real_server 192.168.1.21 80 {
+        TCP_CHECK {
+                connect_timeout 10
+        }
+    }
+}
+";
+
+#[test]
+fn seed_nat_configuration_builds_without_diagnostics() {
+    let (c, d) = built(SEED_NAT);
+    assert!(d.is_empty(), "{d:#?}");
+    let g = &c.global_defs;
+    assert_eq!(g.notification_email.len(), 1);
+    assert_eq!(g.notification_email[0].value, "admin@example.com");
+    assert_eq!(
+        g.smtp_server.as_ref().map(|s| s.value.host.as_str()),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        g.smtp_connect_timeout.map(|t| t.value),
+        Some(Duration::from_secs(60))
+    );
+    assert_eq!(c.vrrp_sync_groups.len(), 1);
+    let members: Vec<&str> = c.vrrp_sync_groups[0]
+        .group
+        .iter()
+        .map(|s| s.value.as_str())
+        .collect();
+    assert_eq!(members, ["RH_EXT", "RH_INT"]);
+    let ext = &c.vrrp_instances[0];
+    assert_eq!(ext.name.value, "RH_EXT");
+    assert_eq!(ext.state.map(|s| s.value), Some(InitialState::Master));
+    assert_eq!(ext.virtual_router_id.map(|v| v.value), Some(50));
+    assert_eq!(ext.effective_priority(), 100);
+    assert_eq!(ext.effective_advert_int(), Duration::from_secs(1));
+    let auth = ext.authentication.as_ref().map(|a| {
+        (
+            a.auth_type.map(|t| t.value),
+            a.auth_pass.clone().map(|p| p.value),
+        )
+    });
+    assert_eq!(
+        auth,
+        Some((Some(AuthType::Pass), Some("passw123".to_string())))
+    );
+    assert_eq!(
+        ext.virtual_ipaddress[0].value.addr.value.addr,
+        "10.0.0.1".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(ext.virtual_ipaddress[0].value.addr.value.prefix_len(), 32);
+    let vs = &c.virtual_servers[0];
+    assert_eq!(
+        vs.target.value,
+        VsTarget::Addr {
+            addr: "10.0.0.1".parse().unwrap(),
+            port: Some(80)
+        }
+    );
+    assert_eq!(vs.lb_algo.map(|a| a.value), Some(Scheduler::Rr));
+    assert_eq!(
+        vs.lb_kind.as_ref().map(|k| k.value.clone()),
+        Some(ForwardingMethod::Nat)
+    );
+    assert_eq!(vs.protocol.map(|p| p.value), Some(Protocol::Tcp));
+    assert_eq!(vs.delay_loop.map(|d| d.value), Some(Duration::from_secs(6)));
+    assert_eq!(vs.real_servers.len(), 2);
+    let chk = &vs.real_servers[1].checkers[0];
+    assert_eq!(chk.kind, CheckerKind::Tcp);
+    assert_eq!(
+        chk.common.connect_timeout.map(|t| t.value),
+        Some(Duration::from_secs(10))
+    );
+}
+
+#[test]
+fn spans_point_at_the_written_value() {
+    let (c, _) = built("vrrp_instance X {\n    priority 42\n}\n");
+    let p = c.vrrp_instances[0].priority.unwrap();
+    assert_eq!(
+        (p.value, p.span.line, p.span.col, p.span.len),
+        (42, 2, 14, 2)
+    );
+}
+
+#[test]
+fn unknown_keyword_is_an_error_with_a_suggestion() {
+    let (_, d) = built("vrrp_instance X {\n    priorty 100\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0101");
+    assert_eq!(d[0].severity, Severity::Error);
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `priority`?"));
+    assert_eq!(d[0].span.map(|s| (s.line, s.col)), Some((2, 5)));
+}
+
+#[test]
+fn known_but_untyped_keywords_are_kept_in_order() {
+    let (c, d) = built("vrrp_instance X {\n    debug 2\n    lvs_sync_daemon_interface eth0\n}\n");
+    assert!(d.is_empty(), "{d:#?}");
+    let kws: Vec<&str> = c.vrrp_instances[0]
+        .other
+        .iter()
+        .map(|n| n.keyword.value.as_str())
+        .collect();
+    assert_eq!(kws, ["debug", "lvs_sync_daemon_interface"]);
+    assert_eq!(c.vrrp_instances[0].other[0].args[0].value, "2");
+}
+
+#[test]
+fn vrid_out_of_range_is_an_error_at_the_number() {
+    let (c, d) = built("vrrp_instance X {\n    virtual_router_id 300\n}\n");
+    let e = errors(&d);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].code, "E0103");
+    assert_eq!(e[0].span.map(|s| (s.line, s.col)), Some((2, 23)));
+    assert!(e[0].message.contains("[1, 255]"), "{}", e[0].message);
+    assert_eq!(c.vrrp_instances[0].virtual_router_id, None);
+}
+
+#[test]
+fn numbers_follow_strtoul_rules() {
+    let (c, d) = built("vrrp_instance X {\n    priority +7\n    virtual_router_id 0x10\n}\n");
+    assert_eq!(c.vrrp_instances[0].priority.map(|p| p.value), Some(7));
+    let e = errors(&d);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].message.contains("invalid number"), "{}", e[0].message);
+}
+
+#[test]
+fn advert_int_is_decimal_between_a_centisecond_and_255_seconds() {
+    let (c, d) = built("vrrp_instance X {\n    advert_int 0.25\n}\n");
+    assert!(d.is_empty());
+    assert_eq!(
+        c.vrrp_instances[0].advert_int.map(|a| a.value),
+        Some(Duration::from_millis(250))
+    );
+    let (_, d) = built("vrrp_instance X {\n    advert_int 0.005\n}\n");
+    assert_eq!(errors(&d).len(), 1);
+    let (_, d) = built("vrrp_instance X {\n    advert_int 256\n}\n");
+    assert_eq!(errors(&d).len(), 1);
+}
+
+#[test]
+fn missing_parameter_is_reported_at_the_keyword() {
+    let (_, d) = built("vrrp_instance X {\n    priority\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0102");
+    assert_eq!(d[0].span.map(|s| s.line), Some(2));
+}
+
+#[test]
+fn state_is_case_sensitive_and_defaults_to_backup() {
+    let (c, d) = built("vrrp_instance X {\n    state master\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0105");
+    assert_eq!(d[0].help.as_deref(), Some("write it in capitals: `MASTER`"));
+    assert_eq!(
+        c.vrrp_instances[0].state.map(|s| s.value),
+        Some(InitialState::Backup)
+    );
+}
+
+#[test]
+fn long_auth_pass_is_an_error_as_keepalived_reports_it() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1);
+    assert_eq!(d[0].span.map(|s| s.line), Some(4));
+    let pass = c.vrrp_instances[0]
+        .authentication
+        .as_ref()
+        .and_then(|a| a.auth_pass.clone());
+    assert_eq!(pass.map(|p| p.value), Some("123456789".to_string()));
+}
+
+#[test]
+fn duplicate_instance_is_reported_and_skipped() {
+    let (c, d) = built("vrrp_instance X {\n}\nvrrp_instance X {\n    priority 5\n}\n");
+    assert_eq!(c.vrrp_instances.len(), 1);
+    assert_eq!(c.vrrp_instances[0].priority, None);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0107");
+    assert_eq!(d[0].labels[0].span.line, 1);
+}
+
+#[test]
+fn instance_without_name_is_an_error() {
+    let (c, d) = built("vrrp_instance {\n    priority 5\n}\n");
+    assert!(c.vrrp_instances.is_empty());
+    assert_eq!(d[0].code, "E0108");
+}
+
+#[test]
+fn track_blocks_read_weights_and_reverse() {
+    let (c, d) = built(
+        "vrrp_script chk {\n    script \"/bin/true arg\"\n    weight -20 reverse\n    interval 2\n}\n\
+         vrrp_instance X {\n    track_script {\n        chk weight 10\n        other\n    }\n    track_interface {\n        eth1 weight -300\n    }\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1, "{d:#?}");
+    let s = &c.vrrp_scripts[0];
+    assert_eq!(
+        s.script.as_ref().map(|x| x.value.as_str()),
+        Some("/bin/true arg")
+    );
+    assert_eq!(
+        s.weight.map(|w| w.value),
+        Some(Weight {
+            value: -20,
+            reverse: true
+        })
+    );
+    assert_eq!(s.interval.map(|i| i.value), Some(Duration::from_secs(2)));
+    let t = &c.vrrp_instances[0].track_script;
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        t[0].weight.map(|w| w.value),
+        Some(Weight {
+            value: 10,
+            reverse: false
+        })
+    );
+    assert_eq!(t[1].weight, None);
+    assert_eq!(c.vrrp_instances[0].track_interface[0].weight, None);
+}
+
+#[test]
+fn addresses_read_their_options() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    virtual_ipaddress {\n        192.0.2.10/24 brd 192.0.2.255 dev eth0 label eth0:1 scope link\n        2001:db8::1/64 dev eth1 -nodad\n        192.0.2.300\n        192.0.2.11/40\n    }\n}\n",
+    );
+    let e = errors(&d);
+    assert_eq!(e.len(), 2, "{d:#?}");
+    assert_eq!(e[0].span.map(|s| s.line), Some(5));
+    assert_eq!(e[1].span.map(|s| s.line), Some(6));
+    let v = &c.vrrp_instances[0].virtual_ipaddress;
+    assert_eq!(v.len(), 3);
+    let a = &v[0].value;
+    assert_eq!(a.addr.value.prefix, Some(24));
+    assert_eq!(a.brd.map(|b| b.value), "192.0.2.255".parse().ok());
+    assert_eq!(a.dev.as_ref().map(|x| x.value.as_str()), Some("eth0"));
+    assert_eq!(a.label.as_ref().map(|x| x.value.as_str()), Some("eth0:1"));
+    assert_eq!(a.scope.as_ref().map(|x| x.value.as_str()), Some("link"));
+    assert!(v[1].value.no_dad);
+    assert_eq!(v[2].value.addr.value.prefix, None);
+}
+
+#[test]
+fn schedulers_and_methods_are_checked() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    lb_algo wrrr\n    lvs_method dr\n    lvs_sched sh\n}\n",
+    );
+    let e = errors(&d);
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].help.as_deref(), Some("did you mean `wrr`?"));
+    assert_eq!(e[1].help.as_deref(), Some("write it in capitals: `DR`"));
+    assert_eq!(
+        c.virtual_servers[0].lb_algo.map(|a| a.value),
+        Some(Scheduler::Sh)
+    );
+}
+
+#[test]
+fn virtual_server_targets() {
+    let (c, d) = built(
+        "virtual_server fwmark 7 {\n}\nvirtual_server group G {\n}\nvirtual_server 2001:db8::5 443 {\n}\nvirtual_server 192.0.2.1 70000 {\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1);
+    let t: Vec<VsTarget> = c
+        .virtual_servers
+        .iter()
+        .map(|v| v.target.value.clone())
+        .collect();
+    assert_eq!(
+        t,
+        [
+            VsTarget::Fwmark(7),
+            VsTarget::Group("G".into()),
+            VsTarget::Addr {
+                addr: "2001:db8::5".parse().unwrap(),
+                port: Some(443)
+            },
+        ]
+    );
+}
+
+#[test]
+fn http_checker_reads_urls_and_reports_nb_get_retry() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        HTTP_GET {\n            url {\n                path /health\n                digest 9b3a0c85a887a256d6939da88aabd8cd\n                status_code 200 300-302\n            }\n            nb_get_retry 3\n            delay_before_retry 2.5\n            connect_port 8080\n        }\n    }\n}\n",
+    );
+    let e = errors(&d);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].code, "E0109");
+    assert_eq!(e[0].help.as_deref(), Some("use `retry`"));
+    let chk = &c.virtual_servers[0].real_servers[0].checkers[0];
+    assert_eq!(chk.common.retry.map(|r| r.value), Some(3));
+    assert_eq!(
+        chk.common.delay_before_retry.map(|r| r.value),
+        Some(Duration::from_millis(2500))
+    );
+    assert_eq!(chk.common.connect_port.map(|r| r.value), Some(8080));
+    let CheckerKind::HttpGet(h) = &chk.kind else {
+        panic!("not HTTP_GET")
+    };
+    assert_eq!(
+        h.urls[0].path.as_ref().map(|p| p.value.as_str()),
+        Some("/health")
+    );
+    let codes: Vec<(u16, u16)> = h.urls[0].status_code.iter().map(|s| s.value).collect();
+    assert_eq!(codes, [(200, 200), (300, 302)]);
+}
+
+#[test]
+fn misc_check_has_no_connection_keywords() {
+    let (_, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        MISC_CHECK {\n            misc_path \"/bin/check x\"\n            connect_port 80\n        }\n    }\n}\n",
+    );
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0101");
+    assert_eq!(d[0].span.map(|s| s.line), Some(5));
+}
+
+#[test]
+fn deprecated_track_file_synonym_only_warns() {
+    let (c, d) = built("vrrp_track_file F {\n    file /tmp/f\n    weight 5\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].severity, Severity::Warning);
+    assert!(c.track_files[0].legacy_keyword);
+    assert_eq!(c.track_files[0].weight.map(|w| w.value.value), Some(5));
+}
+
+#[test]
+fn virtual_server_group_entries() {
+    let (c, d) = built(
+        "virtual_server_group G {\n    192.0.2.1-10 80\n    2001:db8::1 443\n    fwmark 3 inet6\n    fwmark 4 ipx\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1);
+    let e: Vec<VsgEntry> = c.virtual_server_groups[0]
+        .entries
+        .iter()
+        .map(|e| e.value.clone())
+        .collect();
+    assert_eq!(
+        e,
+        [
+            VsgEntry::Addr {
+                addr: "192.0.2.1".parse().unwrap(),
+                range_end: Some(10),
+                port: Some(80)
+            },
+            VsgEntry::Addr {
+                addr: "2001:db8::1".parse().unwrap(),
+                range_end: None,
+                port: Some(443)
+            },
+            VsgEntry::Fwmark {
+                mark: 3,
+                family: Some("inet6".into())
+            },
+        ]
+    );
+}
+
+#[test]
+fn global_defs_values() {
+    let (c, d) = built(
+        "global_defs {\n    router_id LB1\n    vrrp_version 3\n    vrrp_mcast_group4 192.0.2.1\n    enable_script_security\n    script_user ka users\n    vrrp_garp_interval 0.001\n    smtp_server mail.example.com 2525\n    snmp_socket tcp:localhost:705\n}\n",
+    );
+    let e = errors(&d);
+    assert_eq!(e.len(), 1, "{d:#?}");
+    assert_eq!(e[0].span.map(|s| s.line), Some(4));
+    let g = &c.global_defs;
+    assert_eq!(g.router_id.as_ref().map(|r| r.value.as_str()), Some("LB1"));
+    assert_eq!(g.vrrp_version.map(|v| v.value), Some(3));
+    assert_eq!(g.enable_script_security.map(|v| v.value), Some(true));
+    assert_eq!(
+        g.script_user
+            .as_ref()
+            .and_then(|u| u.value.group.clone())
+            .map(|g| g.value),
+        Some("users".to_string())
+    );
+    assert_eq!(
+        g.vrrp_garp_interval.map(|v| v.value),
+        Some(Duration::from_millis(1))
+    );
+    assert_eq!(
+        g.smtp_server.as_ref().and_then(|s| s.value.port),
+        Some(2525)
+    );
+    assert_eq!(g.other.len(), 1);
+}
+
+#[test]
+fn seed_configuration_round_trips_through_the_formatter() {
+    let (c, _) = built(SEED_NAT);
+    let text = crate::format(&c);
+    let (again, d) = built(&text);
+    assert!(d.is_empty(), "{d:#?}\n{text}");
+    assert_eq!(again, c, "{text}");
+    assert_eq!(crate::format(&again), text);
+}
+
+#[test]
+fn tracked_routes_need_an_interface() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    virtual_routes {\n        blackhole 198.51.100.0/24\n        198.51.100.0/24 via 192.0.2.254 dev eth0\n        203.0.113.0/24 via 192.0.2.254 no_track\n    }\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(3));
+    assert!(
+        d[0].message.contains("`198.51.100.0/24`"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(c.vrrp_instances[0].virtual_routes.len(), 3);
+}
+
+#[test]
+fn rules_need_an_action_and_a_preference() {
+    let (c, d) = built(
+        "static_rules {\n    from 192.0.2.0/24 table 100 preference 100\n    from 192.0.2.0/24 table 101\n    from 192.0.2.0/24\n}\n",
+    );
+    let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
+    assert_eq!(lines, [3, 4], "{d:#?}");
+    assert_eq!(c.static_rules.len(), 2);
+}
+
+#[test]
+fn hashing_flags_need_a_hashing_scheduler_first() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    sh-port\n    lb_algo sh\n    sh-fallback\n    ops\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(2));
+    let flags: Vec<&str> = c.virtual_servers[0]
+        .lb_flags
+        .iter()
+        .map(|f| f.value.as_str())
+        .collect();
+    assert_eq!(flags, ["sh-fallback", "ops"]);
+}
+
+#[test]
+fn persistence_granularity_follows_the_service_family() {
+    let (_, d) = built("virtual_server 192.0.2.1 80 {\n    persistence_granularity 200\n}\n");
+    assert!(d.is_empty(), "{d:#?}");
+    let (_, d) = built("virtual_server 2001:db8::1 80 {\n    persistence_granularity 200\n}\n");
+    assert_eq!(d.len(), 1);
+    let (_, d) = built("virtual_server fwmark 1 {\n    persistence_granularity 255.255.0.0\n}\n");
+    assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
+fn empty_value_blocks_are_reported_at_their_closing_brace() {
+    let (_, d) = built("vrrp_sync_group G {\n    group {\n    }\n}\nvirtual_server_group V {\n}\n");
+    let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
+    assert_eq!(lines, [3, 6], "{d:#?}");
+}
