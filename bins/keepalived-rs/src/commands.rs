@@ -2,7 +2,7 @@
 //! `check`. Each returns the process exit status.
 
 use crate::config::{main_text, Request};
-use crate::status::{self, FATAL};
+use crate::status::{self, Required, FATAL};
 use lbkit_keepalived_cfg::{Loaded, Severity};
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -32,17 +32,26 @@ pub(crate) fn config_test(req: &Request<'_>, log_file: Option<&Path>, all_config
     // A log file that cannot be written to loses the report, not the verdict.
     let _ = sink.write_all(report.as_bytes());
     let _ = sink.flush();
-    status::config_test(&loaded.diagnostics, all_config)
+    let required = Required {
+        all: all_config,
+        main: false,
+    };
+    status::config_test(&loaded.diagnostics, required)
 }
 
 /// `keepalived-rs check [--json] [--strict] FILE`: like `-t`, or one JSON
-/// array of diagnostics on standard output.
+/// array of diagnostics on standard output. Unlike keepalived's `-t`, a
+/// missing main file fails (4) even without `-e`.
 pub(crate) fn check(req: &Request<'_>, json: bool, all_config: bool) -> u8 {
     let loaded = match req.load() {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e),
     };
-    let status = status::config_test(&loaded.diagnostics, all_config);
+    let required = Required {
+        all: all_config,
+        main: true,
+    };
+    let status = status::config_test(&loaded.diagnostics, required);
     if json {
         if let Err(e) = write_stdout(&json_array(&loaded)) {
             return fail(&e);
@@ -66,7 +75,7 @@ pub(crate) fn fmt(req: &Request<'_>, check: bool) -> u8 {
     if loaded.has_errors() {
         // Missing files alone pass keepalived's test, but still leave no
         // complete model to format.
-        return status::config_test(&loaded.diagnostics, false).max(FATAL);
+        return status::config_test(&loaded.diagnostics, Required::default()).max(FATAL);
     }
     if loaded.sources.iter().count() > 1 {
         eprintln!(

@@ -80,18 +80,31 @@ impl Verdict {
     }
 }
 
-/// keepalived's `-t` exit status for `diags`; `all_config` is its `-e`.
-pub(crate) fn config_test(diags: &[Diagnostic], all_config: bool) -> u8 {
+/// Which configuration files must exist for the test to pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Required {
+    /// keepalived's `-e`: every file, main and included.
+    pub(crate) all: bool,
+    /// The main file (lbkit's `check`); keepalived's `-t` only checks it
+    /// under `-e`.
+    pub(crate) main: bool,
+}
+
+/// keepalived's `-t` exit status for `diags`.
+pub(crate) fn config_test(diags: &[Diagnostic], required: Required) -> u8 {
     let (missing, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) = diags
         .iter()
         .partition(|d| MISSING_FILE_CODES.contains(&d.code));
-    let must_exist = |d: &&&Diagnostic| all_config || d.severity == Severity::Error;
-    // A missing main file has no place to point at; an included one points
-    // at its `include` line.
-    if missing.iter().filter(must_exist).any(|d| d.span.is_some()) {
+    // A missing main file has no place to point at: keepalived's
+    // check_conf_file() only fails on it under -e. An included one points
+    // at its `include` line, and counts when it is an error (includem...).
+    let main_missing = missing.iter().any(|d| d.span.is_none());
+    let include_missing =
+        |d: &&&Diagnostic| d.span.is_some() && (required.all || d.severity == Severity::Error);
+    if missing.iter().any(|d| include_missing(&d)) {
         return NO_CONFIG;
     }
-    if missing.iter().filter(must_exist).any(|d| d.span.is_none()) {
+    if main_missing && (required.all || required.main) {
         return Verdict::CannotRun.code();
     }
     others
@@ -118,6 +131,15 @@ fn verdict(diag: &Diagnostic) -> Verdict {
 mod tests {
     use super::*;
     use lbkit_keepalived_cfg::{FileId, Span};
+
+    const NONE: Required = Required {
+        all: false,
+        main: false,
+    };
+    const ALL: Required = Required {
+        all: true,
+        main: false,
+    };
 
     fn error(code: &'static str) -> Diagnostic {
         Diagnostic::error(code, "e")
@@ -146,7 +168,7 @@ mod tests {
 
     #[test]
     fn nothing_is_valid() {
-        assert_eq!(config_test(&[], false), 0);
+        assert_eq!(config_test(&[], NONE), 0);
     }
 
     #[test]
@@ -156,19 +178,19 @@ mod tests {
             Diagnostic::warning("W0203", "w"),
             Diagnostic::warning("W0101", "w"),
         ];
-        assert_eq!(config_test(&diags, false), 0);
+        assert_eq!(config_test(&diags, NONE), 0);
     }
 
     #[test]
     fn any_error_is_a_configuration_problem() {
-        assert_eq!(config_test(&[error("E0101")], false), 5);
-        assert_eq!(config_test(&[error("E0003")], true), 5);
+        assert_eq!(config_test(&[error("E0101")], NONE), 5);
+        assert_eq!(config_test(&[error("E0003")], ALL), 5);
     }
 
     #[test]
     fn security_violation_wins_over_everything() {
         let diags = [error("E0101"), error(SECURITY_CODES[0]), error("E0226")];
-        assert_eq!(config_test(&diags, false), 6);
+        assert_eq!(config_test(&diags, NONE), 6);
     }
 
     #[test]
@@ -184,8 +206,8 @@ mod tests {
     fn missing_main_file_passes_unless_all_config() {
         // keepalived -t -f /nonexistent: 0; with -e: 4.
         let diags = [missing(true, false)];
-        assert_eq!(config_test(&diags, false), 0);
-        assert_eq!(config_test(&diags, true), 4);
+        assert_eq!(config_test(&diags, NONE), 0);
+        assert_eq!(config_test(&diags, ALL), 4);
     }
 
     #[test]
@@ -193,16 +215,24 @@ mod tests {
         // `include /nonexistent/x.conf`: 0; with -e: 6 (no config), whatever
         // else is wrong.
         let diags = [missing(true, true), error("E0101")];
-        assert_eq!(config_test(&diags, false), 5);
-        assert_eq!(config_test(&diags[..1], false), 0);
-        assert_eq!(config_test(&diags, true), 6);
-        assert_eq!(config_test(&diags[..1], true), 6);
+        assert_eq!(config_test(&diags, NONE), 5);
+        assert_eq!(config_test(&diags[..1], NONE), 0);
+        assert_eq!(config_test(&diags, ALL), 6);
+        assert_eq!(config_test(&diags[..1], ALL), 6);
     }
 
     #[test]
     fn missing_file_keepalived_must_find_stops_it() {
         // `includem` of a missing file: error E0009, exit 6 without -e too.
-        assert_eq!(config_test(&[missing(false, true)], false), 6);
-        assert_eq!(config_test(&[missing(false, false)], false), 4);
+        assert_eq!(config_test(&[missing(false, true)], NONE), 6);
+        // The main file: keepalived's -t passes whatever the severity,
+        // unless -e; lbkit's `check` requires it.
+        assert_eq!(config_test(&[missing(false, false)], NONE), 0);
+        let main = Required {
+            all: false,
+            main: true,
+        };
+        assert_eq!(config_test(&[missing(false, false)], main), 4);
+        assert_eq!(config_test(&[missing(true, false)], main), 4);
     }
 }

@@ -350,6 +350,13 @@ fn missing_main_file_passes_unless_all_config() {
 }
 
 #[test]
+fn check_requires_the_main_file() {
+    // lbkit's own `check` does not pass a file that is not there.
+    let out = run(&["check", "/nonexistent/lbkit/keepalived.conf"]);
+    assert_eq!(status(&out), 4);
+}
+
+#[test]
 fn missing_include_passes_unless_all_config() {
     let scratch = Scratch::new("include");
     let (_, out) = config_test(&scratch, MISSING_INCLUDE, &[]);
@@ -423,13 +430,21 @@ fn json_describes_each_diagnostic() {
     let scratch = Scratch::new("json-vrid");
     let (path, code, items) = check_json(&scratch, BAD_VRID);
     assert_eq!(code, 5);
-    let first = items.first().expect("one diagnostic at least");
-    assert_eq!(first["severity"], "error");
-    assert!(first["code"].as_str().unwrap().starts_with('E'));
-    assert!(!first["message"].as_str().unwrap().is_empty());
-    assert_eq!(first["file"], s(&path));
-    assert_eq!(first["line"], 3);
-    assert!(first["column"].as_u64().unwrap() >= 5);
+    // `    virtual_router_id 300`: the number starts in column 23.
+    let vrid = items
+        .iter()
+        .find(|d| d["line"] == 3)
+        .unwrap_or_else(|| panic!("nothing on line 3: {items:?}"));
+    assert_eq!(vrid["severity"], "error");
+    assert!(vrid["code"].as_str().unwrap().starts_with('E'));
+    assert!(vrid["message"].as_str().unwrap().contains("300"));
+    assert_eq!(vrid["file"], s(&path));
+    assert_eq!((&vrid["column"], &vrid["length"]), (&23.into(), &3.into()));
+    for d in &items {
+        for key in ["label", "labels", "help", "notes"] {
+            assert!(d.get(key).is_some(), "{key} missing in {d}");
+        }
+    }
 }
 
 #[test]
