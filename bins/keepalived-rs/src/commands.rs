@@ -120,6 +120,7 @@ fn rendered(loaded: &Loaded, path: &Path) -> String {
     if !out.ends_with('\n') {
         out.push('\n');
     }
+    out.push('\n');
     let count = |severity| {
         loaded
             .diagnostics
