@@ -39,11 +39,14 @@ pub(crate) mod codes {
     pub(crate) const DEPRECATED_ERROR: &str = "E0109";
     /// A deprecated synonym keepalived still accepts.
     pub(crate) const DEPRECATED: &str = "W0101";
+    /// A setting written twice in a block: keepalived silently uses the
+    /// last one.
+    pub(crate) const REPEATED: &str = "W0102";
 }
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut cx = Cx { diags };
+    let mut cx = Cx::new(diags);
     let mut config = Config::default();
     for node in &tree.nodes {
         root_keyword(&mut cx, node, &mut config);
@@ -147,8 +150,31 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
     .with_note("keepalived reports unknown keywords and `keepalived -t` exits with status 5");
     if let Some(s) = keywords::suggest(kw, known) {
         d = d.with_help(format!("did you mean `{s}`?"));
+    } else if let Some(home) = keywords::home_of(kw) {
+        d = d.with_help(format!("`{kw}` belongs in {home}"));
     }
     cx.push(d);
+}
+
+/// Warns about single-valued settings written twice in one block, which
+/// keepalived accepts silently (the last one wins). Synonyms count as the
+/// same setting.
+fn repeated(cx: &mut Cx<'_>, nodes: &[Node]) {
+    let mut seen: Vec<(&str, crate::Span)> = Vec::new();
+    for n in nodes {
+        let Some(setting) = keywords::scalar_setting(&n.keyword.text) else {
+            continue;
+        };
+        match seen.iter().find(|(k, _)| *k == setting) {
+            Some((_, first)) => cx.push(
+                Diagnostic::warning(codes::REPEATED, format!("`{setting}` is set twice"))
+                    .at(n.keyword.span, "keepalived uses this one")
+                    .with_label(*first, "first set here, then overridden")
+                    .with_help("remove one of them"),
+            ),
+            None => seen.push((setting, n.keyword.span)),
+        }
+    }
 }
 
 /// Checks a block keyword's `NAME` argument: exactly one word.

@@ -232,7 +232,7 @@ mod roundtrip_tests {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(128))]
 
         /// Any generated model, formatted and read back, is the same model;
         /// formatting that again gives the same text.

@@ -13,6 +13,7 @@ const MAX_WHOLE_SECONDS: u64 = 4294;
 
 /// Every keyword of one `global_defs` block, into `g`.
 pub(super) fn global_defs(cx: &mut Cx<'_>, nodes: &[Node], g: &mut GlobalDefs) {
+    super::repeated(cx, nodes);
     for n in nodes {
         keyword(cx, n, g);
     }
@@ -51,8 +52,8 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
         "router_id" => g.router_id = cx.string(n, 0),
         "enable_script_security" => g.enable_script_security = Some(cx.bare_flag(n)),
         "script_user" => g.script_user = cx.user_group(n),
-        "startup_script" => g.startup_script = cx.script(n),
-        "shutdown_script" => g.shutdown_script = cx.script(n),
+        "startup_script" => cx.once_script(n, &mut g.startup_script),
+        "shutdown_script" => cx.once_script(n, &mut g.shutdown_script),
         "default_interface" => g.default_interface = cx.string(n, 0),
         "dynamic_interfaces" => g.dynamic_interfaces = dynamic_interfaces(cx, n),
         "max_auto_priority" => {
@@ -93,9 +94,13 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
         "vrrp_higher_prio_send_advert" => g.vrrp_higher_prio_send_advert = cx.flag(n),
         "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = Some(cx.bare_flag(n)),
         "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = Some(cx.bare_flag(n)),
-        "vrrp_iptables" => g.vrrp_iptables = Some(words(n)),
+        "vrrp_iptables" => {
+            if already(cx, n, g.vrrp_iptables.as_ref()) {
+                g.vrrp_iptables = Some(words(n));
+            }
+        }
         "lvs_sync_daemon" => {
-            if cx.arg(n, 0).is_some() {
+            if already(cx, n, g.lvs_sync_daemon.as_ref()) && cx.arg(n, 0).is_some() {
                 g.lvs_sync_daemon = Some(words(n));
             }
         }
@@ -110,6 +115,21 @@ fn keyword(cx: &mut Cx<'_>, n: &Node, g: &mut GlobalDefs) {
             &mut g.other,
         ),
     }
+}
+
+/// True when `slot` is still free; otherwise reports the repeat, which
+/// keepalived ignores.
+fn already(cx: &mut Cx<'_>, n: &Node, slot: Option<&Vec<Spanned<String>>>) -> bool {
+    if slot.is_none() {
+        return true;
+    }
+    cx.error(
+        codes::DUPLICATE,
+        n.keyword.span,
+        format!("`{}` already given", n.keyword.text),
+        "keepalived ignores this one",
+    );
+    false
 }
 
 /// The arguments as written.
@@ -127,6 +147,20 @@ fn count(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<u32>> {
 /// keepalived resolves it).
 fn smtp_server(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<SmtpServer>> {
     let host = cx.string(n, 0)?;
+    // A word that can only be an address (digits and dots, or with a
+    // colon) is not looked up by name: it must be a valid one.
+    let numeric = host.value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let bad_v4 = numeric && super::ipvs::inet_aton(&host.value).is_none();
+    let bad_v6 = host.value.contains(':') && host.value.parse::<std::net::Ipv6Addr>().is_err();
+    if bad_v4 || bad_v6 {
+        cx.error(
+            codes::INVALID_ADDRESS,
+            host.span,
+            format!("invalid smtp server `{}`", host.value),
+            "not a valid address",
+        );
+        return None;
+    }
     let port = match n.args.get(1) {
         Some(p) => Some(cx.unsigned_token(p, 1, 65535)?.value as u16),
         None => None,

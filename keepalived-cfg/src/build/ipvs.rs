@@ -2,7 +2,7 @@
 
 use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
-use super::{block, codes, keywords, other, unknown};
+use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
     Checker, CheckerCommon, CheckerKind, Config, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
     MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, Spanned, UdpCheck, Url, VirtualServer,
@@ -29,7 +29,9 @@ pub(super) fn virtual_server(cx: &mut Cx<'_>, node: &Node, config: &mut Config) 
         return;
     };
     let mut vs = VirtualServer::new(target);
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         vs_keyword(cx, n, &mut vs);
     }
     config.virtual_servers.push(vs);
@@ -120,8 +122,8 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
         "virtualhost" => vs.virtualhost = cx.string(n, 0),
         "alpha" => vs.alpha = Some(cx.bare_flag(n)),
         "omega" => vs.omega = Some(cx.bare_flag(n)),
-        "quorum_up" => once_script(cx, n, &mut vs.quorum_up),
-        "quorum_down" => once_script(cx, n, &mut vs.quorum_down),
+        "quorum_up" => cx.once_script(n, &mut vs.quorum_up),
+        "quorum_down" => cx.once_script(n, &mut vs.quorum_down),
         "quorum" => {
             vs.quorum = match cx.unsigned(n, 0, 1, u64::from(u32::MAX)) {
                 Some(v) => Some(Spanned::new(v.value as u32, v.span)),
@@ -187,20 +189,6 @@ fn vs_keyword(cx: &mut Cx<'_>, n: &Node, vs: &mut VirtualServer) {
 fn u32_arg(cx: &mut Cx<'_>, n: &Node, i: usize) -> Option<Spanned<u32>> {
     cx.unsigned(n, i, 0, u64::from(u32::MAX))
         .map(|v| Spanned::new(v.value as u32, v.span))
-}
-
-/// A script keyword keepalived refuses to see twice.
-fn once_script(cx: &mut Cx<'_>, n: &Node, slot: &mut Option<Spanned<crate::model::ScriptCommand>>) {
-    if slot.is_some() {
-        cx.error(
-            codes::DUPLICATE,
-            n.keyword.span,
-            format!("`{}` script already given", n.keyword.text),
-            "keepalived ignores this one",
-        );
-        return;
-    }
-    *slot = cx.script(n);
 }
 
 /// `ip_family inet|inet6`.
@@ -426,6 +414,7 @@ fn real_server(cx: &mut Cx<'_>, node: &Node) -> Option<RealServer> {
         .map(|(p, t)| Spanned::new(p, t.span));
     let mut rs = RealServer::new(Spanned::new(addr, ip.span), port);
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         rs_keyword(cx, n, &mut rs);
     }
@@ -444,8 +433,8 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
         "uthreshold" => rs.uthreshold = u32_arg(cx, n, 0),
         "lthreshold" => rs.lthreshold = u32_arg(cx, n, 0),
         "inhibit_on_failure" => rs.inhibit_on_failure = cx.flag(n),
-        "notify_up" => once_script(cx, n, &mut rs.notify_up),
-        "notify_down" => once_script(cx, n, &mut rs.notify_down),
+        "notify_up" => cx.once_script(n, &mut rs.notify_up),
+        "notify_down" => cx.once_script(n, &mut rs.notify_down),
         "alpha" => rs.alpha = cx.flag(n),
         "retry" => rs.retry = u32_arg(cx, n, 0),
         "delay_before_retry" => rs.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
@@ -490,6 +479,7 @@ fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     let mut common = CheckerCommon::default();
     let mut other_nodes = Vec::new();
     let nodes: &[Node] = node.block.as_ref().map_or(&[], |b| &b.nodes);
+    repeated(cx, nodes);
     for n in nodes {
         if specific(cx, n, &mut kind, &mut common) {
             continue;
@@ -743,7 +733,9 @@ fn url(cx: &mut Cx<'_>, node: &Node) -> Url {
         span: node.keyword.span,
         ..Url::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         match n.keyword.text.as_str() {
             "path" => u.path = cx.string(n, 0),
             "digest" => {

@@ -418,6 +418,118 @@ pub(crate) const FILE_CHECK: &[&str] = &["track_file", "weight"];
 /// BFD_CHECK own keywords.
 pub(crate) const BFD_CHECK: &[&str] = &["name", "alpha"];
 
+/// Every block with its keywords, to say where a misplaced keyword
+/// belongs.
+pub(crate) const BLOCKS: &[(&str, &[&str])] = &[
+    ("the top level", ROOT),
+    ("global_defs", GLOBAL_DEFS),
+    ("vrrp_instance", VRRP_INSTANCE),
+    ("authentication", AUTHENTICATION),
+    ("vrrp_sync_group", SYNC_GROUP),
+    ("vrrp_script", VRRP_SCRIPT),
+    ("track_file", TRACK_FILE),
+    ("virtual_server", VIRTUAL_SERVER),
+    ("real_server", REAL_SERVER),
+    ("a checker", CHECKER_CONNECTION),
+    ("a checker", CHECKER_COMMON),
+    ("HTTP_GET / SSL_GET", HTTP_GET),
+    ("url", URL),
+    ("MISC_CHECK", MISC_CHECK),
+    ("UDP_CHECK", UDP_CHECK),
+];
+
+/// Single-valued settings keepalived overrides silently when repeated,
+/// with their synonyms' canonical names.
+const SCALARS: &[&str] = &[
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "preempt_delay",
+    "garp_master_delay",
+    "garp_master_repeat",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "mcast_src_ip",
+    "unicast_src_ip",
+    "router_id",
+    "notification_email_from",
+    "smtp_server",
+    "smtp_helo_name",
+    "smtp_connect_timeout",
+    "default_interface",
+    "vrrp_version",
+    "vrrp_mcast_group4",
+    "vrrp_mcast_group6",
+    "vrrp_garp_master_delay",
+    "vrrp_garp_master_repeat",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
+    "vrrp_garp_lower_prio_delay",
+    "vrrp_garp_lower_prio_repeat",
+    "vrrp_garp_interval",
+    "vrrp_gna_interval",
+    "script",
+    "interval",
+    "timeout",
+    "rise",
+    "fall",
+    "delay_loop",
+    "lb_algo",
+    "lb_kind",
+    "persistence_timeout",
+    "persistence_granularity",
+    "protocol",
+    "virtualhost",
+    "quorum",
+    "hysteresis",
+    "sorry_server",
+    "connect_timeout",
+    "retry",
+    "delay_before_retry",
+    "warmup",
+    "connect_ip",
+    "connect_port",
+    "bindto",
+    "bind_port",
+    "bind_if",
+    "path",
+    "http_protocol",
+    "misc_path",
+    "misc_timeout",
+    "helo_name",
+    "type",
+    "uthreshold",
+    "lthreshold",
+    "auth_type",
+    "auth_pass",
+    "min_reply_length",
+    "max_reply_length",
+    "payload",
+];
+
+/// The setting `keyword` writes, when it is single-valued.
+pub(crate) fn scalar_setting(keyword: &str) -> Option<&'static str> {
+    let canonical = match keyword {
+        "lvs_sched" => "lb_algo",
+        "lvs_method" => "lb_kind",
+        "nb_get_retry" => "retry",
+        other => other,
+    };
+    SCALARS.iter().find(|s| **s == canonical).copied()
+}
+
+/// Where `word` is a keyword, if anywhere: the first block listing it.
+pub(crate) fn home_of(word: &str) -> Option<&'static str> {
+    BLOCKS
+        .iter()
+        .find(|(_, list)| list.contains(&word))
+        .map(|(name, _)| *name)
+}
+
 /// The keyword of `candidates` closest to `word`, if close enough to be a
 /// plausible typo: at most a third of the word's length in edits
 /// (minimum one), case differences counting as half.
@@ -477,6 +589,13 @@ mod tests {
         assert_eq!(distance("lb_alog", "lb_algo"), 1);
         assert_eq!(distance("priorty", "priority"), 1);
         assert_eq!(distance("abc", "xyz"), 3);
+    }
+
+    #[test]
+    fn misplaced_keywords_have_a_home() {
+        assert_eq!(home_of("priority"), Some("vrrp_instance"));
+        assert_eq!(home_of("lb_algo"), Some("virtual_server"));
+        assert_eq!(home_of("no_such_keyword"), None);
     }
 
     #[test]

@@ -663,3 +663,134 @@ fn empty_value_blocks_are_reported_at_their_closing_brace() {
     let lines: Vec<u32> = d.iter().filter_map(|d| d.span.map(|s| s.line)).collect();
     assert_eq!(lines, [3, 6], "{d:#?}");
 }
+
+#[test]
+fn misplaced_keyword_says_where_it_belongs() {
+    let (_, d) = built("global_defs {\n    lb_algo rr\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("`lb_algo` belongs in virtual_server")
+    );
+}
+
+#[test]
+fn scripts_given_twice_keep_the_first() {
+    let (c, d) = built(
+        "vrrp_instance X {\n    notify_master /bin/a\n    notify_master /bin/b\n}\n\
+         global_defs {\n    startup_script /bin/s\n    startup_script /bin/t\n}\n",
+    );
+    let lines: Vec<(u32, &str)> = d
+        .iter()
+        .map(|d| (d.span.map_or(0, |s| s.line), d.code))
+        .collect();
+    assert_eq!(lines, [(3, "E0107"), (7, "E0107")]);
+    assert_eq!(d[0].labels[0].span.line, 2);
+    let m = c.vrrp_instances[0]
+        .notify_master
+        .as_ref()
+        .map(|s| s.value.command.value.as_str());
+    assert_eq!(m, Some("/bin/a"));
+}
+
+#[test]
+fn track_file_weight_is_set_once_unless_it_was_one() {
+    let (c, d) = built("track_file T {\n    weight 1\n    weight 4\n    weight 6\n}\n");
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].span.map(|s| s.line), Some(4));
+    assert_eq!(c.track_files[0].weight.map(|w| w.value.value), Some(4));
+}
+
+#[test]
+fn repeated_settings_warn_and_the_last_one_counts() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    lb_algo rr\n    lvs_sched wrr\n    real_server 192.0.2.2 80 {\n    }\n    real_server 192.0.2.3 80 {\n    }\n}\n",
+    );
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].severity, d[0].code), (Severity::Warning, "W0102"));
+    assert_eq!(d[0].span.map(|s| s.line), Some(3));
+    assert_eq!(d[0].labels[0].span.line, 2);
+    assert_eq!(
+        c.virtual_servers[0].lb_algo.map(|a| a.value),
+        Some(Scheduler::Wrr)
+    );
+}
+
+#[test]
+fn smtp_server_addresses_are_checked_names_are_not() {
+    let (_, d) = built("global_defs {\n    smtp_server 300.0.0.1\n}\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0104");
+    let (c, d) = built("global_defs {\n    smtp_server mail.example.com 587\n}\n");
+    assert!(d.is_empty());
+    assert_eq!(
+        c.global_defs.smtp_server.map(|s| s.value.port),
+        Some(Some(587))
+    );
+}
+
+mod never_panics {
+    use super::{build, tree};
+    use crate::build::keywords;
+    use proptest::prelude::*;
+
+    /// Words configurations are made of: every keyword, and values of the
+    /// shapes keepalived reads (numbers, decimals, addresses, ranges...).
+    fn word() -> impl Strategy<Value = String> {
+        let keywords: Vec<&'static str> = keywords::BLOCKS
+            .iter()
+            .flat_map(|(_, l)| l.iter().copied())
+            .collect();
+        prop_oneof![
+            4 => prop::sample::select(keywords).prop_map(str::to_string),
+            1 => "-?[0-9]{1,12}(\\.[0-9]{0,8})?",
+            1 => "[0-9]{1,3}(\\.[0-9]{1,3}){0,4}(/[0-9]{1,3})?(-[0-9]{1,3})?",
+            1 => "[0-9a-f:]{2,12}(/[0-9]{1,3})?",
+            1 => prop::sample::select(vec![
+                "MASTER", "BACKUP", "PASS", "AH", "NAT", "DR", "TUN", "rr", "weight", "reverse",
+                "dev", "brd", "+", "type", "port", "fwmark", "group", "inet6", "{", "}", "true",
+            ])
+            .prop_map(str::to_string),
+            1 => "[ -~]{0,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Any mix of keywords and values builds without panicking, and
+        /// what is built formats and builds again to the same model.
+        #[test]
+        fn arbitrary_keyword_soup_builds(
+            blocks in prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "global_defs", "vrrp_instance V", "vrrp_script S", "vrrp_sync_group G",
+                        "track_file T", "virtual_server 192.0.2.1 80", "virtual_server fwmark 1",
+                        "virtual_server_group VG", "static_ipaddress", "static_routes",
+                        "static_rules", "garp_group",
+                    ]),
+                    prop::collection::vec(prop::collection::vec(word(), 1..6), 0..12),
+                ),
+                0..6,
+            )
+        ) {
+            let mut text = String::new();
+            for (head, lines) in &blocks {
+                text.push_str(head);
+                text.push_str(" {\n");
+                for l in lines {
+                    text.push_str(&l.join(" "));
+                    text.push('\n');
+                }
+                text.push_str("}\n");
+            }
+            let mut diags = Vec::new();
+            let config = build(&tree(&text), &mut diags);
+            let formatted = crate::format(&config);
+            let mut again_diags = Vec::new();
+            let again = build(&tree(&formatted), &mut again_diags);
+            prop_assert_eq!(&again, &config, "{}\n---\n{}", text, formatted);
+        }
+    }
+}

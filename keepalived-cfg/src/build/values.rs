@@ -5,6 +5,7 @@
 use super::codes;
 use crate::model::{RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Node, Span, Token};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -12,10 +13,26 @@ use std::time::Duration;
 /// bounds nesting well below this).
 const RAW_DEPTH_LIMIT: usize = 32;
 
-/// The building context: where diagnostics go.
+/// The building context: where diagnostics go, and the names defined so
+/// far (hashed: a configuration may define very many).
 pub(crate) struct Cx<'d> {
     /// The diagnostics found so far.
     pub(crate) diags: &'d mut Vec<Diagnostic>,
+    /// `vrrp_instance` names, with where each was defined.
+    pub(crate) instances: HashMap<String, Span>,
+    /// `vrrp_sync_group` names, with where each was defined.
+    pub(crate) sync_groups: HashMap<String, Span>,
+}
+
+impl<'d> Cx<'d> {
+    /// A context writing to `diags`.
+    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>) -> Self {
+        Cx {
+            diags,
+            instances: HashMap::new(),
+            sync_groups: HashMap::new(),
+        }
+    }
 }
 
 impl Cx<'_> {
@@ -220,6 +237,24 @@ impl Cx<'_> {
         Some(Spanned::new(s, span))
     }
 
+    /// A script keyword keepalived refuses to see twice in a block: the
+    /// second is reported and ignored, the first kept.
+    pub(crate) fn once_script(&mut self, node: &Node, slot: &mut Option<Spanned<ScriptCommand>>) {
+        if let Some(first) = slot {
+            let first_span = first.span;
+            self.push(
+                Diagnostic::error(
+                    super::codes::DUPLICATE,
+                    format!("`{}` script already given", node.keyword.text),
+                )
+                .at(node.keyword.span, "keepalived ignores this one")
+                .with_label(first_span, "the script keepalived keeps"),
+            );
+            return;
+        }
+        *slot = self.script(node);
+    }
+
     /// `USER [GROUP]` from argument 0 on.
     pub(crate) fn user_group(&mut self, node: &Node) -> Option<Spanned<UserGroup>> {
         let user = self.string(node, 0)?;
@@ -228,6 +263,7 @@ impl Cx<'_> {
         Some(Spanned::new(UserGroup { user, group }, span))
     }
 
+    /// Reports a word that is not a number keepalived reads.
     fn bad_number(&mut self, tok: &Token, e: NumError) {
         let (msg, label) = match e {
             NumError::Negative => ("negative number", "must not be negative"),
@@ -241,6 +277,7 @@ impl Cx<'_> {
         );
     }
 
+    /// Reports a number outside `[min, max]`, in keepalived's words.
     fn out_of_range(&mut self, tok: &Token, min: &str, max: &str) {
         self.error(
             codes::INVALID_NUMBER,
@@ -261,6 +298,7 @@ pub(crate) fn raw(node: &Node) -> RawNode {
     raw_bounded(node, 0)
 }
 
+/// [`raw`] at nesting `depth`: blocks below the limit are dropped.
 fn raw_bounded(node: &Node, depth: usize) -> RawNode {
     let block = match &node.block {
         Some(b) if depth < RAW_DEPTH_LIMIT => {

@@ -1,7 +1,7 @@
 //! `vrrp_instance`, `vrrp_sync_group`, `vrrp_script`, `track_file`.
 
 use super::values::{spanned_text, Cx};
-use super::{address, block, block_name, block_words, codes, keywords, other, unknown};
+use super::{address, block, block_name, block_words, codes, keywords, other, repeated, unknown};
 use crate::model::{
     AuthType, Authentication, Config, InitialState, Spanned, SyncGroup, TrackFile, TrackedName,
     VrrpInstance, VrrpScript, Weight,
@@ -17,12 +17,7 @@ pub(super) fn instance(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
     let Some(name) = block_name(cx, node) else {
         return;
     };
-    if let Some(prev) = config
-        .vrrp_instances
-        .iter()
-        .find(|i| i.name.value == name.value)
-    {
-        let prev_span = prev.name.span;
+    if let Some(&prev_span) = cx.instances.get(&name.value) {
         cx.push(
             Diagnostic::error(
                 codes::DUPLICATE,
@@ -34,11 +29,14 @@ pub(super) fn instance(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         );
         return;
     }
+    cx.instances.insert(name.value.clone(), name.span);
     let mut inst = VrrpInstance {
         name,
         ..VrrpInstance::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         instance_keyword(cx, n, &mut inst);
     }
     config.vrrp_instances.push(inst);
@@ -133,11 +131,11 @@ fn instance_keyword(cx: &mut Cx<'_>, n: &Node, inst: &mut VrrpInstance) {
         "accept" => inst.accept = Some(cx.bare_flag(n)),
         "no_accept" => inst.accept = Some(Spanned::new(false, n.keyword.span)),
         "strict_mode" => inst.strict_mode = cx.flag(n),
-        "notify_master" => inst.notify_master = cx.script(n),
-        "notify_backup" => inst.notify_backup = cx.script(n),
-        "notify_fault" => inst.notify_fault = cx.script(n),
-        "notify_stop" => inst.notify_stop = cx.script(n),
-        "notify" => inst.notify = cx.script(n),
+        "notify_master" => cx.once_script(n, &mut inst.notify_master),
+        "notify_backup" => cx.once_script(n, &mut inst.notify_backup),
+        "notify_fault" => cx.once_script(n, &mut inst.notify_fault),
+        "notify_stop" => cx.once_script(n, &mut inst.notify_stop),
+        "notify" => cx.once_script(n, &mut inst.notify),
         "smtp_alert" => inst.smtp_alert = cx.flag(n),
         _ => other(
             cx,
@@ -194,7 +192,9 @@ fn authentication(cx: &mut Cx<'_>, n: &Node) -> Authentication {
         span: n.keyword.span,
         ..Authentication::default()
     };
-    for k in block(cx, n) {
+    let nodes = block(cx, n);
+    repeated(cx, nodes);
+    for k in nodes {
         match k.keyword.text.as_str() {
             "auth_type" => {
                 let Some(tok) = cx.arg(k, 0) else { continue };
@@ -343,12 +343,7 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
     let Some(name) = block_name(cx, node) else {
         return;
     };
-    if let Some(prev) = config
-        .vrrp_sync_groups
-        .iter()
-        .find(|g| g.name.value == name.value)
-    {
-        let prev_span = prev.name.span;
+    if let Some(&prev_span) = cx.sync_groups.get(&name.value) {
         cx.push(
             Diagnostic::error(
                 codes::DUPLICATE,
@@ -359,6 +354,7 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         );
         return;
     }
+    cx.sync_groups.insert(name.value.clone(), name.span);
     let mut g = SyncGroup {
         name,
         ..SyncGroup::default()
@@ -392,11 +388,11 @@ pub(super) fn sync_group(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
             "track_interface" => g.track_interface.extend(tracked(cx, n)),
             "track_script" => g.track_script.extend(tracked(cx, n)),
             "track_file" => g.track_file.extend(tracked(cx, n)),
-            "notify_master" => g.notify_master = cx.script(n),
-            "notify_backup" => g.notify_backup = cx.script(n),
-            "notify_fault" => g.notify_fault = cx.script(n),
-            "notify_stop" => g.notify_stop = cx.script(n),
-            "notify" => g.notify = cx.script(n),
+            "notify_master" => cx.once_script(n, &mut g.notify_master),
+            "notify_backup" => cx.once_script(n, &mut g.notify_backup),
+            "notify_fault" => cx.once_script(n, &mut g.notify_fault),
+            "notify_stop" => cx.once_script(n, &mut g.notify_stop),
+            "notify" => cx.once_script(n, &mut g.notify),
             "smtp_alert" => g.smtp_alert = cx.flag(n),
             "global_tracking" => g.global_tracking = Some(cx.bare_flag(n)),
             _ => other(
@@ -420,7 +416,9 @@ pub(super) fn script(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
         name,
         ..VrrpScript::default()
     };
-    for n in block(cx, node) {
+    let nodes = block(cx, node);
+    repeated(cx, nodes);
+    for n in nodes {
         match n.keyword.text.as_str() {
             "script" => s.script = joined(cx, n),
             "interval" => s.interval = positive_seconds(cx, n),
@@ -511,7 +509,21 @@ pub(super) fn track_file(cx: &mut Cx<'_>, node: &Node, config: &mut Config) {
                     t.file = cx.string(n, 0);
                 }
             }
-            "weight" => t.weight = weight_line(cx, n, -254, 254),
+            "weight" => {
+                // keepalived refuses a second weight unless the first was 1.
+                if let Some(w) = t.weight.filter(|w| w.value.value != 1) {
+                    cx.push(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("weight already set for track file `{}`", t.name.value),
+                        )
+                        .at(n.keyword.span, "keepalived ignores this one")
+                        .with_label(w.span, "the weight keepalived keeps"),
+                    );
+                } else {
+                    t.weight = weight_line(cx, n, -254, 254);
+                }
+            }
             "init_file" => t.init_file = Some(n.args.iter().map(spanned_text).collect()),
             _ => other(cx, n, "`track_file`", &[keywords::TRACK_FILE], &mut t.other),
         }

@@ -127,7 +127,8 @@ fn shape_of(vs: &VirtualServer, config: &Config, diags: &mut Vec<Diagnostic>) ->
 
 /// Real servers of another address family than the virtual server's
 /// (its address, else its first real server): keepalived skips them,
-/// unless they are tunnelled. Returns the others.
+/// unless they are tunnelled (TUN on the real server, or on the virtual
+/// server before it). Returns the others.
 fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec<&'a RealServer> {
     let mut family: Option<(bool, Span)> = match &vs.target.value {
         VsTarget::Addr { addr, .. } => Some((addr.is_ipv6(), vs.target.span)),
@@ -135,10 +136,13 @@ fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec
     };
     let mut kept = Vec::new();
     for rs in &vs.real_servers {
-        let tunnelled = matches!(
-            rs.lvs_method.as_ref().map(|m| &m.value),
-            Some(ForwardingMethod::Tun(_))
-        );
+        // keepalived looks when it reaches the end of the real server:
+        // its own lvs_method, else the lb_kind written before it.
+        let method = rs.lvs_method.as_ref().or(vs
+            .lb_kind
+            .as_ref()
+            .filter(|k| super::vrrp::defined_before(k.span, rs.addr.span)));
+        let tunnelled = matches!(method.map(|m| &m.value), Some(ForwardingMethod::Tun(_)));
         let v6 = rs.addr.value.is_ipv6();
         match family {
             _ if tunnelled => {}
@@ -845,7 +849,14 @@ mod tests {
         );
         assert_eq!(d.labels[0].span.line, 1);
         vs.real_servers[0].lvs_method = Some(at(ForwardingMethod::Tun(Vec::new()), 4));
-        assert_eq!(run(&config(vs)), vec![], "a tunnelled server may differ");
+        assert_eq!(
+            run(&config(vs.clone())),
+            vec![],
+            "a tunnelled server may differ"
+        );
+        vs.real_servers[0].lvs_method = None;
+        vs.lb_kind = Some(at(ForwardingMethod::Tun(Vec::new()), 3));
+        assert_eq!(run(&config(vs)), vec![], "so may one of a TUN service");
     }
 
     #[test]

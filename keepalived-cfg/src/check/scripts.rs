@@ -9,6 +9,7 @@
 use super::host::Host;
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
+use std::collections::HashMap;
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -39,13 +40,7 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
         (none, none)
     };
     let ipvs = if ipvs_on { &ipvs[..] } else { none };
-    let mut seen: Vec<Span> = Vec::new();
-    for script in vrrp.iter().chain(ipvs).chain(&main) {
-        if !seen.contains(&script.span) {
-            seen.push(script.span);
-            check_notify(script, host, diags);
-        }
-    }
+    check_notify_scripts(vrrp.iter().chain(ipvs).chain(&main), host, diags);
     let secure = config
         .global_defs
         .enable_script_security
@@ -54,7 +49,7 @@ pub(super) fn check(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnostic
     if !secure {
         let mut run: Vec<&Script<'_>> = Vec::new();
         let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
-        for s in all.filter(|s| runs(s.command, host)) {
+        for s in all.filter(|s| runs(s, config, host)) {
             if !run.iter().any(|r| r.span == s.span) {
                 run.push(s);
             }
@@ -113,7 +108,7 @@ fn run_as<'a>(script: &Script<'a>, config: &'a Config) -> Option<RunAs<'a>> {
 /// switches user, then sees that its parent is not the keepalived parent
 /// process it expects.
 fn check_other_user<'a>(
-    config: &'a Config,
+    config: &Config,
     host: &dyn Host,
     checked: impl Iterator<Item = &'a Script<'a>>,
     diags: &mut Vec<Diagnostic>,
@@ -122,21 +117,24 @@ fn check_other_user<'a>(
         if is_file_test(script.command) {
             continue;
         }
-        let prog = program(script.command);
-        if !prog.contains('/') && !host.program_found(prog) {
+        // A bare name is not found for another user: keepalived gives up
+        // before it switches user.
+        if !program(script.command).contains('/') {
             continue;
         }
-        let user = match run_as(script, config) {
-            Some(user) if !user.is_root() => user.user.value.clone(),
-            None if host.user_exists(DEFAULT_USER) => DEFAULT_USER.to_string(),
-            _ => continue,
+        let Some((user, set_at)) = other_user(script, config, host) else {
+            continue;
         };
+        let mut d = Diagnostic::error(
+            "E0287",
+            format!("`keepalived -t` cannot check a script run as `{user}`"),
+        )
+        .at(script.span, format!("run as `{user}`"));
+        if let Some(at) = set_at {
+            d = d.with_label(at, "the user is set here");
+        }
         diags.push(
-            Diagnostic::error(
-                "E0287",
-                format!("`keepalived -t` cannot check a script run as `{user}`"),
-            )
-            .at(script.span, format!("run as `{user}`"))
+            d
             .with_note(
                 "keepalived 2.2.7 kills its own configuration test (exit status 143) when it checks a script that runs as another user than root; the daemon itself runs such scripts",
             )
@@ -231,16 +229,36 @@ pub(super) fn program(command: &str) -> &str {
     word.trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// Whether keepalived counts `command` as a script it runs: its program
-/// is found, and it is not a `</file` test (which only opens the file).
-fn runs(command: &str, host: &dyn Host) -> bool {
-    if command.trim_start().starts_with('<') {
-        let rest = command.trim_start()[1..].trim_start_matches([' ', '\t']);
-        if rest.starts_with('/') {
-            return false;
-        }
+/// Whether keepalived counts `script` as one it runs: not a `</file`
+/// test (which only opens the file), and its program is found.
+fn runs(script: &Script<'_>, config: &Config, host: &dyn Host) -> bool {
+    !is_file_test(script.command) && found(script, config, host)
+}
+
+/// Whether keepalived finds the program of `script`. A path must exist.
+/// A bare name is searched in `PATH`, which keepalived 2.2.7 only
+/// manages for scripts run as root.
+fn found(script: &Script<'_>, config: &Config, host: &dyn Host) -> bool {
+    let prog = program(script.command);
+    if prog.contains('/') {
+        return host.program_found(prog);
     }
-    host.program_found(program(command))
+    other_user(script, config, host).is_none() && host.program_found(prog)
+}
+
+/// The user other than root that `script` runs as, with where it is
+/// set (no place for the default `keepalived_script`).
+fn other_user(
+    script: &Script<'_>,
+    config: &Config,
+    host: &dyn Host,
+) -> Option<(String, Option<Span>)> {
+    match run_as(script, config) {
+        Some(user) if !user.is_root() => Some((user.user.value.clone(), Some(user.user.span))),
+        Some(_) => None,
+        None if host.user_exists(DEFAULT_USER) => Some((DEFAULT_USER.to_string(), None)),
+        None => None,
+    }
 }
 
 /// `vrrp_script`s: a `script` is required; its program must exist (when
@@ -259,22 +277,31 @@ fn check_vrrp_scripts(config: &Config, host: &dyn Host, diags: &mut Vec<Diagnost
             );
             continue;
         };
+        let as_script = Script {
+            command: &script.value,
+            span: script.span,
+            role: Role::Track,
+            user: vs.user.as_ref().map(|u| RunAs::of(&u.value)),
+        };
         if !config.vrrp_instances.is_empty()
-            && !runs(&script.value, host)
             && !is_file_test(&script.value)
+            && !found(&as_script, config, host)
         {
-            diags.push(
-                Diagnostic::error(
-                    "E0282",
-                    format!(
-                        "vrrp_script `{}` runs `{}`, which cannot be found",
-                        vs.name.value,
-                        program(&script.value)
-                    ),
-                )
-                .at(script.span, "keepalived disables this script")
-                .with_help("give the absolute path of an existing executable"),
-            );
+            let prog = program(&script.value);
+            let mut d = Diagnostic::error(
+                "E0282",
+                format!(
+                    "vrrp_script `{}` runs `{prog}`, which cannot be found",
+                    vs.name.value
+                ),
+            )
+            .at(script.span, "keepalived disables this script");
+            if !prog.contains('/') && host.program_found(prog) {
+                d = d.with_note(
+                    "keepalived 2.2.7 does not find a bare program name in PATH for a script run as another user than root",
+                );
+            }
+            diags.push(d.with_help("give the absolute path of an existing executable"));
         }
         if !tracked_anywhere(config, &vs.name.value) {
             diags.push(
@@ -440,29 +467,63 @@ fn main_side(config: &Config) -> Vec<Script<'_>> {
         .collect()
 }
 
-/// Notify scripts: an absolute path, and one that exists.
-fn check_notify(script: &Script<'_>, host: &dyn Host, diags: &mut Vec<Diagnostic>) {
-    if is_file_test(script.command) {
-        return;
+/// Notify scripts: an absolute path, and one that exists. One warning
+/// per program, however many places name it.
+fn check_notify_scripts<'a>(
+    scripts: impl Iterator<Item = &'a Script<'a>>,
+    host: &dyn Host,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // Program -> the places running it, in order.
+    let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for script in scripts.filter(|s| !is_file_test(s.command)) {
+        let prog = program(script.command);
+        let slot = *index.entry(prog).or_insert_with(|| {
+            uses.push((prog, Vec::new()));
+            uses.len() - 1
+        });
+        if let Some((_, places)) = uses.get_mut(slot) {
+            if !places.iter().any(|p| p.span == script.span) {
+                places.push(script);
+            }
+        }
     }
-    let prog = program(script.command);
-    if script.role == Role::Notify && !prog.starts_with('/') {
-        diags.push(
-            Diagnostic::warning(
+    for (prog, places) in &uses {
+        let notify: Vec<&Script<'_>> = places
+            .iter()
+            .copied()
+            .filter(|s| s.role == Role::Notify)
+            .collect();
+        if !prog.starts_with('/') && !notify.is_empty() {
+            let d = Diagnostic::warning(
                 "W0283",
                 format!("notify script `{prog}` is not an absolute path"),
             )
-            .at(script.span, "looked up in PATH")
-            .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`"),
-        );
+            .with_help("give the absolute path, e.g. `/etc/keepalived/notify.sh`");
+            diags.push(at_places(d, &notify, "looked up in PATH"));
+        }
+        if !host.program_found(prog) {
+            let d = Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
+                .with_help("give the absolute path of an existing executable");
+            diags.push(at_places(d, places, "keepalived will not run this"));
+        }
     }
-    if !host.program_found(prog) {
-        diags.push(
-            Diagnostic::warning("W0285", format!("script `{prog}` cannot be found"))
-                .at(script.span, "keepalived will not run this")
-                .with_help("give the absolute path of an existing executable"),
-        );
+}
+
+/// Points `d` at the first place, labels a few more, and counts the rest.
+fn at_places(d: Diagnostic, places: &[&Script<'_>], label: &str) -> Diagnostic {
+    let Some(first) = places.first() else {
+        return d;
+    };
+    let mut d = d.at(first.span, label);
+    for p in places.iter().skip(1).take(MAX_LABELS) {
+        d = d.with_label(p.span, "and here");
     }
+    if places.len() > 1 {
+        d = d.with_note(format!("named in {} places", places.len()));
+    }
+    d
 }
 
 /// keepalived refuses to run scripts as root without script security:
@@ -554,10 +615,10 @@ mod tests {
 
     #[test]
     fn keepalived_t_cannot_check_scripts_of_other_users() {
-        let mut cfg = appendix_a("killall -0 haproxy");
+        let mut cfg = appendix_a("/usr/bin/killall -0 haproxy");
         cfg.global_defs.enable_script_security = Some(at(true, 30));
         let host = FakeHost {
-            programs: vec!["killall"],
+            programs: vec!["/usr/bin/killall"],
             users: vec!["root", "keepalived_script"],
         };
         let mut diags = Vec::new();
@@ -574,9 +635,31 @@ mod tests {
         assert_eq!(diags, vec![], "a script of its own user root is checked");
     }
 
+    /// keepalived 2.2.7 gives up on a bare name for another user before
+    /// it switches user: the script is not found, and `-t` is not killed.
+    #[test]
+    fn bare_names_are_not_found_for_other_users() {
+        let mut cfg = appendix_a("killall -0 haproxy");
+        cfg.vrrp_scripts[0].user = Some(at(
+            crate::model::UserGroup {
+                user: at("nobody".to_string(), 3),
+                group: None,
+            },
+            3,
+        ));
+        let host = FakeHost {
+            programs: vec!["killall"],
+            users: vec!["root", "nobody"],
+        };
+        let mut diags = Vec::new();
+        super::super::check_with(&cfg, &host, &mut diags);
+        assert_eq!(codes(&diags), vec![("E0282", 2)]);
+        assert!(diags[0].notes[0].contains("bare program name"));
+    }
+
     #[test]
     fn named_users_must_exist() {
-        let mut cfg = appendix_a("killall -0 haproxy");
+        let mut cfg = appendix_a("/usr/bin/killall -0 haproxy");
         cfg.global_defs.script_user = Some(at(root(31), 31));
         cfg.vrrp_scripts[0].user = Some(at(
             crate::model::UserGroup {
@@ -585,7 +668,7 @@ mod tests {
             },
             3,
         ));
-        let diags = run_with(&cfg, &["killall"]);
+        let diags = run_with(&cfg, &["/usr/bin/killall"]);
         assert_eq!(
             codes(&diags),
             vec![("E0288", 3), ("E0280", 2), ("E0287", 2)]
@@ -659,6 +742,23 @@ mod tests {
             "notify script `notify.sh` is not an absolute path"
         );
         assert_eq!(diags[1].message, "script `notify.sh` cannot be found");
+    }
+
+    #[test]
+    fn one_warning_per_program() {
+        let mut cfg = Config {
+            vrrp_instances: vec![instance("A", 1, 1), instance("B", 2, 10)],
+            ..Config::default()
+        };
+        for (i, line) in [(0, 7), (1, 16)] {
+            let cmd = ScriptCommand::new(at("/etc/keepalived/notify.sh".to_string(), line));
+            cfg.vrrp_instances[i].notify = Some(at(cmd, line));
+        }
+        let diags = run_with(&cfg, &[]);
+        assert_eq!(codes(&diags), vec![("W0285", 7)]);
+        assert_eq!(diags[0].labels.len(), 1);
+        assert_eq!(diags[0].labels[0].span.line, 16);
+        assert_eq!(diags[0].notes, vec!["named in 2 places".to_string()]);
     }
 
     #[test]

@@ -66,6 +66,7 @@ impl Writer {
         self.out
     }
 
+    /// Begins a line: the blank line after a top-level block, the indent.
     fn start(&mut self) {
         if self.depth == 0 && self.gap {
             self.out.push('\n');
@@ -74,6 +75,7 @@ impl Writer {
         self.indent();
     }
 
+    /// The indentation of the current depth.
     fn indent(&mut self) {
         for _ in 0..self.depth {
             self.out.push_str(INDENT);

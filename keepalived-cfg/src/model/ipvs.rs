@@ -195,6 +195,36 @@ pub struct VirtualServer {
 }
 
 impl VirtualServer {
+    /// The time between checks keepalived uses: as written, or 60 s.
+    pub fn effective_delay_loop(&self) -> Duration {
+        self.delay_loop
+            .as_ref()
+            .map_or(Duration::from_secs(60), |d| d.value)
+    }
+
+    /// The scheduler keepalived uses: as written, or `wlc`.
+    pub fn effective_lb_algo(&self) -> Scheduler {
+        self.lb_algo.as_ref().map_or(Scheduler::Wlc, |s| s.value)
+    }
+
+    /// The forwarding method keepalived uses: as written, or NAT.
+    pub fn effective_lb_kind(&self) -> ForwardingMethod {
+        self.lb_kind
+            .as_ref()
+            .map_or(ForwardingMethod::Nat, |k| k.value.clone())
+    }
+
+    /// The protocol keepalived uses: as written, or UDP (the kernel's
+    /// default, which keepalived reports choosing).
+    pub fn effective_protocol(&self) -> Protocol {
+        self.protocol.as_ref().map_or(Protocol::Udp, |p| p.value)
+    }
+
+    /// The quorum keepalived uses: as written, or 1.
+    pub fn effective_quorum(&self) -> u32 {
+        self.quorum.as_ref().map_or(1, |q| q.value)
+    }
+
     /// A virtual server with nothing but its target.
     pub fn new(target: Spanned<VsTarget>) -> Self {
         VirtualServer {
@@ -277,6 +307,11 @@ pub struct RealServer {
 }
 
 impl RealServer {
+    /// The weight keepalived uses: as written, or 1.
+    pub fn effective_weight(&self) -> u32 {
+        self.weight.as_ref().map_or(1, |w| w.value)
+    }
+
     /// A real server with nothing but its address.
     pub fn new(addr: Spanned<IpAddr>, port: Option<Spanned<u16>>) -> Self {
         RealServer {

@@ -147,3 +147,75 @@ impl PartialEq for Config {
             && *other == o.other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(line: u32) -> Span {
+        Span {
+            line,
+            ..Span::default()
+        }
+    }
+
+    #[test]
+    fn equality_ignores_spans_everywhere() {
+        let mut a = Config {
+            global_defs_span: Some(at(1)),
+            ..Config::default()
+        };
+        a.vrrp_instances.push(VrrpInstance {
+            name: Spanned::new("X".into(), at(2)),
+            priority: Some(Spanned::new(5, at(3))),
+            authentication: Some(Authentication {
+                span: at(4),
+                ..Authentication::default()
+            }),
+            ..VrrpInstance::default()
+        });
+        let mut b = a.clone();
+        b.global_defs_span = Some(at(10));
+        b.vrrp_instances[0].name.span = at(20);
+        if let Some(p) = b.vrrp_instances[0].priority.as_mut() {
+            p.span = at(30);
+        }
+        if let Some(auth) = b.vrrp_instances[0].authentication.as_mut() {
+            auth.span = at(40);
+        }
+        assert_eq!(a, b);
+        b.vrrp_instances[0].priority = Some(Spanned::new(6, at(3)));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn effective_values_are_keepalived_defaults() {
+        let i = VrrpInstance::default();
+        assert_eq!(i.effective_priority(), 100);
+        assert_eq!(i.effective_advert_int(), Duration::from_secs(1));
+        let vs = VirtualServer::new(Spanned::unspanned(VsTarget::Fwmark(1)));
+        assert_eq!(vs.effective_delay_loop(), Duration::from_secs(60));
+        assert_eq!(vs.effective_lb_algo(), Scheduler::Wlc);
+        assert_eq!(vs.effective_lb_kind(), ForwardingMethod::Nat);
+        assert_eq!(vs.effective_protocol(), Protocol::Udp);
+        assert_eq!(vs.effective_quorum(), 1);
+        let s = VrrpScript {
+            interval: Some(Spanned::unspanned(Duration::from_secs(4))),
+            ..VrrpScript::default()
+        };
+        assert_eq!(s.effective_timeout(), Duration::from_secs(4));
+        assert_eq!(s.effective_weight(), Weight::default());
+        let rs = RealServer::new(Spanned::unspanned([192, 0, 2, 1].into()), None);
+        assert_eq!(rs.effective_weight(), 1);
+    }
+
+    #[test]
+    fn scheduler_names_round_trip() {
+        for (name, s) in Scheduler::ALL {
+            assert_eq!(Scheduler::from_name(name), Some(s));
+            assert_eq!(s.name(), name);
+        }
+        assert_eq!(Scheduler::from_name("RR"), None);
+    }
+}

@@ -66,8 +66,8 @@ pub struct VrrpInstance {
     /// `state MASTER|BACKUP`; default BACKUP. keepalived starts a MASTER
     /// as BACKUP too, unless its priority is 255.
     pub state: Option<Spanned<InitialState>>,
-    /// `interface IF`: where adverts go; required unless every VIP has a
-    /// `dev` and unicast is used.
+    /// `interface IF`: where adverts go and VIPs without `dev` are set;
+    /// keepalived requires it (for unicast instances too).
     pub interface: Option<Spanned<String>>,
     /// `virtual_router_id N` (1..=255): required.
     pub virtual_router_id: Option<Spanned<u8>>,
@@ -216,6 +216,27 @@ pub struct VrrpScript {
     pub init_fail: Option<Spanned<bool>>,
     /// Every other keyword, as written.
     pub other: Vec<RawNode>,
+}
+
+impl VrrpScript {
+    /// The interval keepalived uses: as written, or 1 s.
+    pub fn effective_interval(&self) -> Duration {
+        self.interval
+            .as_ref()
+            .map_or(Duration::from_secs(1), |i| i.value)
+    }
+
+    /// The timeout keepalived uses: as written, or the interval.
+    pub fn effective_timeout(&self) -> Duration {
+        self.timeout
+            .as_ref()
+            .map_or(self.effective_interval(), |t| t.value)
+    }
+
+    /// The weight keepalived uses: as written, or 0.
+    pub fn effective_weight(&self) -> Weight {
+        self.weight.as_ref().map_or(Weight::default(), |w| w.value)
+    }
 }
 
 /// `track_file NAME { ... }` (or the deprecated `vrrp_track_file`).

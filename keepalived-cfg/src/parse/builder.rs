@@ -1,0 +1,213 @@
+//! Lines of words to [`Tree`]: a `{` line opens the block of the line
+//! before it, a `}` line closes it. Nesting is kept in an explicit stack
+//! and bounded: deeper blocks are reported and flattened, never recursed.
+
+use crate::{Block, Diagnostic, Node, Span, Token, Tree};
+
+/// Blocks nested deeper than this are flattened (keepalived's deepest
+/// real nesting is 4: `virtual_server` / `real_server` / `HTTP_GET` /
+/// `url`).
+pub(super) const MAX_DEPTH: usize = 32;
+
+/// A block being filled.
+#[derive(Debug)]
+struct Open {
+    /// Its `{`.
+    open: Span,
+    /// The lines read so far.
+    nodes: Vec<Node>,
+    /// False when the block has no keyword (or is too deep): its lines go
+    /// straight to the enclosing owned block.
+    owned: bool,
+}
+
+/// Builds the tree line by line.
+#[derive(Debug, Default)]
+pub(super) struct Builder {
+    /// The top level.
+    top: Vec<Node>,
+    /// The open blocks, innermost last.
+    open: Vec<Open>,
+    /// The last line was a keyword line (so a `{` may open its block).
+    can_open: bool,
+    /// Indexes in `open` of the owned blocks.
+    owned: Vec<usize>,
+    /// Nesting was already reported too deep.
+    reported_deep: bool,
+}
+
+impl Builder {
+    /// The lines of the innermost open block.
+    fn current(&mut self) -> &mut Vec<Node> {
+        match self.owned.last().and_then(|&i| self.open.get_mut(i)) {
+            Some(o) => &mut o.nodes,
+            None => &mut self.top,
+        }
+    }
+
+    /// A keyword line.
+    pub(super) fn line(&mut self, mut words: Vec<Token>) {
+        if words.is_empty() {
+            return;
+        }
+        let keyword = words.remove(0);
+        self.current().push(Node {
+            keyword,
+            args: words,
+            block: None,
+        });
+        self.can_open = true;
+    }
+
+    /// A `{` line.
+    pub(super) fn open(&mut self, at: Span, diags: &mut Vec<Diagnostic>) {
+        let mut owned = self.can_open;
+        if !owned {
+            diags.push(
+                Diagnostic::error("E0005", "`{` without a keyword before it")
+                    .at(at, "this block belongs to no keyword")
+                    .with_help("a block opens on the keyword's line or the line after it")
+                    .with_note("keepalived: Unexpected '{' - ignoring"),
+            );
+        } else if self.owned.len() >= MAX_DEPTH {
+            owned = false;
+            if !self.reported_deep {
+                self.reported_deep = true;
+                diags.push(
+                    Diagnostic::error("E0006", "blocks nested too deeply")
+                        .at(at, format!("more than {MAX_DEPTH} blocks deep"))
+                        .with_note(
+                            "lbkit reads the lines of deeper blocks as part of the enclosing block",
+                        ),
+                );
+            }
+        }
+        if owned {
+            self.owned.push(self.open.len());
+        }
+        self.open.push(Open {
+            open: at,
+            nodes: Vec::new(),
+            owned,
+        });
+        self.can_open = false;
+    }
+
+    /// A `}` line.
+    pub(super) fn close(&mut self, at: Span, diags: &mut Vec<Diagnostic>) {
+        self.can_open = false;
+        let Some(done) = self.open.pop() else {
+            diags.push(
+                Diagnostic::error("E0004", "unexpected `}`")
+                    .at(at, "no block is open here")
+                    .with_help("remove it, or add the `{` it was meant to close")
+                    .with_note("keepalived: Extra '}' found"),
+            );
+            return;
+        };
+        self.attach(done, Some(at));
+    }
+
+    /// Gives a finished block to its keyword (the lines of a block without
+    /// one are in the enclosing block already).
+    fn attach(&mut self, done: Open, close: Option<Span>) {
+        if !done.owned {
+            return;
+        }
+        self.owned.pop();
+        let parent = self.current();
+        match parent.last_mut() {
+            Some(node) if node.block.is_none() => {
+                node.block = Some(Block {
+                    open: done.open,
+                    close,
+                    nodes: done.nodes,
+                });
+            }
+            _ => parent.extend(done.nodes),
+        }
+    }
+
+    /// The tree; blocks still open are reported at their `{`.
+    pub(super) fn finish(mut self, end: Option<Span>, diags: &mut Vec<Diagnostic>) -> Tree {
+        if let Some(outer) = self.open.first() {
+            let count = self.open.len();
+            let mut d = Diagnostic::error("E0003", "unterminated block")
+                .at(outer.open, "this `{` is never closed");
+            for inner in self.open.iter().skip(1) {
+                d = d.with_label(inner.open, "neither is this one");
+            }
+            if let Some(end) = end {
+                d = d.with_label(end, "the configuration ends here");
+            }
+            let s = if count == 1 { "" } else { "s" };
+            d = d
+                .with_help(format!("add {count} `}}`{s} where the block{s} should end"))
+                .with_note(format!(
+                    "keepalived: There are {count} missing '}}'s or extra '{{'s"
+                ));
+            diags.push(d);
+        }
+        while let Some(done) = self.open.pop() {
+            self.attach(done, None);
+        }
+        Tree { nodes: self.top }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(text: &str, offset: u32) -> Token {
+        Token {
+            text: text.into(),
+            span: Span {
+                offset,
+                len: text.len() as u32,
+                line: 1,
+                col: offset + 1,
+                ..Span::default()
+            },
+            quoted: false,
+        }
+    }
+
+    #[test]
+    fn block_goes_to_previous_keyword() {
+        let mut b = Builder::default();
+        let mut d = Vec::new();
+        b.line(vec![tok("a", 0)]);
+        b.open(Span::default(), &mut d);
+        b.line(vec![tok("b", 4), tok("c", 6)]);
+        b.close(Span::default(), &mut d);
+        let t = b.finish(None, &mut d);
+        assert!(d.is_empty());
+        assert_eq!(t.nodes.len(), 1);
+        let block = t.nodes[0].block.as_ref().map(|b| b.nodes.len());
+        assert_eq!(block, Some(1));
+    }
+
+    #[test]
+    fn too_deep_is_flattened_once() {
+        let mut b = Builder::default();
+        let mut d = Vec::new();
+        for _ in 0..100_000 {
+            b.line(vec![tok("x", 0)]);
+            b.open(Span::default(), &mut d);
+        }
+        for _ in 0..100_000 {
+            b.close(Span::default(), &mut d);
+        }
+        let t = b.finish(None, &mut d);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "E0006");
+        let mut depth = 0;
+        let mut nodes = &t.nodes;
+        while let Some(block) = nodes.last().and_then(|n| n.block.as_ref()) {
+            depth += 1;
+            nodes = &block.nodes;
+        }
+        assert_eq!(depth, MAX_DEPTH);
+    }
+}
