@@ -135,6 +135,7 @@
 mod global;
 mod host;
 mod index;
+mod interfaces;
 mod ipvs;
 mod names;
 mod scripts;
@@ -149,6 +150,12 @@ use crate::Diagnostic;
 /// Checks the configuration; findings go to `diags`.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     check_with(config, &host::Cached::new(host::ThisHost), diags);
+}
+
+/// Checks that the interfaces the configuration names are among
+/// `existing` (E0270).
+pub(crate) fn check_interfaces(config: &Config, existing: &[String], diags: &mut Vec<Diagnostic>) {
+    interfaces::check(config, existing, diags);
 }
 
 /// Checks the configuration, with `host` telling whether programs and

@@ -17,6 +17,7 @@ mod tree;
 
 pub use diag::{Diagnostic, Label, Severity};
 pub use format::format;
+pub use parse::{parse_tree, parse_tree_file, scan_str, Parsed, Scan};
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Block, Node, Token, Tree};
 
@@ -32,6 +33,10 @@ pub struct Options {
     pub config_id: Option<String>,
     /// Treat warnings as errors.
     pub strict: bool,
+    /// The network interfaces that exist where keepalived will run: when
+    /// set, an `interface` or `track_interface` naming another one is an
+    /// error, as `keepalived -t` reports it. `None`: not checked.
+    pub interfaces: Option<Vec<String>>,
 }
 
 impl Options {
@@ -49,6 +54,12 @@ impl Options {
     /// Sets strict mode.
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
+        self
+    }
+
+    /// Sets the interfaces that exist (see [`Options::interfaces`]).
+    pub fn interfaces<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.interfaces = Some(names.into_iter().map(Into::into).collect());
         self
     }
 }
@@ -109,6 +120,9 @@ fn finish(
 ) -> Loaded {
     let config = build::build(&tree, &mut diagnostics);
     check::check(&config, &mut diagnostics);
+    if let Some(existing) = &opts.interfaces {
+        check::check_interfaces(&config, existing, &mut diagnostics);
+    }
     if opts.strict {
         for d in &mut diagnostics {
             if d.severity == Severity::Warning {

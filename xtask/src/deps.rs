@@ -10,11 +10,27 @@ pub(crate) struct Tool {
     pub(crate) package: &'static str,
 }
 
-/// Tools the tests run against (the real HAProxy is the reference).
-pub(crate) const TEST_TOOLS: &[Tool] = &[Tool {
-    command: "haproxy",
-    package: "haproxy",
-}];
+/// Tools the tests run against: the real HAProxy and keepalived are the
+/// references; `ip` makes the namespaces keepalived is judged in; the seed's
+/// Appendix A script (`killall`) must exist for keepalived's verdict on it.
+pub(crate) const TEST_TOOLS: &[Tool] = &[
+    Tool {
+        command: "haproxy",
+        package: "haproxy",
+    },
+    Tool {
+        command: "keepalived",
+        package: "keepalived",
+    },
+    Tool {
+        command: "ip",
+        package: "iproute2",
+    },
+    Tool {
+        command: "killall",
+        package: "psmisc",
+    },
+];
 
 /// Makes sure every tool is installed: as root, installs what is missing
 /// with apt-get and says so; otherwise prints the exact command and fails.

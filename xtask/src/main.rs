@@ -8,6 +8,7 @@ mod benchtable;
 mod demo;
 mod deps;
 mod fuzz;
+mod kabench;
 mod run;
 
 use std::process::ExitCode;
@@ -20,6 +21,7 @@ tasks:
   test    every check CI runs: fmt, clippy, tests, docs
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
+  bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Some("test") => run::test(),
         Some("bench") => run::bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("bench-keepalived") => kabench::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             eprint!("{USAGE}");
             Ok(())

@@ -24,6 +24,9 @@ impl Request<'_> {
     /// input can fail here; problems with files are diagnostics.
     pub(crate) fn load(&self) -> Result<Loaded, String> {
         let mut opts = Options::new().strict(self.strict);
+        if let Some(existing) = host_interfaces() {
+            opts = opts.interfaces(existing);
+        }
         if let Some(id) = self.config_id.map(str::to_owned).or_else(node_name) {
             opts = opts.config_id(id);
         }
@@ -34,6 +37,18 @@ impl Request<'_> {
             Ok(load_file(self.path, &opts))
         }
     }
+}
+
+/// The network interfaces of this namespace (`/sys/class/net`), which
+/// keepalived requires `interface` and `track_interface` to name; `None`
+/// when they cannot be listed (then they are not checked).
+fn host_interfaces() -> Option<Vec<String>> {
+    let entries = std::fs::read_dir("/sys/class/net").ok()?;
+    Some(
+        entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect(),
+    )
 }
 
 /// The text of the main file, as read (standard input included).

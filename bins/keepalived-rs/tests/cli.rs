@@ -148,10 +148,11 @@ impl Scratch {
         Scratch { dir }
     }
 
-    /// Writes `text` to `name` in the directory; returns its path.
+    /// Writes `text` to `name` in the directory ([`on_this_host`]);
+    /// returns its path.
     fn file(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.join(name);
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, on_this_host(text)).unwrap();
         path
     }
 }
@@ -168,6 +169,20 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// Runs the binary with `args` and, if given, `stdin` as standard input.
+/// The configurations name `eth0`; like keepalived, keepalived-rs -t
+/// requires interfaces to exist, so they get this host's first non-loopback
+/// interface instead.
+fn on_this_host(text: &str) -> String {
+    let host_if = std::fs::read_dir("/sys/class/net")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name != "lo")
+        .min()
+        .unwrap_or_else(|| "eth0".into());
+    text.replace("interface eth0", &format!("interface {host_if}"))
+}
+
 fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keepalived-rs"))
         .args(args)
@@ -482,7 +497,8 @@ fn fmt_round_trip() {
 
 #[test]
 fn fmt_reads_standard_input() {
-    let out = run_with_stdin(&["fmt", "-"], Some(VALID));
+    let valid = on_this_host(VALID);
+    let out = run_with_stdin(&["fmt", "-"], Some(&valid));
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("lb_algo rr"));
 }

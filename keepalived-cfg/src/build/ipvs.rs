@@ -502,6 +502,7 @@ fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     }
     Checker {
         span: node.keyword.span,
+        end: node.block.as_ref().and_then(|b| b.close),
         common,
         kind,
         other: other_nodes,

@@ -510,7 +510,11 @@ fn check_checker(
         CheckerKind::Misc(misc) if misc.misc_path.is_none() => {
             diags.push(
                 Diagnostic::error("E0257", "MISC_CHECK has no misc_path")
-                    .at(checker.span, "keepalived ignores this checker")
+                    .at(
+                        checker.end.unwrap_or(checker.span),
+                        "the checker ends here without one",
+                    )
+                    .with_label(checker.span, "keepalived ignores this checker")
                     .with_help("add `misc_path \"/path/to/check\"`"),
             );
             return;
@@ -524,7 +528,11 @@ fn check_checker(
         CheckerKind::File(_) => {
             diags.push(
                 Diagnostic::error("E0258", "FILE_CHECK has no track_file")
-                    .at(checker.span, "keepalived ignores this checker")
+                    .at(
+                        checker.end.unwrap_or(checker.span),
+                        "the checker ends here without one",
+                    )
+                    .with_label(checker.span, "keepalived ignores this checker")
                     .with_help("add `track_file NAME`, naming a `track_file` block"),
             );
             return;

@@ -78,6 +78,7 @@ pub(super) fn real_server(addr: &str, port: Option<u16>, line: u32) -> RealServe
 pub(super) fn checker(kind: CheckerKind, line: u32) -> Checker {
     Checker {
         span: sp(line),
+        end: None,
         common: CheckerCommon::default(),
         kind,
         other: Vec::new(),

@@ -555,6 +555,7 @@ fn checker() -> impl Strategy<Value = Checker> {
         let has_common = !matches!(k, CheckerKind::File(_));
         (Just(k), common(connects)).prop_map(move |(kind, c)| Checker {
             span: Span::default(),
+            end: None,
             common: if has_common {
                 c
             } else {

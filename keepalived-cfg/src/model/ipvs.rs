@@ -380,6 +380,9 @@ pub struct CheckerCommon {
 pub struct Checker {
     /// Where the checker keyword (`TCP_CHECK`, ...) was.
     pub span: Span,
+    /// Where its block's `}` was, if written (keepalived reports a
+    /// checker's missing settings there).
+    pub end: Option<Span>,
     /// The settings every checker has.
     pub common: CheckerCommon,
     /// The checker and its own settings.
@@ -557,6 +560,7 @@ impl PartialEq for Checker {
     fn eq(&self, other: &Self) -> bool {
         let Checker {
             span: _,
+            end: _,
             common,
             kind,
             other: rest,

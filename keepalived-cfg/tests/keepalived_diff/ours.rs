@@ -1,7 +1,7 @@
 //! lbkit's verdict on a corpus file, in the same terms as keepalived's.
 
 use crate::corpus;
-use crate::real::CONFIG_ID;
+use crate::real::{CONFIG_ID, INTERFACES};
 use crate::verdict::{Place, Verdict};
 use lbkit_keepalived_cfg::{load_file, Diagnostic, Loaded, Options, Severity};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,7 +23,7 @@ fn is_script_security(d: &Diagnostic) -> bool {
 /// error, else 0; the place is that of the first other error.
 pub(crate) fn verdict(data: &Path, file: &str) -> Result<(Verdict, String), String> {
     let path = data.join(file);
-    let opts = Options::new().config_id(CONFIG_ID);
+    let opts = Options::new().config_id(CONFIG_ID).interfaces(INTERFACES);
     let loaded = catch_unwind(AssertUnwindSafe(|| load_file(&path, &opts)))
         .map_err(|p| format!("lbkit panicked: {}", panic_text(p.as_ref())))?;
     Ok((judge(&loaded, data, &path), first_errors(&loaded)))

@@ -24,6 +24,10 @@ fn keepalived_bin() -> PathBuf {
 /// lines are kept and `@^lbkit` lines dropped whatever the host name.
 pub(crate) const CONFIG_ID: &str = "lbkit";
 
+/// The interfaces of the namespace keepalived runs in (see [`Netns`]):
+/// lbkit is told the same, so both judge `interface eth9` alike.
+pub(crate) const INTERFACES: [&str; 5] = ["lo", "eth0", "eth1", "eth2", "eth3"];
+
 /// How many keepalived processes run at once.
 const WORKERS: usize = 4;
 
