@@ -5,6 +5,16 @@
 //! `~SEQ`), a syntax tree where every word keeps its file, line and column,
 //! a typed model, a checker whose diagnostics read like rustc's, and a
 //! formatter.
+//!
+//! ```
+//! use lbkit_keepalived_cfg::{format, load_str, Options};
+//!
+//! let text = "vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.10\n  }\n}\n";
+//! let loaded = load_str("keepalived.conf", text, &Options::new());
+//! assert!(!loaded.has_errors(), "{}", loaded.render());
+//! let again = load_str("formatted.conf", &format(&loaded.config), &Options::new());
+//! assert_eq!(again.config, loaded.config);
+//! ```
 
 mod build;
 mod check;
@@ -20,6 +30,11 @@ pub use format::format;
 pub use parse::{parse_tree, parse_tree_file, scan_str, Parsed, Scan};
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Block, Node, Token, Tree};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 use std::path::Path;
 
