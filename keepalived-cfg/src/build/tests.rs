@@ -150,66 +150,9 @@ fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
     d.iter().filter(|d| d.severity == Severity::Error).collect()
 }
 
-/// The seed's §4.1 configuration (LB1), as the Red Hat guide gives it.
-pub(crate) const SEED_NAT: &str = "global_defs {
-   notification_email {
-       admin@example.com
-   }
-   notification_email_from noreply@example.com
-   smtp_server 127.0.0.1
-   smtp_connect_timeout 60
-}
-vrrp_sync_group VG1 {
-   group {
-      RH_EXT
-      RH_INT
-   }
-}
-vrrp_instance RH_EXT {
-    state MASTER
-    interface eth0
-    virtual_router_id 50
-    priority 100
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass passw123
-    }
-    virtual_ipaddress {
-    10.0.0.1
-    }
-}
-vrrp_instance RH_INT {
-   state MASTER
-   interface eth1
-   virtual_router_id 2
-   priority 100
-   advert_int 1
-   authentication {
-       auth_type PASS
-       auth_pass passw123
-   }
-   virtual_ipaddress {
-       192.168.1.1
-   }
-}
-virtual_server 10.0.0.1 80 {
-    delay_loop 6
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server 192.168.1.20 80 {
-        TCP_CHECK {
-                connect_timeout 10
-        }
-    }
-    real_server 192.168.1.21 80 {
-        TCP_CHECK {
-                connect_timeout 10
-        }
-    }
-}
-";
+/// The seed's §4.1 configuration (LB1), as the Red Hat guide gives it
+/// (the corpus copy).
+pub(crate) const SEED_NAT: &str = include_str!("../../tests/data/seed/lb1.conf");
 
 #[test]
 fn seed_nat_configuration_builds_without_diagnostics() {
@@ -269,7 +212,7 @@ fn seed_nat_configuration_builds_without_diagnostics() {
     );
     assert_eq!(vs.protocol.map(|p| p.value), Some(Protocol::Tcp));
     assert_eq!(vs.delay_loop.map(|d| d.value), Some(Duration::from_secs(6)));
-    assert_eq!(vs.real_servers.len(), 2);
+    assert_eq!(vs.real_servers.len(), 4);
     let chk = &vs.real_servers[1].checkers[0];
     assert_eq!(chk.kind, CheckerKind::Tcp);
     assert_eq!(
