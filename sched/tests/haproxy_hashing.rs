@@ -130,49 +130,8 @@ mod end_to_end {
     use lbkit_sched::haproxy::{Balancer, BalancerConfig, HashType};
     use lbkit_sched::{Error, PickError, RequestKey, ServerConfig, ServerId, ServerState};
 
-    /// The request targets sent for the `uri` cases.
-    const URIS: [&str; 40] = [
-        "/g0/b",
-        "/?q=59",
-        "/ab/gbdb/ga3jb/00",
-        "/",
-        "/d/i/eg?q=120",
-        "/i30/bj/0dfbi/bjajdh",
-        "/hjh/ed2/12?q=588",
-        "/hf1he/bbigc",
-        "/ga0b",
-        "/f1f/hj2hb/e/10ba",
-        "/j03he1/0fah?q=625",
-        "/",
-        "/c1d?q=938",
-        "/c/giec/3ie1",
-        "/gdcbcc/0d?q=851",
-        "/ee/c/ifjj/c13",
-        "/01ah32/2igggg/h/gadbdh?q=348",
-        "/b/j/ib/jab",
-        "/c0ef/fhbb3/hhhe/c?q=350",
-        "/31ci/d",
-        "/c1i/2/e03b1/ifc?q=228",
-        "/2if0d/2223d/3g/2ddihf",
-        "/",
-        "/d1j/h21/fbd?q=481",
-        "/dhj",
-        "/h/f20b30/g/2dhcg2",
-        "/",
-        "/g1b1/cc/c",
-        "/cj3jh0/cii/aa",
-        "/",
-        "/3d33?q=257",
-        "/id2",
-        "/g3ca1/h0j",
-        "/3ici/ii/3/2cja",
-        "/ch",
-        "/",
-        "/iiih22/i?q=195",
-        "/2/i",
-        "/",
-        "/",
-    ];
+    /// The request targets sent to HAProxy for the `uri` cases, one per line.
+    const URIS: &str = include_str!("data/observed-uris.txt");
 
     /// A backend with `balance` and `hash-type` lines and `(id, weight)`
     /// servers in declaration order.
@@ -205,13 +164,19 @@ mod end_to_end {
             3, 3, 2, 3, 2, 2, 2, 3, 3, 1, 2, 3, 3, 2, 1, 3, 2, 2, 2, 1, 2, 2, 3, 3, 3, 2, 3, 3, 2,
             3, 1, 1, 3, 3, 1, 3, 1, 2, 3, 3,
         ];
-        assert_eq!(picks(&mut b, &URIS).unwrap(), want);
+        assert_eq!(
+            picks(&mut b, &URIS.lines().collect::<Vec<_>>()).unwrap(),
+            want
+        );
         let mut b = backend("uri", "map-based djb2 avalanche", &[(4, 2), (7, 3), (8, 1)]).unwrap();
         let want = [
             4, 8, 4, 8, 4, 4, 4, 7, 7, 7, 8, 8, 8, 4, 7, 7, 7, 4, 4, 4, 8, 7, 8, 4, 4, 7, 8, 8, 8,
             8, 7, 4, 7, 4, 4, 8, 7, 4, 8, 8,
         ];
-        assert_eq!(picks(&mut b, &URIS).unwrap(), want);
+        assert_eq!(
+            picks(&mut b, &URIS.lines().collect::<Vec<_>>()).unwrap(),
+            want
+        );
     }
 
     #[test]
@@ -221,7 +186,10 @@ mod end_to_end {
             5, 5, 9, 5, 12, 5, 9, 9, 9, 9, 12, 5, 5, 9, 12, 9, 12, 12, 12, 5, 12, 9, 5, 9, 9, 12,
             5, 5, 9, 5, 12, 9, 12, 5, 5, 5, 12, 9, 5, 5,
         ];
-        assert_eq!(picks(&mut b, &URIS).unwrap(), want);
+        assert_eq!(
+            picks(&mut b, &URIS.lines().collect::<Vec<_>>()).unwrap(),
+            want
+        );
     }
 
     #[test]

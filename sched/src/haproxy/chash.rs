@@ -1094,49 +1094,9 @@ mod observed {
     use crate::haproxy::{rdp_cookie, BalancerConfig, HashType};
     use crate::{RequestKey, ServerId, ServerState};
 
-    /// The request targets sent for the `uri` cases.
-    const URIS: [&str; 40] = [
-        "/g0/b",
-        "/?q=59",
-        "/ab/gbdb/ga3jb/00",
-        "/",
-        "/d/i/eg?q=120",
-        "/i30/bj/0dfbi/bjajdh",
-        "/hjh/ed2/12?q=588",
-        "/hf1he/bbigc",
-        "/ga0b",
-        "/f1f/hj2hb/e/10ba",
-        "/j03he1/0fah?q=625",
-        "/",
-        "/c1d?q=938",
-        "/c/giec/3ie1",
-        "/gdcbcc/0d?q=851",
-        "/ee/c/ifjj/c13",
-        "/01ah32/2igggg/h/gadbdh?q=348",
-        "/b/j/ib/jab",
-        "/c0ef/fhbb3/hhhe/c?q=350",
-        "/31ci/d",
-        "/c1i/2/e03b1/ifc?q=228",
-        "/2if0d/2223d/3g/2ddihf",
-        "/",
-        "/d1j/h21/fbd?q=481",
-        "/dhj",
-        "/h/f20b30/g/2dhcg2",
-        "/",
-        "/g1b1/cc/c",
-        "/cj3jh0/cii/aa",
-        "/",
-        "/3d33?q=257",
-        "/id2",
-        "/g3ca1/h0j",
-        "/3ici/ii/3/2cja",
-        "/ch",
-        "/",
-        "/iiih22/i?q=195",
-        "/2/i",
-        "/",
-        "/",
-    ];
+    /// The request targets sent to HAProxy for the observed `uri` cases,
+    /// one per line (shared with `tests/haproxy_hashing.rs`).
+    const URIS: &str = include_str!("../../tests/data/observed-uris.txt");
 
     /// Servers `(id, weight)`, up, with lb_chash.c's effective weights.
     fn servers(spec: &[(u32, u32)]) -> Vec<Srv> {
@@ -1213,7 +1173,7 @@ mod observed {
             "uri",
             "consistent",
             &[(5, 1), (9, 2), (12, 1)],
-            &uri_keys(&URIS),
+            &uri_keys(&URIS.lines().collect::<Vec<_>>()),
         );
         let want = [
             5, 5, 9, 5, 12, 5, 9, 9, 9, 9, 12, 5, 5, 9, 12, 9, 12, 12, 12, 5, 12, 9, 5, 9, 9, 12,
@@ -1228,7 +1188,7 @@ mod observed {
             "uri whole",
             "consistent djb2",
             &[(5, 3), (9, 1), (12, 2)],
-            &uri_keys(&URIS),
+            &uri_keys(&URIS.lines().collect::<Vec<_>>()),
         );
         let want = [
             9, 5, 12, 12, 9, 5, 5, 12, 9, 12, 9, 12, 5, 9, 5, 5, 9, 5, 5, 5, 5, 5, 12, 12, 5, 5,
@@ -1243,7 +1203,7 @@ mod observed {
             "uri depth 2 len 10",
             "consistent",
             &[(1, 1), (2, 1), (3, 1)],
-            &uri_keys(&URIS),
+            &uri_keys(&URIS.lines().collect::<Vec<_>>()),
         );
         let want = [
             1, 2, 3, 2, 1, 2, 1, 1, 1, 3, 2, 2, 3, 1, 3, 1, 1, 2, 3, 2, 2, 3, 2, 2, 1, 1, 2, 1, 2,
