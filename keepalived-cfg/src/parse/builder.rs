@@ -118,10 +118,13 @@ impl Builder {
         let parent = self.current();
         match parent.last_mut() {
             Some(node) if node.block.is_none() => {
+                let mut nodes = done.nodes;
+                // Blocks are built once and kept: give back the growth room.
+                nodes.shrink_to_fit();
                 node.block = Some(Block {
                     open: done.open,
                     close,
-                    nodes: done.nodes,
+                    nodes,
                 });
             }
             _ => parent.extend(done.nodes),
