@@ -46,14 +46,20 @@ impl Builder {
     }
 
     /// A keyword line.
+    #[cfg(test)]
     pub(super) fn line(&mut self, mut words: Vec<Token>) {
         if words.is_empty() {
             return;
         }
         let keyword = words.remove(0);
+        self.keyword_line(keyword, words);
+    }
+
+    /// A keyword line, its first word already apart from the others.
+    pub(super) fn keyword_line(&mut self, keyword: Token, args: Vec<Token>) {
         self.current().push(Node {
             keyword,
-            args: words,
+            args,
             block: None,
         });
         self.can_open = true;
