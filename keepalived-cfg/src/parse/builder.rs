@@ -34,7 +34,13 @@ pub(super) struct Builder {
     owned: Vec<usize>,
     /// Nesting was already reported too deep.
     reported_deep: bool,
+    /// Emptied line buffers of closed blocks, kept (with their room) for
+    /// the next blocks; at most [`MAX_SPARES`].
+    spares: Vec<Vec<Node>>,
 }
+
+/// How many emptied block buffers [`Builder`] keeps.
+const MAX_SPARES: usize = 8;
 
 impl Builder {
     /// The lines of the innermost open block.
@@ -91,9 +97,10 @@ impl Builder {
         if owned {
             self.owned.push(self.open.len());
         }
+        let nodes = self.spares.pop().unwrap_or_default();
         self.open.push(Open {
             open: at,
-            nodes: Vec::new(),
+            nodes,
             owned,
         });
         self.can_open = false;
@@ -117,23 +124,26 @@ impl Builder {
     /// Gives a finished block to its keyword (the lines of a block without
     /// one are in the enclosing block already).
     fn attach(&mut self, done: Open, close: Option<Span>) {
-        if !done.owned {
-            return;
-        }
-        self.owned.pop();
-        let parent = self.current();
-        match parent.last_mut() {
-            Some(node) if node.block.is_none() => {
-                let mut nodes = done.nodes;
-                // Blocks are built once and kept: give back the growth room.
-                nodes.shrink_to_fit();
-                node.block = Some(Block {
-                    open: done.open,
-                    close,
-                    nodes,
-                });
+        let mut buffer = done.nodes;
+        if done.owned {
+            self.owned.pop();
+            let parent = self.current();
+            match parent.last_mut() {
+                Some(node) if node.block.is_none() => {
+                    // The block keeps an exactly sized copy; the grown
+                    // buffer serves the next block.
+                    let nodes: Vec<Node> = buffer.drain(..).collect();
+                    node.block = Some(Block {
+                        open: done.open,
+                        close,
+                        nodes,
+                    });
+                }
+                _ => parent.append(&mut buffer),
             }
-            _ => parent.extend(done.nodes),
+        }
+        if buffer.is_empty() && self.spares.len() < MAX_SPARES {
+            self.spares.push(buffer);
         }
     }
 
