@@ -132,7 +132,8 @@ impl Builder {
                 Some(node) if node.block.is_none() => {
                     // The block keeps an exactly sized copy; the grown
                     // buffer serves the next block.
-                    let nodes: Vec<Node> = buffer.drain(..).collect();
+                    let mut nodes = Vec::with_capacity(buffer.len());
+                    nodes.append(&mut buffer);
                     node.block = Some(Block {
                         open: done.open,
                         close,
