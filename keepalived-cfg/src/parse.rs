@@ -650,11 +650,10 @@ impl<'a> Parser<'a> {
             }
             let at_line_start = start == 0 || text[start - 1] == b'\n';
             let limit = (start + MAX_PIECE).min(text.len());
-            // `str::find` of an ASCII char is a fast `memchr`.
-            let newline = text_str.get(start..limit).map_or_else(
-                || text[start..limit].iter().position(|&b| b == b'\n'),
-                |t| t.find('\n'),
-            );
+            // Lines are short: a plain byte loop beats `memchr`'s setup.
+            let newline = text
+                .get(start..limit)
+                .and_then(|t| t.iter().position(|&b| b == b'\n'));
             let (end, next, cut) = match newline {
                 Some(i) => (start + i, start + i + 1, false),
                 None => {
