@@ -48,10 +48,22 @@ pub(crate) mod codes {
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
     let mut cx = Cx::new(diags);
     let mut config = Config::default();
+    reserve_lists(tree, &mut config);
     for node in &tree.nodes {
         root_keyword(&mut cx, node, &mut config);
     }
     config
+}
+
+/// Sizes the instance and virtual server lists once, up front: their
+/// elements are large, and growing by doubling copies them and leaves
+/// unused room that costs page faults.
+fn reserve_lists(tree: &Tree, config: &mut Config) {
+    let count = |kw: &str| tree.nodes.iter().filter(|n| n.keyword.text == kw).count();
+    config.vrrp_instances.reserve_exact(count("vrrp_instance"));
+    config
+        .virtual_servers
+        .reserve_exact(count("virtual_server"));
 }
 
 /// One top-level keyword.

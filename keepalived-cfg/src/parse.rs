@@ -478,7 +478,10 @@ impl<'a> Parser<'a> {
             self.words = words;
             return;
         }
-        let mut tokens = Vec::with_capacity(words.len());
+        let mut keyword = None;
+        // Arguments only: no allocation for a line of one word, and no
+        // shift when the keyword is taken out.
+        let mut args = Vec::with_capacity(words.len().saturating_sub(1));
         for &w in &words {
             let bytes = &line.bytes[w.text_range()];
             let text = match std::str::from_utf8(bytes) {
@@ -486,14 +489,21 @@ impl<'a> Parser<'a> {
                 Err(_) => String::from_utf8_lossy(bytes).into_owned(),
             };
             let span = self.span(line, w.start, w.end);
-            tokens.push(Token {
+            let token = Token {
                 text,
                 span,
                 quoted: w.quoted,
-            });
+            };
+            if keyword.is_none() {
+                keyword = Some(token);
+            } else {
+                args.push(token);
+            }
         }
         self.words = words;
-        self.builder.line(tokens);
+        if let Some(keyword) = keyword {
+            self.builder.keyword_line(keyword, args);
+        }
     }
 
     /// keepalived's `read_line`: the next line with words, after
@@ -640,11 +650,10 @@ impl<'a> Parser<'a> {
             }
             let at_line_start = start == 0 || text[start - 1] == b'\n';
             let limit = (start + MAX_PIECE).min(text.len());
-            // `str::find` of an ASCII char is a fast `memchr`.
-            let newline = text_str.get(start..limit).map_or_else(
-                || text[start..limit].iter().position(|&b| b == b'\n'),
-                |t| t.find('\n'),
-            );
+            // Lines are short: a plain byte loop beats `memchr`'s setup.
+            let newline = text
+                .get(start..limit)
+                .and_then(|t| t.iter().position(|&b| b == b'\n'));
             let (end, next, cut) = match newline {
                 Some(i) => (start + i, start + i + 1, false),
                 None => {

@@ -17,10 +17,13 @@ pub(super) fn addresses(
     nodes: &[Node],
     static_addr: bool,
 ) -> Vec<Spanned<VirtualAddress>> {
-    nodes
+    let mut out: Vec<_> = nodes
         .iter()
         .filter_map(|n| address_line(cx, n, static_addr))
-        .collect()
+        .collect();
+    // An address is large and a list usually short: drop the growth room.
+    out.shrink_to_fit();
+    out
 }
 
 /// `ADDR[/LEN]`, as keepalived's `parse_ipaddress` reads it: a bad prefix

@@ -31,6 +31,11 @@ pub(super) fn virtual_server(cx: &mut Cx<'_>, node: &Node, config: &mut Config) 
     let mut vs = VirtualServer::new(target);
     let nodes = block(cx, node);
     repeated(cx, nodes);
+    let servers = nodes
+        .iter()
+        .filter(|n| n.keyword.text == "real_server")
+        .count();
+    vs.real_servers.reserve_exact(servers);
     for n in nodes {
         vs_keyword(cx, n, &mut vs);
     }
@@ -445,6 +450,10 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
         "virtualhost" => rs.virtualhost = cx.string(n, 0),
         "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "SMTP_CHECK" | "DNS_CHECK"
         | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
+            if rs.checkers.is_empty() {
+                // Most real servers have one checker, and a checker is large.
+                rs.checkers.reserve_exact(1);
+            }
             rs.checkers.push(checker(cx, n));
         }
         _ => other(

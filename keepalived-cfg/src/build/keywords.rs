@@ -519,8 +519,28 @@ pub(crate) fn scalar_setting(keyword: &str) -> Option<&'static str> {
         "nb_get_retry" => "retry",
         other => other,
     };
-    SCALARS.iter().find(|s| **s == canonical).copied()
+    let by_len = SCALARS_BY_LEN.get_or_init(|| {
+        let mut buckets: Vec<Vec<&'static str>> = Vec::new();
+        for &s in SCALARS {
+            if buckets.len() <= s.len() {
+                buckets.resize_with(s.len() + 1, Vec::new);
+            }
+            if let Some(b) = buckets.get_mut(s.len()) {
+                b.push(s);
+            }
+        }
+        buckets
+    });
+    by_len
+        .get(canonical.len())?
+        .iter()
+        .find(|s| **s == canonical)
+        .copied()
 }
+
+/// [`SCALARS`] grouped by length: `repeated` asks about every line of
+/// every block, and only words of the same length can match.
+static SCALARS_BY_LEN: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
 
 /// Where `word` is a keyword, if anywhere: the first block listing it.
 pub(crate) fn home_of(word: &str) -> Option<&'static str> {

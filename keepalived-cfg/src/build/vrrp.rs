@@ -79,8 +79,12 @@ fn instance_keyword(cx: &mut Cx<'_>, n: &Node, inst: &mut VrrpInstance) {
         "authentication" => inst.authentication = Some(authentication(cx, n)),
         "virtual_ipaddress" => {
             let nodes = block(cx, n);
-            inst.virtual_ipaddress
-                .extend(address::addresses(cx, nodes, false));
+            let addrs = address::addresses(cx, nodes, false);
+            if inst.virtual_ipaddress.is_empty() {
+                inst.virtual_ipaddress = addrs;
+            } else {
+                inst.virtual_ipaddress.extend(addrs);
+            }
         }
         "virtual_ipaddress_excluded" => {
             let nodes = block(cx, n);

@@ -146,7 +146,7 @@ fn check_families<'a>(vs: &'a VirtualServer, diags: &mut Vec<Diagnostic>) -> Vec
         VsTarget::Addr { addr, .. } => Some((addr.is_ipv6(), vs.target.span)),
         _ => None,
     };
-    let mut kept = Vec::new();
+    let mut kept = Vec::with_capacity(vs.real_servers.len());
     for rs in &vs.real_servers {
         // keepalived looks when it reaches the end of the real server:
         // its own lvs_method, else the lb_kind written before it.
@@ -297,8 +297,8 @@ fn check_duplicates<'a>(
     kept: &[&'a RealServer],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<&'a RealServer> {
-    let mut live: Vec<&RealServer> = Vec::new();
-    let mut seen: HashMap<(IpAddr, u16), &RealServer> = HashMap::new();
+    let mut live: Vec<&RealServer> = Vec::with_capacity(kept.len());
+    let mut seen: HashMap<(IpAddr, u16), &RealServer> = HashMap::with_capacity(kept.len());
     for &rs in kept {
         if let Some(first) = seen.get(&rs_key(rs)) {
             diags.push(

@@ -553,7 +553,8 @@ fn has_tracking_weight(group: &SyncGroup) -> bool {
 /// cannot tell their adverts apart.
 fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
     // Multicast: one channel per (VRID, family, interface, group).
-    let mut multicast: HashMap<(u8, bool, &str, Option<&str>), &VrrpInstance> = HashMap::new();
+    let mut multicast: HashMap<(u8, bool, &str, Option<&str>), &VrrpInstance> =
+        HashMap::with_capacity(config.vrrp_instances.len());
     // Unicast: candidates per (VRID, family, source); peers decide.
     let mut unicast: HashMap<(u8, bool, Option<IpAddr>), Vec<&VrrpInstance>> = HashMap::new();
     for b in &config.vrrp_instances {

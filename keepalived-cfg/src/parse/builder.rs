@@ -34,7 +34,13 @@ pub(super) struct Builder {
     owned: Vec<usize>,
     /// Nesting was already reported too deep.
     reported_deep: bool,
+    /// Emptied line buffers of closed blocks, kept (with their room) for
+    /// the next blocks; at most [`MAX_SPARES`].
+    spares: Vec<Vec<Node>>,
 }
+
+/// How many emptied block buffers [`Builder`] keeps.
+const MAX_SPARES: usize = 8;
 
 impl Builder {
     /// The lines of the innermost open block.
@@ -46,14 +52,20 @@ impl Builder {
     }
 
     /// A keyword line.
+    #[cfg(test)]
     pub(super) fn line(&mut self, mut words: Vec<Token>) {
         if words.is_empty() {
             return;
         }
         let keyword = words.remove(0);
+        self.keyword_line(keyword, words);
+    }
+
+    /// A keyword line, its first word already apart from the others.
+    pub(super) fn keyword_line(&mut self, keyword: Token, args: Vec<Token>) {
         self.current().push(Node {
             keyword,
-            args: words,
+            args,
             block: None,
         });
         self.can_open = true;
@@ -85,9 +97,10 @@ impl Builder {
         if owned {
             self.owned.push(self.open.len());
         }
+        let nodes = self.spares.pop().unwrap_or_default();
         self.open.push(Open {
             open: at,
-            nodes: Vec::new(),
+            nodes,
             owned,
         });
         self.can_open = false;
@@ -111,20 +124,27 @@ impl Builder {
     /// Gives a finished block to its keyword (the lines of a block without
     /// one are in the enclosing block already).
     fn attach(&mut self, done: Open, close: Option<Span>) {
-        if !done.owned {
-            return;
-        }
-        self.owned.pop();
-        let parent = self.current();
-        match parent.last_mut() {
-            Some(node) if node.block.is_none() => {
-                node.block = Some(Block {
-                    open: done.open,
-                    close,
-                    nodes: done.nodes,
-                });
+        let mut buffer = done.nodes;
+        if done.owned {
+            self.owned.pop();
+            let parent = self.current();
+            match parent.last_mut() {
+                Some(node) if node.block.is_none() => {
+                    // The block keeps an exactly sized copy; the grown
+                    // buffer serves the next block.
+                    let mut nodes = Vec::with_capacity(buffer.len());
+                    nodes.append(&mut buffer);
+                    node.block = Some(Block {
+                        open: done.open,
+                        close,
+                        nodes,
+                    });
+                }
+                _ => parent.append(&mut buffer),
             }
-            _ => parent.extend(done.nodes),
+        }
+        if buffer.is_empty() && self.spares.len() < MAX_SPARES {
+            self.spares.push(buffer);
         }
     }
 
