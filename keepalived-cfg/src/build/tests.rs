@@ -3,140 +3,13 @@
 
 use super::build;
 use crate::model::*;
-use crate::{Block, Diagnostic, Node, Severity, Span, Token, Tree};
+use crate::{Diagnostic, Severity, Tree};
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Splits `text` into words with spans: `#`/`!` comments, `"..."`
-/// words, `{` and `}` as words of their own.
-fn words(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut offset = 0u32;
-    for (ln, line) in text.split('\n').enumerate() {
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let (pos, c) = chars[i];
-            let col = i as u32 + 1;
-            let span = move |len: usize| Span {
-                file: crate::FileId(0),
-                offset: offset + pos as u32,
-                len: len as u32,
-                line: ln as u32 + 1,
-                col,
-            };
-            if c.is_whitespace() {
-                i += 1;
-            } else if c == '#' || c == '!' {
-                break;
-            } else if c == '{' || c == '}' {
-                out.push(Token {
-                    text: c.to_string(),
-                    span: span(1),
-                    quoted: false,
-                });
-                i += 1;
-            } else if c == '"' {
-                let start = i;
-                i += 1;
-                let mut s = String::new();
-                while i < chars.len() && chars[i].1 != '"' {
-                    s.push(chars[i].1);
-                    i += 1;
-                }
-                i += 1;
-                out.push(Token {
-                    text: s,
-                    span: span(i - start),
-                    quoted: true,
-                });
-            } else {
-                let start = i;
-                let mut s = String::new();
-                while i < chars.len()
-                    && !chars[i].1.is_whitespace()
-                    && !matches!(chars[i].1, '{' | '}' | '#' | '!' | '"')
-                {
-                    s.push(chars[i].1);
-                    i += 1;
-                }
-                out.push(Token {
-                    text: s,
-                    span: span(i - start),
-                    quoted: false,
-                });
-            }
-        }
-        out.push(Token {
-            text: "\n".into(),
-            span: Span::default(),
-            quoted: false,
-        });
-        offset += line.len() as u32 + 1;
-    }
-    out
-}
-
-/// The tree of `text`, as the real parser builds it: one node per line,
-/// a `{` (on the same or a later line) opening the block of the node
-/// before it.
+/// The tree of `text`, built by the crate's parser.
 pub(crate) fn tree(text: &str) -> Tree {
-    let mut stack: Vec<(Option<Node>, Vec<Node>)> = vec![(None, Vec::new())];
-    let mut current: Option<Node> = None;
-    for tok in words(text) {
-        match tok.text.as_str() {
-            "\n" => {
-                if let (Some(n), Some(top)) = (current.take(), stack.last_mut()) {
-                    top.1.push(n);
-                }
-            }
-            "{" => {
-                let owner = current
-                    .take()
-                    .or_else(|| stack.last_mut().and_then(|t| t.1.pop()));
-                let mut owner = owner.unwrap_or(Node {
-                    keyword: tok.clone(),
-                    args: vec![],
-                    block: None,
-                });
-                owner.block = Some(Block {
-                    open: tok.span,
-                    close: None,
-                    nodes: vec![],
-                });
-                stack.push((Some(owner), Vec::new()));
-            }
-            "}" => {
-                if let (Some(n), Some(top)) = (current.take(), stack.last_mut()) {
-                    top.1.push(n);
-                }
-                if stack.len() > 1 {
-                    if let Some((Some(mut owner), nodes)) = stack.pop() {
-                        if let Some(b) = owner.block.as_mut() {
-                            b.nodes = nodes;
-                            b.close = Some(tok.span);
-                        }
-                        if let Some(top) = stack.last_mut() {
-                            top.1.push(owner);
-                        }
-                    }
-                }
-            }
-            _ => match current.as_mut() {
-                Some(n) => n.args.push(tok),
-                None => {
-                    current = Some(Node {
-                        keyword: tok,
-                        args: vec![],
-                        block: None,
-                    })
-                }
-            },
-        }
-    }
-    Tree {
-        nodes: stack.into_iter().next().map(|t| t.1).unwrap_or_default(),
-    }
+    crate::parse_tree("t.conf", text, &crate::Options::new()).tree
 }
 
 /// Builds `text`; returns the model and the diagnostics.
@@ -736,4 +609,16 @@ mod never_panics {
             prop_assert_eq!(&again, &config, "{}\n---\n{}", text, formatted);
         }
     }
+}
+
+/// Found by `arbitrary_keyword_soup_builds`: an unmodelled block holding a
+/// stray `{ }` formats and builds back to the same model.
+#[test]
+fn unmodelled_block_with_a_stray_block_round_trips() {
+    let text = "garp_group {\n{\n}\n}\n";
+    let mut diags = Vec::new();
+    let config = build(&tree(text), &mut diags);
+    let formatted = crate::format(&config);
+    let again = build(&tree(&formatted), &mut Vec::new());
+    assert_eq!(again, config, "{formatted}");
 }
