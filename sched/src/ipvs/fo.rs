@@ -40,11 +40,7 @@ mod tests {
 
     /// An `fo` scheduler with these (id, weight) added in order.
     fn fo(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("fo").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
+        super::super::testutil::service("fo", servers)
     }
 
     /// One pick.

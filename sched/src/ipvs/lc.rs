@@ -98,11 +98,7 @@ mod tests {
 
     /// An `lc` scheduler with these (id, weight) added in order.
     fn lc(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("lc").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
+        super::super::testutil::service("lc", servers)
     }
 
     /// One pick.

@@ -31,6 +31,8 @@ mod ovf;
 mod rr;
 mod sed;
 mod sh;
+#[cfg(test)]
+mod testutil;
 mod tournament;
 mod twos;
 mod wlc;

@@ -52,27 +52,13 @@ impl Algo for Nq {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::picks_opening;
     use crate::ipvs::Scheduler;
     use crate::{PickError, RequestKey, ServerConfig, ServerId, ServerState};
 
     /// An `nq` scheduler with these (id, weight) added in order.
     fn nq(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("nq").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
-    }
-
-    /// Picks `n` times, opening a connection on each pick.
-    fn picks_opening(s: &mut Scheduler, n: usize) -> Vec<u32> {
-        (0..n)
-            .map(|_| {
-                let id = s.pick(&RequestKey::new()).unwrap();
-                s.connection_opened(id).unwrap();
-                id.0
-            })
-            .collect()
+        super::super::testutil::service("nq", servers)
     }
 
     #[test]

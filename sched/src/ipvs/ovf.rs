@@ -49,11 +49,7 @@ mod tests {
 
     /// An `ovf` scheduler with these (id, weight) added in order.
     fn ovf(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("ovf").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
+        super::super::testutil::service("ovf", servers)
     }
 
     /// Picks `n` times, opening a connection on each pick.

@@ -83,11 +83,7 @@ mod tests {
 
     /// An `rr` scheduler with these (id, weight) added in order.
     fn rr(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("rr").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
+        super::super::testutil::service("rr", servers)
     }
 
     /// `n` picks, as ids (0 for "no destination").

@@ -166,29 +166,14 @@ impl Algo for LeastLoaded {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::picks_opening;
     use crate::ipvs::Scheduler;
     use crate::{PickError, RequestKey, ServerConfig, ServerId, ServerState};
 
     /// A `wlc` scheduler with these weights, added in this order (so the
     /// kernel's list holds them in reverse order).
     fn wlc(weights: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("wlc").unwrap();
-        for &(id, w) in weights {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
-    }
-
-    /// Picks `n` times, opening a connection on each pick as the kernel's
-    /// `ip_vs_bind_dest()` would.
-    fn picks_opening(s: &mut Scheduler, n: usize) -> Vec<u32> {
-        (0..n)
-            .map(|_| {
-                let id = s.pick(&RequestKey::new()).unwrap();
-                s.connection_opened(id).unwrap();
-                id.0
-            })
-            .collect()
+        super::super::testutil::service("wlc", weights)
     }
 
     #[test]

@@ -245,11 +245,7 @@ mod tests {
 
     /// A `wrr` scheduler with these (id, weight) added in order.
     fn wrr(servers: &[(u32, u32)]) -> Scheduler {
-        let mut s = Scheduler::from_name("wrr").unwrap();
-        for &(id, w) in servers {
-            s.add(ServerId(id), ServerConfig::new(w)).unwrap();
-        }
-        s
+        super::super::testutil::service("wrr", servers)
     }
 
     /// `n` picks, as ids (0 for "no destination").
