@@ -1,0 +1,3 @@
+//! `haproxy-rs`: an HAProxy-compatible proxy built from the lbkit crates.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The VRRP wire codec: decoding and encoding advertisements.
