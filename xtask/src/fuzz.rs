@@ -1,10 +1,15 @@
 //! `cargo xtask fuzz --secs N`: every cargo-fuzz target for N seconds.
 //!
 //! The targets are the files of `fuzz/fuzz_targets/`; each runs with
-//! `cargo +nightly fuzz run <target> corpus/<target> seeds/<target> --
+//! `cargo fuzz run <target> corpus/<target> seeds/<target> --
 //! -max_total_time=N`, new inputs going to `fuzz/corpus/<target>` and the
 //! checked-in seeds read from `fuzz/seeds/<target>`. cargo-fuzz is
 //! installed with `cargo install cargo-fuzz --locked` when missing.
+//!
+//! cargo-fuzz passes unstable `-Z` flags to rustc (the sanitizer). A nightly
+//! toolchain is used when rustup has one; otherwise the stable compiler runs
+//! with `RUSTC_BOOTSTRAP=1`, which makes it accept those flags. This is how
+//! `cargo xtask test` fuzzes on a machine that has only stable Rust.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,9 +17,38 @@ use std::process::Command;
 /// Seconds per target when `--secs` is not given.
 const DEFAULT_SECS: u64 = 60;
 
-/// Runs every fuzz target.
+/// Seconds per target in `cargo xtask test`, unless `LBKIT_FUZZ_SECS` says.
+const SMOKE_SECS: u64 = 20;
+
+/// `cargo xtask fuzz`: runs every fuzz target for `--secs` seconds.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let secs = secs(args)?;
+    run_all(secs(args)?, &fuzz_dir().join("corpus"))
+}
+
+/// The short fuzz run of `cargo xtask test`: every target for
+/// `LBKIT_FUZZ_SECS` (default 20) seconds; `0` skips it. It starts from the
+/// checked-in seeds only, in a scratch corpus, so that its time does not
+/// grow with what earlier long runs collected in `fuzz/corpus`.
+pub(crate) fn smoke() -> Result<(), String> {
+    let secs = match std::env::var("LBKIT_FUZZ_SECS") {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| format!("LBKIT_FUZZ_SECS takes whole seconds, not `{v}`"))?,
+        Err(_) => SMOKE_SECS,
+    };
+    if secs == 0 {
+        eprintln!("xtask: fuzzing skipped (LBKIT_FUZZ_SECS=0)");
+        return Ok(());
+    }
+    let scratch = std::env::temp_dir().join(format!("lbkit-fuzz-{}", std::process::id()));
+    let result = run_all(secs, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Runs every fuzz target for `secs` seconds each, new inputs going to
+/// `corpus_root/<target>`.
+fn run_all(secs: u64, corpus_root: &Path) -> Result<(), String> {
     let dir = fuzz_dir();
     let targets = targets(&dir)?;
     if targets.is_empty() {
@@ -24,14 +58,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     ensure_cargo_fuzz()?;
+    let nightly = has_nightly();
     for target in &targets {
-        let corpus = dir.join("corpus").join(target);
+        let corpus = corpus_root.join(target);
         std::fs::create_dir_all(&corpus)
             .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
         let mut fuzz = Command::new("cargo");
-        fuzz.current_dir(&dir)
-            .args(["+nightly", "fuzz", "run", target.as_str()])
-            .arg(&corpus);
+        fuzz.current_dir(&dir);
+        if nightly {
+            fuzz.arg("+nightly");
+        } else {
+            fuzz.env("RUSTC_BOOTSTRAP", "1");
+        }
+        fuzz.args(["fuzz", "run", target.as_str()]).arg(&corpus);
         let seeds = dir.join("seeds").join(target);
         if seeds.is_dir() {
             fuzz.arg(&seeds);
@@ -94,10 +133,18 @@ fn targets(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Installs cargo-fuzz unless `cargo +nightly fuzz` already works.
+/// Whether rustup has a nightly toolchain.
+fn has_nightly() -> bool {
+    Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Installs cargo-fuzz unless `cargo fuzz` already works.
 fn ensure_cargo_fuzz() -> Result<(), String> {
     let works = Command::new("cargo")
-        .args(["+nightly", "fuzz", "--version"])
+        .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
     if works {

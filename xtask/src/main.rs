@@ -18,7 +18,7 @@ usage: cargo xtask <task>
 
 tasks:
   demo    the scheduler demonstration (the seed's scheduling examples)
-  test    every check CI runs: fmt, clippy, tests, docs
+  test    every check CI runs: fmt, clippy, tests, docs, a short fuzz run
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
   bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)

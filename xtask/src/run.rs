@@ -46,6 +46,7 @@ pub(crate) fn test() -> Result<(), String> {
     cmd(cargo()
         .env("RUSTDOCFLAGS", "-D warnings")
         .args(["doc", "--no-deps", "--workspace"]))?;
+    crate::fuzz::smoke()?;
     let elapsed = started.elapsed();
     eprintln!(
         "xtask: all checks passed in {}m{:02}s",
