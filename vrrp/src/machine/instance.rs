@@ -705,3 +705,6 @@ fn check_auth(ours: Auth, theirs: Auth) -> Result<(), Discard> {
 fn centis(cs: u16) -> Duration {
     Duration::from_millis(u64::from(cs) * 10)
 }
+
+#[cfg(test)]
+mod tests;
