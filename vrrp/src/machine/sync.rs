@@ -257,3 +257,122 @@ impl SyncGroup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Config, Track, TrackKind};
+    use crate::Version;
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    fn ip(last: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    fn member(vrid: u8, priority: u8) -> Instance {
+        let mut c = Config::new(Version::V3, vrid, priority, ip(10), vec![ip(100 + vrid)]);
+        c.tracks = vec![Track::new("chk", TrackKind::Script, 0)];
+        Instance::new(c).unwrap()
+    }
+
+    fn group() -> SyncGroup {
+        SyncGroup::new(vec![member(1, 100), member(2, 100)])
+    }
+
+    fn rx(g: &SyncGroup, index: usize, priority: u8) -> Received {
+        Received {
+            src: ip(20),
+            ttl: 255,
+            advert: g.members()[index].advert(priority),
+        }
+    }
+
+    fn states(g: &SyncGroup) -> Vec<State> {
+        g.members().iter().map(Instance::state).collect()
+    }
+
+    #[test]
+    fn member_waits_until_all_want_master() {
+        // vrrp_sync_can_goto_master(): member 0's timer runs out while
+        // member 1 still hears its master: member 0 stays BACKUP.
+        let t0 = Instant::now();
+        let mut g = group();
+        g.startup(t0);
+        assert_eq!(g.state(), State::Backup);
+        let t1 = t0 + Duration::from_secs(3);
+        g.handle_advert(t1, 1, &rx(&g, 1, 200)).unwrap();
+        let due = g.poll_timeout().unwrap();
+        g.handle_timeout(due);
+        assert_eq!(states(&g), vec![State::Backup, State::Backup]);
+        // Member 1's master dies; its timer runs out: now both want MASTER
+        // and the group goes MASTER together.
+        let mut t = due;
+        while g.state() != State::Master {
+            t = g.poll_timeout().unwrap();
+            g.handle_timeout(t);
+        }
+        assert_eq!(states(&g), vec![State::Master, State::Master]);
+        assert!(t >= t1 + g.members()[1].master_down_interval());
+        let actions: Vec<_> = std::iter::from_fn(|| g.poll_action()).collect();
+        assert!(actions.contains(&GroupAction::GroupStateChanged {
+            from: State::Backup,
+            to: State::Master
+        }));
+    }
+
+    fn mastered(t0: Instant) -> (SyncGroup, Instant) {
+        let mut g = group();
+        g.startup(t0);
+        let mut t = t0;
+        while g.state() != State::Master {
+            t = g.poll_timeout().unwrap();
+            g.handle_timeout(t);
+        }
+        (g, t)
+    }
+
+    #[test]
+    fn one_member_preempted_takes_all_to_backup() {
+        // vrrp_sync_backup(): MASTER -> BACKUP of one member.
+        let t0 = Instant::now();
+        let (mut g, t) = mastered(t0);
+        g.handle_advert(t, 0, &rx(&g, 0, 200)).unwrap();
+        assert_eq!(states(&g), vec![State::Backup, State::Backup]);
+        assert_eq!(g.state(), State::Backup);
+    }
+
+    #[test]
+    fn one_member_fault_takes_all_to_fault_and_back() {
+        // vrrp_sync_fault(), then try_up_instance(): all FAULT while any
+        // member's object fails, all BACKUP once none does.
+        let t0 = Instant::now();
+        let (mut g, t) = mastered(t0);
+        g.set_track(t, 1, 0, TrackStatus::Down).unwrap();
+        assert_eq!(states(&g), vec![State::Fault, State::Fault]);
+        let actions: Vec<_> = std::iter::from_fn(|| g.poll_action()).collect();
+        let zero_adverts = actions
+            .iter()
+            .filter(|a| {
+                matches!(a, GroupAction::Member { action: Action::SendAdvert { advert, .. }, .. } if advert.priority == 0)
+            })
+            .count();
+        assert_eq!(zero_adverts, 2);
+        g.set_track(t, 0, 0, TrackStatus::Down).unwrap();
+        g.set_track(t, 1, 0, TrackStatus::Up).unwrap();
+        assert_eq!(states(&g), vec![State::Fault, State::Fault]);
+        g.set_track(t, 0, 0, TrackStatus::Up).unwrap();
+        assert_eq!(states(&g), vec![State::Backup, State::Backup]);
+        assert_eq!(g.state(), State::Backup);
+        assert_eq!(g.set_track(t, 5, 0, TrackStatus::Up), Err(UnknownTrack(0)));
+    }
+
+    #[test]
+    fn shutdown_stops_all() {
+        let t0 = Instant::now();
+        let (mut g, t) = mastered(t0);
+        g.shutdown(t);
+        assert_eq!(states(&g), vec![State::Initialize, State::Initialize]);
+        assert_eq!(g.poll_timeout(), None);
+    }
+}
