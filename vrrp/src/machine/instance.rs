@@ -337,7 +337,7 @@ impl Instance {
             return;
         }
         let delaying =
-            !self.config.preempt_delay.is_zero() && self.preempt_until.map_or(true, |t| t > now);
+            !self.config.preempt_delay.is_zero() && self.preempt_until.is_none_or(|t| t > now);
         if !self.config.preempt || p >= self.priority || delaying {
             if self.config.version == Version::V3 {
                 // RFC 5798 §6.4.2: learn the master's interval.
@@ -417,7 +417,7 @@ impl Instance {
             self.garp_refresh_at = Some(now + self.config.garp.master_refresh);
             self.gratuitous(self.config.garp.master_refresh_repeat);
         }
-        if !self.deadline.is_some_and(|t| t <= now) {
+        if !self.deadline_due(now) {
             return;
         }
         match self.state {

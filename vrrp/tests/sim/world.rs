@@ -14,25 +14,25 @@ use super::scenario::{Chaos, Nanos, Scenario};
 
 /// A router's VRRP process: one instance or a sync group.
 enum Node {
-    Single(Instance),
+    Single(Box<Instance>),
     Group(SyncGroup),
 }
 
 impl Node {
-    fn new(sc: &Scenario, r: usize, track: TrackStatus) -> Node {
-        let mut instances: Vec<Instance> = sc.routers[r]
+    fn new(sc: &Scenario, r: usize, track: TrackStatus) -> Result<Node, String> {
+        let mut instances = sc.routers[r]
             .configs
             .iter()
             .map(|c| {
                 let mut c = c.clone();
                 c.tracks[0].initial = track;
-                Instance::new(c).expect("scenario configs are valid")
+                Instance::new(c).map_err(|e| format!("r{r}: invalid configuration: {e}"))
             })
-            .collect();
+            .collect::<Result<Vec<Instance>, String>>()?;
         if sc.grouped {
-            Node::Group(SyncGroup::new(instances))
+            Ok(Node::Group(SyncGroup::new(instances)))
         } else {
-            Node::Single(instances.remove(0))
+            Ok(Node::Single(Box::new(instances.remove(0))))
         }
     }
 
@@ -71,14 +71,12 @@ impl Node {
         }
     }
 
-    fn set_track(&mut self, now: Instant, status: TrackStatus) {
+    fn set_track(&mut self, now: Instant, status: TrackStatus) -> Result<(), String> {
         match self {
-            Node::Single(i) => i.set_track(now, 0, status).expect("track 0 exists"),
-            Node::Group(g) => {
-                for m in 0..g.members().len() {
-                    g.set_track(now, m, 0, status).expect("track 0 exists");
-                }
-            }
+            Node::Single(i) => i.set_track(now, 0, status).map_err(|e| e.to_string()),
+            Node::Group(g) => (0..g.members().len())
+                .try_for_each(|m| g.set_track(now, m, 0, status))
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -98,7 +96,7 @@ impl Node {
 
     fn members(&self) -> Vec<&Instance> {
         match self {
-            Node::Single(i) => vec![i],
+            Node::Single(i) => vec![&**i],
             Node::Group(g) => g.members().iter().collect(),
         }
     }
@@ -309,7 +307,7 @@ impl<'a> World<'a> {
                 if self.trace {
                     eprintln!("{:>10} chaos {:?}", ms(self.now), c);
                 }
-                self.chaos(c);
+                self.chaos(c)?;
             }
             Ev::Heal => {
                 if self.trace {
@@ -319,9 +317,9 @@ impl<'a> World<'a> {
                 for r in 0..self.routers.len() {
                     self.routers[r].partition = 0;
                     if self.routers[r].node.is_none() {
-                        self.chaos(Chaos::Restart(r));
+                        self.chaos(Chaos::Restart(r))?;
                     }
-                    self.chaos(Chaos::Track(r, self.sc.final_tracks[r]));
+                    self.chaos(Chaos::Track(r, self.sc.final_tracks[r]))?;
                 }
             }
             Ev::Check => {}
@@ -339,14 +337,14 @@ impl<'a> World<'a> {
                         eprintln!("{:>10} stop master r{r}", ms(self.now));
                     }
                     self.stopped_master = true;
-                    self.chaos(Chaos::Stop(r));
+                    self.chaos(Chaos::Stop(r))?;
                 }
             }
         }
         Ok(())
     }
 
-    fn chaos(&mut self, c: Chaos) {
+    fn chaos(&mut self, c: Chaos) -> Result<(), String> {
         let now = self.instant();
         match c {
             Chaos::Partition(labels) => {
@@ -369,7 +367,7 @@ impl<'a> World<'a> {
             }
             Chaos::Restart(r) => {
                 if self.routers[r].node.is_none() {
-                    let mut node = Node::new(self.sc, r, self.routers[r].track);
+                    let mut node = Node::new(self.sc, r, self.routers[r].track)?;
                     node.startup(now);
                     self.routers[r].node = Some(node);
                     self.process(r);
@@ -379,12 +377,13 @@ impl<'a> World<'a> {
                 if self.routers[r].track != status {
                     self.routers[r].track = status;
                     if let Some(node) = self.routers[r].node.as_mut() {
-                        node.set_track(now, status);
+                        node.set_track(now, status)?;
                         self.process(r);
                     }
                 }
             }
         }
+        Ok(())
     }
 
     /// Carries out router `r`'s actions: adverts onto the wire, VIPs held.
