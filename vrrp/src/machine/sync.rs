@@ -155,7 +155,8 @@ impl SyncGroup {
         self.actions.pop_front()
     }
 
-    /// Reports tracked object `track` of member `index`.
+    /// Reports tracked object `track` of member `index`; [`UnknownTrack`]
+    /// if either does not exist.
     pub fn set_track(
         &mut self,
         now: Instant,

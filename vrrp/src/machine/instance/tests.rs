@@ -652,3 +652,67 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn accept_mode_reaches_the_driver() {
+    // RFC 5798 §6.1 Accept_Mode; keepalived vrrp_handle_accept_mode(): a
+    // non-owner without `accept` gets a drop rule for its VIPs.
+    let t0 = Instant::now();
+    for (accept, expected) in [(false, false), (true, true)] {
+        let mut c = config(Version::V3, 100);
+        c.accept = accept;
+        let mut vr = started(c, t0);
+        vr.handle_timeout(vr.poll_timeout().unwrap());
+        let actions = drain(&mut vr);
+        assert!(actions.iter().any(|a| matches!(
+            a,
+            Action::AddAddresses { accept, .. } if *accept == expected
+        )));
+    }
+}
+
+#[test]
+fn higher_prio_send_advert_sends_before_stepping_down() {
+    // keepalived vrrp_state_master_rx(): higher_prio_send_advert.
+    let t0 = Instant::now();
+    let mut c = config(Version::V3, 100);
+    c.higher_prio_send_advert = true;
+    let (mut vr, t) = master_at(c, t0);
+    vr.handle_advert(t, &rx_from(&vr, 20, 200)).unwrap();
+    let actions = drain(&mut vr);
+    assert_eq!(adverts(&actions), vec![(100, Destination::Multicast)]);
+    assert_eq!(vr.state(), State::Backup);
+}
+
+#[test]
+fn garp_lower_prio_repeat() {
+    // keepalived vrrp_state_master_rx(): garp_lower_prio_repeat GARPs when
+    // a lower priority is heard.
+    let t0 = Instant::now();
+    let mut c = config(Version::V3, 100);
+    c.garp.lower_prio_repeat = 2;
+    let (mut vr, t) = master_at(c, t0);
+    vr.handle_advert(t, &rx_from(&vr, 20, 50)).unwrap();
+    assert!(drain(&mut vr).contains(&Action::SendGratuitous {
+        addresses: vec![vip()],
+        repeat: 2
+    }));
+}
+
+#[test]
+fn ipv6_instance_takes_ipv6_adverts_only() {
+    // RFC 5798 §5.1.2: version 3 over IPv6; an IPv4 source is of the wrong
+    // family for an IPv6 instance.
+    let t0 = Instant::now();
+    let me: IpAddr = "2001:db8::10".parse().unwrap();
+    let v: IpAddr = "2001:db8::100".parse().unwrap();
+    let mut vr = started(Config::new(Version::V3, 7, 100, me, vec![v]), t0);
+    let mut rx = Received {
+        src: "2001:db8::20".parse().unwrap(),
+        ttl: 255,
+        advert: vr.advert(200),
+    };
+    assert_eq!(vr.handle_advert(t0, &rx), Ok(()));
+    rx.src = ip(20);
+    assert_eq!(vr.handle_advert(t0, &rx), Err(Discard::AddressList));
+}
