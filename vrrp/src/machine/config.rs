@@ -138,6 +138,23 @@ impl Config {
         }
     }
 
+    /// The configuration as keepalived runs it (`vrrp_complete_instance()`):
+    /// an address owner, or an instance with `state MASTER`, always preempts
+    /// and has no `preempt_delay`; `nopreempt` has no `preempt_delay`.
+    pub fn normalised(mut self) -> Self {
+        if self.priority == 255 {
+            self.preempt = true;
+        }
+        if self.initial_state == InitialState::Master {
+            self.preempt = true;
+            self.preempt_delay = Duration::ZERO;
+        }
+        if !self.preempt {
+            self.preempt_delay = Duration::ZERO;
+        }
+        self
+    }
+
     /// Checks the configuration and returns the advert interval in
     /// centiseconds.
     pub(crate) fn validate(&self) -> Result<u16, ConfigError> {
@@ -269,6 +286,27 @@ mod tests {
         );
         assert!(interval_centis(Version::V3, Duration::from_millis(40960)).is_err());
         assert!(interval_centis(Version::V3, Duration::from_millis(15)).is_err());
+    }
+
+    #[test]
+    fn normalised_like_keepalived() {
+        // vrrp_complete_instance(): nopreempt and preempt_delay are cleared
+        // with state MASTER; preempt_delay is cleared with nopreempt;
+        // nopreempt is cleared for the address owner.
+        let mut c = Config::new(Version::V3, 1, 100, v4(1), vec![v4(100)]);
+        c.preempt = false;
+        c.preempt_delay = Duration::from_secs(5);
+        let n = c.clone().normalised();
+        assert!(!n.preempt);
+        assert_eq!(n.preempt_delay, Duration::ZERO);
+        c.initial_state = InitialState::Master;
+        c.preempt_delay = Duration::from_secs(5);
+        let n = c.clone().normalised();
+        assert!(n.preempt);
+        assert_eq!(n.preempt_delay, Duration::ZERO);
+        c.initial_state = InitialState::Backup;
+        c.priority = 255;
+        assert!(c.normalised().preempt);
     }
 
     #[test]

@@ -71,8 +71,10 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// A new instance in the Initialize state.
+    /// A new instance in the Initialize state. The configuration is
+    /// [normalised](Config::normalised) as keepalived does.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let config = config.normalised();
         let adver_cs = config.validate()?;
         let track_status: Vec<TrackStatus> = config.tracks.iter().map(|t| t.initial).collect();
         let base_priority = config.priority;
