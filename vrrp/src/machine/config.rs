@@ -140,8 +140,13 @@ impl Config {
 
     /// The configuration as keepalived runs it (`vrrp_complete_instance()`):
     /// an address owner, or an instance with `state MASTER`, always preempts
-    /// and has no `preempt_delay`; `nopreempt` has no `preempt_delay`.
+    /// and has no `preempt_delay`; `nopreempt` has no `preempt_delay`;
+    /// `state MASTER` below priority 255 with IPsec AH becomes `BACKUP` (the
+    /// AH sequence number must be learnt first).
     pub fn normalised(mut self) -> Self {
+        if self.auth == Auth::Ah && self.priority != 255 {
+            self.initial_state = InitialState::Backup;
+        }
         if self.priority == 255 {
             self.preempt = true;
         }

@@ -44,7 +44,12 @@
 //!
 //! - Startup: only priority 255 goes straight to MASTER. `state MASTER`
 //!   starts in BACKUP and waits one advert interval plus the smallest skew
-//!   (RFC 5798 §6.4.1 would become master at once).
+//!   (RFC 5798 §6.4.1 would become master at once). Here an address owner
+//!   always starts MASTER, as the RFC says; keepalived keeps one configured
+//!   with an explicit `state BACKUP` in BACKUP.
+//! - Configurations are [normalised](Config::normalised) as keepalived
+//!   does: no `nopreempt` for the owner or with `state MASTER`, no
+//!   `preempt_delay` with `nopreempt` or `state MASTER`.
 //! - A master hearing a lower priority answers with an advert at once
 //!   (the RFC discards it); `lower_prio_no_advert` restores the RFC.
 //! - A master hearing priority 0 sends an advert at once.
