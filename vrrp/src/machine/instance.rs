@@ -584,7 +584,7 @@ impl Instance {
         Ok(changed && self.state != State::Initialize)
     }
 
-    // ---- helpers ----------------------------------------------------------
+    // ---- internals --------------------------------------------------------
 
     /// keepalived's `vrrp_set_effective_priority()`: in BACKUP the down
     /// timer moves by the change of Skew_Time.
