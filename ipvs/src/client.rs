@@ -15,6 +15,7 @@ use neli::{FromBytesWithInput, Size, ToBytes};
 use crate::codec::{Command, Message, Request};
 use crate::error::{DecodeError, Error};
 use crate::model::*;
+use crate::reconcile::{self, CurrentService, DesiredService, Op, Plan};
 use crate::wire;
 
 /// `NLMSG_DONE`.
@@ -362,6 +363,42 @@ impl Client {
     /// Zeroes the counters of one service, or of all.
     pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
         self.run(Request::zero(key))
+    }
+
+    /// Every service with its destinations (one dump, then one dump per
+    /// service).
+    pub fn state(&mut self) -> Result<Vec<CurrentService>, Error> {
+        let services = self.services()?;
+        let mut out = Vec::with_capacity(services.len());
+        for s in services {
+            let destinations = self
+                .destinations(&s.service.key)?
+                .into_iter()
+                .map(|d| d.destination)
+                .collect();
+            out.push(CurrentService {
+                service: s.service,
+                destinations,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Brings the kernel to `desired`: reads its state, plans the fewest
+    /// operations, and applies them unless `dry_run`. Returns the plan
+    /// (what was, or would be, changed); a second call plans nothing.
+    ///
+    /// Operations are sent in batches; when one fails, the error is
+    /// returned and operations after it in the same batch may have been
+    /// applied (the kernel carries on with the next message).
+    pub fn reconcile(&mut self, desired: &[DesiredService], dry_run: bool) -> Result<Plan, Error> {
+        let current = self.state()?;
+        let plan = reconcile::plan(&current, desired)?;
+        if !dry_run {
+            let reqs: Vec<Request> = plan.ops.iter().map(Op::request).collect();
+            self.execute_batch(&reqs)?;
+        }
+        Ok(plan)
     }
 
     /// Deletes every service.

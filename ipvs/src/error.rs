@@ -126,6 +126,9 @@ pub enum Error {
     /// The socket failed.
     #[error("netlink socket: {0}")]
     Socket(String),
+    /// The desired state is contradictory.
+    #[error(transparent)]
+    Reconcile(#[from] crate::reconcile::ReconcileError),
     /// A reply did not decode.
     #[error(transparent)]
     Decode(#[from] DecodeError),
