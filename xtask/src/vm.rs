@@ -129,8 +129,9 @@ pub(crate) fn test(filters: &[String]) -> Result<(), String> {
     }
     let tmp = TempDir::new("test")?;
     let script = tmp.0.join("run-tests.sh");
-    let mut text = String::from("rc=0\n");
-    for b in &binaries {
+    // The ipvsadm example would shadow the real ipvsadm on PATH.
+    let mut text = String::from("rc=0\n[ -f ipvsadm ] && mv ipvsadm lbkit-ipvsadm\n");
+    for b in binaries.iter().filter(|b| !is_example(b)) {
         let name = b
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -151,8 +152,13 @@ pub(crate) fn test(filters: &[String]) -> Result<(), String> {
     }
 }
 
+/// Whether `path` is the ipvsadm example (shipped, not run as a test).
+fn is_example(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "ipvsadm")
+}
+
 /// `cargo test -p lbkit-ipvs --no-run --message-format=json`: the paths
-/// of the test executables it reports.
+/// of the test executables it reports, and of the ipvsadm example.
 fn build_test_binaries() -> Result<Vec<PathBuf>, String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
@@ -177,11 +183,15 @@ fn build_test_binaries() -> Result<Vec<PathBuf>, String> {
     Ok(test_executables(&text))
 }
 
-/// The `executable` of every compiler artifact built as a test.
+/// The `executable` of every compiler artifact built as a test or an
+/// example.
 fn test_executables(json_lines: &str) -> Vec<PathBuf> {
     json_lines
         .lines()
-        .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains("\"test\":true"))
+        .filter(|l| {
+            l.contains("\"reason\":\"compiler-artifact\"")
+                && (l.contains("\"test\":true") || l.contains("\"kind\":[\"example\"]"))
+        })
         .filter_map(|l| {
             let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
             let end = l[start..].find('"')? + start;
