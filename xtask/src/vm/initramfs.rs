@@ -1,5 +1,6 @@
 //! The guest's initramfs: a cached base (busybox, ipvsadm, iproute2's
-//! `ip`, the IPVS modules with their dependencies, `/init`) and, per run,
+//! `ip`, the IPVS modules, veth, bridge, dummy and nlmon with their
+//! dependencies, `/init`) and, per run,
 //! an appended archive with the script and the files it needs.
 
 use std::collections::{BTreeSet, HashMap};
@@ -44,7 +45,7 @@ poweroff -f
 
 /// Version of the base layout: bump when the code below changes what
 /// goes into the base.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// A host program copied into the guest.
 struct Program {
@@ -225,7 +226,12 @@ fn copy_with_libraries(root: &Path, host: &Path, guest: &str) -> Result<(), Stri
 /// (`modprobe -D`), decompressed.
 fn copy_modules(kernel: &Kernel, root: &Path) -> Result<(), String> {
     let ipvs_dir = kernel.moddir().join("kernel/net/netfilter/ipvs");
-    let mut names: Vec<String> = vec!["nlmon".into(), "dummy".into(), "veth".into()];
+    let mut names: Vec<String> = vec![
+        "nlmon".into(),
+        "dummy".into(),
+        "veth".into(),
+        "bridge".into(),
+    ];
     for e in std::fs::read_dir(&ipvs_dir)
         .map_err(|e| format!("{}: {e}", ipvs_dir.display()))?
         .filter_map(Result::ok)
