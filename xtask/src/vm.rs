@@ -7,6 +7,8 @@
 //!   prints its output, exits with its status.
 //! * `cargo xtask vm test`: builds lbkit-ipvs's test binaries and runs
 //!   their VM tests (the `#[ignore]`d ones) in one boot.
+//! * `cargo xtask vm bench`: the same binaries, only the performance test
+//!   (`vm_bench`), built with `--release`, with 2 GiB of guest memory.
 //!
 //! Environment: `LBKIT_VM_ACCEL` (`auto`|`kvm`|`tcg`), `LBKIT_VM_TIMEOUT`
 //! (seconds, default 600), `LBKIT_VM_MEM` (MiB, default 1024),
@@ -27,7 +29,8 @@ use qemu::Accel;
 /// Usage of `cargo xtask vm`.
 const USAGE: &str = "\
 usage: cargo xtask vm run SCRIPT [FILES...]
-       cargo xtask vm test [TEST-FILTER...]";
+       cargo xtask vm test [TEST-FILTER...]
+       cargo xtask vm bench";
 
 /// Entry point of `cargo xtask vm ...`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -45,7 +48,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                 n => Err(format!("the script exited with status {n}")),
             }
         }
-        Some("test") => test(&args[1..]),
+        Some("test") => test(&args[1..], false),
+        Some("bench") => test(&[], true),
         _ => Err(USAGE.to_string()),
     }
 }
@@ -71,6 +75,16 @@ fn env_num(name: &str, default: u64) -> Result<u64, String> {
 
 /// Boots the VM once with `script` and `files`.
 fn boot_script(script: &Path, files: &[PathBuf]) -> Result<qemu::Outcome, String> {
+    boot_script_mem(script, files, 1024)
+}
+
+/// Boots the VM once with `script` and `files` and `mem_default` MiB
+/// unless `LBKIT_VM_MEM` says otherwise.
+fn boot_script_mem(
+    script: &Path,
+    files: &[PathBuf],
+    mem_default: u64,
+) -> Result<qemu::Outcome, String> {
     for f in std::iter::once(&script.to_path_buf()).chain(files) {
         if !f.is_file() {
             return Err(format!("{} is not a file", f.display()));
@@ -102,7 +116,7 @@ fn boot_script(script: &Path, files: &[PathBuf]) -> Result<qemu::Outcome, String
         kernel: &image,
         initrd: &initrd_path,
         accel,
-        mem_mib: u32::try_from(env_num("LBKIT_VM_MEM", 1024)?).unwrap_or(1024),
+        mem_mib: u32::try_from(env_num("LBKIT_VM_MEM", mem_default)?).unwrap_or(1024),
         smp: 1,
         timeout: Duration::from_secs(env_num("LBKIT_VM_TIMEOUT", 600)?),
         workdir: &tmp.0,
@@ -121,9 +135,10 @@ fn report_times(o: &qemu::Outcome) {
     }
 }
 
-/// Builds lbkit-ipvs's test binaries and runs their VM tests in one boot.
-pub(crate) fn test(filters: &[String]) -> Result<(), String> {
-    let binaries = build_test_binaries()?;
+/// Builds lbkit-ipvs's test binaries and runs their VM tests in one boot
+/// (or, for `bench`, only the performance test).
+pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
+    let binaries = build_test_binaries(bench)?;
     if binaries.is_empty() {
         return Err("cargo built no lbkit-ipvs test binaries".into());
     }
@@ -131,7 +146,22 @@ pub(crate) fn test(filters: &[String]) -> Result<(), String> {
     let script = tmp.0.join("run-tests.sh");
     // The ipvsadm example would shadow the real ipvsadm on PATH.
     let mut text = String::from("rc=0\n[ -f ipvsadm ] && mv ipvsadm lbkit-ipvsadm\n");
-    for b in binaries.iter().filter(|b| !is_example(b)) {
+    if bench {
+        text.push_str("export LBKIT_IPVS_BENCH=1\n");
+        for name in ["LBKIT_IPVS_BENCH_SERVICES", "LBKIT_IPVS_BENCH_DESTS"] {
+            if let Ok(v) = std::env::var(name) {
+                let v: String = v.chars().filter(char::is_ascii_digit).collect();
+                text.push_str(&format!("export {name}={v}\n"));
+            }
+        }
+    }
+    let wanted = |b: &&PathBuf| {
+        let is_bench = b
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("vm_bench-"));
+        !is_example(b) && (!bench || is_bench)
+    };
+    for b in binaries.iter().filter(wanted) {
         let name = b
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -143,7 +173,8 @@ pub(crate) fn test(filters: &[String]) -> Result<(), String> {
     }
     text.push_str("exit $rc\n");
     std::fs::write(&script, text).map_err(|e| e.to_string())?;
-    let outcome = boot_script(&script, &binaries)?;
+    let mem = if bench { 2048 } else { 1024 };
+    let outcome = boot_script_mem(&script, &binaries, mem)?;
     print!("{}", outcome.output);
     report_times(&outcome);
     match outcome.status {
@@ -159,20 +190,20 @@ fn is_example(path: &Path) -> bool {
 
 /// `cargo test -p lbkit-ipvs --no-run --message-format=json`: the paths
 /// of the test executables it reports, and of the ipvsadm example.
-fn build_test_binaries() -> Result<Vec<PathBuf>, String> {
+fn build_test_binaries(release: bool) -> Result<Vec<PathBuf>, String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("xtask vm: $ cargo test -p lbkit-ipvs --no-run --message-format=json");
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    eprintln!(
+        "xtask vm: $ cargo test -p lbkit-ipvs --no-run --message-format=json {}",
+        profile.join(" ")
+    );
     let out = Command::new(cargo)
         .current_dir(root)
-        .args([
-            "test",
-            "-p",
-            "lbkit-ipvs",
-            "--no-run",
-            "--message-format=json",
-        ])
+        .args(["test", "-p", "lbkit-ipvs", "--no-run"])
+        .arg("--message-format=json")
+        .args(profile)
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
