@@ -5,12 +5,12 @@ use neli::consts::genl::{CtrlAttr, CtrlCmd};
 use neli::consts::nl::{GenlId, NlmF};
 use neli::consts::socket::Msg;
 use neli::consts::socket::NlFamily;
-use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder};
+use neli::genl::{AttrTypeBuilder, GenlmsghdrBuilder, NlattrBuilder};
 use neli::nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder};
 use neli::socket::NlSocket;
-use neli::types::{Buffer, GenlBuffer, NlBuffer};
+use neli::types::{Buffer, GenlBuffer};
 use neli::utils::Groups;
-use neli::{FromBytesWithInput, Size, ToBytes};
+use neli::{Size, ToBytes};
 
 use crate::codec::{Command, Message, Request};
 use crate::error::{DecodeError, Error};
@@ -18,8 +18,8 @@ use crate::model::*;
 use crate::reconcile::{self, CurrentService, DesiredService, Op, Plan};
 use crate::wire;
 
-/// `NLMSG_DONE`.
-const NLMSG_DONE: u16 = 3;
+/// `CTRL_ATTR_FAMILY_ID`.
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
 /// Receive buffer: larger than any datagram the kernel sends a dump in.
 const RECV_BUF: usize = 64 * 1024;
 /// Requests per batch write (keeps the socket buffers small).
@@ -131,31 +131,33 @@ impl Client {
         self.send_msg(&msg)?;
         let mut id = None;
         loop {
-            let batch: NlBuffer<GenlId, Genlmsghdr<CtrlCmd, CtrlAttr>> = self.recv_msgs()?;
-            for m in batch {
-                if *m.nl_seq() != seq {
+            let n = self.recv_datagram()?;
+            for frame in wire::frames(&self.buf[..n]) {
+                let frame = frame?;
+                if frame.seq != seq {
                     continue;
                 }
-                match m.nl_payload() {
-                    NlPayload::Err(e) if *e.error() == -libc::ENOENT => {
-                        return Err(Error::NotLoaded)
-                    }
-                    NlPayload::Err(e) => {
-                        return Err(Error::Socket(format!(
-                            "resolving generic netlink family {name}: {e}"
-                        )))
-                    }
-                    NlPayload::Payload(g) => {
-                        let handle = g.attrs().get_attr_handle();
-                        id = handle.get_attr_payload_as::<u16>(CtrlAttr::FamilyId).ok();
-                    }
-                    NlPayload::Ack(_) => {
+                match frame.errno()? {
+                    Some(0) => {
                         return id.ok_or(Error::Decode(DecodeError::Missing {
                             what: "family reply",
                             attr: "CTRL_ATTR_FAMILY_ID",
                         }))
                     }
-                    _ => {}
+                    Some(libc::ENOENT) => return Err(Error::NotLoaded),
+                    Some(errno) => {
+                        return Err(Error::Socket(format!(
+                            "resolving generic netlink family {name}: {}",
+                            std::io::Error::from_raw_os_error(errno)
+                        )))
+                    }
+                    None => {
+                        let (_, attrs) = frame.genl()?;
+                        id = crate::attr::AttrIter::new(attrs)
+                            .filter_map(Result::ok)
+                            .find(|(kind, _)| *kind == CTRL_ATTR_FAMILY_ID)
+                            .and_then(|(kind, p)| crate::attr::get_u16(kind, p).ok());
+                    }
                 }
             }
         }
@@ -168,17 +170,22 @@ impl Client {
         self.send_msg(&msg)?;
         let mut out = Vec::new();
         loop {
-            let batch: NlBuffer<u16, Genlmsghdr<u8, u16>> = self.recv_msgs()?;
-            for m in batch {
-                if *m.nl_seq() != seq {
+            let n = self.recv_datagram()?;
+            for frame in wire::frames(&self.buf[..n]) {
+                let frame = frame?;
+                if frame.seq != seq {
                     continue;
                 }
-                match m.nl_payload() {
-                    NlPayload::Err(e) => return Err(map_errno(req, -*e.error())),
-                    NlPayload::Ack(_) if !req.dump => return Ok(out),
-                    NlPayload::Payload(g) => out.push(wire::from_genl(g)?),
-                    _ if *m.nl_type() == NLMSG_DONE => return Ok(out),
-                    _ => {}
+                match frame.errno()? {
+                    Some(0) if !req.dump => return Ok(out),
+                    Some(0) => {}
+                    Some(errno) => return Err(map_errno(req, errno)),
+                    None if frame.ty == wire::NLMSG_DONE => return Ok(out),
+                    None if frame.ty == self.family => {
+                        let (cmd, attrs) = frame.genl()?;
+                        out.push(Message::decode(cmd, attrs)?);
+                    }
+                    None => {}
                 }
             }
         }
@@ -202,19 +209,20 @@ impl Client {
             let mut pending = chunk.len();
             let mut failure = None;
             while pending > 0 {
-                let batch: NlBuffer<u16, Genlmsghdr<u8, u16>> = self.recv_msgs()?;
-                for m in batch {
-                    let index = m.nl_seq().wrapping_sub(first) as usize;
+                let n = self.recv_datagram()?;
+                for frame in wire::frames(&self.buf[..n]) {
+                    let frame = frame?;
+                    let index = frame.seq.wrapping_sub(first) as usize;
                     let Some(req) = chunk.get(index) else {
                         continue;
                     };
-                    match m.nl_payload() {
-                        NlPayload::Err(e) => {
+                    match frame.errno()? {
+                        Some(0) => pending = pending.saturating_sub(1),
+                        Some(errno) => {
                             pending = pending.saturating_sub(1);
-                            failure.get_or_insert_with(|| map_errno(req, -*e.error()));
+                            failure.get_or_insert_with(|| map_errno(req, errno));
                         }
-                        NlPayload::Ack(_) => pending = pending.saturating_sub(1),
-                        _ => {}
+                        None => {}
                     }
                 }
             }
@@ -241,18 +249,13 @@ impl Client {
         self.send_raw(cursor.get_ref())
     }
 
-    /// Reads one datagram and parses every netlink message in it.
-    fn recv_msgs<T, P>(&mut self) -> Result<NlBuffer<T, P>, Error>
-    where
-        NlBuffer<T, P>: FromBytesWithInput<Input = usize>,
-    {
+    /// Reads one datagram into the receive buffer; its length.
+    fn recv_datagram(&mut self) -> Result<usize, Error> {
         let (n, _) = self
             .sock
             .recv(&mut self.buf[..], Msg::empty())
             .map_err(sock_err)?;
-        let bytes = self.buf.get(..n).unwrap_or_default();
-        NlBuffer::from_bytes_with_input(&mut std::io::Cursor::new(bytes), n)
-            .map_err(|e| Error::Decode(DecodeError::Netlink(e.to_string())))
+        Ok(n.min(self.buf.len()))
     }
 
     /// Runs a request that answers with an acknowledgement only.

@@ -235,6 +235,27 @@ fn ipvsadm_writes_lbkit_reads() {
             udp: 301
         }
     );
+    sh("ip link show sync0 >/dev/null 2>&1 || { ip link add sync0 type dummy && ip addr add 192.0.2.1/24 dev sync0 && ip link set sync0 up; }");
+    ipvsadm(&[
+        "--start-daemon",
+        "backup",
+        "--mcast-interface",
+        "sync0",
+        "--syncid",
+        "11",
+        "--mcast-port",
+        "8850",
+    ]);
+    assert_eq!(
+        c.daemons().unwrap(),
+        [Daemon::new(DaemonState::Backup, "sync0", 11)
+            .max_len(1472)
+            .group("224.0.0.81".parse().unwrap())
+            .port(8850)
+            .ttl(1)]
+    );
+    ipvsadm(&["--stop-daemon", "backup"]);
+    assert!(c.daemons().unwrap().is_empty());
     ipvsadm(&["-C"]);
     assert!(c.services().unwrap().is_empty());
 }

@@ -174,13 +174,40 @@ pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
     text.push_str("exit $rc\n");
     std::fs::write(&script, text).map_err(|e| e.to_string())?;
     let mem = if bench { 2048 } else { 1024 };
-    let outcome = boot_script_mem(&script, &binaries, mem)?;
+    let shipped = stripped(&binaries, &tmp.0);
+    let outcome = boot_script_mem(&script, &shipped, mem)?;
     print!("{}", outcome.output);
     report_times(&outcome);
     match outcome.status {
         0 => Ok(()),
         n => Err(format!("VM tests failed (status {n})")),
     }
+}
+
+/// Copies of `binaries` without debug information (a smaller initramfs
+/// boots faster), in `dir`; a binary `strip` fails on is shipped as is.
+fn stripped(binaries: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
+    binaries
+        .iter()
+        .map(|b| {
+            let Some(name) = b.file_name() else {
+                return b.clone();
+            };
+            let out = dir.join(name);
+            let ok = Command::new("strip")
+                .arg("--strip-debug")
+                .arg("-o")
+                .arg(&out)
+                .arg(b)
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                out
+            } else {
+                b.clone()
+            }
+        })
+        .collect()
 }
 
 /// Whether `path` is the ipvsadm example (shipped, not run as a test).
