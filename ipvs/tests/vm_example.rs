@@ -128,6 +128,16 @@ fn example_lists_like_ipvsadm() {
     );
     assert_eq!(run(&ours, &["--stop-daemon", "master"], "").0, 0);
     assert_eq!(run(REAL.as_ref(), &["-L", "--daemon"], "").1, "");
+    // Without CAP_NET_ADMIN the kernel refuses: PermissionDenied.
+    sh("grep -q '^nobody:' /etc/passwd || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd");
+    let cmd = format!("{} -A -t 192.0.2.50:80 -s rr", ours.display());
+    let (code, _, err) = run(
+        "/bin/su".as_ref(),
+        &["-s", "/bin/sh", "nobody", "-c", &cmd],
+        "",
+    );
+    assert_eq!(code, 255, "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
     // The same error, the same status.
     let missing = ["-D", "-t", "203.0.113.99:80"];
     let (code, _, err) = run(&ours, &missing, "");

@@ -361,6 +361,14 @@ fn nat_and_dr_traffic_follows_the_scheduler() {
                 ForwardMethod::Masquerade => assert!(stats.out_pkts >= 12 * 3, "{stats:?}"),
                 _ => assert_eq!(stats.out_pkts, 0, "{stats:?}"),
             }
+            // Zeroing the service zeroes it and its destinations.
+            c.zero(Some(&key)).unwrap();
+            let (per_dest, total) = read_conns(&mut c, &key);
+            assert_eq!(
+                (per_dest, total),
+                (BTreeMap::new(), 0),
+                "{label} {sched}: zero"
+            );
             if sched == "rr" {
                 // Weight 0 quiesces s3: new connections avoid it.
                 c.edit_dest(
