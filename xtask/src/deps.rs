@@ -32,6 +32,36 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     },
 ];
 
+/// Tools `cargo xtask vm` needs: qemu, a static busybox, ipvsadm and
+/// iproute2 for the guest, kmod (modprobe -D, depmod), xz for compressed
+/// modules and kernels, dpkg-deb and apt-get for the kernel package.
+pub(crate) const VM_TOOLS: &[Tool] = &[
+    Tool {
+        command: "qemu-system-x86_64",
+        package: "qemu-system-x86",
+    },
+    Tool {
+        command: "busybox",
+        package: "busybox-static",
+    },
+    Tool {
+        command: "ipvsadm",
+        package: "ipvsadm",
+    },
+    Tool {
+        command: "ip",
+        package: "iproute2",
+    },
+    Tool {
+        command: "depmod",
+        package: "kmod",
+    },
+    Tool {
+        command: "xz",
+        package: "xz-utils",
+    },
+];
+
 /// Makes sure every tool is installed: as root, installs what is missing
 /// with apt-get and says so; otherwise prints the exact command and fails.
 pub(crate) fn ensure(tools: &[Tool]) -> Result<(), String> {

@@ -10,6 +10,7 @@ mod deps;
 mod fuzz;
 mod kabench;
 mod run;
+mod vm;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ tasks:
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
   bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)
+  vm run SCRIPT [FILES]  run a script as root in a qemu VM with a real IPVS kernel
+  vm test [FILTER]       lbkit-ipvs's VM tests in one boot of that VM
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Some("bench") => run::bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench-keepalived") => kabench::run(&args[1..]),
+        Some("vm") => vm::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             eprint!("{USAGE}");
             Ok(())

@@ -43,6 +43,8 @@ pub(crate) fn test() -> Result<(), String> {
         "warnings",
     ]))?;
     cmd(cargo().args(["test", "--workspace"]))?;
+    // lbkit-ipvs's real-kernel tests, in one boot of the IPVS VM.
+    crate::vm::test(&[], false)?;
     cmd(cargo()
         .env("RUSTDOCFLAGS", "-D warnings")
         .args(["doc", "--no-deps", "--workspace"]))?;
