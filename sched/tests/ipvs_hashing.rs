@@ -277,13 +277,13 @@ proptest! {
 /// gets no destination, even though other servers are up.
 #[test]
 fn sh_without_fallback_refuses_instead_of_moving() {
-    // Servers 1, 2, 3 (list [3, 2, 1]); 192.168.1.10 hashes to bucket 234,
-    // and 234 % 3 = 0: server 3.
+    // Servers 1, 2, 3 (list [3, 2, 1]); 10.0.0.1 hashes to bucket 39
+    // (hash_32 of Linux 6.1), and 39 % 3 = 0: server 3.
     let mut s = Scheduler::new(Algorithm::SourceHashing);
     for id in 1..=3 {
         s.add(ServerId(id), ServerConfig::new(1)).unwrap();
     }
-    let k = RequestKey::new().src("192.168.1.10:40000".parse().unwrap());
+    let k = RequestKey::new().src("10.0.0.1:40000".parse().unwrap());
     assert_eq!(s.pick(&k), Ok(ServerId(3)));
     s.set_state(ServerId(3), ServerState::Drain).unwrap();
     assert_eq!(s.pick(&k), Err(PickError::Unavailable));
@@ -293,7 +293,7 @@ fn sh_without_fallback_refuses_instead_of_moving() {
         fb.add(ServerId(id), ServerConfig::new(1)).unwrap();
     }
     fb.set_state(ServerId(3), ServerState::Drain).unwrap();
-    // ip_vs_sh_get_fallback(): first probe is bucket (2 * 234) & 255 = 212,
-    // 212 % 3 = 2: server 1.
-    assert_eq!(fb.pick(&k), Ok(ServerId(1)));
+    // ip_vs_sh_get_fallback(): the probes are buckets (2 * 39 + offset) & 255:
+    // 78 (78 % 3 = 0: server 3 again, drained), then 79 (server 2).
+    assert_eq!(fb.pick(&k), Ok(ServerId(2)));
 }

@@ -10,15 +10,15 @@
 //! A key without a destination address hashes as `0.0.0.0`.
 
 use super::algo::{Algo, Context};
-use super::hashfn::{destination_ip, fold_addr, KNUTH};
+use super::hashfn::{destination_ip, fold_addr, hash_32};
 use super::Dest;
 use std::net::IpAddr;
 
-/// `IP_VS_DH_TAB_SIZE`.
-const TAB_SIZE: usize = 1 << 8;
+/// `IP_VS_DH_TAB_BITS`.
+const TAB_BITS: u32 = 8;
 
-/// `IP_VS_DH_TAB_MASK`.
-const TAB_MASK: u64 = TAB_SIZE as u64 - 1;
+/// `IP_VS_DH_TAB_SIZE`.
+const TAB_SIZE: usize = 1 << TAB_BITS;
 
 /// State of the `dh` scheduler: the bucket table, holding positions in the
 /// destination list (rebuilt whenever a destination joins or leaves).
@@ -44,9 +44,9 @@ impl Dh {
     }
 }
 
-/// `ip_vs_dh_hashkey()`: `ntohl(addr) * 2654435761UL & mask`.
+/// `ip_vs_dh_hashkey()`: `hash_32(ntohl(addr), 8)`.
 fn hashkey(addr: IpAddr) -> usize {
-    (u64::from(fold_addr(addr)).wrapping_mul(KNUTH) & TAB_MASK) as usize
+    hash_32(fold_addr(addr), TAB_BITS) as usize
 }
 
 impl Algo for Dh {
@@ -96,28 +96,29 @@ mod tests {
     }
 
     #[test]
-    fn hashkey_matches_gcc_vectors() {
-        // ip_vs_dh_hashkey() compiled with gcc (x86_64).
+    fn hashkey_is_hash_32_of_the_folded_address() {
+        // ip_vs_dh_hashkey() of Linux 6.1: hash_32(ntohl(addr_fold), 8), the
+        // top 8 bits of addr * 0x61C88647 (mod 2^32), worked out by hand.
         let h = |a: &str| hashkey(a.parse().unwrap());
-        assert_eq!(h("192.168.1.10"), 234);
-        assert_eq!(h("10.0.0.1"), 177);
-        assert_eq!(h("172.16.5.4"), 196);
-        assert_eq!(h("2001:db8::1"), 233);
-        assert_eq!(h("fe80::1:2:3:4"), 38);
+        assert_eq!(h("192.168.1.10"), 248);
+        assert_eq!(h("10.0.0.1"), 39);
+        assert_eq!(h("172.16.5.4"), 138);
+        assert_eq!(h("2001:db8::1"), 63);
+        assert_eq!(h("fe80::1:2:3:4"), 236);
     }
 
     #[test]
     fn hashes_the_destination_ignoring_weights() {
         // ip_vs_dh_reassign(): bucket i -> list[i % 3] whatever the weights.
         let mut s = dh([1, 5, 9]);
-        assert_eq!(pick(&mut s, "192.168.1.10:80"), Ok(3)); // 234 % 3 = 0
-        assert_eq!(pick(&mut s, "172.16.5.4:80"), Ok(2)); // 196 % 3 = 1
-        assert_eq!(pick(&mut s, "[2001:db8::1]:80"), Ok(1)); // 233 % 3 = 2
-        assert_eq!(pick(&mut s, "[fe80::1:2:3:4]:80"), Ok(1)); // 38 % 3 = 2
+        assert_eq!(pick(&mut s, "192.168.1.10:80"), Ok(1)); // 248 % 3 = 2
+        assert_eq!(pick(&mut s, "192.0.2.2:80"), Ok(2)); // 148 % 3 = 1
+        assert_eq!(pick(&mut s, "[2001:db8::1]:80"), Ok(3)); // 63 % 3 = 0
+        assert_eq!(pick(&mut s, "[fe80::1:2:3:4]:80"), Ok(1)); // 236 % 3 = 2
                                                                // The source does not matter.
         let other = RequestKey::new()
             .src("203.0.113.9:1".parse().unwrap())
-            .dst("172.16.5.4:80".parse().unwrap());
+            .dst("192.0.2.2:80".parse().unwrap());
         assert_eq!(s.pick(&other), Ok(ServerId(2)));
     }
 
@@ -126,11 +127,11 @@ mod tests {
         // ip_vs_dh_schedule(): weight <= 0 or IP_VS_DEST_F_OVERLOAD -> NULL.
         let mut s = dh([1, 1, 1]);
         s.set_weight(ServerId(2), 0).unwrap();
-        assert_eq!(pick(&mut s, "172.16.5.4:80"), Err(PickError::Unavailable));
+        assert_eq!(pick(&mut s, "192.0.2.2:80"), Err(PickError::Unavailable));
         s.set_weight(ServerId(2), 1).unwrap();
-        assert_eq!(pick(&mut s, "172.16.5.4:80"), Ok(2));
+        assert_eq!(pick(&mut s, "192.0.2.2:80"), Ok(2));
         s.set_connections(ServerId(2), 5, 0).unwrap();
-        assert_eq!(pick(&mut s, "172.16.5.4:80"), Err(PickError::Unavailable));
+        assert_eq!(pick(&mut s, "192.0.2.2:80"), Err(PickError::Unavailable));
     }
 
     #[test]

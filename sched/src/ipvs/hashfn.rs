@@ -1,8 +1,9 @@
 //! The kernel hash primitives the hashing IPVS schedulers use, bit for bit
 //! as an x86_64 kernel computes them.
 //!
-//! * `dh`, `sh`: the multiplicative hash `(x * 2654435761UL) & mask` on the
-//!   host-order address (`ntohl`), computed in 64-bit `unsigned long`.
+//! * `dh`, `sh`: `hash_32(ntohl(addr), 8)` (Linux 6.1; older kernels used
+//!   `(x * 2654435761UL) & 255`), checked against a real 6.1 kernel by
+//!   lbkit-ipvs's VM tests.
 //! * `lblc`, `lblcr`: `hash_32(ntohl(addr), 10)` from `<linux/hash.h>`, the
 //!   top bits of `x * GOLDEN_RATIO_32`.
 //! * `mh`: `hsiphash()` from `lib/siphash.c`, which on 64-bit kernels is
@@ -15,8 +16,8 @@
 use crate::{Protocol, RequestKey};
 use std::net::{IpAddr, Ipv4Addr};
 
-/// Knuth's multiplicative constant used by `ip_vs_dh_hashkey()` and
-/// `ip_vs_sh_hashkey()` (`2654435761UL`, an `unsigned long`).
+/// Knuth's multiplicative constant `2654435761UL`, which `ip_vs_mh.c` uses
+/// as both words of its first hash key.
 pub(crate) const KNUTH: u64 = 2_654_435_761;
 
 /// `GOLDEN_RATIO_32` of `<linux/hash.h>`.

@@ -20,10 +20,13 @@ use super::Dest;
 use std::net::IpAddr;
 
 /// Kernel hash primitives shared by the hashing schedulers.
-use super::hashfn::{fold_addr, source_ip, source_port, KNUTH};
+use super::hashfn::{fold_addr, hash_32, source_ip, source_port};
+
+/// `IP_VS_SH_TAB_BITS`.
+const TAB_BITS: u32 = 8;
 
 /// `IP_VS_SH_TAB_SIZE`.
-const TAB_SIZE: usize = 1 << 8;
+const TAB_SIZE: usize = 1 << TAB_BITS;
 
 /// `IP_VS_SH_TAB_MASK`.
 const TAB_MASK: u64 = TAB_SIZE as u64 - 1;
@@ -97,11 +100,11 @@ impl Sh {
     }
 }
 
-/// `ip_vs_sh_hashkey()`: `(offset + (port + ntohl(addr)) * 2654435761UL) & mask`,
-/// the sum of port and address wrapping at 32 bits, the rest in 64 bits.
+/// `ip_vs_sh_hashkey()`: `(offset + hash_32(port + ntohl(addr), 8)) & mask`,
+/// the sum of port and address wrapping at 32 bits.
 pub(super) fn hashkey(addr: IpAddr, port: u16, offset: u32) -> usize {
-    let base = u64::from(u32::from(port).wrapping_add(fold_addr(addr)));
-    (u64::from(offset).wrapping_add(base.wrapping_mul(KNUTH)) & TAB_MASK) as usize
+    let base = u32::from(port).wrapping_add(fold_addr(addr));
+    (u64::from(offset).wrapping_add(u64::from(hash_32(base, TAB_BITS))) & TAB_MASK) as usize
 }
 
 /// `!is_unavailable(dest)`: the position back when the destination has a
@@ -168,27 +171,29 @@ mod tests {
     }
 
     #[test]
-    fn hashkey_matches_gcc_vectors() {
-        // ip_vs_sh_hashkey() compiled with gcc (x86_64), see hashfn.rs.
+    fn hashkey_is_offset_plus_hash_32() {
+        // ip_vs_sh_hashkey() of Linux 6.1:
+        // (offset + hash_32(ntohs(port) + ntohl(addr_fold), 8)) & 255,
+        // worked out by hand (see hashfn.rs for hash_32).
         let h = |a: &str, port, off| hashkey(a.parse().unwrap(), port, off);
-        assert_eq!(h("192.168.1.10", 0, 0), 234);
-        assert_eq!(h("192.168.1.10", 4242, 0), 220);
-        assert_eq!(h("192.168.1.10", 0, 7), 241);
-        assert_eq!(h("10.0.0.1", 0, 0), 177);
-        assert_eq!(h("10.0.0.2", 0, 0), 98);
-        assert_eq!(h("2001:db8::1", 0, 0), 233);
-        assert_eq!(h("2001:db8::1", 80, 0), 57);
-        assert_eq!(h("fe80::1:2:3:4", 0, 0), 38);
+        assert_eq!(h("192.168.1.10", 0, 0), 248);
+        assert_eq!(h("192.168.1.10", 4242, 0), 69);
+        assert_eq!(h("192.168.1.10", 0, 7), 255);
+        assert_eq!(h("10.0.0.1", 0, 0), 39);
+        assert_eq!(h("10.0.0.2", 0, 0), 137);
+        assert_eq!(h("2001:db8::1", 0, 0), 63);
+        assert_eq!(h("2001:db8::1", 80, 0), 205);
+        assert_eq!(h("fe80::1:2:3:4", 0, 0), 236);
     }
 
     #[test]
     fn reassign_tiles_list_order_one_bucket_each() {
         // ip_vs_sh_reassign(), weights 1: bucket i -> list[i % 3], list [3,2,1].
         let mut s = sh([1, 1, 1], SchedFlags::new());
-        assert_eq!(pick(&mut s, "192.168.1.10:1000"), Ok(3)); // 234 % 3 = 0
-        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(3)); // 177 % 3 = 0
-        assert_eq!(pick(&mut s, "10.0.0.2:1"), Ok(1)); // 98 % 3 = 2
-        assert_eq!(pick(&mut s, "[2001:db8::1]:1"), Ok(1)); // 233 % 3 = 2
+        assert_eq!(pick(&mut s, "192.168.1.10:1000"), Ok(1)); // 248 % 3 = 2
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(3)); // 39 % 3 = 0
+        assert_eq!(pick(&mut s, "192.0.2.2:1"), Ok(2)); // 148 % 3 = 1
+        assert_eq!(pick(&mut s, "[2001:db8::1]:1"), Ok(3)); // 63 % 3 = 0
     }
 
     #[test]
@@ -196,24 +201,24 @@ mod tests {
         // ip_vs_sh_reassign(): list [3 (w1), 2 (w2), 1 (w3)] tiles
         // 3 2 2 1 1 1 3 2 2 1 1 1 ...
         let mut s = sh([3, 2, 1], SchedFlags::new());
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Ok(3)); // 234 % 6 = 0
-        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(1)); // 177 % 6 = 3
-        assert_eq!(pick(&mut s, "10.0.0.2:1"), Ok(2)); // 98 % 6 = 2
-        assert_eq!(pick(&mut s, "[fe80::1:2:3:4]:1"), Ok(2)); // 38 % 6 = 2
-        assert_eq!(pick(&mut s, "[2001:db8::1]:1"), Ok(1)); // 233 % 6 = 5
+        assert_eq!(pick(&mut s, "192.168.1.10:1"), Ok(2)); // 248 % 6 = 2
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(1)); // 39 % 6 = 3
+        assert_eq!(pick(&mut s, "10.0.0.2:1"), Ok(1)); // 137 % 6 = 5
+        assert_eq!(pick(&mut s, "192.0.2.3:1"), Ok(3)); // 246 % 6 = 0
+        assert_eq!(pick(&mut s, "[fe80::1:2:3:4]:1"), Ok(2)); // 236 % 6 = 2
     }
 
     #[test]
     fn port_flag_hashes_source_port_for_tcp_udp_sctp_only() {
-        // ip_vs_sh_get_port(): 192.168.1.10 port 4242 -> bucket 220 -> 220 % 3 = 1.
+        // ip_vs_sh_get_port(): 192.168.1.10 port 4242 -> bucket 69 -> 69 % 3 = 0.
         let mut s = sh([1, 1, 1], SchedFlags::new().port(true));
-        assert_eq!(pick(&mut s, "192.168.1.10:4242"), Ok(2));
+        assert_eq!(pick(&mut s, "192.168.1.10:4242"), Ok(3));
         let udp = from("192.168.1.10:4242").protocol(Protocol::Udp);
-        assert_eq!(s.pick(&udp), Ok(ServerId(2)));
+        assert_eq!(s.pick(&udp), Ok(ServerId(3)));
         let icmp = from("192.168.1.10:4242").protocol(Protocol::Other(1));
-        assert_eq!(s.pick(&icmp), Ok(ServerId(3))); // port 0 -> bucket 234
-                                                    // IPv6 with port 80 -> 57 % 3 = 0.
-        assert_eq!(pick(&mut s, "[2001:db8::1]:80"), Ok(3));
+        assert_eq!(s.pick(&icmp), Ok(ServerId(1))); // port 0 -> bucket 248
+                                                    // IPv6 with port 80 -> 205 % 3 = 1.
+        assert_eq!(pick(&mut s, "[2001:db8::1]:80"), Ok(2));
     }
 
     #[test]
@@ -222,29 +227,29 @@ mod tests {
         let mut s = sh([1, 1, 1], SchedFlags::new());
         s.set_weight(ServerId(3), 0).unwrap();
         // weight 0 still takes one bucket per turn: list [3 (w0), 2, 1] keeps
-        // the same tiling, so 192.168.1.10 still lands on 3.
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Err(PickError::Unavailable));
+        // the same tiling, so 10.0.0.1 (bucket 39) still lands on 3.
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Err(PickError::Unavailable));
         assert_eq!(pick(&mut s, "10.0.0.2:1"), Ok(1));
         s.set_weight(ServerId(3), 1).unwrap();
         s.set_connections(ServerId(3), 10, 0).unwrap(); // u_threshold 10
         assert_eq!(s.is_overloaded(ServerId(3)), Some(true));
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Err(PickError::Unavailable));
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Err(PickError::Unavailable));
     }
 
     #[test]
     fn fallback_probes_from_twice_the_hash() {
-        // ip_vs_sh_get_fallback(): ihash 234 is server 3 (overloaded); the
-        // probes are (234 + offset + 234) & 255 = 212, 213, ...; bucket 212
-        // holds list[212 % 3 = 2] = server 1, not the next bucket's server 2.
+        // ip_vs_sh_get_fallback(): ihash 39 is server 3 (overloaded); the
+        // probes are (39 + offset + 39) & 255 = 78, 79, 80, ...; bucket 78
+        // holds list[78 % 3 = 0] = server 3 again, bucket 79 server 2.
         let mut s = sh([1, 1, 1], SchedFlags::new().fallback(true));
         s.set_connections(ServerId(3), 10, 0).unwrap();
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Ok(1));
-        // Server 1 down too: 212 -> 1 (no), 213 -> 3 (no), 214 -> 2.
-        s.set_weight(ServerId(1), 0).unwrap();
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Ok(2));
-        // All unusable: no destination.
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(2));
+        // Server 2 down too: 78 -> 3 (no), 79 -> 2 (no), 80 -> 1.
         s.set_weight(ServerId(2), 0).unwrap();
-        assert_eq!(pick(&mut s, "192.168.1.10:1"), Err(PickError::Unavailable));
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Ok(1));
+        // All unusable: no destination.
+        s.set_weight(ServerId(1), 0).unwrap();
+        assert_eq!(pick(&mut s, "10.0.0.1:1"), Err(PickError::Unavailable));
     }
 
     #[test]
@@ -256,7 +261,7 @@ mod tests {
 
     #[test]
     fn removal_retiles_the_table() {
-        // After removing 3 the list is [2, 1]: 234 % 2 = 0 -> 2, 177 % 2 = 1 -> 1.
+        // After removing 3 the list is [2, 1]: 248 % 2 = 0 -> 2, 39 % 2 = 1 -> 1.
         let mut s = sh([1, 1, 1], SchedFlags::new());
         s.remove(ServerId(3)).unwrap();
         assert_eq!(pick(&mut s, "192.168.1.10:1"), Ok(2));
