@@ -13,6 +13,8 @@
 //!   HTTP(S), SMTP, MISC, DNS, UDP, PING, FILE and agent checks, and a
 //!   scheduler running many of them with bounded concurrency.
 
+#[cfg(feature = "tokio")]
+pub mod checkers;
 pub mod haproxy;
 pub mod keepalived;
 mod status;

@@ -1,0 +1,121 @@
+//! keepalived `FILE_CHECK`: a number in a file sets the server's weight or
+//! fails it.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use tokio::io::AsyncReadExt;
+
+use crate::status::{CheckResult, Status};
+
+/// Most bytes read from the file.
+const MAX_READ: u64 = 64;
+
+/// Reads an integer from `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// `track_file`.
+    pub path: PathBuf,
+    /// `weight`: multiplier of the file's value; 0 means any non-zero
+    /// value fails the server.
+    pub weight: i32,
+    /// `weight ... reverse`: the value counts negatively.
+    pub reverse: bool,
+    /// The real server's configured weight the change applies to.
+    pub base_weight: u32,
+}
+
+/// Whether the server stays up and at what weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOutcome {
+    /// Passed or failed, and why.
+    pub result: CheckResult,
+    /// The server's new weight when it stays up and a multiplier is set.
+    pub weight: Option<u32>,
+}
+
+impl FileCheck {
+    /// Reads the file once. A missing, empty or non-numeric file reads as 0,
+    /// as keepalived's file tracking does.
+    pub async fn run(&self) -> FileOutcome {
+        let start = Instant::now();
+        let value = read_value(&self.path).await;
+        self.judge(value, start)
+    }
+
+    fn judge(&self, value: i64, start: Instant) -> FileOutcome {
+        let elapsed = start.elapsed();
+        if self.weight == 0 {
+            let status = if value == 0 {
+                Status::L7Ok
+            } else {
+                Status::L7Sts
+            };
+            let result = CheckResult::new(status, elapsed).with_info(format!("file value {value}"));
+            return FileOutcome {
+                result,
+                weight: None,
+            };
+        }
+        let sign = if self.reverse { -1 } else { 1 };
+        let w = i64::from(self.base_weight)
+            .saturating_add(value.saturating_mul(i64::from(self.weight)) * sign);
+        if w < 0 {
+            let result = CheckResult::new(Status::L7Sts, elapsed)
+                .with_info(format!("file value {value}, weight {w}"));
+            return FileOutcome {
+                result,
+                weight: None,
+            };
+        }
+        let w = u32::try_from(w.min(i64::from(u16::MAX))).unwrap_or(u32::from(u16::MAX));
+        FileOutcome {
+            result: CheckResult::new(Status::L7Ok, elapsed)
+                .with_info(format!("file value {value}")),
+            weight: Some(w),
+        }
+    }
+}
+
+async fn read_value(path: &std::path::Path) -> i64 {
+    let Ok(file) = tokio::fs::File::open(path).await else {
+        return 0;
+    };
+    let mut text = String::new();
+    if file.take(MAX_READ).read_to_string(&mut text).await.is_err() {
+        return 0;
+    }
+    text.split_whitespace()
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(weight: i32, reverse: bool) -> FileCheck {
+        FileCheck {
+            path: PathBuf::new(),
+            weight,
+            reverse,
+            base_weight: 10,
+        }
+    }
+
+    #[test]
+    fn weight_zero_means_nonzero_fails() {
+        let t = Instant::now();
+        assert!(check(0, false).judge(0, t).result.passed());
+        assert!(!check(0, false).judge(3, t).result.passed());
+    }
+
+    #[test]
+    fn weight_scales_value() {
+        let t = Instant::now();
+        assert_eq!(check(2, false).judge(3, t).weight, Some(16));
+        assert_eq!(check(2, true).judge(3, t).weight, Some(4));
+        assert!(!check(5, true).judge(3, t).result.passed());
+    }
+}
