@@ -17,6 +17,8 @@
 pub mod checkers;
 pub mod haproxy;
 pub mod keepalived;
+#[cfg(feature = "tokio")]
+pub mod scheduler;
 mod status;
 mod transition;
 

@@ -42,19 +42,62 @@ pub enum Check {
     Agent(agent::AgentCheck),
 }
 
+/// A check's result with what some checks add: a weight (`misc_dynamic`,
+/// `FILE_CHECK`) or an agent's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Passed or failed, and why.
+    pub result: CheckResult,
+    /// A new weight for the server.
+    pub weight: Option<u32>,
+    /// An agent's parsed reply.
+    pub agent: Option<crate::haproxy::AgentReply>,
+}
+
+impl From<CheckResult> for Outcome {
+    fn from(result: CheckResult) -> Self {
+        Self {
+            result,
+            weight: None,
+            agent: None,
+        }
+    }
+}
+
 impl Check {
     /// Runs the check once.
-    pub async fn run(&self) -> CheckResult {
+    pub async fn run(&self) -> Outcome {
         match self {
-            Self::Tcp(c) => c.run().await,
-            Self::Http(c) => c.run().await,
-            Self::Smtp(c) => c.run().await,
-            Self::Misc(c) => c.run().await.result,
-            Self::Dns(c) => c.run().await,
-            Self::Udp(c) => c.run().await,
-            Self::Ping(c) => c.run().await,
-            Self::File(c) => c.run().await.result,
-            Self::Agent(c) => c.run().await.result,
+            Self::Tcp(c) => c.run().await.into(),
+            Self::Http(c) => c.run().await.into(),
+            Self::Smtp(c) => c.run().await.into(),
+            Self::Misc(c) => {
+                let o = c.run().await;
+                Outcome {
+                    result: o.result,
+                    weight: o.weight,
+                    agent: None,
+                }
+            }
+            Self::Dns(c) => c.run().await.into(),
+            Self::Udp(c) => c.run().await.into(),
+            Self::Ping(c) => c.run().await.into(),
+            Self::File(c) => {
+                let o = c.run().await;
+                Outcome {
+                    result: o.result,
+                    weight: o.weight,
+                    agent: None,
+                }
+            }
+            Self::Agent(c) => {
+                let o = c.run().await;
+                Outcome {
+                    result: o.result,
+                    weight: None,
+                    agent: o.reply,
+                }
+            }
         }
     }
 }
