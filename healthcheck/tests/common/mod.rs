@@ -84,6 +84,7 @@ async fn route(req: Request<Incoming>) -> Result<Resp, Infallible> {
     Ok(match req.uri().path() {
         "/" => text(200, PAGE.into()),
         "/503" => text(503, "down".into()),
+        "/blob" => Response::new(Full::new(Bytes::from(blob())).boxed()),
         "/big" => Response::new(Endless { left: 1 << 30 }.boxed()),
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(30)).await;
@@ -106,6 +107,17 @@ async fn route(req: Request<Incoming>) -> Result<Resp, Infallible> {
         }
         _ => text(404, "no".into()),
     })
+}
+
+/// 200 KiB of varied bytes (every byte value, no text structure).
+pub fn blob() -> Vec<u8> {
+    let mut x: u32 = 1;
+    (0..200 * 1024)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect()
 }
 
 /// Starts the hyper HTTP server; TLS too when `tls` is given.
