@@ -67,6 +67,7 @@ enum Command {
     },
     Remove(CheckId),
     Reschedule(CheckId, Instant),
+    Count(tokio::sync::oneshot::Sender<usize>),
 }
 
 /// Controls a running scheduler. Dropping every handle stops it once the
@@ -108,6 +109,14 @@ impl Handle {
     /// check takes `at` as its next time when it ends).
     pub fn reschedule(&self, id: CheckId, at: Instant) -> Result<(), Stopped> {
         self.send(Command::Reschedule(id, at))
+    }
+
+    /// The number of configured checks, once every earlier command has
+    /// been applied.
+    pub async fn configured(&self) -> Result<usize, Stopped> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Count(tx))?;
+        rx.await.map_err(|_| Stopped)
     }
 
     fn send(&self, c: Command) -> Result<(), Stopped> {
@@ -162,6 +171,9 @@ async fn drive(
                 }
                 Some(Command::Remove(id)) => {
                     entries.remove(&id);
+                }
+                Some(Command::Count(reply)) => {
+                    let _ = reply.send(entries.len());
                 }
                 Some(Command::Reschedule(id, at)) => {
                     if let Some(e) = entries.get_mut(&id) {

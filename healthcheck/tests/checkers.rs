@@ -308,12 +308,12 @@ async fn https_stalled_and_garbage_handshakes() {
 
 #[tokio::test]
 async fn smtp_against_aiosmtpd() {
-    if !have_tool("/usr/lib/python3/dist-packages/aiosmtpd") {
+    if !have_tool("/usr/bin/aiosmtpd") {
         return;
     }
     let port = free_port();
-    let child = Command::new("/usr/bin/python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+    let child = Command::new("/usr/bin/aiosmtpd")
+        .args(["-n", "-l", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

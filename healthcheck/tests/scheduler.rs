@@ -74,7 +74,12 @@ async fn concurrency_is_bounded() {
         let mut c = HttpCheck::new(silent, Duration::from_millis(100));
         c.expect = Expect::Default;
         handle
-            .add(CheckId(i), Check::Http(c), Duration::from_secs(60), start)
+            .add(
+                CheckId(i),
+                Check::Http(Box::new(c)),
+                Duration::from_secs(60),
+                start,
+            )
             .unwrap();
     }
     let mut times = Vec::new();
@@ -121,8 +126,10 @@ async fn reschedule_and_remove() {
         .add(CheckId(2), check, Duration::from_millis(20), Instant::now())
         .unwrap();
     rx.recv().await.unwrap();
+    assert_eq!(handle.configured().await.unwrap(), 2);
     handle.remove(CheckId(2)).unwrap();
     handle.remove(CheckId(1)).unwrap();
+    assert_eq!(handle.configured().await.unwrap(), 0);
     // Drain what was in flight, then silence.
     while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {}
     assert!(tokio::time::timeout(Duration::from_millis(200), rx.recv())

@@ -24,8 +24,9 @@ pub mod udp;
 pub enum Check {
     /// TCP connect.
     Tcp(tcp::TcpCheck),
-    /// HTTP or HTTPS request.
-    Http(http::HttpCheck),
+    /// HTTP or HTTPS request (boxed: it is several times the size of the
+    /// others, and every configured check pays for the largest variant).
+    Http(Box<http::HttpCheck>),
     /// SMTP greeting and HELO.
     Smtp(smtp::SmtpCheck),
     /// External program.

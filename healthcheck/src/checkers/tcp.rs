@@ -59,9 +59,7 @@ pub(crate) async fn connect(
     if let Some(local) = bind {
         socket.bind(local)?;
     }
-    let stream = socket.connect(addr).await?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
+    socket.connect(addr).await
 }
 
 /// Closes with RST (zero linger).
