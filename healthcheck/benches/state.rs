@@ -49,6 +49,14 @@ fn keepalived(c: &mut Criterion) {
             }],
         })
         .collect();
+    c.bench_function("keepalived/on_result steady up, 100 servers", |b| {
+        let mut vs = VirtualServer::new(VirtualServerConfig::default(), servers.clone(), t, || 0);
+        let mut i = 0usize;
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            black_box(vs.on_result(i % 100, 0, t, true, "x"))
+        });
+    });
     c.bench_function("keepalived/on_result flapping, 100 servers", |b| {
         let mut vs = VirtualServer::new(VirtualServerConfig::default(), servers.clone(), t, || 0);
         let mut i = 0usize;

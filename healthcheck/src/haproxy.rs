@@ -435,7 +435,7 @@ impl Server {
             Verdict::Failed => {
                 self.check.fail();
                 if self.check.health == 0 {
-                    self.set_stopped(now, result.to_string(), &mut out);
+                    self.set_stopped(now, || result.to_string(), &mut out);
                 }
             }
             Verdict::Passed | Verdict::CondPassed => {
@@ -444,7 +444,7 @@ impl Server {
                     self.consecutive_errors = 0;
                 }
                 if self.check.is_up() && (!self.cfg.agent || self.agent.is_up()) {
-                    self.set_running(now, result.to_string(), &mut out);
+                    self.set_running(now, || result.to_string(), &mut out);
                 }
             }
         }
@@ -467,7 +467,7 @@ impl Server {
                 if failure.status.is_layer7_data() {
                     self.agent.fail();
                     if self.agent.health == 0 {
-                        self.set_stopped(now, failure.to_string(), &mut out);
+                        self.set_stopped(now, || failure.to_string(), &mut out);
                     }
                 }
                 return out;
@@ -508,11 +508,13 @@ impl Server {
             Some(AgentHealth::Down) => {
                 self.agent.fail();
                 if self.agent.health == 0 {
-                    let reason = format!(
-                        "{}, info: \"{}\"",
-                        Status::L7Sts.description(),
-                        why_or(&why, "down")
-                    );
+                    let reason = || {
+                        format!(
+                            "{}, info: \"{}\"",
+                            Status::L7Sts.description(),
+                            why_or(&why, "down")
+                        )
+                    };
                     self.set_stopped(now, reason, &mut out);
                 }
             }
@@ -521,7 +523,7 @@ impl Server {
                 if self.agent.is_up() && self.check.is_up() {
                     self.set_running(
                         now,
-                        format!("Layer7 check passed, info: \"{}\"", why_or(&why, "up")),
+                        || format!("Layer7 check passed, info: \"{}\"", why_or(&why, "up")),
                         &mut out,
                     );
                 }
@@ -590,7 +592,7 @@ impl Server {
     ) {
         self.check.fail();
         if self.check.health == 0 {
-            self.set_stopped(now, result.to_string(), out);
+            self.set_stopped(now, || result.to_string(), out);
         }
     }
 
@@ -600,20 +602,34 @@ impl Server {
         format!("{x}/{y} {}", if self.check.is_up() { "UP" } else { "DOWN" })
     }
 
-    fn set_stopped(&mut self, now: Instant, reason: String, out: &mut Vec<Transition>) {
+    /// Marks the server down; `reason` is only formatted when it changes.
+    fn set_stopped(
+        &mut self,
+        now: Instant,
+        reason: impl FnOnce() -> String,
+        out: &mut Vec<Transition>,
+    ) {
         if self.state == RunState::Stopped {
             return;
         }
+        let reason = reason();
         self.state = RunState::Stopped;
         self.last_change = now;
         out.push(Transition::new(TransitionKind::Down, reason));
         self.push_weight_change(now, "down", out);
     }
 
-    fn set_running(&mut self, now: Instant, reason: String, out: &mut Vec<Transition>) {
+    /// Marks the server up; `reason` is only formatted when it changes.
+    fn set_running(
+        &mut self,
+        now: Instant,
+        reason: impl FnOnce() -> String,
+        out: &mut Vec<Transition>,
+    ) {
         if self.state != RunState::Stopped {
             return;
         }
+        let reason = reason();
         self.state = if slowstart_secs(self.cfg.slowstart) > 0 {
             RunState::Starting
         } else {

@@ -22,5 +22,10 @@ pub mod scheduler;
 mod status;
 mod transition;
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use status::{CheckResult, Status, Verdict};
 pub use transition::{Transition, TransitionKind};

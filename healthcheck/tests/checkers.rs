@@ -35,6 +35,13 @@ async fn tcp_connect_passes() {
 }
 
 #[tokio::test]
+async fn tcp_ipv6_loopback() {
+    let l = tokio::net::TcpListener::bind("[::1]:0").await.unwrap();
+    let r = TcpCheck::new(l.local_addr().unwrap(), T).run().await;
+    assert_eq!(r.status, Status::L4Ok, "{r}");
+}
+
+#[tokio::test]
 async fn tcp_refused_reads_like_haproxy() {
     let r = TcpCheck::new(closed_port(), T).run().await;
     assert_eq!(r.status, Status::L4Con);
