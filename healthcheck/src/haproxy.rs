@@ -276,6 +276,7 @@ pub struct Server {
     state: RunState,
     drain: bool,
     maint: bool,
+    stopping: bool,
     uweight: u32,
     last_weight: u32,
     last_change: Instant,
@@ -297,6 +298,7 @@ impl Server {
             state: RunState::Running,
             drain: false,
             maint: false,
+            stopping: false,
             uweight,
             last_weight: uweight,
             last_change: now,
@@ -387,7 +389,7 @@ impl Server {
     /// maintenance; during slow start a ramp computed as HAProxy's
     /// `server_recalc_eweight()` does, in whole seconds.
     pub fn effective_weight(&self, now: Instant) -> u32 {
-        if self.state == RunState::Stopped || self.drain || self.maint {
+        if self.state == RunState::Stopped || self.drain || self.maint || self.stopping {
             return 0;
         }
         let ss = slowstart_secs(self.cfg.slowstart);
@@ -438,13 +440,14 @@ impl Server {
                     self.set_stopped(now, || result.to_string(), &mut out);
                 }
             }
-            Verdict::Passed | Verdict::CondPassed => {
+            verdict @ (Verdict::Passed | Verdict::CondPassed) => {
                 self.check.pass();
                 if self.cfg.observe.is_some() {
                     self.consecutive_errors = 0;
                 }
                 if self.check.is_up() && (!self.cfg.agent || self.agent.is_up()) {
                     self.set_running(now, || result.to_string(), &mut out);
+                    self.set_stopping(now, verdict == Verdict::CondPassed, result, &mut out);
                 }
             }
         }
@@ -600,6 +603,34 @@ impl Server {
     pub fn status_fraction(&self) -> String {
         let (x, y) = self.check.fraction();
         format!("{x}/{y} {}", if self.check.is_up() { "UP" } else { "DOWN" })
+    }
+
+    /// A conditional pass (`http-check disable-on-404`) puts an up server
+    /// in HAProxy's "stopping" state: up, but no new traffic (weight 0); a
+    /// full pass takes it out again (`check_notify_stopping()`).
+    fn set_stopping(
+        &mut self,
+        now: Instant,
+        stopping: bool,
+        result: &CheckResult,
+        out: &mut Vec<Transition>,
+    ) {
+        if self.stopping == stopping {
+            return;
+        }
+        self.stopping = stopping;
+        let kind = if stopping {
+            TransitionKind::Stopping
+        } else {
+            TransitionKind::Ready
+        };
+        out.push(Transition::new(kind, result.to_string()));
+        self.push_weight_change(now, "stopping", out);
+    }
+
+    /// True while a conditional pass keeps the server from new traffic.
+    pub fn stopping(&self) -> bool {
+        self.stopping
     }
 
     /// Marks the server down; `reason` is only formatted when it changes.
@@ -932,6 +963,31 @@ mod tests {
         let ready = AgentReply::parse("ready").unwrap_or_default();
         assert_eq!(s.on_agent(t, Ok(&ready))[0].kind, TransitionKind::Ready);
         assert_eq!(s.effective_weight(t), 5);
+    }
+
+    /// disable-on-404: a conditional pass keeps the server up at weight 0;
+    /// a full pass restores it.
+    #[test]
+    fn conditional_pass_stops_new_traffic() {
+        let t = Instant::now();
+        let mut s = Server::new(cfg(2, 3), t, t);
+        let cond = CheckResult::new(Status::L7OkCond, Duration::ZERO).with_code(404);
+        assert_eq!(
+            kinds(&s.on_check(t, &cond, 0)),
+            vec![
+                TransitionKind::Stopping,
+                TransitionKind::Weight { from: 10, to: 0 }
+            ]
+        );
+        assert!(s.is_up() && s.stopping());
+        assert!(s.on_check(t, &cond, 0).is_empty());
+        assert_eq!(
+            kinds(&s.on_check(t, &ok(), 0)),
+            vec![
+                TransitionKind::Ready,
+                TransitionKind::Weight { from: 0, to: 10 }
+            ]
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub enum TransitionKind {
     Drain,
     /// The server entered maintenance.
     Maintenance,
-    /// The server left drain or maintenance.
+    /// A conditional pass (HTTP 404 with `disable-on-404`): up, no new
+    /// traffic.
+    Stopping,
+    /// The server left drain, maintenance or stopping.
     Ready,
     /// A virtual server met its quorum again (keepalived `quorum_up`).
     QuorumUp,
@@ -57,6 +60,7 @@ impl fmt::Display for Transition {
                 write!(f, "weight changed from {from} to {to} ({})", self.reason)
             }
             TransitionKind::Drain => write!(f, "is DRAIN, reason: {}", self.reason),
+            TransitionKind::Stopping => write!(f, "is stopping, reason: {}", self.reason),
             TransitionKind::Maintenance => {
                 write!(f, "is going DOWN for maintenance, reason: {}", self.reason)
             }

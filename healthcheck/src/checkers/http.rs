@@ -74,6 +74,8 @@ pub struct HttpCheck {
     pub timeout: Duration,
     /// Most body bytes kept for string matches.
     pub max_body: usize,
+    /// `http-check disable-on-404`: a 404 passes conditionally (`L7OKC`).
+    pub disable_on_404: bool,
 }
 
 impl HttpCheck {
@@ -91,6 +93,7 @@ impl HttpCheck {
             expect: Expect::Default,
             timeout,
             max_body: DEFAULT_MAX_BODY,
+            disable_on_404: false,
         }
     }
 
@@ -206,6 +209,11 @@ impl HttpCheck {
                 .with_code(u32::from(code))
                 .with_info(reason)
         };
+        if self.disable_on_404 && code == 404 {
+            return CheckResult::new(Status::L7OkCond, start.elapsed())
+                .with_code(404)
+                .with_info(reason);
+        }
         match &self.expect {
             Expect::Default => {
                 if (200..400).contains(&code) {
