@@ -394,3 +394,170 @@ async fn haproxy_rise_fall_timeline() {
         }
     }
 }
+
+// ---- HAProxy agent replies and slow start ----
+
+/// An agent that answers every connection with the current line.
+async fn agent_server(reply: Arc<Mutex<String>>) -> SocketAddr {
+    let (l, addr) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let line = format!("{}\n", reply.lock().unwrap());
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let _ = s.write_all(line.as_bytes()).await;
+            });
+        }
+    });
+    addr
+}
+
+/// `show stat` for server `be/s1`: (status, weight).
+async fn haproxy_stat(sock: &std::path::Path) -> Option<(String, u32)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::UnixStream::connect(sock).await.ok()?;
+    s.write_all(b"show stat\n").await.ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.ok()?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (sv, st, w) = (col("svname")?, col("status")?, col("weight")?);
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.get(sv) == Some(&"s1"))
+        .and_then(|f| Some((f.get(st)?.to_string(), f.get(w)?.parse().ok()?)))
+}
+
+/// Waits (at most 3 s) until HAProxy's status starts with `status`
+/// (`DRAIN (agent)`); returns the time and weight.
+async fn wait_status(sock: &std::path::Path, status: &str) -> (Instant, u32) {
+    for _ in 0..60 {
+        if let Some((st, w)) = haproxy_stat(sock).await {
+            if st == status || st.starts_with(&format!("{status} ")) {
+                return (Instant::now(), w);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "HAProxy never showed {status}: {:?}",
+        haproxy_stat(sock).await
+    );
+}
+
+/// The real HAProxy and lbkit fed the same agent replies agree on weight
+/// and state; after the agent's `up`, the slow-start ramp matches within
+/// one second of ramp (HAProxy counts it in whole seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_agent_and_slowstart() {
+    if !have_tool("/usr/sbin/haproxy") {
+        return;
+    }
+    let (_srv, srv_addr) = listener().await;
+    let reply = Arc::new(Mutex::new(String::from("50%")));
+    let agent = agent_server(reply.clone()).await;
+    let dir = std::env::temp_dir().join(format!("lbkit-hc-agent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("stats.sock");
+    let cfg_path = dir.join("haproxy.cfg");
+    let fe = free_port();
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "global\n  stats socket {} level admin\n\
+             defaults\n  mode tcp\n  timeout connect 150ms\n  timeout client 1s\n  timeout server 1s\n\
+             frontend fe\n  bind 127.0.0.1:{fe}\n  default_backend be\n\
+             backend be\n  balance roundrobin\n\
+             \x20 server s1 {srv_addr} weight 40 check inter 100 rise 1 fall 1 slowstart 4s \
+             agent-check agent-addr 127.0.0.1 agent-port {} agent-inter 100\n",
+            sock.display(),
+            agent.port()
+        ),
+    )
+    .unwrap();
+    let _child = Command::new("/usr/sbin/haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let base = Instant::now();
+    let mut ours = Server::new(
+        Config {
+            inter: Duration::from_millis(100),
+            rise: 1,
+            fall: 1,
+            weight: 40,
+            slowstart: Duration::from_secs(4),
+            agent: true,
+            ..Config::default()
+        },
+        base,
+        base,
+    );
+    let feed = |s: &mut Server, line: &str| {
+        let r = lbkit_healthcheck::haproxy::AgentReply::parse(line).unwrap();
+        s.on_agent(Instant::now(), Ok(&r))
+    };
+    let say = |line: &str| *reply.lock().unwrap() = line.to_owned();
+
+    // 50%: weight 40 -> 20.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, w) = wait_status(&sock, "UP").await;
+    feed(&mut ours, "50%");
+    assert_eq!((w, ours.effective_weight(Instant::now())), (20, 20));
+
+    // drain: up, no traffic. HAProxy keeps showing the weight (20) and
+    // skips draining servers when picking; lbkit's effective weight says 0.
+    say("drain");
+    let (_, w) = wait_status(&sock, "DRAIN").await;
+    feed(&mut ours, "drain");
+    assert!(ours.is_up() && ours.draining());
+    assert_eq!(
+        (w, ours.user_weight(), ours.effective_weight(Instant::now())),
+        (20, 20, 0)
+    );
+
+    // ready: back to 20.
+    say("ready");
+    let (_, w) = wait_status(&sock, "UP").await;
+    feed(&mut ours, "ready");
+    assert_eq!((w, ours.effective_weight(Instant::now())), (20, 20));
+
+    // down: the agent alone takes the server down.
+    say("down");
+    wait_status(&sock, "DOWN").await;
+    let tr = feed(&mut ours, "down");
+    assert_eq!(tr[0].kind, TransitionKind::Down);
+
+    // up: back, ramping over 4 s.
+    say("up");
+    let (up_at, w0) = wait_status(&sock, "UP").await;
+    let ours_up = Instant::now();
+    let tr = feed(&mut ours, "up");
+    assert_eq!(tr[0].kind, TransitionKind::Up);
+    let ramp = |elapsed: Duration| ours.effective_weight(ours_up + elapsed);
+    assert!(
+        w0 <= ramp(Duration::from_secs(1)),
+        "HAProxy {w0} at the start of the ramp"
+    );
+    tokio::time::sleep_until((up_at + Duration::from_millis(2000)).into()).await;
+    let (_, w2) = haproxy_stat(&sock).await.unwrap();
+    let elapsed = up_at.elapsed();
+    let (lo, hi) = (
+        ramp(elapsed.saturating_sub(Duration::from_secs(1))),
+        ramp(elapsed + Duration::from_secs(1)),
+    );
+    assert!(
+        lo <= w2 && w2 <= hi,
+        "HAProxy {w2} after {elapsed:?}, lbkit between {lo} and {hi}"
+    );
+    assert!(w2 > w0 && w2 < 20, "mid-ramp weight {w2}");
+    eprintln!("slowstart: HAProxy {w0} at up, {w2} after {elapsed:?}; lbkit {lo}..{hi}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
