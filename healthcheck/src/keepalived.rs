@@ -98,7 +98,10 @@ impl Checker {
 
     /// Feeds one check result at `now` and schedules the next check: a
     /// failure of an up checker is retried `retry` times after
-    /// `delay_before_retry` before the checker is declared failed.
+    /// `delay_before_retry` before the checker is declared failed. The next
+    /// check is due `delay_loop` (or `delay_before_retry`) after `now`:
+    /// keepalived counts from the end of network checks but from the start
+    /// of a `MISC_CHECK` script, so pass the script's start time for those.
     pub fn on_result(&mut self, now: Instant, success: bool) -> CheckerChange {
         let mut delay = self.cfg.delay_loop;
         let mut change = CheckerChange::None;

@@ -13,7 +13,9 @@ pub struct MiscCheck {
     /// Program and arguments (`misc_path`), split on whitespace and run
     /// directly, without a shell.
     pub command: Vec<String>,
-    /// Limit (`misc_timeout`); the program is killed after it.
+    /// Limit (`misc_timeout`); the program is killed (SIGKILL) after it.
+    /// keepalived sends SIGTERM to the process group first and SIGKILL two
+    /// seconds later; here only the program itself is killed, at once.
     pub timeout: Duration,
     /// `misc_dynamic`: exit codes 2..=255 pass and set the weight to
     /// `code - 2`.
@@ -25,7 +27,10 @@ pub struct MiscCheck {
 pub struct MiscOutcome {
     /// Passed or failed, and why.
     pub result: CheckResult,
-    /// The new weight, for `misc_dynamic` exit codes 2..=255.
+    /// The new weight, for `misc_dynamic` exit codes 2..=255 (`code - 2`,
+    /// so 0..=253). With `misc_dynamic`, keepalived puts the configured
+    /// weight back after an exit 0 (`misc_check_child_thread()`): callers
+    /// do that when `result` passed and this is `None`.
     pub weight: Option<u32>,
 }
 
