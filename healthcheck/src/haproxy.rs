@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::later::later;
 use crate::status::{CheckResult, Status, Verdict};
 use crate::transition::{Transition, TransitionKind};
 
@@ -138,7 +139,7 @@ impl Counter {
     }
 
     fn full(&self) -> u32 {
-        self.rise + self.fall - 1
+        self.rise.saturating_add(self.fall - 1)
     }
 
     fn is_up(&self) -> bool {
@@ -314,7 +315,9 @@ impl Server {
         if count == 0 {
             return Duration::ZERO;
         }
-        max_inter * index / count
+        max_inter
+            .checked_mul(index)
+            .map_or(max_inter, |d| d / count)
     }
 
     /// The configuration.
@@ -377,12 +380,12 @@ impl Server {
         if spread == 0 {
             return inter;
         }
-        let ms = inter.as_millis().min(u128::from(u32::MAX)) as u64;
-        let rv = ms * spread / 100;
+        let ms = inter.as_millis().min(u128::from(u32::MAX));
+        let rv = ms * u128::from(spread) / 100;
         // rv - 2*rv*random/u32::MAX, in [-rv, rv].
-        let minus = 2 * rv * u64::from(random) / u64::from(u32::MAX);
+        let minus = 2 * rv * u128::from(random) / u128::from(u32::MAX);
         let total = (ms + rv).saturating_sub(minus);
-        Duration::from_millis(total)
+        Duration::from_millis(u64::try_from(total).unwrap_or(u64::MAX))
     }
 
     /// The effective weight at `now`: 0 when down, draining or in
@@ -412,7 +415,7 @@ impl Server {
             return None;
         }
         let step = (self.cfg.slowstart / 20).max(Duration::from_secs(1));
-        Some(now + step)
+        Some(later(now, step))
     }
 
     /// Recomputes the slow-start ramp; reports a weight change if any and
@@ -451,7 +454,7 @@ impl Server {
                 }
             }
         }
-        self.next_check = now + self.jittered_interval(random);
+        self.next_check = later(now, self.jittered_interval(random));
         out
     }
 
@@ -582,7 +585,7 @@ impl Server {
         }
         self.consecutive_errors = 0;
         if let Some(fast) = self.cfg.fastinter {
-            self.next_check = self.next_check.min(now + fast);
+            self.next_check = self.next_check.min(later(now, fast));
         }
         out
     }
@@ -987,6 +990,40 @@ mod tests {
                 TransitionKind::Ready,
                 TransitionKind::Weight { from: 0, to: 10 }
             ]
+        );
+    }
+
+    /// Absurd settings (from a configuration file) never panic.
+    #[test]
+    fn extreme_settings_do_not_panic() {
+        let t = Instant::now();
+        let c = Config {
+            inter: Duration::MAX,
+            fastinter: Some(Duration::MAX),
+            downinter: Some(Duration::MAX),
+            rise: u32::MAX,
+            fall: u32::MAX,
+            weight: u32::MAX,
+            slowstart: Duration::MAX,
+            observe: Some(Observe::Layer4),
+            error_limit: 0,
+            on_error: OnError::MarkDown,
+            spread_checks: u8::MAX,
+            ..Config::default()
+        };
+        let mut s = Server::new(c, t, t);
+        for i in 0..4u32 {
+            s.on_check(t, &refused(), u32::MAX - i);
+            s.on_check(t, &ok(), i);
+            s.observe(t, Observed::L4Error);
+            s.tick(t);
+            let _ = s.effective_weight(t);
+        }
+        let r = AgentReply::parse("4294967295%").unwrap_or_default();
+        s.on_agent(t, Ok(&r));
+        assert_eq!(
+            Server::first_check_offset(Duration::MAX, u32::MAX, u32::MAX),
+            Duration::MAX
         );
     }
 

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::later::later;
 use crate::transition::{Transition, TransitionKind};
 
 /// keepalived waits this long after start before the first check
@@ -70,13 +71,16 @@ impl Checker {
     pub fn new(cfg: CheckerConfig, now: Instant, random: u32) -> Self {
         let warmup = cfg
             .warmup
-            .map(|w| w.mul_f64(f64::from(random) / f64::from(u32::MAX)))
+            .map(|w| {
+                let nanos = w.as_nanos().saturating_mul(u128::from(random)) / u128::from(u32::MAX);
+                Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+            })
             .unwrap_or_default();
         Self {
             is_up: !cfg.alpha,
             has_run: false,
             retry_it: 0,
-            next_check: now + BOOTSTRAP_DELAY + warmup,
+            next_check: later(later(now, BOOTSTRAP_DELAY), warmup),
             cfg,
         }
     }
@@ -120,7 +124,7 @@ impl Checker {
             self.retry_it += 1;
         }
         self.has_run = true;
-        self.next_check = now + delay;
+        self.next_check = later(now, delay);
         change
     }
 }
@@ -539,6 +543,34 @@ mod tests {
         assert_eq!(c.on_result(t, false), CheckerChange::None);
         assert_eq!(c.next_check(), t + Duration::from_secs(6));
         assert_eq!(c.on_result(t, true), CheckerChange::Up);
+    }
+
+    #[test]
+    fn extreme_settings_do_not_panic() {
+        let t = Instant::now();
+        let cfg = CheckerConfig {
+            delay_loop: Duration::MAX,
+            retry: u32::MAX,
+            delay_before_retry: Duration::MAX,
+            warmup: Some(Duration::MAX),
+            alpha: false,
+        };
+        let mut c = Checker::new(cfg, t, u32::MAX);
+        for ok in [false, false, true, false] {
+            c.on_result(t, ok);
+        }
+        assert!(c.next_check() > t);
+        let servers = vec![rs(u32::MAX, false, vec![cc(0, false)]); 3];
+        let vcfg = VirtualServerConfig {
+            quorum: u32::MAX,
+            hysteresis: u32::MAX,
+            ..VirtualServerConfig::default()
+        };
+        let mut vs = VirtualServer::new(vcfg, servers, t, || 0);
+        vs.on_result(0, 0, t, false, "x");
+        vs.on_result(0, 0, t, true, "x");
+        vs.set_weight(1, 0, "x");
+        vs.on_result(9, 9, t, true, "out of range");
     }
 
     /// `register_checkers_thread()`: first run after 1 s plus a random part

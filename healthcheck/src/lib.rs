@@ -17,6 +17,7 @@
 pub mod checkers;
 pub mod haproxy;
 pub mod keepalived;
+mod later;
 #[cfg(feature = "tokio")]
 pub mod scheduler;
 mod status;

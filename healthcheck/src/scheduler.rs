@@ -196,7 +196,8 @@ async fn drive(
                     if e.generation == generation && commands_open {
                         e.running = false;
                         let at = e.next_override.take().unwrap_or_else(|| {
-                            finished + jittered(e.interval, options.jitter_percent, &mut rng)
+                            let d = jittered(e.interval, options.jitter_percent, &mut rng);
+                            Instant::from_std(crate::later::later(finished.into_std(), d))
                         });
                         heap.push(Reverse((at, id, e.generation)));
                     }
@@ -247,7 +248,9 @@ fn jittered(interval: Duration, percent: u8, state: &mut u64) -> Duration {
     *state ^= *state << 13;
     *state ^= *state >> 7;
     *state ^= *state << 17;
-    let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX / 4);
+    let ms = u64::try_from(interval.as_millis())
+        .unwrap_or(u64::MAX)
+        .min(u64::from(u32::MAX));
     let spread = ms * percent / 100;
     let offset = *state % (2 * spread + 1);
     Duration::from_millis(ms - spread + offset)

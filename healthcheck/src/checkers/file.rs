@@ -58,8 +58,11 @@ impl FileCheck {
             };
         }
         let sign = if self.reverse { -1 } else { 1 };
-        let w = i64::from(self.base_weight)
-            .saturating_add(value.saturating_mul(i64::from(self.weight)) * sign);
+        let w = i64::from(self.base_weight).saturating_add(
+            value
+                .saturating_mul(i64::from(self.weight))
+                .saturating_mul(sign),
+        );
         if w < 0 {
             let result = CheckResult::new(Status::L7Sts, elapsed)
                 .with_info(format!("file value {value}, weight {w}"));
@@ -109,6 +112,21 @@ mod tests {
         let t = Instant::now();
         assert!(check(0, false).judge(0, t).result.passed());
         assert!(!check(0, false).judge(3, t).result.passed());
+    }
+
+    #[test]
+    fn extreme_values_do_not_panic() {
+        let t = Instant::now();
+        // (-huge) * (-huge), reversed: far below zero, down.
+        let mut c = check(i32::MIN, true);
+        assert!(!c.judge(i64::MIN, t).result.passed());
+        c.reverse = false;
+        assert!(!c.judge(i64::MAX, t).result.passed());
+        // Far above the IPVS maximum: clamped.
+        assert_eq!(
+            check(i32::MAX, false).judge(i64::MAX, t).weight,
+            Some(u32::from(u16::MAX))
+        );
     }
 
     #[test]
