@@ -9,15 +9,18 @@
 //! * [`keepalived`]: keepalived 2.2.7 checker and virtual-server logic
 //!   (`delay_loop retry delay_before_retry warmup alpha inhibit_on_failure
 //!   quorum hysteresis ha_suspend omega`).
-//! * `checkers` and `scheduler` (feature `tokio`, on by default): TCP,
-//!   HTTP(S), SMTP, MISC, DNS, UDP, PING, FILE and agent checks, and a
-//!   scheduler running many of them with bounded concurrency.
+//! * `checkers`, `scheduler` and `monitor` (feature `tokio`, on by
+//!   default): TCP, HTTP(S), SMTP, MISC, DNS, UDP, PING, FILE and agent
+//!   checks, a scheduler running many of them with bounded concurrency, and
+//!   a monitor feeding their results to the HAProxy state machines.
 
 #[cfg(feature = "tokio")]
 pub mod checkers;
 pub mod haproxy;
 pub mod keepalived;
 mod later;
+#[cfg(feature = "tokio")]
+pub mod monitor;
 #[cfg(feature = "tokio")]
 pub mod scheduler;
 mod status;
