@@ -1,5 +1,5 @@
-//! HAProxy-style monitoring: the [`scheduler`](crate::scheduler) runs the
-//! checks, each server's [`haproxy::Server`] judges the results and picks
+//! HAProxy-style monitoring: the [`scheduler`] runs the checks, each
+//! server's [`Server`] judges the results and picks
 //! the next check time (`inter`, `fastinter`, `downinter`, `spread-checks`).
 
 use std::collections::HashMap;
