@@ -27,9 +27,10 @@ async fn serve(addr: SocketAddr) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// inter 300, fastinter 50, downinter 200, rise 3, fall 2: after the server
-/// goes away the DOWN comes one inter-wait plus one fastinter later; after
-/// it returns, the UP one downinter-wait plus two fastinters later.
+/// inter 300, fastinter 50, downinter 200, rise 3, fall 2, against a server
+/// turned off and on: every gap between two checks is the interval the
+/// state machine chose after the first (lower bounds are exact: the
+/// scheduler never runs a check early; upper bounds leave room for load).
 #[tokio::test]
 async fn monitor_follows_fastinter_and_downinter() {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -43,48 +44,57 @@ async fn monitor_follows_fastinter_and_downinter() {
         fall: 2,
         ..Config::default()
     };
+    let id = CheckId(7);
     m.add(
-        CheckId(7),
+        id,
         Check::Tcp(TcpCheck::new(addr, Duration::from_millis(200))),
         cfg,
         Instant::now(),
     )
     .unwrap();
-    // Let it settle fully up.
-    let settle = Instant::now() + Duration::from_millis(400);
-    while Instant::now() < settle {
-        let u = tokio::time::timeout_at(settle, m.next()).await;
-        if let Ok(Some(u)) = u {
-            assert!(u.transitions.is_empty(), "{:?}", u.transitions);
+    let mut log = Vec::new(); // (finished, interval chosen after it, transitions)
+    let mut phase = 0;
+    while phase < 2 {
+        let u = m.next().await.unwrap();
+        let kinds: Vec<_> = u
+            .transitions
+            .iter()
+            .map(|t| t.kind)
+            .filter(|k| matches!(k, TransitionKind::Up | TransitionKind::Down))
+            .collect();
+        let interval = m.server(id).unwrap().interval();
+        log.push((u.completed.finished, interval, kinds.clone()));
+        if log.len() == 3 {
+            server.abort();
+            let _ = (&mut server).await;
+        }
+        if kinds.contains(&TransitionKind::Down) {
+            server = serve(addr).await;
+            phase = 1;
+        }
+        if phase == 1 && kinds.contains(&TransitionKind::Up) {
+            phase = 2;
         }
     }
     server.abort();
-    let _ = (&mut server).await;
-    let off = Instant::now();
-    let down = loop {
-        let u = m.next().await.unwrap();
-        if u.transitions.iter().any(|t| t.kind == TransitionKind::Down) {
-            break u.completed.finished - off;
-        }
-    };
-    // First failure within one inter (300), second one fastinter later.
-    assert!(
-        down >= Duration::from_millis(50) && down <= Duration::from_millis(450),
-        "{down:?}"
-    );
-    server = serve(addr).await;
-    let on = Instant::now();
-    let up = loop {
-        let u = m.next().await.unwrap();
-        if u.transitions.iter().any(|t| t.kind == TransitionKind::Up) {
-            break u.completed.finished - on;
-        }
-    };
-    // First success within one downinter (200), then two fastinters.
-    assert!(
-        up >= Duration::from_millis(100) && up <= Duration::from_millis(400),
-        "{up:?}"
-    );
-    assert!(m.server(CheckId(7)).unwrap().is_up());
-    server.abort();
+    let chosen: Vec<u128> = log.iter().map(|(_, i, _)| i.as_millis()).collect();
+    // Boot: health = rise (fastinter), then fully up (inter) until the
+    // server goes; one failure (fastinter), down (downinter) until it
+    // returns; successes (fastinter) until up, then inter.
+    assert_eq!(chosen.first(), Some(&300), "{chosen:?}");
+    assert!(chosen.contains(&50) && chosen.contains(&200), "{chosen:?}");
+    assert_eq!(chosen.last(), Some(&300), "{chosen:?}");
+    for pair in log.windows(2) {
+        let (t0, interval, _) = &pair[0];
+        let gap = pair[1].0 - *t0;
+        assert!(
+            gap >= *interval,
+            "gap {gap:?} shorter than the chosen {interval:?}"
+        );
+        assert!(
+            gap < *interval + Duration::from_millis(150),
+            "gap {gap:?} for {interval:?}"
+        );
+    }
+    assert!(m.server(id).unwrap().is_up());
 }
