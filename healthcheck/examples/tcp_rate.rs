@@ -96,7 +96,12 @@ async fn rate(
     let t0 = Instant::now();
     let end = t0 + run;
     let (mut ok, mut failed) = (0u64, 0u64);
+    let (mut total, mut slowest, mut over_100ms) = (Duration::ZERO, Duration::ZERO, 0u64);
     while let Ok(Some(c)) = tokio::time::timeout_at(end, rx.recv()).await {
+        let d = c.outcome.result.duration;
+        total += d;
+        slowest = slowest.max(d);
+        over_100ms += u64::from(d > Duration::from_millis(100));
         if c.outcome.result.status == Status::L4Ok {
             ok += 1;
         } else {
@@ -109,6 +114,11 @@ async fn rate(
     println!(
         "completed: {:.0} checks/s passed, {failed} failed",
         ok as f64 / wall
+    );
+    let n = u32::try_from((ok + failed).max(1)).unwrap_or(u32::MAX);
+    println!(
+        "check duration: mean {:?}, slowest {slowest:?}, {over_100ms} over 100 ms",
+        total / n
     );
     if cpu > 0.0 {
         println!(
