@@ -43,39 +43,42 @@ impl FileCheck {
         self.judge(value, start)
     }
 
+    /// keepalived's rule (`process_update_checker_track_file_status()`):
+    /// with weight 0 the server fails on a non-zero value (on zero with
+    /// `reverse`); otherwise `value × weight` (negated with `reverse`) is
+    /// added to the configured weight, the sum kept within IPVS's
+    /// `0..=i32::MAX`, and a product at or below `-i32::MAX` (keepalived's
+    /// fault value) fails the server.
     fn judge(&self, value: i64, start: Instant) -> FileOutcome {
         let elapsed = start.elapsed();
+        let fail = |info: String| FileOutcome {
+            result: CheckResult::new(Status::L7Sts, elapsed).with_info(info),
+            weight: None,
+        };
         if self.weight == 0 {
-            let status = if value == 0 {
-                Status::L7Ok
-            } else {
-                Status::L7Sts
-            };
-            let result = CheckResult::new(status, elapsed).with_info(format!("file value {value}"));
+            if (value != 0) != self.reverse {
+                return fail(format!("file value {value}"));
+            }
             return FileOutcome {
-                result,
+                result: CheckResult::new(Status::L7Ok, elapsed)
+                    .with_info(format!("file value {value}")),
                 weight: None,
             };
         }
         let sign = if self.reverse { -1 } else { 1 };
-        let w = i64::from(self.base_weight).saturating_add(
-            value
-                .saturating_mul(i64::from(self.weight))
-                .saturating_mul(sign),
-        );
-        if w < 0 {
-            let result = CheckResult::new(Status::L7Sts, elapsed)
-                .with_info(format!("file value {value}, weight {w}"));
-            return FileOutcome {
-                result,
-                weight: None,
-            };
+        let delta = value
+            .saturating_mul(i64::from(self.weight))
+            .saturating_mul(sign);
+        if delta <= -i64::from(i32::MAX) {
+            return fail(format!("file value {value}, weight change {delta}"));
         }
-        let w = u32::try_from(w.min(i64::from(u16::MAX))).unwrap_or(u32::from(u16::MAX));
+        let w = i64::from(self.base_weight)
+            .saturating_add(delta)
+            .clamp(0, i64::from(i32::MAX));
         FileOutcome {
             result: CheckResult::new(Status::L7Ok, elapsed)
                 .with_info(format!("file value {value}")),
-            weight: Some(w),
+            weight: Some(u32::try_from(w).unwrap_or(0)),
         }
     }
 }
@@ -112,21 +115,9 @@ mod tests {
         let t = Instant::now();
         assert!(check(0, false).judge(0, t).result.passed());
         assert!(!check(0, false).judge(3, t).result.passed());
-    }
-
-    #[test]
-    fn extreme_values_do_not_panic() {
-        let t = Instant::now();
-        // (-huge) * (-huge), reversed: far below zero, down.
-        let mut c = check(i32::MIN, true);
-        assert!(!c.judge(i64::MIN, t).result.passed());
-        c.reverse = false;
-        assert!(!c.judge(i64::MAX, t).result.passed());
-        // Far above the IPVS maximum: clamped.
-        assert_eq!(
-            check(i32::MAX, false).judge(i64::MAX, t).weight,
-            Some(u32::from(u16::MAX))
-        );
+        // reverse: zero fails, non-zero passes.
+        assert!(!check(0, true).judge(0, t).result.passed());
+        assert!(check(0, true).judge(3, t).result.passed());
     }
 
     #[test]
@@ -134,6 +125,23 @@ mod tests {
         let t = Instant::now();
         assert_eq!(check(2, false).judge(3, t).weight, Some(16));
         assert_eq!(check(2, true).judge(3, t).weight, Some(4));
-        assert!(!check(5, true).judge(3, t).result.passed());
+        // Below zero: weight 0, still up.
+        let r = check(5, true).judge(3, t);
+        assert_eq!((r.result.passed(), r.weight), (true, Some(0)));
+    }
+
+    #[test]
+    fn extreme_values_do_not_panic() {
+        let t = Instant::now();
+        // (-huge) * (-huge), reversed: at keepalived's fault value, down.
+        let mut c = check(i32::MIN, true);
+        assert!(!c.judge(i64::MIN, t).result.passed());
+        c.reverse = false;
+        assert!(!c.judge(i64::MAX, t).result.passed());
+        // Far above the IPVS maximum: clamped.
+        assert_eq!(
+            check(i32::MAX, false).judge(i64::MAX, t).weight,
+            Some(i32::MAX as u32)
+        );
     }
 }
