@@ -203,7 +203,7 @@ pub enum AgentHealth {
 /// The administrative words of the agent protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentAdmin {
-    /// `drain`: weight 0, existing sessions continue.
+    /// `drain`: weight 0, established connections continue.
     Drain,
     /// `maint`: maintenance, no traffic.
     Maint,

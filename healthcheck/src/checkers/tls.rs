@@ -100,7 +100,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// A verifier that accepts every certificate but still checks handshake
-/// signatures, so the session keys are those of the certificate's owner.
+/// signatures, so the handshake is proven by the certificate's key.
 #[derive(Debug)]
 struct AcceptAny(Arc<CryptoProvider>);
 

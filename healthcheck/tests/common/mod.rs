@@ -1,6 +1,6 @@
 //! Servers the tests start on loopback, and the rule for missing tools.
 
-// Shared by several test binaries, each using a part; helpers outside #[test]
+// Shared by several test binaries, each using a part; functions outside #[test]
 // functions may fail loudly like the tests themselves.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
 
