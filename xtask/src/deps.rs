@@ -11,8 +11,11 @@ pub(crate) struct Tool {
 }
 
 /// Tools the tests run against: the real HAProxy and keepalived are the
-/// references; `ip` makes the namespaces keepalived is judged in; the seed's
-/// Appendix A script (`killall`) must exist for keepalived's verdict on it.
+/// references (keepalived also ships `genhash`, the digest reference of the
+/// health checks); `ip` makes the namespaces keepalived is judged in; the
+/// seed's Appendix A script (`killall`) must exist for keepalived's verdict
+/// on it; `dnsmasq` and `aiosmtpd` are the real DNS and SMTP servers the
+/// health checkers are tested against, unprivileged on loopback.
 pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "haproxy",
@@ -29,6 +32,14 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "killall",
         package: "psmisc",
+    },
+    Tool {
+        command: "dnsmasq",
+        package: "dnsmasq-base",
+    },
+    Tool {
+        command: "aiosmtpd",
+        package: "python3-aiosmtpd",
     },
 ];
 
