@@ -18,19 +18,30 @@
 //! assert_eq!(loaded.tree.sections.len(), 3);
 //! ```
 
+mod addr;
+mod build;
+mod check;
 mod cond;
 mod diag;
+mod format;
+mod keywords;
 mod lex;
 mod load;
+pub mod model;
 mod parse;
 mod source;
+mod suggest;
 mod tree;
+mod units;
 
+pub use addr::{AddrError, Host, Port, SockAddr};
 pub use cond::Facts;
 pub use diag::{Diagnostic, Label, Severity};
+pub use format::{format, quote};
 pub use lex::{split_line, LexError, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Line, Section, SectionKind, Tree};
+pub use units::{parse_size, parse_time, SizeError, TimeError, TimeUnit};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -46,6 +57,9 @@ pub struct Options {
     pub facts: Facts,
     /// Treat warnings as errors (HAProxy's `-dW`).
     pub strict: bool,
+    /// The host names that resolve; `None` reads `/etc/hosts` (no DNS
+    /// query is ever made).
+    pub hosts: Option<Vec<String>>,
 }
 
 impl Options {
@@ -90,6 +104,8 @@ pub struct Loaded {
     pub sources: Sources,
     /// The syntax tree.
     pub tree: Tree,
+    /// The typed, effective model.
+    pub config: model::Config,
     /// Everything found: in file order for what reading finds, then what
     /// the whole-configuration checks find.
     pub diagnostics: Vec<Diagnostic>,
@@ -108,6 +124,18 @@ impl Loaded {
         self.diagnostics
             .iter()
             .any(|d| d.severity == Severity::Warning)
+    }
+
+    /// The exit status `haproxy -c` would give: 1 on errors, 2 when the
+    /// configuration is valid but opens no listener, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.has_errors() {
+            1
+        } else if check::listeners(&self.config) == 0 {
+            2
+        } else {
+            0
+        }
     }
 
     /// Every diagnostic rendered like rustc, one after the other.
@@ -217,6 +245,15 @@ fn finish(
     mut diagnostics: Vec<Diagnostic>,
     opts: &Options,
 ) -> Loaded {
+    let hosts = opts.hosts.clone().unwrap_or_else(addr::hosts_file_names);
+    let resolve = |name: &str| hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+    let exists = |path: &str| std::path::Path::new(path).exists();
+    let env = build::Env {
+        resolve: &resolve,
+        exists: &exists,
+    };
+    let config = build::build(&tree, &env, &mut diagnostics);
+    check::check(&config, &mut diagnostics);
     if opts.strict {
         for d in &mut diagnostics {
             if d.severity == Severity::Warning {
@@ -227,6 +264,7 @@ fn finish(
     Loaded {
         sources,
         tree,
+        config,
         diagnostics,
     }
 }

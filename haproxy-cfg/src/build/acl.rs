@@ -1,0 +1,385 @@
+//! ACLs, sample expressions and `if`/`unless` conditions.
+
+use super::{bad_name_char, Out};
+use crate::diag::Diagnostic;
+use crate::keywords::{ACL_ALIASES, CONVERTERS, FETCHES};
+use crate::lex::Word;
+use crate::model::{Acl, AclRef, CondTerm, Condition, Located, Sample};
+use crate::source::Span;
+use crate::suggest;
+
+/// ACL names every proxy knows without declaring them.
+pub(crate) const PREDEFINED: &[&str] = &[
+    "FALSE",
+    "HTTP",
+    "HTTP_1.0",
+    "HTTP_1.1",
+    "HTTP_2.0",
+    "HTTP_CONTENT",
+    "HTTP_URL_ABS",
+    "HTTP_URL_SLASH",
+    "HTTP_URL_STAR",
+    "LOCALHOST",
+    "METH_CONNECT",
+    "METH_DELETE",
+    "METH_GET",
+    "METH_HEAD",
+    "METH_OPTIONS",
+    "METH_POST",
+    "METH_PUT",
+    "METH_TRACE",
+    "RDP_COOKIE",
+    "REQ_CONTENT",
+    "TRUE",
+    "WAIT_END",
+];
+
+/// Flags of an ACL that take a value.
+const FLAGS_WITH_VALUE: &[&str] = &["-f", "-m", "-M", "-u"];
+/// Flags of an ACL without a value.
+const FLAGS: &[&str] = &["-i", "-n", "--"];
+/// Match methods of `-m`.
+const MATCHES: &[&str] = &[
+    "found", "bool", "int", "ip", "bin", "len", "str", "beg", "sub", "dir", "dom", "end", "reg",
+];
+
+/// A sample expression that cannot be read: the message's tail.
+#[derive(Debug)]
+pub(crate) struct SampleError(pub(crate) String);
+
+/// Reads `fetch(args),conv(args),...`. ACL keyword aliases (`path_beg`)
+/// are accepted when `acl_words` is set.
+pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError> {
+    let mut parts = split_top(text, ',').into_iter();
+    let head = parts.next().unwrap_or_default();
+    let (fetch, args) = name_and_args(&head);
+    let alias = acl_words
+        .then(|| ACL_ALIASES.iter().find(|(n, _, _)| *n == fetch))
+        .flatten();
+    let known = FETCHES.iter().find(|(n, ..)| *n == fetch);
+    match (alias, known) {
+        (None, None) => {
+            let what = if acl_words {
+                "ACL expression"
+            } else {
+                "sample expression"
+            };
+            return Err(SampleError(format!(
+                "unknown fetch method '{fetch}' in {what} '{text}'"
+            )));
+        }
+        (None, Some((_, min, max, _, _))) => {
+            if args.len() < usize::from(*min) {
+                return Err(SampleError(format!(
+                    "fetch method '{fetch}' : missing arguments (got {}/{min}) in '{text}'",
+                    args.len()
+                )));
+            }
+            if args.len() > usize::from(*max) {
+                return Err(SampleError(format!(
+                    "fetch method '{fetch}' : end of arguments expected at position {} in '{text}'",
+                    max + 1
+                )));
+            }
+        }
+        _ => {}
+    }
+    let mut converters = Vec::new();
+    for part in parts {
+        let (name, cargs) = name_and_args(&part);
+        let Some((_, min, max)) = CONVERTERS.iter().find(|(n, ..)| *n == name) else {
+            let what = if acl_words {
+                "ACL expression"
+            } else {
+                "sample expression"
+            };
+            return Err(SampleError(format!(
+                "unknown converter '{name}' in {what} '{text}'"
+            )));
+        };
+        if cargs.len() < usize::from(*min) || cargs.len() > usize::from(*max) {
+            return Err(SampleError(format!(
+                "converter '{name}' expects between {min} and {max} arguments (got {}) in '{text}'",
+                cargs.len()
+            )));
+        }
+        converters.push((name, cargs));
+    }
+    Ok(Sample {
+        fetch,
+        args,
+        converters,
+    })
+}
+
+/// Splits on `sep` outside parentheses.
+fn split_top(text: &str, sep: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0u32;
+    let mut cur = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == sep && depth == 0 {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// `name(a,b)` into its name and arguments.
+fn name_and_args(text: &str) -> (String, Vec<String>) {
+    match text.split_once('(') {
+        Some((name, rest)) => {
+            let inner = rest.strip_suffix(')').unwrap_or(rest);
+            let args = if inner.is_empty() {
+                Vec::new()
+            } else {
+                split_top(inner, ',')
+            };
+            (name.to_string(), args)
+        }
+        None => (text.to_string(), Vec::new()),
+    }
+}
+
+/// Reads an `acl` line (`words[0]` is `acl`).
+pub(crate) fn acl_line(words: &[Word], span: Span, out: &mut Out<'_>) -> Option<Acl> {
+    let Some(name) = words.get(1) else {
+        out.error(
+            "E0101",
+            span,
+            "'acl' expects an ACL name and a criterion",
+            "name expected",
+        );
+        return None;
+    };
+    if let Some(c) = bad_name_char(&name.text) {
+        out.error(
+            "E0110",
+            name.span,
+            format!(
+                "character '{c}' is not permitted in acl name '{}'",
+                name.text
+            ),
+            "bad character",
+        );
+        return None;
+    }
+    let (flags, patterns, sample) =
+        criterion(&words[2..], span, &format!("ACL '{}'", name.text), out)?;
+    Some(Acl {
+        name: Located::new(name.text.clone(), name.span),
+        sample,
+        flags,
+        patterns,
+        span,
+    })
+}
+
+/// Reads `CRITERION [flags] [patterns]`: of an `acl` line or of an
+/// anonymous ACL in braces.
+fn criterion(
+    words: &[Word],
+    span: Span,
+    what: &str,
+    out: &mut Out<'_>,
+) -> Option<(Vec<String>, Vec<String>, Sample)> {
+    let Some(crit) = words.first() else {
+        out.error(
+            "E0101",
+            span,
+            format!("missing criterion in {what}"),
+            "criterion expected",
+        );
+        return None;
+    };
+    let sample = match sample(&crit.text, true) {
+        Ok(s) => s,
+        Err(SampleError(m)) => {
+            let fetches = FETCHES
+                .iter()
+                .map(|f| f.0)
+                .chain(ACL_ALIASES.iter().map(|a| a.0));
+            let name = crit.text.split(['(', ',']).next().unwrap_or("");
+            let mut d = Diagnostic::error(
+                "E0109",
+                format!("error detected while parsing {what} : {m}"),
+            )
+            .at(crit.span, "cannot be read");
+            if let Some(g) = suggest::best(name, fetches) {
+                d = d.with_help(format!("did you mean '{g}'?"));
+            }
+            out.push(d);
+            return None;
+        }
+    };
+    let mut flags = Vec::new();
+    let mut i = 1;
+    let mut has_match_or_file = false;
+    while let Some(w) = words.get(i) {
+        let t = w.text.as_str();
+        if FLAGS_WITH_VALUE.contains(&t) {
+            let Some(v) = words.get(i + 1) else {
+                out.error(
+                    "E0101",
+                    w.span,
+                    format!("error detected while parsing {what} : missing value after '{t}'"),
+                    "value expected",
+                );
+                return None;
+            };
+            if t == "-m" && !MATCHES.contains(&v.text.as_str()) {
+                out.error(
+                    "E0103",
+                    v.span,
+                    format!(
+                        "error detected while parsing {what} : unknown matching method '{}'",
+                        v.text
+                    ),
+                    "unknown match",
+                );
+                return None;
+            }
+            has_match_or_file |=
+                t == "-f" || (t == "-m" && matches!(v.text.as_str(), "found" | "bool"));
+            flags.push(t.to_string());
+            flags.push(v.text.clone());
+            i += 2;
+        } else if FLAGS.contains(&t) {
+            flags.push(t.to_string());
+            i += 1;
+            if t == "--" {
+                has_match_or_file = true;
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    let patterns: Vec<String> = words[i..].iter().map(|w| w.text.clone()).collect();
+    if patterns.is_empty()
+        && !has_match_or_file
+        && !matches!(sample.fetch.as_str(), "always_true" | "always_false")
+    {
+        out.push(
+            Diagnostic::warning("W0103", format!("{what}: no pattern to match against were provided, so this ACL will never match"))
+                .at(crit.span, "no pattern after this")
+                .with_help("add '--' if this is intended, '-m found' to test existence, '-m bool' for a boolean"),
+        );
+    }
+    Some((flags, patterns, sample))
+}
+
+/// Reads the words after `if`/`unless` (`words[0]` is `if` or `unless`).
+/// Named ACLs must be in `known` or predefined.
+pub(crate) fn condition(
+    words: &[Word],
+    known: &[&str],
+    what: &str,
+    out: &mut Out<'_>,
+) -> Option<Condition> {
+    let negated = words.first().map(|w| w.text.as_str()) == Some("unless");
+    let mut any_of = vec![Vec::new()];
+    let mut i = 1;
+    while let Some(w) = words.get(i) {
+        let t = w.text.as_str();
+        if t == "||" || t == "or" {
+            any_of.push(Vec::new());
+            i += 1;
+            continue;
+        }
+        let (neg, rest) = match t.strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, t),
+        };
+        let term_start = if rest.is_empty() && neg { i + 1 } else { i };
+        let Some(tw) = words.get(term_start) else {
+            break;
+        };
+        let name = if term_start == i {
+            rest
+        } else {
+            tw.text.as_str()
+        };
+        if name == "{" {
+            let Some(close) = words[term_start..].iter().position(|w| w.text == "}") else {
+                out.error("E0109", tw.span, format!("error detected while parsing {what} condition : missing closing '}}' in condition"), "unclosed brace");
+                return None;
+            };
+            let inner = &words[term_start + 1..term_start + close];
+            criterion(inner, tw.span, &format!("an anonymous ACL in {what}"), out)?;
+            if let Some(last) = any_of.last_mut() {
+                last.push(CondTerm {
+                    negated: neg,
+                    acl: AclRef::Anonymous(inner.iter().map(|w| w.text.clone()).collect()),
+                });
+            }
+            i = term_start + close + 1;
+            continue;
+        }
+        if !known.contains(&name) && !PREDEFINED.contains(&name) {
+            let mut d = Diagnostic::error(
+                "E0112",
+                format!("error detected while parsing {what} : no such ACL : '{name}'"),
+            )
+            .at(tw.span, "not declared in this proxy");
+            if let Some(g) = suggest::best(
+                name,
+                known.iter().copied().chain(PREDEFINED.iter().copied()),
+            ) {
+                d = d.with_help(format!("did you mean '{g}'?"));
+            } else {
+                d = d.with_help(format!("declare it first: acl {name} <criterion> <values>"));
+            }
+            out.push(d);
+            return None;
+        }
+        if let Some(last) = any_of.last_mut() {
+            last.push(CondTerm {
+                negated: neg,
+                acl: AclRef::Named(Located::new(name.to_string(), tw.span)),
+            });
+        }
+        i = term_start + 1;
+    }
+    Some(Condition { negated, any_of })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_with_arguments_and_converters() {
+        let s = sample("req.hdr(host,1),lower,map(/etc/x.map,def)", false).unwrap();
+        assert_eq!(s.fetch, "req.hdr");
+        assert_eq!(s.args, ["host", "1"]);
+        assert_eq!(
+            s.converters,
+            [
+                ("lower".to_string(), vec![]),
+                (
+                    "map".to_string(),
+                    vec!["/etc/x.map".to_string(), "def".to_string()]
+                )
+            ]
+        );
+        assert!(sample("path_beg", true).is_ok());
+        assert!(sample("path_beg", false).is_err());
+        assert_eq!(
+            sample("bar", true).unwrap_err().0,
+            "unknown fetch method 'bar' in ACL expression 'bar'"
+        );
+        assert_eq!(
+            sample("src,foo", true).unwrap_err().0,
+            "unknown converter 'foo' in ACL expression 'src,foo'"
+        );
+    }
+}

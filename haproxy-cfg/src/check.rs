@@ -1,0 +1,216 @@
+//! Whole-configuration checks `haproxy -c` makes once every section is
+//! read: references between proxies, names, ports, certificates,
+//! timeouts.
+
+use crate::addr::{Host, Port};
+use crate::diag::Diagnostic;
+use crate::model::{Config, Mode, Proxy, ProxyKind};
+use crate::suggest;
+
+/// Runs every check.
+pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+    duplicate_proxies(config, diags);
+    for p in &config.proxies {
+        backends_exist(config, p, diags);
+        servers(p, diags);
+        binds(p, diags);
+        timeouts(p, diags);
+    }
+}
+
+/// The number of listening sockets: `bind` lines of frontends and
+/// listens, and `stats socket` lines.
+pub(crate) fn listeners(config: &Config) -> usize {
+    config
+        .proxies
+        .iter()
+        .map(|p| p.binds.iter().map(|b| b.addresses.len()).sum::<usize>())
+        .sum::<usize>()
+        + config.global.stats_sockets.len()
+}
+
+/// Two frontends (or two backends) of one name; a listen counts as both.
+fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for (i, p) in config.proxies.iter().enumerate() {
+        let clash = config.proxies[..i].iter().find(|q| {
+            q.name == p.name
+                && ((p.kind.is_frontend() && q.kind.is_frontend())
+                    || (p.kind.is_backend() && q.kind.is_backend()))
+        });
+        if let Some(q) = clash {
+            diags.push(
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "{} '{}' has the same name as {} '{}' declared at line {}",
+                        p.kind.keyword(),
+                        p.name,
+                        q.kind.keyword(),
+                        q.name,
+                        q.span.line
+                    ),
+                )
+                .at(p.span, "second proxy of this name")
+                .with_label(q.span, "first declared here")
+                .with_help("give each frontend and each backend its own name"),
+            );
+        }
+    }
+}
+
+/// `default_backend` and `use_backend` name an existing backend of a
+/// compatible mode.
+fn backends_exist(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    if !p.kind.is_frontend() {
+        return;
+    }
+    let mut targets = Vec::new();
+    if let Some(d) = &p.default_backend {
+        targets.push(("default_backend", d));
+    }
+    for u in &p.use_backends {
+        targets.push(("use_backend", &u.backend));
+    }
+    for (kw, target) in targets {
+        if target.value.contains('%') {
+            continue;
+        }
+        let found = config
+            .proxies
+            .iter()
+            .find(|b| b.name == target.value && b.kind.is_backend());
+        let Some(b) = found else {
+            let names = config
+                .proxies
+                .iter()
+                .filter(|b| b.kind.is_backend())
+                .map(|b| b.name.as_str());
+            let mut d = Diagnostic::error(
+                "E0200",
+                format!(
+                    "Proxy '{}': unable to find required {kw}: '{}'",
+                    p.name, target.value
+                ),
+            )
+            .at(target.span, "no backend of this name");
+            if let Some(g) = suggest::best(&target.value, names) {
+                d = d.with_help(format!("did you mean '{g}'?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        if p.mode == Mode::Http && b.mode != Mode::Http {
+            let which = if kw == "default_backend" {
+                "as its default backend"
+            } else {
+                "in a 'use_backend' rule"
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0201",
+                    format!(
+                        "http {} '{}' tries to use incompatible tcp {} '{}' {which} (see 'mode')",
+                        p.kind.keyword(),
+                        p.name,
+                        b.kind.keyword(),
+                        b.name
+                    ),
+                )
+                .at(target.span, "a tcp backend")
+                .with_label(b.span, "declared here without `mode http`")
+                .with_help("set `mode http` in the backend too"),
+            );
+        }
+    }
+}
+
+/// Servers with `check` need a port; cookies need HTTP.
+fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let inet = !matches!(s.address.host, Host::Path(_));
+        let no_port = matches!(s.address.port, Port::None | Port::Offset(_));
+        if s.options.check == Some(true) && inet && no_port && s.options.port.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "E0204",
+                    format!(
+                        "{} '{}': server '{}' has neither service port nor check port",
+                        p.kind.keyword(),
+                        p.name,
+                        s.name.value
+                    ),
+                )
+                .at(s.name.span, "checked without a port")
+                .with_help("give the address a port (`ADDR:PORT`) or add `port N`"),
+            );
+        }
+        if s.options.cookie.is_some() && p.mode != Mode::Http {
+            diags.push(
+                Diagnostic::warning(
+                    "W0202",
+                    format!(
+                        "{} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled",
+                        p.kind.keyword(),
+                        p.name,
+                        s.name.value
+                    ),
+                )
+                .at(s.name.span, "cookie ignored"),
+            );
+        }
+    }
+}
+
+/// `ssl` on a bind needs a certificate.
+fn binds(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for b in &p.binds {
+        if b.ssl && b.crt.is_empty() && b.crt_list.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "E0205",
+                    format!(
+                        "Proxy '{}': no SSL certificate specified for bind (use 'crt')",
+                        p.name
+                    ),
+                )
+                .at(b.span, "`ssl` without `crt`")
+                .with_help("add `crt /path/to/cert.pem`"),
+            );
+        }
+    }
+}
+
+/// The timeouts HAProxy warns about when missing.
+fn timeouts(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    let t = &p.timeouts;
+    let mut missing = Vec::new();
+    if p.kind.is_frontend() && t.client.as_ref().is_none_or(|v| v.value == 0) {
+        missing.push("'client'");
+    }
+    if p.kind.is_backend() {
+        if t.connect.as_ref().is_none_or(|v| v.value == 0) {
+            missing.push("'connect'");
+        }
+        if t.server.as_ref().is_none_or(|v| v.value == 0) {
+            missing.push("'server'");
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning(
+            "W0200",
+            format!("missing timeouts for {} '{}'", p.kind.keyword(), p.name),
+        )
+        .at(p.span, "timeouts not set")
+        .with_help(format!(
+            "set {} in this section or in its defaults",
+            missing.join(", ")
+        ))
+        .with_note("while not properly invalid, you will certainly encounter various problems with such a configuration"),
+    );
+}
