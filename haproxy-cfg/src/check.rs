@@ -10,11 +10,108 @@ use crate::suggest;
 /// Runs every check.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     duplicate_proxies(config, diags);
+    programs(config, diags);
+    defaults_with_rules(config, diags);
     for p in &config.proxies {
         backends_exist(config, p, diags);
         servers(p, diags);
         binds(p, diags);
         timeouts(p, diags);
+        tracked_tables(config, p, diags);
+    }
+}
+
+/// True when `global` asks for master-worker mode (then `haproxy -c`
+/// does not complain about a lack of listeners).
+pub(crate) fn master_worker(config: &Config) -> bool {
+    config
+        .global
+        .other
+        .iter()
+        .any(|l| l.words.first().is_some_and(|w| w == "master-worker"))
+}
+
+/// `program` sections need `master-worker` in `global`.
+fn programs(config: &Config, diags: &mut Vec<Diagnostic>) {
+    if master_worker(config) {
+        return;
+    }
+    if let Some(p) = config.others.iter().find(|o| o.keyword == "program") {
+        diags.push(
+            Diagnostic::error(
+                "E0207",
+                "Can't use a 'program' section without master worker mode",
+            )
+            .at(p.span, "needs master-worker")
+            .with_help("add `master-worker` to the global section"),
+        );
+    }
+}
+
+/// A `defaults` section with rules may serve frontends or backends, not
+/// both.
+fn defaults_with_rules(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for d in config
+        .defaults
+        .iter()
+        .filter(|d| !d.rules.is_empty() && !d.name.is_empty())
+    {
+        let users = config.proxies.iter().filter(|p| {
+            p.inherits.as_deref() == Some(d.name.as_str()) && p.kind != ProxyKind::Listen
+        });
+        let mut first_kind = None;
+        for p in users {
+            match first_kind {
+                None => first_kind = Some(p.kind),
+                Some(k) if k != p.kind => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0208",
+                            "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules",
+                        )
+                        .at(p.span, "inherits rules meant for the other side")
+                        .with_label(d.span, "defaults section with rules")
+                        .with_help("use one defaults section for frontends and another for backends"),
+                    );
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// `track-sc*` needs a stick table: the proxy's own, or the one named by
+/// `table`.
+fn tracked_tables(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for r in p
+        .rules
+        .iter()
+        .filter(|r| r.action.value.starts_with("track-sc"))
+    {
+        let named = r
+            .args
+            .iter()
+            .position(|a| a == "table")
+            .and_then(|i| r.args.get(i + 1));
+        let table = named.map_or(p.name.as_str(), String::as_str);
+        let found = config
+            .proxies
+            .iter()
+            .any(|q| q.name == table && q.stick_table.is_some());
+        if !found {
+            diags.push(
+                Diagnostic::error(
+                    "E0209",
+                    format!(
+                        "Proxy '{}': unable to find table '{table}' referenced by {}",
+                        p.name, r.action.value
+                    ),
+                )
+                .at(r.action.span, "no such stick table")
+                .with_help("declare a `stick-table` in this proxy or name one with `table NAME`"),
+            );
+        }
     }
 }
 

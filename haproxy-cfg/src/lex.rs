@@ -12,8 +12,9 @@
 
 use crate::source::{FileId, Span};
 
-/// Most words on one line; one more is an error.
-pub const MAX_WORDS: usize = 63;
+/// Most words on one line. HAProxy counts separators: a blank after the
+/// 64th word (even before a comment) is already one too many.
+pub const MAX_WORDS: usize = 64;
 
 /// One word of a line, after unquoting, unescaping and expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +153,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
                 while i < bytes.len() && is_blank(bytes[i]) {
                     i += 1;
                 }
-                if words.len() > MAX_WORDS {
+                if words.len() >= MAX_WORDS {
                     return Err(LexError {
                         kind: LexErrorKind::TooManyWords,
                         at: from,
@@ -161,7 +162,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
             }
             b'$' if dquote => {
                 i = expand(line, i, pos, ctx, start.unwrap_or(i), &mut words, &mut cur)?;
-                if words.len() > MAX_WORDS {
+                if words.len() >= MAX_WORDS {
                     return Err(LexError {
                         kind: LexErrorKind::TooManyWords,
                         at: i,
@@ -185,13 +186,6 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
             let to = end_of_word(bytes, i);
             push(&mut words, &mut cur, from, to);
         }
-    }
-    if words.len() > MAX_WORDS {
-        let at = (words[MAX_WORDS].span.offset - pos.offset) as usize;
-        return Err(LexError {
-            kind: LexErrorKind::TooManyWords,
-            at,
-        });
     }
     Ok(words)
 }
@@ -469,11 +463,20 @@ mod tests {
         assert_eq!(err("maxconn \"100"), (LexErrorKind::UnmatchedQuote, 8));
         assert_eq!(err("a 'b"), (LexErrorKind::UnmatchedQuote, 2));
         assert_eq!(err("a\0b"), (LexErrorKind::StrayNul, 1));
-        let ok = vec!["w"; 63].join(" ");
-        assert_eq!(split(&ok).unwrap().len(), 63);
-        let too_many = vec!["w"; 64].join(" ");
-        assert_eq!(err(&too_many).0, LexErrorKind::TooManyWords);
-        assert_eq!(err(&format!("{too_many} ''")).0, LexErrorKind::TooManyWords);
+        let ok = vec!["w"; 64].join(" ");
+        assert_eq!(split(&ok).unwrap().len(), 64);
+        assert_eq!(
+            split(&format!("{} ''", vec!["w"; 63].join(" ")))
+                .unwrap()
+                .len(),
+            63
+        );
+        assert_eq!(err(&format!("{ok} ")).0, LexErrorKind::TooManyWords);
+        assert_eq!(
+            err(&format!("{ok} # comment")).0,
+            LexErrorKind::TooManyWords
+        );
+        assert_eq!(err(&format!("{ok} w")).0, LexErrorKind::TooManyWords);
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Loaded {
     pub fn exit_code(&self) -> i32 {
         if self.has_errors() {
             1
-        } else if check::listeners(&self.config) == 0 {
+        } else if check::listeners(&self.config) == 0 && !check::master_worker(&self.config) {
             2
         } else {
             0
@@ -253,6 +253,9 @@ fn finish(
         exists: &exists,
     };
     let config = build::build(&tree, &env, &mut diagnostics);
+    // What reading finds comes in file order, as HAProxy reports it line
+    // by line; then what the whole-configuration checks find.
+    diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.offset)));
     check::check(&config, &mut diagnostics);
     if opts.strict {
         for d in &mut diagnostics {

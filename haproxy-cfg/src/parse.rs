@@ -112,10 +112,20 @@ pub(crate) fn read_text(
             ),
         }
     }
-    for b in blocks.iter().rev() {
+    let lines = text.strip_suffix('\n').unwrap_or(text).split('\n').count();
+    let last_line = u32::try_from(lines.max(1)).unwrap_or(u32::MAX);
+    let end = Span {
+        file,
+        offset: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        len: 0,
+        line: last_line,
+        col: 1,
+    };
+    if let Some(b) = blocks.first() {
         diags.push(
             Diagnostic::error("E0013", "non-terminated '.if' block")
-                .at(b.span, "this `.if` has no `.endif`")
+                .at(end, "end of file reached")
+                .with_label(b.span, "this `.if` has no `.endif`")
                 .with_help("add `.endif` at the end of the block"),
         );
     }
@@ -174,6 +184,17 @@ fn directive(
             Flow::Next
         }
         ".elif" | ".else" | ".endif" => {
+            if first.text != ".elif" {
+                if let Some(extra) = words.get(1) {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0016",
+                            format!("Unexpected argument '{}' for '{}'", extra.text, first.text),
+                        )
+                        .at(extra.span, "no argument expected"),
+                    );
+                }
+            }
             let Some(block) = blocks.last_mut() else {
                 diags.push(
                     Diagnostic::error(
@@ -398,6 +419,8 @@ mod tests {
         assert_eq!(codes(".if 1\n.else\n.else\n.endif\n"), [("E0012", 3)]);
         assert_eq!(codes(".if 1\n.else\n.elif 1\n.endif\n"), [("E0012", 3)]);
         assert_eq!(codes(".if 1\n"), [("E0013", 1)]);
+        assert_eq!(codes("global\n.if 1\n# c\n"), [("E0013", 3)]);
+        assert_eq!(codes(".if 1\n.endif x\n"), [("E0016", 2)]);
         assert_eq!(codes(".if foo\n.endif\n"), [("E0011", 1)]);
         assert_eq!(codes(".foo\n"), [("E0010", 1)]);
         assert_eq!(codes(".if 0\n.foo\n.endif\n"), []);

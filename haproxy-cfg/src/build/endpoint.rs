@@ -191,16 +191,20 @@ pub(crate) fn options(
             return None;
         };
         let value = if arity == 1 {
-            let Some(v) = line.words.get(i + 1) else {
-                out.error(
-                    "E0101",
-                    w.span,
-                    format!("{label} : '{name}' expects an argument"),
-                    "argument expected",
-                );
-                return None;
-            };
-            Some(v)
+            match line.words.get(i + 1) {
+                Some(v) => Some(v),
+                // HAProxy reads a missing weight as an empty one (0).
+                None if name == "weight" => None,
+                None => {
+                    out.error(
+                        "E0101",
+                        w.span,
+                        format!("{label} : '{name}' expects an argument"),
+                        "argument expected",
+                    );
+                    return None;
+                }
+            }
         } else {
             None
         };

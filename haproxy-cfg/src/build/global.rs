@@ -21,6 +21,22 @@ pub(crate) const NEGATABLE_GLOBAL: &[&str] = &[
 /// HAProxy's message for a `no`/`default` prefix on another keyword.
 pub(crate) const NEGATION_MESSAGE: &str = "negation/default currently supported only for options, log, busy-polling, set-dumpable, strict-limits, insecure-fork-wanted and numa-cpu-mapping";
 
+/// `tune.*` keywords read as integers, with the range HAProxy accepts.
+const TUNE_INTEGERS: &[(&str, i64, i64)] = &[
+    ("tune.http.maxhdr", 1, 32767),
+    ("tune.comp.maxlevel", 1, 9),
+    ("tune.bufsize", 1, i32::MAX as i64),
+    ("tune.maxrewrite", 0, i32::MAX as i64),
+    ("tune.maxaccept", -1, i32::MAX as i64),
+    ("tune.maxpollevents", 0, i32::MAX as i64),
+    ("tune.runqueue-depth", 0, i32::MAX as i64),
+    ("tune.pipesize", 0, i32::MAX as i64),
+    ("tune.http.cookielen", 0, i32::MAX as i64),
+    ("tune.http.logurilen", 0, i32::MAX as i64),
+    ("tune.recv_enough", 0, i32::MAX as i64),
+    ("tune.pattern.cache-size", 0, i32::MAX as i64),
+];
+
 /// Highest `nbthread` of the Debian build.
 const MAX_THREADS: i64 = 64;
 
@@ -229,6 +245,28 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
         }
         "stats" => stats(line, g, out),
         _ if kw.starts_with("tune.") && keywords::GLOBAL.contains(&kw) => {
+            if let Some(&(_, lo, hi)) = TUNE_INTEGERS.iter().find(|(n, ..)| *n == kw) {
+                let v = arg(1).unwrap_or("");
+                if v.is_empty() {
+                    out.error(
+                        "E0101",
+                        span1,
+                        format!("'{kw}' expects an integer argument"),
+                        "integer expected",
+                    );
+                    return;
+                }
+                let n = units::atol(v);
+                if n < lo || n > hi {
+                    out.error(
+                        "E0103",
+                        span1,
+                        format!("'{kw}' expects a numeric value between {lo} and {hi}"),
+                        "out of range",
+                    );
+                    return;
+                }
+            }
             let value = line.words[skip + 1..]
                 .iter()
                 .map(|w| w.text.as_str())

@@ -876,6 +876,19 @@ fn rule(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         return;
     }
     let rest = &line.words[action_at + 1..];
+    if let Some(n) = fixed_arity(&action.text) {
+        if let Some(w) = rest.get(n).filter(|w| w.text != "if" && w.text != "unless") {
+            out.push(
+                Diagnostic::error(
+                    "E0113",
+                    format!("'{keyword} {}' expects either 'if' or 'unless' followed by a condition but found '{}'", action.text, w.text),
+                )
+                .at(w.span, "unexpected argument")
+                .with_help(format!("'{}' takes {n} argument(s); quote a value that contains spaces", action.text)),
+            );
+            return;
+        }
+    }
     let cond_at = rest
         .iter()
         .position(|w| w.text == "if" || w.text == "unless");
@@ -901,6 +914,40 @@ fn rule(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         condition,
         span: line.span(),
     });
+}
+
+/// How many arguments an action with a fixed argument list takes.
+fn fixed_arity(action: &str) -> Option<usize> {
+    let base = action.split('(').next().unwrap_or(action);
+    Some(match base {
+        "set-header" | "add-header" | "replace-path" | "replace-pathq" | "replace-uri"
+        | "set-timeout" => 2,
+        "replace-header" | "replace-value" => 3,
+        "set-path"
+        | "set-pathq"
+        | "set-query"
+        | "set-uri"
+        | "set-method"
+        | "set-var"
+        | "set-var-fmt"
+        | "set-log-level"
+        | "set-src"
+        | "set-dst"
+        | "set-src-port"
+        | "set-dst-port"
+        | "set-tos"
+        | "set-mark"
+        | "set-nice"
+        | "cache-use"
+        | "cache-store"
+        | "set-priority-class"
+        | "set-priority-offset"
+        | "sc-set-gpt0"
+        | "sc-set-gpt" => 1,
+        "unset-var" | "silent-drop" | "accept" | "reject" | "disable-l7-retry"
+        | "wait-for-handshake" | "sc-inc-gpc0" | "sc-inc-gpc1" | "sc-inc-gpc" => 0,
+        _ => return None,
+    })
 }
 
 /// `balance ALGO [args]`.
@@ -1064,11 +1111,11 @@ fn stats(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
             None => need(out, "an URI prefix"),
         },
         Some("auth") => match arg {
-            Some(a) if a.text.contains(':') => {
+            Some(a) => {
                 p.stats.enabled = true;
                 p.stats.auth.push(a.text.clone());
             }
-            _ => need(out, "a user:password account"),
+            None => need(out, "a user:password account"),
         },
         Some("realm") => match arg {
             Some(a) => p.stats.realm = Some(a.text.clone()),
