@@ -164,11 +164,11 @@ pub fn load_files(paths: &[PathBuf], opts: &Options) -> Loaded {
     let mut diagnostics = Vec::new();
     let mut tree = Tree::default();
     match load::expand(paths) {
-        Err(d) => diagnostics.push(d),
+        Err(d) => diagnostics.push(*d),
         Ok(files) => {
             for path in files {
                 match load::read(&path) {
-                    Err(d) => diagnostics.push(d),
+                    Err(d) => diagnostics.push(*d),
                     Ok((text, bad)) => {
                         let name = path.display().to_string();
                         let id = sources.add(path, text);

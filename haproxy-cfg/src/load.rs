@@ -14,7 +14,7 @@ pub(crate) const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// The files `paths` stand for, in reading order, or the error HAProxy
 /// gives for an argument that is neither a file nor a directory.
-pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
+pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| cannot_open(path, &e))?;
@@ -44,15 +44,15 @@ pub(crate) fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
 }
 
 /// "Cannot open configuration file/directory".
-fn cannot_open(path: &Path, e: &std::io::Error) -> Diagnostic {
-    Diagnostic::error(
+fn cannot_open(path: &Path, e: &std::io::Error) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(
         "E0030",
         format!(
             "Cannot open configuration file/directory {} : {}",
             path.display(),
             io_message(e)
         ),
-    )
+    ))
 }
 
 /// The C library's wording of common errors.
@@ -66,17 +66,17 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Reads a file as text; invalid UTF-8 is replaced, with a warning saying
 /// where the first bad byte was (HAProxy itself takes bytes as they are).
-pub(crate) fn read(path: &Path) -> Result<(String, Option<usize>), Diagnostic> {
+pub(crate) fn read(path: &Path) -> Result<(String, Option<usize>), Box<Diagnostic>> {
     let meta = std::fs::metadata(path).map_err(|e| cannot_open(path, &e))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             "E0031",
             format!(
                 "{}: file too large ({} bytes, at most {MAX_FILE_BYTES})",
                 path.display(),
                 meta.len()
             ),
-        ));
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| cannot_open(path, &e))?;
     Ok(decode(bytes))

@@ -167,7 +167,7 @@ fn directive(
                 match condition(words, opts, env) {
                     Ok(v) => v,
                     Err(d) => {
-                        diags.push(d);
+                        diags.push(*d);
                         false
                     }
                 }
@@ -228,7 +228,7 @@ fn directive(
                         match condition(words, opts, env) {
                             Ok(v) => v,
                             Err(d) => {
-                                diags.push(d);
+                                diags.push(*d);
                                 false
                             }
                         }
@@ -250,7 +250,7 @@ fn condition(
     words: &[Word],
     opts: &Options,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<bool, Diagnostic> {
+) -> Result<bool, Box<Diagnostic>> {
     let rest = &words[1..];
     let text = rest
         .iter()
@@ -259,11 +259,11 @@ fn condition(
         .join(" ");
     cond::eval(&text, &opts.facts, env).map_err(|e| {
         let span = place_in_words(rest, e.at).unwrap_or(words[0].span);
-        Diagnostic::error("E0011", format!("{} in '{}'", e.message, words[0].text))
+        Box::new(Diagnostic::error("E0011", format!("{} in '{}'", e.message, words[0].text))
             .at(span, "cannot be evaluated")
             .with_help(
                 "terms are numbers, `(expr)`, `!term`, defined(), feature(), streq(), strneq(), version_atleast(), version_before(), joined by `&&` and `||`",
-            )
+            ))
     })
 }
 

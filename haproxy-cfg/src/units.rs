@@ -33,8 +33,8 @@ pub(crate) const MAX_MS: u64 = 2_147_483_647;
 /// Reads a time the way HAProxy's `parse_time_err()` does, into
 /// milliseconds: digits, then an optional unit `us`, `ms`, `s`, `m`, `h`,
 /// `d`. Microseconds round up to a whole millisecond. Characters after a
-/// unit are an error here; see [`parse_time_lenient`] for the proxy
-/// timeouts, where HAProxy 2.6 only warns about them.
+/// unit are an error here (the proxy `timeout` keywords only warn about
+/// them, as HAProxy 2.6 does).
 pub fn parse_time(text: &str, unit: TimeUnit) -> Result<u64, TimeError> {
     match parse_time_lenient(text, unit)? {
         (ms, None) => Ok(ms),

@@ -14,6 +14,9 @@
 //! `haproxy` binary the test compares with that record outside CI, and
 //! fails under `CI=true`.
 
+// Helpers of a test: a failure to set the corpus up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use lbkit_haproxy_cfg::{load_files, Options, Severity};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -427,7 +427,7 @@ pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>)
         "timeout" => timeout(p, line, out),
         "option" => option(p, line, negation, out),
         "bind" => {
-            if let Some(b) = endpoint::bind(line, &p.kind.keyword().to_string(), env, out) {
+            if let Some(b) = endpoint::bind(line, p.kind.keyword(), env, out) {
                 p.binds.push(b);
             }
         }
