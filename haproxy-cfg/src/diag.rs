@@ -142,7 +142,11 @@ impl Diagnostic {
         for (i, file) in files.iter().enumerate() {
             let mut here: Vec<&Mark<'_>> = marks.iter().filter(|m| m.span.file == *file).collect();
             here.sort_by_key(|m| (m.span.line, !m.primary, m.span.col));
-            let first = here.first().map_or(main, |m| m.span);
+            let first = if i == 0 {
+                main
+            } else {
+                here.first().map_or(main, |m| m.span)
+            };
             let arrow = if i == 0 { "-->" } else { ":::" };
             out.push_str(&format!(
                 "{pad}{arrow} {}:{}:{}\n{pad} |\n",

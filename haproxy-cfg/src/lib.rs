@@ -81,6 +81,12 @@ impl Options {
         self
     }
 
+    /// Uses exactly these host names as the resolvable ones.
+    pub fn hosts<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.hosts = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Sets strict mode.
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;

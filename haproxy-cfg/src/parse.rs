@@ -112,14 +112,15 @@ pub(crate) fn read_text(
             ),
         }
     }
-    let lines = text.strip_suffix('\n').unwrap_or(text).split('\n').count();
-    let last_line = u32::try_from(lines.max(1)).unwrap_or(u32::MAX);
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let last_line = u32::try_from(body.split('\n').count().max(1)).unwrap_or(u32::MAX);
+    let last_text = body.rsplit('\n').next().unwrap_or("");
     let end = Span {
         file,
-        offset: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        offset: u32::try_from(body.len()).unwrap_or(u32::MAX),
         len: 0,
         line: last_line,
-        col: 1,
+        col: u32::try_from(last_text.chars().count() + 1).unwrap_or(u32::MAX),
     };
     if let Some(b) = blocks.first() {
         diags.push(
