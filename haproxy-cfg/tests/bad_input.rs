@@ -1,6 +1,9 @@
 //! Hostile input: invalid UTF-8, broken quotes, undefined variables, a
 //! 100 MB file, absurd `.if` nesting. Clear located errors, no panic.
 
+// Test helpers: a failure to set a case up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use lbkit_haproxy_cfg::{load_bytes, load_files, load_str, Options, Severity};
 use std::fmt::Write as _;
 

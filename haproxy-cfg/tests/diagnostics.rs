@@ -1,6 +1,9 @@
 //! Snapshots of the rendered diagnostics, one per error class: what a user
 //! sees, pinned character for character.
 
+// Test helpers: a failure to set a case up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use lbkit_haproxy_cfg::{load_str, Options};
 
 /// The rendering of every diagnostic of `text`.

@@ -1,6 +1,9 @@
 //! The typed, effective model: values as HAProxy reads them, and what each
 //! proxy inherits from its `defaults` section.
 
+// Test helpers: a failure to set a case up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use lbkit_haproxy_cfg::model::{AclRef, LogTarget, Mode, ProxyKind};
 use lbkit_haproxy_cfg::{load_str, Host, Options, Port};
 use std::net::Ipv4Addr;

@@ -2,6 +2,9 @@
 //! the seed configurations, on every valid corpus file, and on generated
 //! configurations (proptest).
 
+// Test helpers: a failure to set a case up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use lbkit_haproxy_cfg::{format, load_str, quote, Loaded, Options};
 use proptest::prelude::*;
 use std::path::Path;
@@ -113,11 +116,16 @@ fn every_corpus_file_round_trips() {
     assert!(n >= 50, "only {n} valid corpus files");
 }
 
+/// A generated server: name, last address byte, port, `check`.
+type GenServer = (String, u8, u16, bool);
+/// A generated frontend: name, port, `set-header` name and value pairs.
+type GenFrontend = (String, u16, Vec<(String, String)>);
+
 /// A generated configuration: sections of words.
 #[derive(Debug, Clone)]
 struct Generated {
-    backends: Vec<(String, Vec<(String, u8, u16, bool)>)>,
-    frontends: Vec<(String, u16, Vec<(String, String)>)>,
+    backends: Vec<(String, Vec<GenServer>)>,
+    frontends: Vec<GenFrontend>,
     description: String,
     maxconn: u32,
     timeouts: (u32, &'static str),

@@ -1,6 +1,9 @@
 //! `haproxy-rs` as a process: arguments, output and exit statuses as
 //! `haproxy -c` gives them.
 
+// Test helpers: a failure to set a case up is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
