@@ -6,14 +6,19 @@ use crate::addr::{Host, Port};
 use crate::diag::Diagnostic;
 use crate::model::{Config, Mode, Proxy, ProxyKind};
 use crate::suggest;
+use std::collections::HashMap;
 
 /// Runs every check.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     duplicate_proxies(config, diags);
     programs(config, diags);
     defaults_with_rules(config, diags);
+    let mut by_name: HashMap<&str, &Proxy> = HashMap::new();
+    for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+        by_name.entry(p.name.as_str()).or_insert(p);
+    }
     for p in &config.proxies {
-        backends_exist(config, p, diags);
+        backends_exist(config, &by_name, p, diags);
         servers(p, diags);
         binds(p, diags);
         timeouts(p, diags);
@@ -128,12 +133,16 @@ pub(crate) fn listeners(config: &Config) -> usize {
 
 /// Two frontends (or two backends) of one name; a listen counts as both.
 fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
-    for (i, p) in config.proxies.iter().enumerate() {
-        let clash = config.proxies[..i].iter().find(|q| {
-            q.name == p.name
-                && ((p.kind.is_frontend() && q.kind.is_frontend())
-                    || (p.kind.is_backend() && q.kind.is_backend()))
-        });
+    let mut frontends: HashMap<&str, &Proxy> = HashMap::new();
+    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
+    for p in &config.proxies {
+        let mut clash = None;
+        if p.kind.is_frontend() {
+            clash = clash.or(frontends.get(p.name.as_str()).copied());
+        }
+        if p.kind.is_backend() {
+            clash = clash.or(backends.get(p.name.as_str()).copied());
+        }
         if let Some(q) = clash {
             diags.push(
                 Diagnostic::error(
@@ -151,13 +160,25 @@ fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
                 .with_label(q.span, "first declared here")
                 .with_help("give each frontend and each backend its own name"),
             );
+            continue;
+        }
+        if p.kind.is_frontend() {
+            frontends.insert(&p.name, p);
+        }
+        if p.kind.is_backend() {
+            backends.insert(&p.name, p);
         }
     }
 }
 
 /// `default_backend` and `use_backend` name an existing backend of a
 /// compatible mode.
-fn backends_exist(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+fn backends_exist(
+    config: &Config,
+    by_name: &HashMap<&str, &Proxy>,
+    p: &Proxy,
+    diags: &mut Vec<Diagnostic>,
+) {
     if !p.kind.is_frontend() {
         return;
     }
@@ -172,11 +193,7 @@ fn backends_exist(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
         if target.value.contains('%') {
             continue;
         }
-        let found = config
-            .proxies
-            .iter()
-            .find(|b| b.name == target.value && b.kind.is_backend());
-        let Some(b) = found else {
+        let Some(&b) = by_name.get(target.value.as_str()) else {
             let names = config
                 .proxies
                 .iter()

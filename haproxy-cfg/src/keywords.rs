@@ -1535,3 +1535,52 @@ pub(crate) const ACL_ALIASES: &[(&str, &str, &str)] = &[
     ("urlp_reg", "urlp", "reg"),
     ("urlp_sub", "urlp", "sub"),
 ];
+
+/// True when the sorted `table` holds `word`.
+pub(crate) fn has(table: &[&str], word: &str) -> bool {
+    table.binary_search(&word).is_ok()
+}
+
+/// The entry of the sorted `table` whose first field is `word`.
+pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
+    table
+        .binary_search_by(|e| key(e).cmp(word))
+        .ok()
+        .and_then(|i| table.get(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted<T>(table: &[T], key: impl Fn(&T) -> &str) -> bool {
+        table.windows(2).all(|w| key(&w[0]) < key(&w[1]))
+    }
+
+    #[test]
+    fn tables_are_sorted_for_binary_search() {
+        assert!(sorted(GLOBAL, |s| s));
+        assert!(sorted(PROXY, |s| s));
+        assert!(sorted(OPTIONS_SPECIAL, |s| s));
+        assert!(sorted(OPTIONS, |o| o.0));
+        assert!(sorted(BIND, |o| o.0));
+        assert!(sorted(SERVER, |o| o.0));
+        assert!(sorted(FETCHES, |o| o.0));
+        assert!(sorted(CONVERTERS, |o| o.0));
+        assert!(sorted(ACL_ALIASES, |o| o.0));
+        for t in [
+            TCP_REQ_CONN,
+            TCP_REQ_SESS,
+            TCP_REQ_CONT,
+            TCP_RES_CONT,
+            HTTP_REQ,
+            HTTP_RES,
+            HTTP_AFTER,
+        ] {
+            assert!(sorted(t, |s| s));
+        }
+        assert!(has(PROXY, "balance"));
+        assert!(!has(PROXY, "balence"));
+        assert_eq!(find(SERVER, "weight", |o| o.0), Some(&("weight", 1)));
+    }
+}

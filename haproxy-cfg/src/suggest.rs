@@ -8,12 +8,18 @@ pub(crate) fn best<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let mut best: Option<(usize, &str)> = None;
+    let wlen = word.chars().count();
     for c in candidates {
         if c == word {
             continue;
         }
+        let clen = c.chars().count();
+        let limit = (wlen.max(clen) / 3).max(1);
+        // The distance is at least the difference of the lengths.
+        if wlen.abs_diff(clen) > limit {
+            continue;
+        }
         let d = distance(word, c);
-        let limit = (word.chars().count().max(c.chars().count()) / 3).max(1);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

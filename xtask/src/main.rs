@@ -8,6 +8,7 @@ mod benchtable;
 mod demo;
 mod deps;
 mod fuzz;
+mod habench;
 mod kabench;
 mod run;
 
@@ -22,6 +23,7 @@ tasks:
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
   bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)
+  bench-haproxy     haproxy -c vs haproxy-rs -c (hyperfine)
 ";
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => run::bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench-keepalived") => kabench::run(&args[1..]),
+        Some("bench-haproxy") => habench::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             eprint!("{USAGE}");
             Ok(())

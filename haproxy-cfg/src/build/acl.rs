@@ -54,9 +54,9 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
     let head = parts.next().unwrap_or_default();
     let (fetch, args) = name_and_args(&head);
     let alias = acl_words
-        .then(|| ACL_ALIASES.iter().find(|(n, _, _)| *n == fetch))
+        .then(|| crate::keywords::find(ACL_ALIASES, &fetch, |a| a.0))
         .flatten();
-    let known = FETCHES.iter().find(|(n, ..)| *n == fetch);
+    let known = crate::keywords::find(FETCHES, &fetch, |f| f.0);
     match (alias, known) {
         (None, None) => {
             let what = if acl_words {
@@ -87,7 +87,7 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
     let mut converters = Vec::new();
     for part in parts {
         let (name, cargs) = name_and_args(&part);
-        let Some((_, min, max)) = CONVERTERS.iter().find(|(n, ..)| *n == name) else {
+        let Some((_, min, max)) = crate::keywords::find(CONVERTERS, &name, |c| c.0) else {
             let what = if acl_words {
                 "ACL expression"
             } else {
@@ -281,7 +281,7 @@ fn criterion(
 /// Named ACLs must be in `known` or predefined.
 pub(crate) fn condition(
     words: &[Word],
-    known: &[&str],
+    known: &std::collections::BTreeSet<String>,
     what: &str,
     out: &mut Out<'_>,
 ) -> Option<Condition> {
@@ -324,7 +324,7 @@ pub(crate) fn condition(
             i = term_start + close + 1;
             continue;
         }
-        if !known.contains(&name) && !PREDEFINED.contains(&name) {
+        if !known.contains(name) && !PREDEFINED.contains(&name) {
             let mut d = Diagnostic::error(
                 "E0112",
                 format!("error detected while parsing {what} : no such ACL : '{name}'"),
@@ -332,7 +332,10 @@ pub(crate) fn condition(
             .at(tw.span, "not declared in this proxy");
             if let Some(g) = suggest::best(
                 name,
-                known.iter().copied().chain(PREDEFINED.iter().copied()),
+                known
+                    .iter()
+                    .map(String::as_str)
+                    .chain(PREDEFINED.iter().copied()),
             ) {
                 d = d.with_help(format!("did you mean '{g}'?"));
             } else {

@@ -47,7 +47,7 @@ pub(crate) fn bind(line: &Line, section: &str, env: &Env<'_>, out: &mut Out<'_>)
     let mut i = 2;
     while let Some(w) = line.words.get(i) {
         let name = w.text.as_str();
-        let Some(&(_, arity)) = BIND.iter().find(|(n, _)| *n == name) else {
+        let Some(&(_, arity)) = crate::keywords::find(BIND, name, |b| b.0) else {
             let mut d = Diagnostic::error(
                 "E0100",
                 format!(
@@ -178,7 +178,7 @@ pub(crate) fn options(
     let mut i = from;
     while let Some(w) = line.words.get(i) {
         let name = w.text.as_str();
-        let Some(&(_, arity)) = SERVER.iter().find(|(n, _)| *n == name) else {
+        let Some(&(_, arity)) = crate::keywords::find(SERVER, name, |b| b.0) else {
             let mut d = Diagnostic::error("E0100", format!("{label} : unknown keyword '{name}'"))
                 .at(w.span, "unknown server option");
             if let Some(g) = suggest::best(name, SERVER.iter().map(|(n, _)| *n)) {

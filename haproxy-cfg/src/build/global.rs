@@ -244,7 +244,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
             }
         }
         "stats" => stats(line, g, out),
-        _ if kw.starts_with("tune.") && keywords::GLOBAL.contains(&kw) => {
+        _ if kw.starts_with("tune.") && keywords::has(keywords::GLOBAL, kw) => {
             if let Some(&(_, lo, hi)) = TUNE_INTEGERS.iter().find(|(n, ..)| *n == kw) {
                 let v = arg(1).unwrap_or("");
                 if v.is_empty() {
@@ -275,7 +275,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
             g.tune
                 .insert(kw.to_string(), Located::new(value, line.span()));
         }
-        _ if kw.starts_with("ssl-default-") && keywords::GLOBAL.contains(&kw) => {
+        _ if kw.starts_with("ssl-default-") && keywords::has(keywords::GLOBAL, kw) => {
             let Some(v) = arg(1) else {
                 out.error(
                     "E0101",
@@ -288,7 +288,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
             g.ssl_defaults
                 .insert(kw.to_string(), Located::new(v.to_string(), span1));
         }
-        _ if keywords::GLOBAL.contains(&kw) => g.other.push(raw(line)),
+        _ if keywords::has(keywords::GLOBAL, kw) => g.other.push(raw(line)),
         _ => unknown(kw_word.span, kw, "global", keywords::GLOBAL, out),
     }
 }

@@ -95,8 +95,9 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
                     continue;
                 };
                 let mut p = header;
+                let mut acls = std::collections::BTreeSet::new();
                 for line in &section.lines {
-                    proxy::line(&mut p, line, env, &mut out);
+                    proxy::line(&mut p, &mut acls, line, env, &mut out);
                 }
                 proxy::finish_section(&mut p, &mut out);
                 if p.kind == ProxyKind::Defaults {

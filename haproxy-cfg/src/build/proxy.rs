@@ -14,6 +14,7 @@ use crate::source::Span;
 use crate::suggest;
 use crate::tree::{Line, Section};
 use crate::units::{self, TimeError, TimeUnit};
+use std::collections::BTreeSet;
 
 /// Special options that accept `no option`.
 const NEGATABLE_SPECIAL: &[&str] = &[
@@ -342,7 +343,13 @@ fn lacks_capability(p: &Proxy, kw: &str, span: Span, out: &mut Out<'_>) -> bool 
 }
 
 /// Reads one keyword line of a proxy section.
-pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>) {
+pub(crate) fn line(
+    p: &mut Proxy,
+    acls: &mut BTreeSet<String>,
+    line: &Line,
+    env: &Env<'_>,
+    out: &mut Out<'_>,
+) {
     let first = line.keyword();
     let negation = matches!(first, "no" | "default");
     let skip = usize::from(negation);
@@ -359,7 +366,7 @@ pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>)
         );
         return;
     }
-    if !keywords::PROXY.contains(&kw) {
+    if !keywords::has(keywords::PROXY, kw) {
         if kw == "monitor-net" {
             out.error("E0100", kw_word.span, "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src ... }' instead", "removed keyword");
             return;
@@ -454,10 +461,11 @@ pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>)
         }
         "acl" => {
             if let Some(a) = acl::acl_line(&line.words, line.span(), out) {
+                acls.insert(a.name.value.clone());
                 p.acls.push(a);
             }
         }
-        "use_backend" => use_backend(p, line, out),
+        "use_backend" => use_backend(p, acls, line, out),
         "default_backend" => {
             if out.too_many(line, 1, 1) {
                 return;
@@ -477,7 +485,7 @@ pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>)
         | "http-after-response"
         | "tcp-request"
         | "tcp-response" => {
-            rule(p, line, out);
+            rule(p, acls, line, out);
         }
         "balance" => balance(p, line, out),
         "hash-type" => hash_type(p, line, out),
@@ -513,7 +521,7 @@ pub(crate) fn line(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>)
             }
         }
         "errorfile" => errorfile(p, line, env, out),
-        "stats" => stats(p, line, out),
+        "stats" => stats(p, acls, line, out),
         "cookie" => cookie(p, line, out),
         "stick-table" => {
             if stick_table(line, out) {
@@ -684,8 +692,8 @@ fn option(p: &mut Proxy, line: &Line, negation: bool, out: &mut Out<'_>) {
         return;
     };
     let name = name_word.text.as_str();
-    let generic = OPTIONS.iter().find(|(n, _)| *n == name);
-    let special = OPTIONS_SPECIAL.contains(&name);
+    let generic = keywords::find(OPTIONS, name, |o| o.0);
+    let special = keywords::has(OPTIONS_SPECIAL, name);
     if generic.is_none() && !special {
         let all = OPTIONS
             .iter()
@@ -746,7 +754,7 @@ fn option(p: &mut Proxy, line: &Line, negation: bool, out: &mut Out<'_>) {
 }
 
 /// `use_backend NAME [if|unless COND]`.
-fn use_backend(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
+fn use_backend(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
     let Some(target) = line.words.get(1) else {
         out.error(
             "E0101",
@@ -759,8 +767,7 @@ fn use_backend(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
     let condition = match line.words.get(2) {
         None => None,
         Some(w) if w.text == "if" || w.text == "unless" => {
-            let known = acl_names(p);
-            let Some(c) = acl::condition(&line.words[2..], &known, "switching rule", out) else {
+            let Some(c) = acl::condition(&line.words[2..], acls, "switching rule", out) else {
                 return;
             };
             Some(c)
@@ -776,11 +783,6 @@ fn use_backend(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
     });
 }
 
-/// The ACL names a proxy declared so far.
-fn acl_names(p: &Proxy) -> Vec<&str> {
-    p.acls.iter().map(|a| a.name.value.as_str()).collect()
-}
-
 /// True when `action` is listed in `table` (exactly, or as a `prefix*`
 /// followed by a number or parentheses).
 fn known_action(action: &str, table: &[&str]) -> bool {
@@ -794,7 +796,7 @@ fn known_action(action: &str, table: &[&str]) -> bool {
 
 /// `http-request ACTION ...`, `tcp-request content ACTION ...` and the
 /// other rule keywords.
-fn rule(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
+fn rule(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
     let kw = line.keyword();
     let (table, keyword, action_at): (&[&str], String, usize) = match kw {
         "http-request" => (keywords::HTTP_REQ, kw.to_string(), 1),
@@ -898,9 +900,8 @@ fn rule(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         .collect();
     let condition = match cond_at {
         Some(i) => {
-            let known = acl_names(p);
             let what = format!("an '{keyword} {}' condition", action.text);
-            let Some(c) = acl::condition(&rest[i..], &known, &what, out) else {
+            let Some(c) = acl::condition(&rest[i..], acls, &what, out) else {
                 return;
             };
             Some(c)
@@ -1087,7 +1088,7 @@ fn errorfile(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>) {
 }
 
 /// `stats enable|uri|auth|refresh|admin|realm|...` in a proxy.
-fn stats(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
+fn stats(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
     let (sub, sspan) = word_or_end(line, 1);
     let arg = line.words.get(2);
     let need = |out: &mut Out<'_>, what: &str| {
@@ -1132,8 +1133,7 @@ fn stats(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
                 return;
             };
             let _ = w;
-            let known = acl_names(p);
-            if let Some(c) = acl::condition(&line.words[2..], &known, "a 'stats admin' rule", out) {
+            if let Some(c) = acl::condition(&line.words[2..], acls, "a 'stats admin' rule", out) {
                 p.stats.admin = Some(c);
             }
         }
