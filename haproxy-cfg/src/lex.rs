@@ -105,7 +105,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
             at,
         });
     }
-    let mut words: Vec<Word> = Vec::new();
+    let mut words: Vec<Word> = Vec::with_capacity(8);
     let mut cur: Vec<u8> = Vec::new();
     let mut start = None::<usize>;
     let mut squote = false;
@@ -117,10 +117,9 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
     }
     let push = |words: &mut Vec<Word>, cur: &mut Vec<u8>, from: usize, to: usize| {
         words.push(Word {
-            text: String::from_utf8_lossy(cur).into_owned(),
+            text: text_of(cur),
             span: span_of(line, pos, from, to),
         });
-        cur.clear();
     };
     while i < bytes.len() {
         let b = bytes[i];
@@ -188,6 +187,15 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
         }
     }
     Ok(words)
+}
+
+/// Takes the bytes collected for a word as its text (invalid UTF-8, only
+/// possible through `\x` escapes, replaced).
+fn text_of(cur: &mut Vec<u8>) -> String {
+    match String::from_utf8(std::mem::take(cur)) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
 }
 
 /// Where the last word ends: before trailing blanks and line ends.
@@ -346,10 +354,9 @@ fn expand(
     while k < vb.len() {
         if vb[k].is_ascii_whitespace() || vb[k] == 0x0b {
             words.push(Word {
-                text: String::from_utf8_lossy(cur).into_owned(),
+                text: text_of(cur),
                 span: span_of(line, pos, word_start, j),
             });
-            cur.clear();
             while k < vb.len() && (vb[k].is_ascii_whitespace() || vb[k] == 0x0b) {
                 k += 1;
             }

@@ -87,9 +87,18 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         return 0;
     }
     let code = loaded.exit_code();
+    report(&cli, &loaded, code);
+    // The process ends next: freeing a large model one allocation at a
+    // time would only cost time.
+    std::mem::forget(loaded);
+    code
+}
+
+/// Prints what the check found.
+fn report(cli: &Cli, loaded: &lbkit_haproxy_cfg::Loaded, code: i32) {
     if cli.json {
         println!("{}", loaded.to_json());
-        return code;
+        return;
     }
     if !cli.quiet {
         let mut err = std::io::stderr().lock();
@@ -115,7 +124,6 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         }
     }
-    code
 }
 
 #[cfg(test)]

@@ -95,6 +95,12 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
                     continue;
                 };
                 let mut p = header;
+                let servers = section
+                    .lines
+                    .iter()
+                    .filter(|l| l.keyword() == "server")
+                    .count();
+                p.servers.reserve_exact(servers);
                 let mut acls = std::collections::BTreeSet::new();
                 for line in &section.lines {
                     proxy::line(&mut p, &mut acls, line, env, &mut out);
