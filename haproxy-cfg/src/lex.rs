@@ -91,6 +91,14 @@ pub struct LinePos {
     pub line: u32,
 }
 
+/// Bytes that end, quote, escape or expand a word.
+fn is_special(b: u8) -> bool {
+    matches!(
+        b,
+        b'\n' | b'\r' | b'#' | b'"' | b'\'' | b'\\' | b'$' | b' ' | b'\t' | 0x0b | 0x0c
+    )
+}
+
 /// C's `isspace` in the C locale, without the line ends.
 fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | 0x0b | 0x0c)
@@ -106,7 +114,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
         });
     }
     let mut words: Vec<Word> = Vec::with_capacity(8);
-    let mut cur: Vec<u8> = Vec::new();
+    let mut cur: Vec<u8> = Vec::with_capacity(64);
     let mut start = None::<usize>;
     let mut squote = false;
     let mut dquote = false;
@@ -123,6 +131,17 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
     };
     while i < bytes.len() {
         let b = bytes[i];
+        if !is_special(b) {
+            // A run of ordinary bytes is copied at once.
+            start.get_or_insert(i);
+            let run = bytes[i..]
+                .iter()
+                .position(|&c| is_special(c))
+                .unwrap_or(bytes.len() - i);
+            cur.extend_from_slice(&bytes[i..i + run]);
+            i += run;
+            continue;
+        }
         if b == b'\n' || b == b'\r' {
             break;
         }
@@ -192,10 +211,9 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
 /// Takes the bytes collected for a word as its text (invalid UTF-8, only
 /// possible through `\x` escapes, replaced).
 fn text_of(cur: &mut Vec<u8>) -> String {
-    match String::from_utf8(std::mem::take(cur)) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    let text = String::from_utf8_lossy(cur).into_owned();
+    cur.clear();
+    text
 }
 
 /// Where the last word ends: before trailing blanks and line ends.
@@ -208,10 +226,13 @@ fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
 
 /// The span of `line[from..to]`.
 fn span_of(line: &str, pos: LinePos, from: usize, to: usize) -> Span {
-    let col = line
-        .get(..from)
-        .map_or(from, |s| s.chars().count())
-        .saturating_add(1);
+    let before = line.as_bytes().get(..from).unwrap_or_default();
+    let col = if before.is_ascii() {
+        from
+    } else {
+        line.get(..from).map_or(from, |s| s.chars().count())
+    }
+    .saturating_add(1);
     Span {
         file: pos.file,
         offset: pos
