@@ -43,6 +43,11 @@ pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Line, Section, SectionKind, Tree};
 pub use units::{parse_size, parse_time, SizeError, TimeError, TimeUnit};
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
