@@ -113,7 +113,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
             at,
         });
     }
-    let mut words: Vec<Word> = Vec::with_capacity(8);
+    let mut words: Vec<Word> = Vec::with_capacity(4);
     let mut cur: Vec<u8> = Vec::with_capacity(64);
     let mut start = None::<usize>;
     let mut squote = false;

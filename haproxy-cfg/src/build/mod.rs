@@ -82,6 +82,17 @@ impl Out<'_> {
 pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> Config {
     let mut out = Out { diags };
     let mut config = Config::default();
+    config.proxies.reserve(
+        tree.sections
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    SectionKind::Frontend | SectionKind::Backend | SectionKind::Listen
+                )
+            })
+            .count(),
+    );
     // The defaults a new proxy takes: the last one read, anonymous or not.
     let mut last_defaults: Option<usize> = None;
     for section in &tree.sections {
