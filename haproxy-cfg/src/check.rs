@@ -19,6 +19,7 @@ pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     }
     for p in &config.proxies {
         backends_exist(config, &by_name, p, diags);
+        tracks(&by_name, p, diags);
         servers(p, diags);
         binds(p, diags);
         timeouts(p, diags);
@@ -272,6 +273,32 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
                 .at(s.name.span, "cookie ignored"),
             );
         }
+    }
+}
+
+/// `track [PROXY/]SERVER` names a server that is checked.
+fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let Some((_, Some(target))) = s.options.other.iter().find(|(k, _)| k == "track") else {
+            continue;
+        };
+        let (proxy, server) = target
+            .split_once('/')
+            .unwrap_or((p.name.as_str(), target.as_str()));
+        let found = by_name.get(proxy).and_then(|q| q.server(server));
+        let message = match found {
+            None => format!("'server {}/{}' : unable to find required server '{target}' for tracking", p.name, s.name.value),
+            Some(t) if t.options.check != Some(true) && t.options.agent_check != Some(true) => format!(
+                "'server {}/{}' : unable to use {proxy}/{server} for tracking as it does not have any check nor agent enabled",
+                p.name, s.name.value
+            ),
+            Some(_) => continue,
+        };
+        diags.push(
+            Diagnostic::error("E0210", message)
+                .at(s.name.span, "tracks an unchecked or missing server")
+                .with_help("add `check` to the tracked server"),
+        );
     }
 }
 

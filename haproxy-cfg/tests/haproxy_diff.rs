@@ -59,7 +59,7 @@ fn prepare(dir: &Path) -> Vec<Case> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let data_text = dir.display().to_string();
     let mut cases = Vec::new();
-    for sub in ["seed", "corpus", "certs", "crt-list", "errors"] {
+    for sub in ["seed", "corpus", "certs", "crt-list", "errors", "acl"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
         let mut entries: Vec<PathBuf> = std::fs::read_dir(data.join(sub))
             .unwrap()

@@ -264,6 +264,9 @@ fn criterion(
         }
     }
     let patterns: Vec<String> = words[i..].iter().map(|w| w.text.clone()).collect();
+    if !ip_patterns_valid(&sample, &flags, &words[i..], crit.span, what, out) {
+        return None;
+    }
     if patterns.is_empty()
         && !has_match_or_file
         && !matches!(sample.fetch.as_str(), "always_true" | "always_false")
@@ -275,6 +278,77 @@ fn criterion(
         );
     }
     Some((flags, patterns, sample))
+}
+
+/// For fetches of addresses without converters and without `-m`, checks
+/// that inline patterns and the lines of `-f` files are addresses or
+/// networks, as HAProxy does when it loads them.
+fn ip_patterns_valid(
+    sample: &Sample,
+    flags: &[String],
+    inline: &[Word],
+    at: Span,
+    what: &str,
+    out: &mut Out<'_>,
+) -> bool {
+    let ip_typed = crate::keywords::find(FETCHES, &sample.fetch, |f| f.0)
+        .is_some_and(|f| matches!(f.4, "ip" | "ipv4" | "ipv6"));
+    if !ip_typed || !sample.converters.is_empty() || flags.iter().any(|f| f == "-m") {
+        return true;
+    }
+    for w in inline {
+        if !is_network(&w.text) {
+            out.error("E0109", w.span, format!("error detected while parsing {what} : '{}' is not a valid IPv4 or IPv6 address", w.text), "not an address");
+            return false;
+        }
+    }
+    let files = flags
+        .windows(2)
+        .filter(|f| f[0] == "-f")
+        .map(|f| f[1].as_str());
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            out.error(
+                "E0111",
+                at,
+                format!(
+                    "error detected while parsing {what} : failed to open pattern file <{file}>"
+                ),
+                "cannot open",
+            );
+            return false;
+        };
+        for (n, line) in text.lines().enumerate() {
+            let pat = line.trim();
+            if pat.is_empty() || pat.starts_with('#') || is_network(pat) {
+                continue;
+            }
+            let span = at;
+            out.push(
+                Diagnostic::error("E0109", format!("error detected while parsing {what} : '{pat}' is not a valid IPv4 or IPv6 address at line {} of file '{file}'", n + 1))
+                    .at(span, "patterns of this ACL"),
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// An address or a network (`a.b.c.d[/len]`, `a.b.c.d/mask`, IPv6).
+fn is_network(text: &str) -> bool {
+    let (addr, len) = text
+        .split_once('/')
+        .map_or((text, None), |(a, l)| (a, Some(l)));
+    if let Ok(a) = addr.parse::<std::net::Ipv4Addr>() {
+        let _ = a;
+        return len.is_none_or(|l| {
+            l.parse::<u8>().is_ok_and(|n| n <= 32) || l.parse::<std::net::Ipv4Addr>().is_ok()
+        });
+    }
+    if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        return len.is_none_or(|l| l.parse::<u8>().is_ok_and(|n| n <= 128));
+    }
+    false
 }
 
 /// Reads the words after `if`/`unless` (`words[0]` is `if` or `unless`).

@@ -104,6 +104,15 @@ pub(crate) fn bind(line: &Line, section: &str, env: &Env<'_>, out: &mut Out<'_>)
                 b.crt_list.push(v.text.clone());
             }
             ("alpn", Some(v)) => b.alpn = Some(v.text.clone()),
+            ("verify", Some(v)) if !matches!(v.text.as_str(), "none" | "optional" | "required") => {
+                out.error(
+                    "E0103",
+                    v.span,
+                    format!("'bind {}' in section '{section}' : 'verify' : unknown verify method '{}', only 'none', 'optional', and 'required' are supported", list.text, v.text),
+                    "none, optional or required",
+                );
+                return None;
+            }
             _ => {}
         }
         b.options
@@ -193,8 +202,14 @@ pub(crate) fn options(
         let value = if arity == 1 {
             match line.words.get(i + 1) {
                 Some(v) => Some(v),
-                // HAProxy reads a missing weight as an empty one (0).
-                None if name == "weight" => None,
+                // HAProxy reads these missing values as empty ones (0).
+                None if matches!(
+                    name,
+                    "weight" | "maxconn" | "maxqueue" | "minconn" | "init-addr"
+                ) =>
+                {
+                    None
+                }
                 None => {
                     out.error(
                         "E0101",
@@ -303,8 +318,18 @@ pub(crate) fn options(
                 }
                 o.weight = u64::try_from(n).ok();
             }
-            "maxconn" => o.maxconn = Some(int(out, u64::from(u32::MAX))?),
-            "maxqueue" => o.maxqueue = Some(int(out, u64::from(u32::MAX))?),
+            "maxconn" | "maxqueue" => {
+                let n = if text.is_empty() {
+                    0
+                } else {
+                    int(out, u64::from(u32::MAX))?
+                };
+                if name == "maxconn" {
+                    o.maxconn = Some(n);
+                } else {
+                    o.maxqueue = Some(n);
+                }
+            }
             "port" => o.port = Some(int(out, 65535)?),
             "agent-port" => o.agent_port = Some(int(out, 65535)?),
             "id" => {

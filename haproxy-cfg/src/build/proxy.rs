@@ -22,7 +22,6 @@ const NEGATABLE_SPECIAL: &[&str] = &[
     "http-server-close",
     "httpclose",
     "http-keep-alive",
-    "tcpka",
     "accept-invalid-http-request",
     "accept-invalid-http-response",
     "http-use-htx",
@@ -879,6 +878,20 @@ fn rule(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) 
     }
     let rest = &line.words[action_at + 1..];
     if let Some(n) = fixed_arity(&action.text) {
+        let given = rest
+            .iter()
+            .take_while(|w| w.text != "if" && w.text != "unless")
+            .count();
+        if given < n {
+            out.push(
+                Diagnostic::error(
+                    "E0101",
+                    format!("error detected in {} while parsing '{keyword} {}' rule : expects exactly {n} arguments", label(p), action.text),
+                )
+                .at(action.span, format!("{given} argument(s) given")),
+            );
+            return;
+        }
         if let Some(w) = rest.get(n).filter(|w| w.text != "if" && w.text != "unless") {
             out.push(
                 Diagnostic::error(
@@ -1064,14 +1077,15 @@ fn errorfile(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>) {
         .ok()
         .filter(|s| ERROR_CODES.contains(s))
     else {
-        out.warning(
-            "W0105",
-            code.span,
-            format!(
-                "status code '{}' not handled by 'errorfile', error customization will be ignored",
-                code.text
+        out.push(
+            Diagnostic::error(
+                "E0103",
+                format!("errorfile : status code '{}' not handled", code.text),
+            )
+            .at(code.span, "not a customisable status")
+            .with_help(
+                "customisable: 200 400 401 403 404 405 407 408 410 413 425 429 500 501 502 503 504",
             ),
-            "not customisable",
         );
         return;
     };

@@ -826,3 +826,154 @@ os.makedirs('corpus', exist_ok=True)
 for k, v in C.items():
     open(f'corpus/{k}.cfg', 'w').write(v)
 print(len(C))
+C2 = {}
+C2['global-more'] = """global
+    nbthread 4            # BREAK: nbthread
+    ulimit-n 4096
+    uid 0                 # BREAK: uid
+    gid 0
+    maxsslrate 100
+    hard-stop-after 1m
+""" + T + """listen l
+    bind :8400
+    server s 192.0.2.10:80
+"""
+C2['bind-options-more'] = D + """frontend f
+    bind :8401 alpn h2                 # BREAK: bind :8401 alpn
+    bind :8402 name web id 7           # BREAK: bind :8402 name
+    bind :8403 v4v6 transparent
+    bind :8404 ssl crt @DATA@/certs/example.com.pem verify none   # BREAK: bind :8404 ssl crt @DATA@/certs/example.com.pem verify sometimes
+    default_backend b
+backend b
+    server s 192.0.2.11:80
+"""
+C2['server-options-more'] = D + """backend b
+    server s1 192.0.2.12:80 maxconn 100    # BREAK: server s1 192.0.2.12:80 maxconn
+    server s2 192.0.2.13:80 id 3           # BREAK: server s2 192.0.2.13:80 id 0
+    server s3 192.0.2.14:80 port 8080 check   # BREAK: server s3 192.0.2.14:80 prot 8080 check
+    server s4 192.0.2.15:80 weight 0
+    server s5 192.0.2.16:80 on-error mark-down observe layer4
+    server s6 192.0.2.17:80 resolve-prefer ipv4 check   # BREAK: server s6 192.0.2.17:80 resolve-prefer ipv4
+    server s7 192.0.2.18:80 track s6
+"""
+C2['use-backend-targets'] = D + """frontend f
+    bind :8405
+    use_backend b if { path_beg /b }     # BREAK: use_backend other if { path_beg /b }
+    default_backend b                    # BREAK: default_backend f
+backend b
+    server s 192.0.2.19:80
+frontend other
+    bind :8406
+    default_backend l
+listen l
+    bind :8407
+    server s 192.0.2.20:80
+"""
+C2['mode-tcp-frontend-http-backend'] = T + """frontend f
+    mode tcp
+    bind :8408
+    default_backend b
+backend b
+    mode http    # BREAK: mode tcp
+    server s 192.0.2.21:80
+"""
+C2['acl-more'] = D + """frontend f
+    bind :8409
+    acl a1 path -m beg /x          # BREAK: acl a1 path -m begins /x
+    acl a2 src -f @DATA@/acl/allow.lst     # BREAK: acl a2 src -f @DATA@/errors/503.http
+    acl a2b src 192.0.2.1 10.0.0.0/8       # BREAK: acl a2b src 192.0.2.300
+    acl a3 hdr(host) -m found
+    acl a4 always_true
+    acl a5 req.hdr_cnt(host) eq 1
+    acl a6 path -i -m sub admin
+    http-request deny if a1 a3 a4 a5 a6
+"""
+C2['rules-more'] = D + """frontend f
+    bind :8410
+    http-request set-header X-A b             # BREAK: http-request set-header X-A
+    http-request redirect prefix /new code 301
+    http-request set-log-level silent
+    http-request deny                         # BREAK: http-request dney
+    http-response set-header X-B c
+    tcp-request content accept                # BREAK: tcp-request foo accept
+    default_backend b
+backend b
+    http-request set-path /x                  # BREAK: http-request set-path /x /y
+    server s 192.0.2.22:80
+"""
+C2['errorfile-codes'] = D + """backend b
+    errorfile 503 @DATA@/errors/503.http   # BREAK: errorfile 999 @DATA@/errors/503.http
+    server s 192.0.2.23:80
+"""
+C2['cookie-more'] = D + """backend b
+    cookie SRV insert nocache domain .example.com maxidle 30m maxlife 8h   # BREAK: cookie
+    server s 192.0.2.24:80 cookie a
+"""
+C2['names-quoted'] = D + """backend app_1
+    server s 192.0.2.25:80
+backend app_2                 # BREAK: backend "my app"
+    server s 192.0.2.26:80
+"""
+C2['named-defaults-rules-ok'] = """defaults web
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+    http-request set-header X-Seen yes
+defaults plain
+    mode http
+    timeout connect 5s
+    timeout client 5s
+    timeout server 5s
+frontend f from web
+    bind :8411
+    default_backend b
+frontend f2 from web
+    bind :8412
+    default_backend b
+backend b from plain    # BREAK: backend b from web
+    server s 192.0.2.27:80
+"""
+C2['conditional-env'] = """.if streq("${LBKIT_HCFG_MODE}",http) && defined(LBKIT_HCFG_PORT)
+global
+    maxconn 10
+.else
+global
+    bogus keyword
+.endif
+.if strneq("${LBKIT_HCFG_UNDEFINED}","")
+global
+    another bogus
+.endif
+.if defined(LBKIT_HCFG_UNDEFINED)   # BREAK: .if !defined(LBKIT_HCFG_UNDEFINED)
+global
+    third bogus
+.endif
+"""
+C2['hash-more'] = D + """backend b
+    balance source
+    hash-type consistent crc32 avalanche   # BREAK: hash-type consistent foo
+    server s 192.0.2.28:80
+"""
+C2['stats-more'] = D + """listen st
+    bind :8413
+    stats enable
+    stats scope .
+    stats show-node lb1
+    stats show-desc "primary"
+    stats uri /s                # BREAK: stats foo
+"""
+C2['options-forwardfor'] = D + """frontend f
+    bind :8414
+    option forwardfor header X-Client-IP if-none
+    option originalto
+    option http-keep-alive       # BREAK: option http-keep-aliv
+    default_backend b
+backend b
+    option httpchk HEAD /
+    option tcpka                 # BREAK: no option tcpka
+    server s 192.0.2.29:80 check
+"""
+for k, v in C2.items():
+    open(f'corpus/{k}.cfg', 'w').write(v)
+print(len(C2))
