@@ -8,6 +8,7 @@ mod benchtable;
 mod demo;
 mod deps;
 mod fuzz;
+mod habench;
 mod kabench;
 mod run;
 mod vm;
@@ -25,6 +26,7 @@ tasks:
   bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)
   vm run SCRIPT [FILES]  run a script as root in a qemu VM with a real IPVS kernel
   vm test [FILTER]       lbkit-ipvs's VM tests in one boot of that VM
+  bench-haproxy     haproxy -c vs haproxy-rs -c (hyperfine)
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench-keepalived") => kabench::run(&args[1..]),
         Some("vm") => vm::run(&args[1..]),
+        Some("bench-haproxy") => habench::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             eprint!("{USAGE}");
             Ok(())

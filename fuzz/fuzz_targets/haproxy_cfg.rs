@@ -1,0 +1,36 @@
+//! Arbitrary bytes as an haproxy.cfg: the lexer, the `.if` blocks, the
+//! model builder and the checker never panic, every diagnostic renders
+//! (text and JSON), and a configuration read without errors formats to
+//! text that reads back to the same words, again without errors.
+
+#![no_main]
+
+use lbkit_haproxy_cfg::{format, load_bytes, load_str, Options};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = Options::new()
+        .env([("HOME", "/root"), ("PORT", "8080")])
+        .hosts(["localhost"]);
+    let loaded = load_bytes("fuzz.cfg", data, &opts);
+    for d in &loaded.diagnostics {
+        let _ = d.render(&loaded.sources);
+        let _ = d.to_json(&loaded.sources);
+    }
+    let _ = loaded.exit_code();
+    if loaded.has_errors() {
+        return;
+    }
+    let formatted = format(&loaded.tree);
+    let again = load_str("formatted.cfg", &formatted, &opts);
+    assert!(
+        !again.has_errors(),
+        "the formatted configuration has errors:\n{}\n{formatted}",
+        again.render()
+    );
+    assert_eq!(
+        again.tree.words(),
+        loaded.tree.words(),
+        "round trip changed the words:\n{formatted}"
+    );
+});

@@ -1,0 +1,194 @@
+//! From the syntax tree to the typed model, reporting what HAProxy's
+//! section parsers report while reading.
+
+mod acl;
+mod endpoint;
+mod global;
+mod proxy;
+
+use crate::diag::Diagnostic;
+use crate::lex::Word;
+use crate::model::{Config, OtherSection, ProxyKind, RawLine};
+use crate::source::Span;
+use crate::tree::{Line, Section, SectionKind, Tree};
+
+/// What the builders need besides the tree.
+pub(crate) struct Env<'a> {
+    /// True when a host name resolves.
+    pub(crate) resolve: &'a dyn Fn(&str) -> bool,
+    /// True when a file (or directory) exists.
+    pub(crate) exists: &'a dyn Fn(&str) -> bool,
+}
+
+/// The diagnostics being collected, with the helpers every builder uses.
+pub(crate) struct Out<'a> {
+    pub(crate) diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Out<'_> {
+    /// Adds an error at `span`.
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+        label: &str,
+    ) {
+        self.diags
+            .push(Diagnostic::error(code, message).at(span, label));
+    }
+
+    /// Adds a warning at `span`.
+    pub(crate) fn warning(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+        label: &str,
+    ) {
+        self.diags
+            .push(Diagnostic::warning(code, message).at(span, label));
+    }
+
+    /// Adds a prepared diagnostic.
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// "cannot handle unexpected argument": true (and an error) when
+    /// `line` has more than `max` arguments after its keyword words.
+    pub(crate) fn too_many(&mut self, line: &Line, skip: usize, max: usize) -> bool {
+        if let Some(extra) = line.words.get(skip + max) {
+            let kw = line.words[..skip]
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.diags.push(
+                Diagnostic::error(
+                    "E0102",
+                    format!("'{kw}' cannot handle unexpected argument '{}'", extra.text),
+                )
+                .at(extra.span, "unexpected argument")
+                .with_help(format!("'{kw}' takes at most {max} argument(s)")),
+            );
+            return true;
+        }
+        false
+    }
+}
+
+/// The model of `tree`.
+pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> Config {
+    let mut out = Out { diags };
+    let mut config = Config::default();
+    config.proxies.reserve(
+        tree.sections
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    SectionKind::Frontend | SectionKind::Backend | SectionKind::Listen
+                )
+            })
+            .count(),
+    );
+    // The defaults a new proxy takes: the last one read, anonymous or not.
+    let mut last_defaults: Option<usize> = None;
+    for section in &tree.sections {
+        match section.kind {
+            SectionKind::Global => global::build(section, &mut config.global, &mut out),
+            SectionKind::Defaults
+            | SectionKind::Frontend
+            | SectionKind::Backend
+            | SectionKind::Listen => {
+                let Some(header) = proxy::header(section, &config, last_defaults, &mut out) else {
+                    continue;
+                };
+                let mut p = header;
+                let servers = section
+                    .lines
+                    .iter()
+                    .filter(|l| l.keyword() == "server")
+                    .count();
+                p.servers.reserve_exact(servers);
+                let mut acls = std::collections::BTreeSet::new();
+                for line in &section.lines {
+                    proxy::line(&mut p, &mut acls, line, env, &mut out);
+                }
+                proxy::finish_section(&mut p, &mut out);
+                if p.kind == ProxyKind::Defaults {
+                    config.defaults.push(p);
+                    last_defaults = Some(config.defaults.len() - 1);
+                } else {
+                    config.proxies.push(p);
+                }
+            }
+            _ => config.others.push(other(section, &mut out)),
+        }
+    }
+    config
+}
+
+/// A section kept as raw lines.
+fn other(section: &Section, out: &mut Out<'_>) -> OtherSection {
+    let name = section.name().map(|w| w.text.clone()).unwrap_or_default();
+    if section.name().is_none() && section.kind != SectionKind::Program {
+        out.error(
+            "E0101",
+            section.header.span(),
+            format!("missing name for {} section", section.kind.keyword()),
+            "a name is required here",
+        );
+    }
+    OtherSection {
+        keyword: section.kind.keyword().to_string(),
+        name,
+        lines: section.lines.iter().map(raw).collect(),
+        span: section.header.span(),
+    }
+}
+
+/// A line as raw words.
+pub(crate) fn raw(line: &Line) -> RawLine {
+    RawLine {
+        words: line.words.iter().map(|w| w.text.clone()).collect(),
+        span: line.span(),
+    }
+}
+
+/// Characters HAProxy allows in proxy, server and ACL names.
+pub(crate) fn bad_name_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+}
+
+/// The word at `i`, or a point just after the line's end.
+pub(crate) fn word_or_end(line: &Line, i: usize) -> (Option<&Word>, Span) {
+    match line.words.get(i) {
+        Some(w) => (Some(w), w.span),
+        None => {
+            let last = line.words.last().map(|w| w.span).unwrap_or_default();
+            (
+                None,
+                Span {
+                    offset: last.offset + last.len,
+                    len: 0,
+                    col: last.col + last.len,
+                    ..last
+                },
+            )
+        }
+    }
+}
+
+/// The proxy kind of a section kind.
+pub(crate) fn proxy_kind(kind: SectionKind) -> Option<ProxyKind> {
+    match kind {
+        SectionKind::Defaults => Some(ProxyKind::Defaults),
+        SectionKind::Frontend => Some(ProxyKind::Frontend),
+        SectionKind::Backend => Some(ProxyKind::Backend),
+        SectionKind::Listen => Some(ProxyKind::Listen),
+        _ => None,
+    }
+}

@@ -1,0 +1,357 @@
+//! Whole-configuration checks `haproxy -c` makes once every section is
+//! read: references between proxies, names, ports, certificates,
+//! timeouts.
+
+use crate::addr::{Host, Port};
+use crate::diag::Diagnostic;
+use crate::model::{Config, Mode, Proxy, ProxyKind};
+use crate::suggest;
+use std::collections::HashMap;
+
+/// Runs every check.
+pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
+    duplicate_proxies(config, diags);
+    programs(config, diags);
+    defaults_with_rules(config, diags);
+    let mut by_name: HashMap<&str, &Proxy> = HashMap::new();
+    for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+        by_name.entry(p.name.as_str()).or_insert(p);
+    }
+    for p in &config.proxies {
+        backends_exist(config, &by_name, p, diags);
+        tracks(&by_name, p, diags);
+        servers(p, diags);
+        binds(p, diags);
+        timeouts(p, diags);
+        tracked_tables(config, p, diags);
+    }
+}
+
+/// True when `global` asks for master-worker mode (then `haproxy -c`
+/// does not complain about a lack of listeners).
+pub(crate) fn master_worker(config: &Config) -> bool {
+    config
+        .global
+        .other
+        .iter()
+        .any(|l| l.words.first().is_some_and(|w| w == "master-worker"))
+}
+
+/// `program` sections need `master-worker` in `global`.
+fn programs(config: &Config, diags: &mut Vec<Diagnostic>) {
+    if master_worker(config) {
+        return;
+    }
+    if let Some(p) = config.others.iter().find(|o| o.keyword == "program") {
+        diags.push(
+            Diagnostic::error(
+                "E0207",
+                "Can't use a 'program' section without master worker mode",
+            )
+            .at(p.span, "needs master-worker")
+            .with_help("add `master-worker` to the global section"),
+        );
+    }
+}
+
+/// A `defaults` section with rules may serve frontends or backends, not
+/// both.
+fn defaults_with_rules(config: &Config, diags: &mut Vec<Diagnostic>) {
+    for d in config
+        .defaults
+        .iter()
+        .filter(|d| !d.rules.is_empty() && !d.name.is_empty())
+    {
+        let users = config.proxies.iter().filter(|p| {
+            p.inherits.as_deref() == Some(d.name.as_str()) && p.kind != ProxyKind::Listen
+        });
+        let mut first_kind = None;
+        for p in users {
+            match first_kind {
+                None => first_kind = Some(p.kind),
+                Some(k) if k != p.kind => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0208",
+                            "frontends and backends cannot inherit from the same defaults section if it defines TCP/HTTP rules",
+                        )
+                        .at(p.span, "inherits rules meant for the other side")
+                        .with_label(d.span, "defaults section with rules")
+                        .with_help("use one defaults section for frontends and another for backends"),
+                    );
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// `track-sc*` needs a stick table: the proxy's own, or the one named by
+/// `table`.
+fn tracked_tables(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for r in p
+        .rules
+        .iter()
+        .filter(|r| r.action.value.starts_with("track-sc"))
+    {
+        let named = r
+            .args
+            .iter()
+            .position(|a| a == "table")
+            .and_then(|i| r.args.get(i + 1));
+        let table = named.map_or(p.name.as_str(), String::as_str);
+        let found = config
+            .proxies
+            .iter()
+            .any(|q| q.name == table && q.stick_table.is_some());
+        if !found {
+            diags.push(
+                Diagnostic::error(
+                    "E0209",
+                    format!(
+                        "Proxy '{}': unable to find table '{table}' referenced by {}",
+                        p.name, r.action.value
+                    ),
+                )
+                .at(r.action.span, "no such stick table")
+                .with_help("declare a `stick-table` in this proxy or name one with `table NAME`"),
+            );
+        }
+    }
+}
+
+/// The number of listening sockets: `bind` lines of frontends and
+/// listens, and `stats socket` lines.
+pub(crate) fn listeners(config: &Config) -> usize {
+    config
+        .proxies
+        .iter()
+        .map(|p| p.binds.iter().map(|b| b.addresses.len()).sum::<usize>())
+        .sum::<usize>()
+        + config.global.stats_sockets.len()
+}
+
+/// Two frontends (or two backends) of one name; a listen counts as both.
+fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
+    let mut frontends: HashMap<&str, &Proxy> = HashMap::new();
+    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
+    for p in &config.proxies {
+        let mut clash = None;
+        if p.kind.is_frontend() {
+            clash = clash.or(frontends.get(p.name.as_str()).copied());
+        }
+        if p.kind.is_backend() {
+            clash = clash.or(backends.get(p.name.as_str()).copied());
+        }
+        if let Some(q) = clash {
+            diags.push(
+                Diagnostic::error(
+                    "E0202",
+                    format!(
+                        "{} '{}' has the same name as {} '{}' declared at line {}",
+                        p.kind.keyword(),
+                        p.name,
+                        q.kind.keyword(),
+                        q.name,
+                        q.span.line
+                    ),
+                )
+                .at(p.span, "second proxy of this name")
+                .with_label(q.span, "first declared here")
+                .with_help("give each frontend and each backend its own name"),
+            );
+            continue;
+        }
+        if p.kind.is_frontend() {
+            frontends.insert(&p.name, p);
+        }
+        if p.kind.is_backend() {
+            backends.insert(&p.name, p);
+        }
+    }
+}
+
+/// `default_backend` and `use_backend` name an existing backend of a
+/// compatible mode.
+fn backends_exist(
+    config: &Config,
+    by_name: &HashMap<&str, &Proxy>,
+    p: &Proxy,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if !p.kind.is_frontend() {
+        return;
+    }
+    let mut targets = Vec::new();
+    if let Some(d) = &p.default_backend {
+        targets.push(("default_backend", d));
+    }
+    for u in &p.use_backends {
+        targets.push(("use_backend", &u.backend));
+    }
+    for (kw, target) in targets {
+        if target.value.contains('%') {
+            continue;
+        }
+        let Some(&b) = by_name.get(target.value.as_str()) else {
+            let names = config
+                .proxies
+                .iter()
+                .filter(|b| b.kind.is_backend())
+                .map(|b| b.name.as_str());
+            let mut d = Diagnostic::error(
+                "E0200",
+                format!(
+                    "Proxy '{}': unable to find required {kw}: '{}'",
+                    p.name, target.value
+                ),
+            )
+            .at(target.span, "no backend of this name");
+            if let Some(g) = suggest::best(&target.value, names) {
+                d = d.with_help(format!("did you mean '{g}'?"));
+            }
+            diags.push(d);
+            continue;
+        };
+        if p.mode == Mode::Http && b.mode != Mode::Http {
+            let which = if kw == "default_backend" {
+                "as its default backend"
+            } else {
+                "in a 'use_backend' rule"
+            };
+            diags.push(
+                Diagnostic::error(
+                    "E0201",
+                    format!(
+                        "http {} '{}' tries to use incompatible tcp {} '{}' {which} (see 'mode')",
+                        p.kind.keyword(),
+                        p.name,
+                        b.kind.keyword(),
+                        b.name
+                    ),
+                )
+                .at(target.span, "a tcp backend")
+                .with_label(b.span, "declared here without `mode http`")
+                .with_help("set `mode http` in the backend too"),
+            );
+        }
+    }
+}
+
+/// Servers with `check` need a port; cookies need HTTP.
+fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let inet = !matches!(s.address.host, Host::Path(_));
+        let no_port = matches!(s.address.port, Port::None | Port::Offset(_));
+        if s.options.check == Some(true) && inet && no_port && s.options.port.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "E0204",
+                    format!(
+                        "{} '{}': server '{}' has neither service port nor check port",
+                        p.kind.keyword(),
+                        p.name,
+                        s.name.value
+                    ),
+                )
+                .at(s.name.span, "checked without a port")
+                .with_help("give the address a port (`ADDR:PORT`) or add `port N`"),
+            );
+        }
+        if s.options.cookie.is_some() && p.mode != Mode::Http {
+            diags.push(
+                Diagnostic::warning(
+                    "W0202",
+                    format!(
+                        "{} '{}' : ignoring cookie for server '{}' as HTTP mode is disabled",
+                        p.kind.keyword(),
+                        p.name,
+                        s.name.value
+                    ),
+                )
+                .at(s.name.span, "cookie ignored"),
+            );
+        }
+    }
+}
+
+/// `track [PROXY/]SERVER` names a server that is checked.
+fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for s in &p.servers {
+        let Some((_, Some(target))) = s.options.other.iter().find(|(k, _)| k == "track") else {
+            continue;
+        };
+        let (proxy, server) = target
+            .split_once('/')
+            .unwrap_or((p.name.as_str(), target.as_str()));
+        let found = by_name.get(proxy).and_then(|q| q.server(server));
+        let message = match found {
+            None => format!("'server {}/{}' : unable to find required server '{target}' for tracking", p.name, s.name.value),
+            Some(t) if t.options.check != Some(true) && t.options.agent_check != Some(true) => format!(
+                "'server {}/{}' : unable to use {proxy}/{server} for tracking as it does not have any check nor agent enabled",
+                p.name, s.name.value
+            ),
+            Some(_) => continue,
+        };
+        diags.push(
+            Diagnostic::error("E0210", message)
+                .at(s.name.span, "tracks an unchecked or missing server")
+                .with_help("add `check` to the tracked server"),
+        );
+    }
+}
+
+/// `ssl` on a bind needs a certificate.
+fn binds(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    for b in &p.binds {
+        if b.ssl && b.crt.is_empty() && b.crt_list.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "E0205",
+                    format!(
+                        "Proxy '{}': no SSL certificate specified for bind (use 'crt')",
+                        p.name
+                    ),
+                )
+                .at(b.span, "`ssl` without `crt`")
+                .with_help("add `crt /path/to/cert.pem`"),
+            );
+        }
+    }
+}
+
+/// The timeouts HAProxy warns about when missing.
+fn timeouts(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    let t = &p.timeouts;
+    let mut missing = Vec::new();
+    if p.kind.is_frontend() && t.client.as_ref().is_none_or(|v| v.value == 0) {
+        missing.push("'client'");
+    }
+    if p.kind.is_backend() {
+        if t.connect.as_ref().is_none_or(|v| v.value == 0) {
+            missing.push("'connect'");
+        }
+        if t.server.as_ref().is_none_or(|v| v.value == 0) {
+            missing.push("'server'");
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    diags.push(
+        Diagnostic::warning(
+            "W0200",
+            format!("missing timeouts for {} '{}'", p.kind.keyword(), p.name),
+        )
+        .at(p.span, "timeouts not set")
+        .with_help(format!(
+            "set {} in this section or in its defaults",
+            missing.join(", ")
+        ))
+        .with_note("while not properly invalid, you will certainly encounter various problems with such a configuration"),
+    );
+}

@@ -1,0 +1,550 @@
+//! Word splitting of one configuration line, as HAProxy 2.6 does it.
+//!
+//! A line is split on unquoted blanks into at most 63 words. Double quotes
+//! group blanks and allow `$NAME`, `${NAME}`, `${NAME-default}` and
+//! `${NAME[*]}` (the last splits the value into several words) environment
+//! expansion; single quotes group blanks and disable every escape and
+//! expansion. Outside single quotes a backslash escapes a blank, `\`, `#`,
+//! `'`, `"` (and `$` inside double quotes), and `\t`, `\n`, `\r`, `\xHH`
+//! stand for those bytes; any other backslash is kept as it is. An unquoted
+//! `#` starts a comment, a carriage return ends the line. Undefined
+//! variables expand to nothing; a last word that ends up empty is dropped.
+
+use crate::source::{FileId, Span};
+
+/// Most words on one line. HAProxy counts separators: a blank after the
+/// 64th word (even before a comment) is already one too many.
+pub const MAX_WORDS: usize = 64;
+
+/// One word of a line, after unquoting, unescaping and expansion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Word {
+    /// The word's value.
+    pub text: String,
+    /// Where the word's source text is (for several words from one
+    /// `${NAME[*]}` expansion, the whole source word).
+    pub span: Span,
+}
+
+impl Word {
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Why a line could not be split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LexErrorKind {
+    /// A quote opened and not closed.
+    #[error("unmatched quote")]
+    UnmatchedQuote,
+    /// `\x` not followed by two hexadecimal digits.
+    #[error("truncated or invalid hexadecimal sequence")]
+    BadHex,
+    /// `$` followed by a character that cannot start a variable name, or
+    /// an unknown `.NAME` pseudo-variable.
+    #[error("forbidden first char in environment variable name")]
+    BadVarName,
+    /// `${` without its `}`.
+    #[error("unmatched brace in environment variable name")]
+    UnmatchedBrace,
+    /// `${NAME[` not followed by `*]`.
+    #[error("truncated or invalid word expansion sequence")]
+    BadWordExpand,
+    /// More than [`MAX_WORDS`] words.
+    #[error("too many words, truncating after word 64")]
+    TooManyWords,
+    /// A NUL byte in the line.
+    #[error("stray NUL character")]
+    StrayNul,
+}
+
+/// A line that could not be split, and where (byte index in the line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LexError {
+    /// What is wrong.
+    pub kind: LexErrorKind,
+    /// Byte index in the line where the problem starts.
+    pub at: usize,
+}
+
+/// What the line's `${.FILE}`, `${.LINE}` and `${.SECTION}` stand for, and
+/// how to look environment variables up.
+pub struct LineContext<'a> {
+    /// The file being read, for `${.FILE}`.
+    pub file_name: &'a str,
+    /// The current section keyword, for `${.SECTION}`.
+    pub section: &'a str,
+    /// Looks an environment variable up.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Where the line is: to give each word its span.
+#[derive(Clone, Copy, Debug)]
+pub struct LinePos {
+    /// The file.
+    pub file: FileId,
+    /// Byte offset of the line's first byte in the file.
+    pub offset: u32,
+    /// 1-based line number.
+    pub line: u32,
+}
+
+/// Bytes that end, quote, escape or expand a word.
+fn is_special(b: u8) -> bool {
+    matches!(
+        b,
+        b'\n' | b'\r' | b'#' | b'"' | b'\'' | b'\\' | b'$' | b' ' | b'\t' | 0x0b | 0x0c
+    )
+}
+
+/// C's `isspace` in the C locale, without the line ends.
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// Splits `line` (without its newline) into words.
+pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec<Word>, LexError> {
+    let bytes = line.as_bytes();
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(LexError {
+            kind: LexErrorKind::StrayNul,
+            at,
+        });
+    }
+    let mut words: Vec<Word> = Vec::with_capacity(4);
+    let mut cur: Vec<u8> = Vec::with_capacity(64);
+    let mut start = None::<usize>;
+    let mut squote = false;
+    let mut dquote = false;
+    let mut quote_at = 0usize;
+    let mut i = 0usize;
+    while i < bytes.len() && is_blank(bytes[i]) {
+        i += 1;
+    }
+    let push = |words: &mut Vec<Word>, cur: &mut Vec<u8>, from: usize, to: usize| {
+        words.push(Word {
+            text: text_of(cur),
+            span: span_of(line, pos, from, to),
+        });
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !is_special(b) {
+            // A run of ordinary bytes is copied at once.
+            start.get_or_insert(i);
+            let run = bytes[i..]
+                .iter()
+                .position(|&c| is_special(c))
+                .unwrap_or(bytes.len() - i);
+            cur.extend_from_slice(&bytes[i..i + run]);
+            i += run;
+            continue;
+        }
+        if b == b'\n' || b == b'\r' {
+            break;
+        }
+        if b == b'#' && !squote && !dquote {
+            break;
+        }
+        if start.is_none() && !(is_blank(b) && !squote && !dquote) {
+            start = Some(i);
+        }
+        match b {
+            b'"' if !squote => {
+                dquote = !dquote;
+                quote_at = i;
+                i += 1;
+            }
+            b'\'' if !dquote => {
+                squote = !squote;
+                quote_at = i;
+                i += 1;
+            }
+            b'\\' if !squote => {
+                i = unescape(bytes, i, dquote, &mut cur)?;
+            }
+            _ if is_blank(b) && !squote && !dquote => {
+                let from = start.take().unwrap_or(i);
+                push(&mut words, &mut cur, from, i);
+                while i < bytes.len() && is_blank(bytes[i]) {
+                    i += 1;
+                }
+                if words.len() >= MAX_WORDS {
+                    return Err(LexError {
+                        kind: LexErrorKind::TooManyWords,
+                        at: from,
+                    });
+                }
+            }
+            b'$' if dquote => {
+                i = expand(line, i, pos, ctx, start.unwrap_or(i), &mut words, &mut cur)?;
+                if words.len() >= MAX_WORDS {
+                    return Err(LexError {
+                        kind: LexErrorKind::TooManyWords,
+                        at: i,
+                    });
+                }
+            }
+            _ => {
+                cur.push(b);
+                i += 1;
+            }
+        }
+    }
+    if squote || dquote {
+        return Err(LexError {
+            kind: LexErrorKind::UnmatchedQuote,
+            at: quote_at,
+        });
+    }
+    if let Some(from) = start {
+        if !cur.is_empty() {
+            let to = end_of_word(bytes, i);
+            push(&mut words, &mut cur, from, to);
+        }
+    }
+    Ok(words)
+}
+
+/// Takes the bytes collected for a word as its text (invalid UTF-8, only
+/// possible through `\x` escapes, replaced).
+fn text_of(cur: &mut Vec<u8>) -> String {
+    let text = String::from_utf8_lossy(cur).into_owned();
+    cur.clear();
+    text
+}
+
+/// Where the last word ends: before trailing blanks and line ends.
+fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
+    while i > 0 && (is_blank(bytes[i - 1]) || bytes[i - 1] == b'\r') {
+        i -= 1;
+    }
+    i
+}
+
+/// The span of `line[from..to]`.
+fn span_of(line: &str, pos: LinePos, from: usize, to: usize) -> Span {
+    let before = line.as_bytes().get(..from).unwrap_or_default();
+    let col = if before.is_ascii() {
+        from
+    } else {
+        line.get(..from).map_or(from, |s| s.chars().count())
+    }
+    .saturating_add(1);
+    Span {
+        file: pos.file,
+        offset: pos
+            .offset
+            .saturating_add(u32::try_from(from).unwrap_or(u32::MAX)),
+        len: u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX),
+        line: pos.line,
+        col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}
+
+/// Handles the backslash at `bytes[i]`; returns the index after it.
+fn unescape(bytes: &[u8], i: usize, dquote: bool, cur: &mut Vec<u8>) -> Result<usize, LexError> {
+    let next = bytes.get(i + 1).copied();
+    match next {
+        Some(c @ (b' ' | b'\\' | b'#' | b'\'' | b'"')) => {
+            cur.push(c);
+            Ok(i + 2)
+        }
+        Some(b'$') if dquote => {
+            cur.push(b'$');
+            Ok(i + 2)
+        }
+        Some(b't') => {
+            cur.push(b'\t');
+            Ok(i + 2)
+        }
+        Some(b'n') => {
+            cur.push(b'\n');
+            Ok(i + 2)
+        }
+        Some(b'r') => {
+            cur.push(b'\r');
+            Ok(i + 2)
+        }
+        Some(b'x') => {
+            let hex = |k: usize| bytes.get(k).and_then(|&c| (c as char).to_digit(16));
+            match (hex(i + 2), hex(i + 3)) {
+                (Some(h), Some(l)) => {
+                    cur.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                    Ok(i + 4)
+                }
+                _ => Err(LexError {
+                    kind: LexErrorKind::BadHex,
+                    at: i,
+                }),
+            }
+        }
+        _ => {
+            cur.push(b'\\');
+            Ok(i + 1)
+        }
+    }
+}
+
+/// Expands the variable whose `$` is at `line[i]`; returns the index after
+/// it. With `[*]` the value's blanks end words.
+fn expand(
+    line: &str,
+    i: usize,
+    pos: LinePos,
+    ctx: &LineContext<'_>,
+    word_start: usize,
+    words: &mut Vec<Word>,
+    cur: &mut Vec<u8>,
+) -> Result<usize, LexError> {
+    let bytes = line.as_bytes();
+    let mut j = i + 1;
+    let brace = bytes.get(j) == Some(&b'{');
+    let brace_at = j;
+    if brace {
+        j += 1;
+    }
+    let first = bytes.get(j).copied().unwrap_or(0);
+    if !(first.is_ascii_alphabetic() || first == b'_' || first == b'.') {
+        return Err(LexError {
+            kind: LexErrorKind::BadVarName,
+            at: j,
+        });
+    }
+    let name_start = j;
+    if first == b'.' {
+        j += 1;
+    }
+    while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+        j += 1;
+    }
+    let name = &line[name_start..j];
+    let mut value = match name {
+        ".LINE" => Some(pos.line.to_string()),
+        ".FILE" => Some(ctx.file_name.to_string()),
+        ".SECTION" => Some(ctx.section.to_string()),
+        _ if name.starts_with('.') => {
+            return Err(LexError {
+                kind: LexErrorKind::BadVarName,
+                at: name_start,
+            })
+        }
+        _ => (ctx.env)(name),
+    };
+    let mut split = false;
+    if brace && bytes.get(j) == Some(&b'[') {
+        if bytes.get(j + 1) != Some(&b'*') || bytes.get(j + 2) != Some(&b']') {
+            return Err(LexError {
+                kind: LexErrorKind::BadWordExpand,
+                at: j,
+            });
+        }
+        split = true;
+        j += 3;
+    }
+    if brace {
+        if bytes.get(j) == Some(&b'-') {
+            let Some(close) = line[j..].find('}') else {
+                return Err(LexError {
+                    kind: LexErrorKind::UnmatchedBrace,
+                    at: brace_at,
+                });
+            };
+            if value.is_none() {
+                value = Some(line[j + 1..j + close].to_string());
+            }
+            j += close;
+        }
+        if bytes.get(j) != Some(&b'}') {
+            return Err(LexError {
+                kind: LexErrorKind::UnmatchedBrace,
+                at: brace_at,
+            });
+        }
+        j += 1;
+    }
+    let value = value.unwrap_or_default();
+    if !split {
+        cur.extend_from_slice(value.as_bytes());
+        return Ok(j);
+    }
+    let vb = value.as_bytes();
+    let mut k = 0;
+    while k < vb.len() {
+        if vb[k].is_ascii_whitespace() || vb[k] == 0x0b {
+            words.push(Word {
+                text: text_of(cur),
+                span: span_of(line, pos, word_start, j),
+            });
+            while k < vb.len() && (vb[k].is_ascii_whitespace() || vb[k] == 0x0b) {
+                k += 1;
+            }
+        } else {
+            cur.push(vb[k]);
+            k += 1;
+        }
+    }
+    Ok(j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "HOST" => Some("192.0.2.1".into()),
+            "LIST" => Some("a  b c".into()),
+            _ => None,
+        }
+    }
+
+    fn split(line: &str) -> Result<Vec<String>, LexError> {
+        let ctx = LineContext {
+            file_name: "t.cfg",
+            section: "global",
+            env: &env,
+        };
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 0,
+            line: 7,
+        };
+        split_line(line, pos, &ctx).map(|w| w.into_iter().map(|w| w.text).collect())
+    }
+
+    fn err(line: &str) -> (LexErrorKind, usize) {
+        match split(line) {
+            Err(e) => (e.kind, e.at),
+            Ok(w) => (LexErrorKind::StrayNul, usize::MAX - w.len()),
+        }
+    }
+
+    #[test]
+    fn blanks_quotes_and_comments() {
+        assert_eq!(
+            split("  bind  :80\tssl # c").unwrap(),
+            ["bind", ":80", "ssl"]
+        );
+        assert_eq!(split("a \"b c\" 'd e'").unwrap(), ["a", "b c", "d e"]);
+        assert_eq!(split("a\"b\"'c'd").unwrap(), ["abcd"]);
+        assert_eq!(split("nbthread 2#y").unwrap(), ["nbthread", "2"]);
+        assert_eq!(split("a '#' \"#\"").unwrap(), ["a", "#", "#"]);
+        assert_eq!(split("a\rb").unwrap(), ["a"]);
+        assert_eq!(split("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn empty_words() {
+        // An empty quoted word in the middle counts, a trailing one not.
+        assert_eq!(split("a \"\" b").unwrap(), ["a", "", "b"]);
+        assert_eq!(split("a \"\"").unwrap(), ["a"]);
+        assert_eq!(split("a ''   ").unwrap(), ["a", ""]);
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(split(r"a\ b c\\d \#e").unwrap(), ["a b", r"c\d", "#e"]);
+        assert_eq!(split(r"\x41\x6a \y").unwrap(), ["Aj", r"\y"]);
+        assert_eq!(split(r"'\x41' \'").unwrap(), [r"\x41", "'"]);
+        assert_eq!(split(r#""\$HOST" \$HOST"#).unwrap(), ["$HOST", r"\$HOST"]);
+        assert_eq!(split(r"\t\n\r").unwrap(), ["\t\n\r"]);
+        assert_eq!(err(r"a \x4"), (LexErrorKind::BadHex, 2));
+        assert_eq!(err(r"a \xg0"), (LexErrorKind::BadHex, 2));
+    }
+
+    #[test]
+    fn environment() {
+        assert_eq!(
+            split("\"$HOST:80\" $HOST").unwrap(),
+            ["192.0.2.1:80", "$HOST"]
+        );
+        assert_eq!(
+            split("\"${HOST}x\" '${HOST}'").unwrap(),
+            ["192.0.2.1x", "${HOST}"]
+        );
+        assert_eq!(split("a \"${NOPE}\" b").unwrap(), ["a", "", "b"]);
+        assert_eq!(split("a \"${NOPE}\"").unwrap(), ["a"]);
+        assert_eq!(
+            split("\"${NOPE-d f}\" \"${HOST-x}\"").unwrap(),
+            ["d f", "192.0.2.1"]
+        );
+        assert_eq!(
+            split("x \"${LIST[*]}\" y").unwrap(),
+            ["x", "a", "b", "c", "y"]
+        );
+        assert_eq!(split("\"${LIST}\"").unwrap(), ["a  b c"]);
+        assert_eq!(
+            split("\"${.LINE}\" \"${.FILE}\" \"${.SECTION}\"").unwrap(),
+            ["7", "t.cfg", "global"]
+        );
+        assert_eq!(err("a \"$1\""), (LexErrorKind::BadVarName, 4));
+        assert_eq!(err("a \"${.FOO}\""), (LexErrorKind::BadVarName, 5));
+        assert_eq!(err("a \"${NOPE"), (LexErrorKind::UnmatchedBrace, 4));
+        assert_eq!(err("a \"${NOPE[x]}\""), (LexErrorKind::BadWordExpand, 9));
+    }
+
+    #[test]
+    fn quotes_and_limits() {
+        assert_eq!(err("maxconn \"100"), (LexErrorKind::UnmatchedQuote, 8));
+        assert_eq!(err("a 'b"), (LexErrorKind::UnmatchedQuote, 2));
+        assert_eq!(err("a\0b"), (LexErrorKind::StrayNul, 1));
+        let ok = vec!["w"; 64].join(" ");
+        assert_eq!(split(&ok).unwrap().len(), 64);
+        assert_eq!(
+            split(&format!("{} ''", vec!["w"; 63].join(" ")))
+                .unwrap()
+                .len(),
+            63
+        );
+        assert_eq!(err(&format!("{ok} ")).0, LexErrorKind::TooManyWords);
+        assert_eq!(
+            err(&format!("{ok} # comment")).0,
+            LexErrorKind::TooManyWords
+        );
+        assert_eq!(err(&format!("{ok} w")).0, LexErrorKind::TooManyWords);
+    }
+
+    #[test]
+    fn spans() {
+        let ctx = LineContext {
+            file_name: "t.cfg",
+            section: "",
+            env: &env,
+        };
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 100,
+            line: 3,
+        };
+        let words = split_line("  é \"b c\" d  ", pos, &ctx).unwrap();
+        let spans: Vec<(u32, u32, u32)> = words
+            .iter()
+            .map(|w| (w.span.offset, w.span.len, w.span.col))
+            .collect();
+        assert_eq!(spans, [(102, 2, 3), (105, 5, 5), (111, 1, 11)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_spans_stay_in_the_line(line in "[ -~\t\u{e9}\u{1f600}]{0,120}") {
+            let ctx = LineContext { file_name: "p.cfg", section: "global", env: &env };
+            let pos = LinePos { file: FileId(0), offset: 0, line: 1 };
+            if let Ok(words) = split_line(&line, pos, &ctx) {
+                proptest::prop_assert!(words.len() <= MAX_WORDS);
+                for w in words {
+                    proptest::prop_assert!((w.span.offset + w.span.len) as usize <= line.len());
+                    proptest::prop_assert!(line.is_char_boundary(w.span.offset as usize));
+                }
+            }
+        }
+
+        #[test]
+        fn plain_words_split_back(words in proptest::collection::vec("[a-zA-Z0-9_.:/-]{1,12}", 0..20)) {
+            let line = words.join(" \t ");
+            proptest::prop_assert_eq!(split(&line).unwrap(), words);
+        }
+    }
+}
