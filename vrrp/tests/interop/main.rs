@@ -397,3 +397,86 @@ fn keepalived_yields_v3_ipv4() {
 fn keepalived_yields_v3_ipv6() {
     keepalived_yields(V3_IPV6);
 }
+
+// ------------------------------------------------------- VIPs, GARP, NA
+
+/// VIP add / remove through rtnetlink, then gratuitous ARP and
+/// unsolicited NA for them, dissected by tshark on the switch port.
+#[test]
+fn vips_garp_na() {
+    use lbkit_vrrp::io::{Announcer, Vip, VipTable};
+    if !lab::usable(&["tshark"]) {
+        return;
+    }
+    let mut lab = Lab::up("vip", 1);
+    let capture = Capture::start(&mut lab, 1, "tshark", "arp or icmp6");
+    let h1 = lab.host(1);
+    let v4 = Vip {
+        addr: "192.0.2.50".parse().unwrap(),
+        prefix_len: 24,
+    };
+    let v6 = Vip {
+        addr: "2001:db8::50".parse().unwrap(),
+        prefix_len: 64,
+    };
+    let ns = h1.clone();
+    let mac = lab.in_ns(&h1, move || {
+        let iface = Interface::lookup("eth0").unwrap();
+        let mut table = VipTable::open().unwrap();
+        for vip in [v4, v6] {
+            table.add(iface.index, vip).unwrap();
+            // Adding twice is not an error.
+            table.add(iface.index, vip).unwrap();
+        }
+        assert!(ns_holds(&ns, "192.0.2.50") && ns_holds(&ns, "2001:db8::50"));
+        let announcer = Announcer::open(&iface).unwrap();
+        for _ in 0..3 {
+            announcer
+                .gratuitous_arp("192.0.2.50".parse().unwrap())
+                .unwrap();
+            announcer
+                .unsolicited_na("2001:db8::50".parse().unwrap())
+                .unwrap();
+        }
+        for vip in [v4, v6] {
+            table.remove(iface.index, vip).unwrap();
+            table.remove(iface.index, vip).unwrap();
+        }
+        assert!(!ns_holds(&ns, "192.0.2.50") && !ns_holds(&ns, "2001:db8::50"));
+        iface.mac
+    });
+    let mac = mac.map(|b| format!("{b:02x}")).join(":");
+    let packets = capture.finish(
+        &mut lab,
+        &[
+            "arp.isgratuitous",
+            "arp.src.hw_mac",
+            "arp.src.proto_ipv4",
+            "icmpv6.type",
+            "icmpv6.checksum.status",
+            "icmpv6.nd.na.target_address",
+            "icmpv6.nd.na.flag.o",
+            "icmpv6.nd.na.flag.s",
+            "icmpv6.opt.linkaddr",
+            "ipv6.src",
+            "ipv6.hlim",
+        ],
+    );
+    let garps: Vec<_> = packets.iter().filter(|p| p[0] == "1").collect();
+    assert_eq!(garps.len(), 3, "{packets:?}");
+    for p in garps {
+        assert_eq!((p[1].as_str(), p[2].as_str()), (mac.as_str(), "192.0.2.50"));
+    }
+    let nas: Vec<_> = packets
+        .iter()
+        .filter(|p| p[3] == "136" && p[9] == "2001:db8::50")
+        .collect();
+    assert_eq!(nas.len(), 3, "{packets:?}");
+    for p in nas {
+        assert_eq!(p[4], "1", "NA checksum: {p:?}");
+        assert_eq!(p[5], "2001:db8::50");
+        assert_eq!((p[6].as_str(), p[7].as_str()), ("1", "0"), "flags: {p:?}");
+        assert_eq!(p[8], mac);
+        assert_eq!(p[10], "255");
+    }
+}
