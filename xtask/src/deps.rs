@@ -12,7 +12,8 @@ pub(crate) struct Tool {
 
 /// Tools the tests run against: the real HAProxy and keepalived are the
 /// references; `ip` makes the namespaces keepalived is judged in; the seed's
-/// Appendix A script (`killall`) must exist for keepalived's verdict on it.
+/// Appendix A script (`killall`) must exist for keepalived's verdict on it;
+/// `tshark` dissects what lbkit-vrrp sends in its interop tests.
 pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "haproxy",
@@ -29,6 +30,10 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "killall",
         package: "psmisc",
+    },
+    Tool {
+        command: "tshark",
+        package: "tshark",
     },
 ];
 

@@ -1,8 +1,8 @@
 //! Interop with the real keepalived 2.2.7 in a network-namespace lab.
 //!
-//! - `receive_*`: keepalived is master in h1; the driver's raw socket in h2
+//! - `receive_from_keepalived_all`: keepalived is master in h1; the driver's raw socket in h2
 //!   receives its adverts, which decode and pass the receive checks.
-//! - `keepalived_yields_*`: the driver sends adverts from h2 with a higher
+//! - `keepalived_yields_all`: the driver sends adverts from h2 with a higher
 //!   priority than keepalived's (h1, BACKUP): keepalived stays backup
 //!   while they come, takes over within its Master_Down_Interval when
 //!   they stop, steps back at once when they resume (preemption), and
@@ -10,6 +10,15 @@
 //!   h2's switch port checks every packet the driver sent.
 //! - `vips_garp_na`: VIP add / remove through rtnetlink, gratuitous ARP
 //!   and unsolicited NA, checked by tshark.
+//! - `lbkit_master_killed` / `lbkit_master_shutdown`: a separate process
+//!   (this test binary, re-run as `static_master_process`) is master at
+//!   priority 200 through the driver, keepalived backup: keepalived
+//!   stays backup while it lives, takes over within its
+//!   Master_Down_Interval after SIGKILL and after its skew time on the
+//!   priority-0 advert the process sends on SIGTERM.
+//!
+//! Each scenario runs v2 with PASS, v3 over IPv4 and v3 over IPv6 at
+//! once, in labs of their own, and prints the measured times.
 //!
 //! They need root, iproute2, keepalived and tshark: under `CI=true` a
 //! missing one fails the test, elsewhere the test is skipped with the
@@ -124,6 +133,29 @@ impl Case {
     }
 }
 
+/// Runs `scenario` for v2 with PASS, v3 over IPv4 and v3 over IPv6 at
+/// once, each in its own lab, on threads named after the case (a failing
+/// case names itself in the panic message).
+fn all_cases(scenario: fn(Case)) {
+    let threads: Vec<_> = [V2_PASS, V3_IPV4, V3_IPV6]
+        .into_iter()
+        .map(|case| {
+            std::thread::Builder::new()
+                .name(case.tag.to_string())
+                .spawn(move || scenario(case))
+                .unwrap()
+        })
+        .collect();
+    let failed: Vec<String> = threads
+        .into_iter()
+        .filter_map(|t| {
+            let name = t.thread().name().unwrap_or("?").to_string();
+            t.join().err().map(|_| name)
+        })
+        .collect();
+    assert!(failed.is_empty(), "failed cases: {failed:?}");
+}
+
 /// Skew_Time at a 1 s interval.
 fn skew(priority: u8) -> Duration {
     Duration::from_micros(u64::from(256 - u16::from(priority)) * 1_000_000 / 256)
@@ -211,19 +243,10 @@ fn receive_from_keepalived(case: Case) {
     );
 }
 
+/// (a) The driver decodes keepalived's adverts, for every case.
 #[test]
-fn receive_v2_pass() {
-    receive_from_keepalived(V2_PASS);
-}
-
-#[test]
-fn receive_v3_ipv4() {
-    receive_from_keepalived(V3_IPV4);
-}
-
-#[test]
-fn receive_v3_ipv6() {
-    receive_from_keepalived(V3_IPV6);
+fn receive_from_keepalived_all() {
+    all_cases(receive_from_keepalived);
 }
 
 // ---------------------------------------------------------------- (b)
@@ -383,19 +406,10 @@ fn keepalived_yields(case: Case) {
     );
 }
 
+/// (b) keepalived yields to the driver's adverts, for every case.
 #[test]
-fn keepalived_yields_v2_pass() {
-    keepalived_yields(V2_PASS);
-}
-
-#[test]
-fn keepalived_yields_v3_ipv4() {
-    keepalived_yields(V3_IPV4);
-}
-
-#[test]
-fn keepalived_yields_v3_ipv6() {
-    keepalived_yields(V3_IPV6);
+fn keepalived_yields_all() {
+    all_cases(keepalived_yields);
 }
 
 // ------------------------------------------------------- VIPs, GARP, NA
@@ -479,4 +493,165 @@ fn vips_garp_na() {
         assert_eq!(p[8], mac);
         assert_eq!(p[10], "255");
     }
+}
+
+// ------------------------------------- a VRRP process to kill: (a), (c)
+
+/// Environment variable that turns [`static_master_process`] into the
+/// child process of the kill / shutdown tests: `<case tag>,<priority>`.
+const CHILD_ROLE: &str = "LBKIT_VRRP_INTEROP_STATIC_MASTER";
+
+/// The child process: announces itself master of the case's VRID every
+/// second (a fixed master, as the full state machine is in Master state)
+/// until SIGTERM, then sends one priority-0 advert (graceful shutdown)
+/// and exits. Not a test of its own: it returns at once unless started
+/// by the tests below with [`CHILD_ROLE`] set.
+#[test]
+fn static_master_process() {
+    let Ok(role) = std::env::var(CHILD_ROLE) else {
+        return;
+    };
+    let (tag, priority) = role.split_once(',').unwrap();
+    let case = [V2_PASS, V3_IPV4, V3_IPV6]
+        .into_iter()
+        .find(|c| c.tag == tag)
+        .unwrap();
+    let priority: u8 = priority.parse().unwrap();
+    runtime().block_on(async move {
+        let iface = Interface::lookup("eth0").unwrap();
+        let socket = VrrpSocket::open(&iface, case.family).unwrap();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => socket.send(&case.advert(priority), case.group()).await.unwrap(),
+                _ = term.recv() => break,
+            }
+        }
+        socket.send(&case.advert(0), case.group()).await.unwrap();
+    });
+}
+
+/// How the lbkit master goes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// SIGKILL: silence; the backup waits its Master_Down_Interval.
+    Kill,
+    /// SIGTERM: a priority-0 advert; the backup takes over after its skew time.
+    Term,
+}
+
+/// The lbkit process is master (priority 200) in h2, keepalived backup
+/// (priority 100) in h1: keepalived stays backup while the process lives
+/// and takes over when it is killed or shut down.
+fn lbkit_master_goes_away(case: Case, exit: Exit) {
+    if !lab::usable(&["keepalived", "tshark"]) {
+        return;
+    }
+    let tag = format!("{}{}", if exit == Exit::Kill { "k" } else { "t" }, case.tag);
+    let mut lab = Lab::up(&tag, 2);
+    let capture = Capture::start(&mut lab, 2, "tshark", "ip proto 112 or ip6 proto 112");
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let exe = std::env::current_exe().unwrap().display().to_string();
+    let role = format!("{CHILD_ROLE}={},200", case.tag);
+    lab.spawn(
+        &h2,
+        "lbkit",
+        &[
+            "env",
+            &role,
+            &exe,
+            "--exact",
+            "static_master_process",
+            "--nocapture",
+        ],
+    );
+    start_keepalived(&mut lab, 1, "keepalived", &case.keepalived("BACKUP", 100));
+    // keepalived would take over after 3.6 s of silence: watch 5 s.
+    let watch = Instant::now();
+    let mut held = 0;
+    while watch.elapsed() < Duration::from_secs(5) {
+        held += usize::from(ns_holds(&h1, case.vip));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ka_log = lab.log("keepalived");
+    assert_eq!(
+        held, 0,
+        "keepalived took the VIP while lbkit was master\n{ka_log}"
+    );
+    let stopped = Instant::now();
+    lab.stop(
+        "lbkit",
+        match exit {
+            Exit::Kill => nix::sys::signal::Signal::SIGKILL,
+            Exit::Term => nix::sys::signal::Signal::SIGTERM,
+        },
+    );
+    let took = wait_holds(&h1, case.vip, true, Duration::from_secs(6)).map(|_| stopped.elapsed());
+    let ka_log = lab.log("keepalived");
+    let took = took.unwrap_or_else(|| panic!("keepalived did not take over\n{ka_log}"));
+    let (mdi, skew) = (Case::master_down(100), skew(100));
+    match exit {
+        // The kill lands at a random phase of the 1 s advert timer.
+        Exit::Kill => assert!(
+            took + Duration::from_millis(1100) >= mdi && took <= mdi + Duration::from_millis(500),
+            "takeover {took:?} after SIGKILL, Master_Down_Interval {mdi:?}"
+        ),
+        Exit::Term => assert!(
+            took <= skew + Duration::from_millis(500),
+            "takeover {took:?} after SIGTERM, skew {skew:?}"
+        ),
+    }
+    let src = lab.in_ns(&h2, || Interface::lookup("eth0").unwrap());
+    let src = match case.family {
+        Family::V4 => src.ipv4.unwrap().to_string(),
+        Family::V6 => src.link_local.unwrap().to_string(),
+    };
+    let packets = capture.finish(
+        &mut lab,
+        &[
+            "frame.protocols",
+            "ip.src",
+            "ipv6.src",
+            "vrrp.checksum.status",
+            "vrrp.prio",
+        ],
+    );
+    let ours: Vec<_> = packets
+        .iter()
+        .filter(|p| p[1] == src || p[2] == src)
+        .collect();
+    assert!(ours.len() >= 5, "{packets:?}");
+    for p in &ours {
+        assert!(
+            p[0].ends_with(":vrrp") && p[3] == "1",
+            "bad packet from lbkit: {p:?}"
+        );
+    }
+    let zeros = ours.iter().filter(|p| p[4] == "0").count();
+    assert_eq!(zeros, usize::from(exit == Exit::Term), "priority-0 adverts");
+    println!(
+        "{}: keepalived took over {:.0} ms after {:?} (MDI {:.0} ms, skew {:.0} ms); {} lbkit packets, all good VRRP",
+        case.tag,
+        took.as_secs_f64() * 1e3,
+        exit,
+        mdi.as_secs_f64() * 1e3,
+        skew.as_secs_f64() * 1e3,
+        ours.len()
+    );
+}
+
+/// The lbkit process killed: keepalived takes over within its
+/// Master_Down_Interval, for every case.
+#[test]
+fn lbkit_master_killed() {
+    all_cases(|case| lbkit_master_goes_away(case, Exit::Kill));
+}
+
+/// The lbkit process shut down: its priority-0 advert makes keepalived
+/// take over after its skew time, for every case.
+#[test]
+fn lbkit_master_shutdown() {
+    all_cases(|case| lbkit_master_goes_away(case, Exit::Term));
 }
