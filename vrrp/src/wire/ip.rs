@@ -10,6 +10,7 @@ use etherparse::{
 };
 
 use super::error::{DecodeError, EncodeError};
+use super::md5::hmac_md5;
 use super::packet::{IP_PROTOCOL, TTL};
 use super::repr;
 use crate::Advertisement;
@@ -234,6 +235,85 @@ pub fn encode_ipv6(
     Ok(out)
 }
 
+/// Key length of keepalived's AH mode: the `auth_pass`, cut or
+/// zero-padded to 8 bytes.
+pub const AH_KEY_LEN: usize = 8;
+
+/// Where the AH header starts and its ICV lies in an IPv4 packet (IHL
+/// from the packet, keepalived's 24-byte AH).
+fn ah_icv_range(packet: &[u8]) -> Option<std::ops::Range<usize>> {
+    let ihl = usize::from(packet.first()? & 0x0f) * 4;
+    let start = ihl + 12;
+    (ihl >= 20 && packet.len() >= start + AH_ICV_LEN).then_some(start..start + AH_ICV_LEN)
+}
+
+/// keepalived's AH integrity check value of a whole IPv4 packet (IP
+/// header, AH, VRRP): HMAC-MD5 keyed with the 8-byte password over the
+/// packet with the mutable IP fields (TOS, flags and fragment offset,
+/// header checksum; the TTL too when `zero_ttl`, which keepalived does
+/// for unicast peers) and the ICV itself zeroed, cut to 96 bits. `None`
+/// when the packet is too short to hold an AH header.
+pub fn ah_icv(packet: &[u8], key: &[u8; AH_KEY_LEN], zero_ttl: bool) -> Option<[u8; AH_ICV_LEN]> {
+    let icv = ah_icv_range(packet)?;
+    let mut copy = packet.to_vec();
+    copy[1] = 0;
+    copy[6..8].fill(0);
+    copy[10..12].fill(0);
+    if zero_ttl {
+        copy[8] = 0;
+    }
+    copy[icv].fill(0);
+    let digest = hmac_md5(key, &copy);
+    <[u8; AH_ICV_LEN]>::try_from(&digest[..AH_ICV_LEN]).ok()
+}
+
+/// Checks the AH of a received IPv4 packet the way keepalived does: the
+/// ICV under `key` ([`DecodeError::AuthFailure`] if it differs) and the
+/// SPI, which must be the source address ([`DecodeError::BadAh`]).
+/// Replay protection (sequence numbers) is the receiver's state to keep.
+pub fn verify_ah(packet: &[u8], key: &[u8; AH_KEY_LEN], zero_ttl: bool) -> Result<(), DecodeError> {
+    let received = parse_ipv4(packet)?;
+    let ah = received.ah.ok_or(DecodeError::AuthTypeMismatch {
+        received: super::repr::auth_type_of(&received.advert.auth),
+        configured: super::repr::auth_type::AH,
+    })?;
+    if IpAddr::V4(Ipv4Addr::from(ah.spi)) != received.src {
+        return Err(DecodeError::BadAh(format!(
+            "SPI {:#010x} is not the source address",
+            ah.spi
+        )));
+    }
+    match ah_icv(packet, key, zero_ttl) {
+        Some(icv) if icv == ah.icv => Ok(()),
+        _ => Err(DecodeError::AuthFailure),
+    }
+}
+
+/// Builds a whole IPv4 packet as keepalived sends version 2 with
+/// `auth_type AH`: [`encode_ipv4`] with an AH header whose SPI is the
+/// source address, the given sequence number, and the ICV computed under
+/// `key` (see [`ah_icv`]; `zero_ttl` for unicast peers).
+pub fn encode_ipv4_ah(
+    advert: &Advertisement,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    fields: Ipv4Fields,
+    sequence: u32,
+    key: &[u8; AH_KEY_LEN],
+    zero_ttl: bool,
+) -> Result<Vec<u8>, EncodeError> {
+    let ah = AhHeader {
+        spi: u32::from(src),
+        sequence,
+        icv: [0; AH_ICV_LEN],
+    };
+    let mut packet = encode_ipv4(advert, src, dst, fields, Some(&ah))?;
+    if let (Some(range), Some(icv)) = (ah_icv_range(&packet), ah_icv(&packet, key, zero_ttl)) {
+        packet[range].copy_from_slice(&icv);
+    }
+    Ok(packet)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +390,42 @@ mod tests {
         let got = parse_ip(&bytes).unwrap();
         assert_eq!(got.ah, Some(ah));
         assert_eq!(got.advert, a);
+    }
+
+    #[test]
+    fn ah_icv_signs_and_verifies() {
+        let mut a = advert();
+        a.auth = Auth::Ah;
+        let key = *b"secret12";
+        let fields = Ipv4Fields { identification: 7 };
+        let bytes = encode_ipv4_ah(&a, SRC, DST, fields, 3, &key, false).unwrap();
+        assert_eq!(verify_ah(&bytes, &key, false), Ok(()));
+        assert_eq!(
+            verify_ah(&bytes, b"secret13", false),
+            Err(DecodeError::AuthFailure)
+        );
+        // The mutable fields do not count; the TTL does unless told not to.
+        let mut changed = bytes.clone();
+        changed[1] = 0;
+        changed[10] ^= 0xff;
+        changed[11] ^= 0xff;
+        let header = etherparse::Ipv4HeaderSlice::from_slice(&changed)
+            .unwrap()
+            .to_header();
+        changed[10..12].copy_from_slice(&header.calc_header_checksum().to_be_bytes());
+        assert_eq!(verify_ah(&changed, &key, false), Ok(()));
+        let mut ttl = bytes.clone();
+        ttl[8] = 254;
+        let header = etherparse::Ipv4HeaderSlice::from_slice(&ttl)
+            .unwrap()
+            .to_header();
+        ttl[10..12].copy_from_slice(&header.calc_header_checksum().to_be_bytes());
+        assert_eq!(verify_ah(&ttl, &key, false), Err(DecodeError::AuthFailure));
+        assert_eq!(ah_icv(&ttl, &key, true), ah_icv(&bytes, &key, true));
+        // A flipped VRRP byte (checksum fixed up or not) fails.
+        let mut body = bytes;
+        let last = body.len() - 1;
+        body[last] ^= 1;
+        assert!(verify_ah(&body, &key, false).is_err());
     }
 }

@@ -40,6 +40,7 @@
 mod checksum;
 mod error;
 mod ip;
+mod md5;
 mod neighbour;
 mod packet;
 mod repr;
@@ -47,8 +48,9 @@ mod validate;
 
 pub use error::{DecodeError, EncodeError};
 pub use ip::{
-    encode_ipv4, encode_ipv6, parse_ip, parse_ipv4, parse_ipv6, parse_ipv6_payload, AhHeader,
-    Ipv4Fields, Received, AH_ICV_LEN, DSCP_CS6, IP_PROTOCOL_AH,
+    ah_icv, encode_ipv4, encode_ipv4_ah, encode_ipv6, parse_ip, parse_ipv4, parse_ipv6,
+    parse_ipv6_payload, verify_ah, AhHeader, Ipv4Fields, Received, AH_ICV_LEN, AH_KEY_LEN,
+    DSCP_CS6, IP_PROTOCOL_AH,
 };
 pub use neighbour::{
     gratuitous_arp, parse_gratuitous_arp, parse_unsolicited_na, unsolicited_na,
