@@ -4,6 +4,7 @@
 use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 
 use nix::sys::socket::{
     recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
@@ -15,7 +16,7 @@ use tokio::net::UdpSocket;
 
 use super::error::{errno, sys, IoError};
 use super::iface::Interface;
-use crate::wire::{self, DecodeError, Family, Received};
+use crate::wire::{self, DecodeError, Family, Ipv4Fields, Received, AH_KEY_LEN};
 use crate::Advertisement;
 
 /// Receive buffer: larger than any VRRP packet (255 IPv6 addresses).
@@ -38,6 +39,43 @@ pub struct VrrpSocket {
     family: Family,
     iface: Interface,
     src: IpAddr,
+    ah: Option<AhState>,
+}
+
+/// keepalived's IPsec AH mode: the key, the IP identification of the
+/// next packet, and keepalived's one sequence counter for both
+/// directions: a received packet must carry a number above it and raises
+/// it to that number; a sent packet carries it plus one.
+#[derive(Debug)]
+struct AhState {
+    key: [u8; AH_KEY_LEN],
+    identification: AtomicU16,
+    sequence: AtomicU32,
+}
+
+impl AhState {
+    /// The next IP identification, never 0 (the kernel would replace a
+    /// 0 with its own, which the ICV does not cover).
+    fn next_identification(&self) -> u16 {
+        loop {
+            let id = self.identification.fetch_add(1, Ordering::Relaxed);
+            if id != 0 {
+                return id;
+            }
+        }
+    }
+
+    /// Checks a received packet's ICV and SPI, then its sequence number
+    /// against replays (keepalived counts a replay as an auth failure).
+    fn accept(&self, packet: &[u8]) -> Result<Received, DecodeError> {
+        wire::verify_ah(packet, &self.key, false)?;
+        let received = wire::parse_ipv4(packet)?;
+        let sequence = received.ah.map_or(0, |ah| ah.sequence);
+        if self.sequence.fetch_max(sequence, Ordering::Relaxed) >= sequence {
+            return Err(DecodeError::AuthFailure);
+        }
+        Ok(received)
+    }
 }
 
 impl VrrpSocket {
@@ -50,7 +88,7 @@ impl VrrpSocket {
         let (socket, src) = match family {
             Family::V4 => {
                 let src = iface.ipv4.ok_or_else(|| no_addr("no IPv4 address"))?;
-                (open_v4(iface)?, IpAddr::V4(src))
+                (open_v4(iface, wire::IP_PROTOCOL)?, IpAddr::V4(src))
             }
             Family::V6 => {
                 let src = iface
@@ -67,6 +105,43 @@ impl VrrpSocket {
             family,
             iface: iface.clone(),
             src,
+            ah: None,
+        })
+    }
+
+    /// Opens an IPv4 socket for version 2 with `auth_type AH`, as
+    /// keepalived runs it: IP protocol 51, whole packets written by us
+    /// (`IP_HDRINCL`) so the ICV can cover the header. Received packets
+    /// must carry a valid ICV under `key` (the `auth_pass`, zero-padded
+    /// to 8 bytes) and an SPI equal to their source, or they are dropped
+    /// as [`DecodeError::AuthFailure`] / [`DecodeError::BadAh`]. Sequence
+    /// numbers follow keepalived's single counter: a packet whose number
+    /// is not above the highest seen or sent is a replay (an auth
+    /// failure), and adverts are sent with that highest number plus one,
+    /// so a router that wants to preempt a keepalived master must have
+    /// received its adverts on this socket first.
+    pub fn open_ah(iface: &Interface, key: [u8; AH_KEY_LEN]) -> Result<Self, IoError> {
+        let src = iface.ipv4.ok_or_else(|| IoError::Interface {
+            name: iface.name.clone(),
+            reason: "no IPv4 address",
+        })?;
+        let socket = open_v4(iface, wire::IP_PROTOCOL_AH)?;
+        socket
+            .set_header_included_v4(true)
+            .map_err(sys("IP_HDRINCL"))?;
+        socket.set_nonblocking(true).map_err(sys("O_NONBLOCK"))?;
+        let fd = UdpSocket::from_std(std::net::UdpSocket::from(socket))
+            .map_err(sys("register with tokio"))?;
+        Ok(VrrpSocket {
+            fd,
+            family: Family::V4,
+            iface: iface.clone(),
+            src: IpAddr::V4(src),
+            ah: Some(AhState {
+                key,
+                identification: AtomicU16::new(1),
+                sequence: AtomicU32::new(0),
+            }),
         })
     }
 
@@ -91,7 +166,11 @@ impl VrrpSocket {
             .async_io(Interest::READABLE, || match self.family {
                 Family::V4 => {
                     let n = nix::sys::socket::recv(fd, &mut buf, MsgFlags::empty())?;
-                    Ok(wire::parse_ipv4(buf.get(..n).unwrap_or_default()))
+                    let packet = buf.get(..n).unwrap_or_default();
+                    Ok(match &self.ah {
+                        Some(ah) => ah.accept(packet),
+                        None => wire::parse_ipv4(packet),
+                    })
                 }
                 Family::V6 => recv_v6(fd, &mut buf),
             })
@@ -102,7 +181,17 @@ impl VrrpSocket {
     /// Sends `advert` to `dst`: the VRRP group of the socket's family or a
     /// unicast peer.
     pub async fn send(&self, advert: &Advertisement, dst: IpAddr) -> Result<(), IoError> {
-        let message = wire::encode(advert, self.src, dst)?;
+        let message = match (&self.ah, self.src, dst) {
+            (Some(ah), IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let fields = Ipv4Fields {
+                    identification: ah.next_identification(),
+                };
+                let sequence = ah.sequence.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+                let unicast = !dst.is_multicast();
+                wire::encode_ipv4_ah(advert, src, dst, fields, sequence, &ah.key, unicast)?
+            }
+            _ => wire::encode(advert, self.src, dst)?,
+        };
         let fd = self.fd.as_raw_fd();
         self.fd
             .async_io(Interest::WRITABLE, || self.send_once(fd, &message, dst))
@@ -116,6 +205,12 @@ impl VrrpSocket {
     fn send_once(&self, fd: i32, message: &[u8], dst: IpAddr) -> std::io::Result<usize> {
         let iov = [IoSlice::new(message)];
         let ifindex = self.iface.index;
+        if let (Some(_), IpAddr::V4(dst)) = (&self.ah, dst) {
+            // The whole packet, header included, is ours.
+            let to = SockaddrIn::from(SocketAddrV4::new(dst, 0));
+            return nix::sys::socket::sendto(fd, message, &to, MsgFlags::empty())
+                .map_err(std::io::Error::from);
+        }
         let result = match (self.src, dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
                 let info = libc::in_pktinfo {
@@ -146,14 +241,15 @@ impl VrrpSocket {
     }
 }
 
-/// The IPv4 socket: group joined on the interface, bound to it, TTL 255.
-fn open_v4(iface: &Interface) -> Result<Socket, IoError> {
+/// The IPv4 socket of `protocol` (VRRP, or AH around it): group joined
+/// on the interface, bound to it, TTL 255.
+fn open_v4(iface: &Interface, protocol: u8) -> Result<Socket, IoError> {
     let socket = Socket::new(
         Domain::IPV4,
         Type::RAW,
-        Some(Protocol::from(i32::from(wire::IP_PROTOCOL))),
+        Some(Protocol::from(i32::from(protocol))),
     )
-    .map_err(sys("socket(AF_INET, SOCK_RAW, 112)"))?;
+    .map_err(sys("socket(AF_INET, SOCK_RAW)"))?;
     socket
         .bind_device(Some(iface.name.as_bytes()))
         .map_err(sys("SO_BINDTODEVICE"))?;
@@ -240,4 +336,65 @@ fn recv_v6(fd: i32, buf: &mut [u8]) -> std::io::Result<Result<Received, DecodeEr
             "no source, destination or hop limit".into(),
         )),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Auth, Version};
+
+    fn packet(sequence: u32, key: &[u8; 8]) -> Vec<u8> {
+        let advert = Advertisement {
+            version: Version::V2,
+            vrid: 51,
+            priority: 100,
+            interval_cs: 100,
+            auth: Auth::Ah,
+            addresses: vec![IpAddr::from([192, 0, 2, 1])],
+        };
+        let src = Ipv4Addr::new(192, 0, 2, 11);
+        let fields = Ipv4Fields { identification: 1 };
+        wire::encode_ipv4_ah(
+            &advert,
+            src,
+            wire::MULTICAST_V4,
+            fields,
+            sequence,
+            key,
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ah_sequence_numbers_follow_keepalived() {
+        let ah = AhState {
+            key: *b"secret12",
+            identification: AtomicU16::new(u16::MAX),
+            sequence: AtomicU32::new(0),
+        };
+        assert!(ah.accept(&packet(5, b"secret12")).is_ok());
+        // A replay, or an older number, is an auth failure.
+        assert_eq!(
+            ah.accept(&packet(5, b"secret12")),
+            Err(DecodeError::AuthFailure)
+        );
+        assert_eq!(
+            ah.accept(&packet(3, b"secret12")),
+            Err(DecodeError::AuthFailure)
+        );
+        assert!(ah.accept(&packet(9, b"secret12")).is_ok());
+        assert_eq!(
+            ah.accept(&packet(10, b"other12!")),
+            Err(DecodeError::AuthFailure)
+        );
+        // The next advert sent carries the highest number seen plus one.
+        assert_eq!(
+            ah.sequence.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+            10
+        );
+        // Identification skips 0.
+        assert_eq!(ah.next_identification(), u16::MAX);
+        assert_eq!(ah.next_identification(), 1);
+    }
 }

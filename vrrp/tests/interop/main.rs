@@ -17,8 +17,8 @@
 //!   Master_Down_Interval after SIGKILL and after its skew time on the
 //!   priority-0 advert the process sends on SIGTERM.
 //!
-//! Each scenario runs v2 with PASS, v3 over IPv4 and v3 over IPv6 at
-//! once, in labs of their own, and prints the measured times.
+//! Each scenario runs v2 with PASS, v2 with IPsec AH, v3 over IPv4 and
+//! v3 over IPv6 at once, in labs of their own, and prints the measured times.
 //!
 //! They need root, iproute2, keepalived and tshark: under `CI=true` a
 //! missing one fails the test, elsewhere the test is skipped with the
@@ -52,6 +52,8 @@ struct Case {
     version: Version,
     family: Family,
     password: Option<&'static str>,
+    /// keepalived's IPsec AH mode (with `password` as the key).
+    ah: bool,
     vrid: u8,
     vip: &'static str,
     prefix: u8,
@@ -62,6 +64,7 @@ const V2_PASS: Case = Case {
     version: Version::V2,
     family: Family::V4,
     password: Some("secret12"),
+    ah: false,
     vrid: 51,
     vip: "192.0.2.1",
     prefix: 24,
@@ -71,6 +74,7 @@ const V3_IPV4: Case = Case {
     version: Version::V3,
     family: Family::V4,
     password: None,
+    ah: false,
     vrid: 52,
     vip: "192.0.2.2",
     prefix: 24,
@@ -80,10 +84,28 @@ const V3_IPV6: Case = Case {
     version: Version::V3,
     family: Family::V6,
     password: None,
+    ah: false,
     vrid: 53,
     vip: "2001:db8::1",
     prefix: 64,
 };
+
+const V2_AH: Case = Case {
+    tag: "v2a",
+    version: Version::V2,
+    family: Family::V4,
+    password: Some("secret12"),
+    ah: true,
+    vrid: 54,
+    vip: "192.0.2.4",
+    prefix: 24,
+};
+
+/// Every case.
+const CASES: [Case; 4] = [V2_PASS, V2_AH, V3_IPV4, V3_IPV6];
+
+/// tshark capture filter for what the cases send.
+const VRRP_FILTER: &str = "ip proto 112 or ip proto 51 or ip6 proto 112";
 
 impl Case {
     fn keepalived(&self, state: &'static str, priority: u8) -> KeepalivedConf {
@@ -95,19 +117,36 @@ impl Case {
             vrid: self.vrid,
             priority,
             state,
-            password: self.password,
+            auth: self
+                .password
+                .map(|p| (if self.ah { "AH" } else { "PASS" }, p)),
             vip: Box::leak(format!("{}/{}", self.vip, self.prefix).into_boxed_str()),
         }
     }
 
+    /// The password, zero-padded to 8 bytes.
+    fn key(&self) -> [u8; 8] {
+        let mut key = [0u8; 8];
+        let p = self.password.unwrap_or_default().as_bytes();
+        key[..p.len()].copy_from_slice(p);
+        key
+    }
+
+    /// The driver's socket for the case, on eth0 of the current namespace.
+    fn socket(&self) -> VrrpSocket {
+        let iface = Interface::lookup("eth0").unwrap();
+        if self.ah {
+            VrrpSocket::open_ah(&iface, self.key()).unwrap()
+        } else {
+            VrrpSocket::open(&iface, self.family).unwrap()
+        }
+    }
+
     fn advert(&self, priority: u8) -> Advertisement {
-        let auth = match self.password {
-            Some(p) => {
-                let mut pass = [0u8; 8];
-                pass[..p.len()].copy_from_slice(p.as_bytes());
-                Auth::Password(pass)
-            }
-            None => Auth::None,
+        let auth = match (self.password, self.ah) {
+            (Some(_), true) => Auth::Ah,
+            (Some(_), false) => Auth::Password(self.key()),
+            (None, _) => Auth::None,
         };
         Advertisement {
             version: self.version,
@@ -133,11 +172,11 @@ impl Case {
     }
 }
 
-/// Runs `scenario` for v2 with PASS, v3 over IPv4 and v3 over IPv6 at
-/// once, each in its own lab, on threads named after the case (a failing
+/// Runs `scenario` for v2 with PASS, v2 with AH, v3 over IPv4 and v3
+/// over IPv6 at once, each in its own lab, on threads named after the case (a failing
 /// case names itself in the panic message).
 fn all_cases(scenario: fn(Case)) {
-    let threads: Vec<_> = [V2_PASS, V3_IPV4, V3_IPV6]
+    let threads: Vec<_> = CASES
         .into_iter()
         .map(|case| {
             std::thread::Builder::new()
@@ -167,6 +206,13 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
+}
+
+/// Keeps receiving on `socket` in the background (the AH case learns the
+/// peer's sequence numbers that way, as keepalived does).
+fn listen(socket: &std::sync::Arc<VrrpSocket>) {
+    let socket = std::sync::Arc::clone(socket);
+    tokio::spawn(async move { while socket.recv().await.is_ok() {} });
 }
 
 /// Whether namespace `ns` holds `addr` on eth0.
@@ -206,8 +252,7 @@ fn receive_from_keepalived(case: Case) {
     let local = case.advert(100);
     let got: Vec<Received> = lab.in_ns(&lab.host(2), move || {
         runtime().block_on(async move {
-            let iface = Interface::lookup("eth0").unwrap();
-            let socket = VrrpSocket::open(&iface, case.family).unwrap();
+            let socket = case.socket();
             let mut demux = Demux::new();
             demux.insert(local, true);
             let mut accepted = Vec::new();
@@ -269,7 +314,7 @@ fn keepalived_yields(case: Case) {
         return;
     }
     let mut lab = Lab::up(&format!("s{}", case.tag), 2);
-    let filter = "ip proto 112 or ip6 proto 112";
+    let filter = VRRP_FILTER;
     let capture = Capture::start(&mut lab, 2, "tshark", filter);
     let h1 = lab.host(1);
     let (h2, ka_priority) = (lab.host(2), 100u8);
@@ -281,8 +326,8 @@ fn keepalived_yields(case: Case) {
     );
     let report = lab.in_ns(&h2, move || {
         runtime().block_on(async move {
-            let iface = Interface::lookup("eth0").unwrap();
-            let socket = VrrpSocket::open(&iface, case.family).unwrap();
+            let socket = std::sync::Arc::new(case.socket());
+            listen(&socket);
             let (ours, zero, group) = (case.advert(200), case.advert(0), case.group());
             let mut report = SendReport {
                 source: socket.source(),
@@ -308,6 +353,9 @@ fn keepalived_yields(case: Case) {
             report.takeover =
                 wait_holds(&h1, case.vip, true, limit).map(|d| d + Duration::from_secs(1));
             // 3. A higher priority advert: keepalived steps back at once.
+            //    (Let the listener hear keepalived's first advert first: with
+            //    AH, keepalived drops numbers not above the last it saw.)
+            tokio::time::sleep(Duration::from_millis(200)).await;
             socket.send(&ours, group).await.unwrap();
             report.sent += 1;
             report.step_back = wait_holds(&h1, case.vip, false, Duration::from_secs(2));
@@ -512,14 +560,11 @@ fn static_master_process() {
         return;
     };
     let (tag, priority) = role.split_once(',').unwrap();
-    let case = [V2_PASS, V3_IPV4, V3_IPV6]
-        .into_iter()
-        .find(|c| c.tag == tag)
-        .unwrap();
+    let case = CASES.into_iter().find(|c| c.tag == tag).unwrap();
     let priority: u8 = priority.parse().unwrap();
     runtime().block_on(async move {
-        let iface = Interface::lookup("eth0").unwrap();
-        let socket = VrrpSocket::open(&iface, case.family).unwrap();
+        let socket = std::sync::Arc::new(case.socket());
+        listen(&socket);
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -551,7 +596,7 @@ fn lbkit_master_goes_away(case: Case, exit: Exit) {
     }
     let tag = format!("{}{}", if exit == Exit::Kill { "k" } else { "t" }, case.tag);
     let mut lab = Lab::up(&tag, 2);
-    let capture = Capture::start(&mut lab, 2, "tshark", "ip proto 112 or ip6 proto 112");
+    let capture = Capture::start(&mut lab, 2, "tshark", VRRP_FILTER);
     let (h1, h2) = (lab.host(1), lab.host(2));
     let exe = std::env::current_exe().unwrap().display().to_string();
     let role = format!("{CHILD_ROLE}={},200", case.tag);

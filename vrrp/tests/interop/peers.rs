@@ -19,8 +19,8 @@ pub(crate) struct KeepalivedConf {
     pub(crate) priority: u8,
     /// `MASTER` or `BACKUP`.
     pub(crate) state: &'static str,
-    /// `Some(password)` for `auth_type PASS`.
-    pub(crate) password: Option<&'static str>,
+    /// `Some((auth_type, auth_pass))`: `PASS` or `AH`.
+    pub(crate) auth: Option<(&'static str, &'static str)>,
     /// VIP with prefix, e.g. `192.0.2.1/24`.
     pub(crate) vip: &'static str,
 }
@@ -28,9 +28,9 @@ pub(crate) struct KeepalivedConf {
 impl KeepalivedConf {
     /// The configuration text.
     pub(crate) fn render(&self) -> String {
-        let auth = match self.password {
-            Some(p) => format!(
-                "    authentication {{\n        auth_type PASS\n        auth_pass {p}\n    }}\n"
+        let auth = match self.auth {
+            Some((kind, p)) => format!(
+                "    authentication {{\n        auth_type {kind}\n        auth_pass {p}\n    }}\n"
             ),
             None => String::new(),
         };
