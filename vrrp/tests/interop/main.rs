@@ -101,6 +101,12 @@ const V2_AH: Case = Case {
     prefix: 24,
 };
 
+/// Allowed lateness of keepalived's reactions (a loaded 2-core machine
+/// running several labs at once): well below the gap between "at once"
+/// or Skew_Time (0.6 s) and Master_Down_Interval (3.6 s), so the checks
+/// still tell the mechanisms apart.
+const SLACK: Duration = Duration::from_millis(1000);
+
 /// Every case.
 const CASES: [Case; 4] = [V2_PASS, V2_AH, V3_IPV4, V3_IPV6];
 
@@ -423,22 +429,18 @@ fn keepalived_yields(case: Case) {
         .unwrap_or_else(|| panic!("keepalived never took over\n{ka_log}"));
     let mdi = Case::master_down(ka_priority);
     assert!(
-        takeover >= mdi - Duration::from_millis(300)
-            && takeover <= mdi + Duration::from_millis(600),
+        takeover >= mdi - Duration::from_millis(300) && takeover <= mdi + SLACK,
         "takeover after {takeover:?}, Master_Down_Interval is {mdi:?}"
     );
     let step_back = report
         .step_back
         .unwrap_or_else(|| panic!("keepalived kept the VIP\n{ka_log}"));
-    assert!(
-        step_back < Duration::from_millis(500),
-        "stepped back after {step_back:?}"
-    );
+    assert!(step_back < SLACK, "stepped back after {step_back:?}");
     let zero = report
         .zero_takeover
         .unwrap_or_else(|| panic!("no takeover on priority 0\n{ka_log}"));
     assert!(
-        zero <= skew(ka_priority) + Duration::from_millis(400),
+        zero <= skew(ka_priority) + SLACK,
         "priority 0 takeover after {zero:?}"
     );
     println!(
@@ -640,11 +642,11 @@ fn lbkit_master_goes_away(case: Case, exit: Exit) {
     match exit {
         // The kill lands at a random phase of the 1 s advert timer.
         Exit::Kill => assert!(
-            took + Duration::from_millis(1100) >= mdi && took <= mdi + Duration::from_millis(500),
+            took + Duration::from_millis(1100) >= mdi && took <= mdi + SLACK,
             "takeover {took:?} after SIGKILL, Master_Down_Interval {mdi:?}"
         ),
         Exit::Term => assert!(
-            took <= skew + Duration::from_millis(500),
+            took <= skew + SLACK,
             "takeover {took:?} after SIGTERM, skew {skew:?}"
         ),
     }

@@ -93,10 +93,11 @@ impl Capture {
             .to_string();
         let port = format!("h{host}");
         let sw = lab.switch();
+        // dumpcap only writes the packets; tshark dissects them afterwards.
         lab.spawn(
             &sw,
             name,
-            &["tshark", "-n", "-i", &port, "-f", filter, "-w", &file],
+            &["dumpcap", "-q", "-i", &port, "-f", filter, "-w", &file],
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         while !lab.log(name).contains("Capturing on") {
