@@ -1,6 +1,7 @@
-//! Fuzzes the VRRP decoder: whole IP packets, bare VRRP messages of both
-//! families, and the GARP / NA recognisers must never panic; whatever
-//! decodes must encode back to the same VRRP message.
+//! Fuzzes the VRRP decoder: whole IP packets (AH checks included), bare
+//! VRRP messages of both families, and the GARP / NA recognisers must
+//! never panic; whatever decodes must encode back to the same VRRP
+//! message.
 
 #![no_main]
 
@@ -13,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(got) = wire::parse_ip(data) {
         let _ = wire::validate(&got, &got.advert, true);
     }
+    // keepalived's AH mode: ICV and SPI checks on any bytes.
+    let _ = wire::ah_icv(data, b"secret12", false);
+    let _ = wire::verify_ah(data, b"secret12", true);
     let v4 = (IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)), IpAddr::V4(wire::MULTICAST_V4));
     let v6 = (
         IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x11)),
