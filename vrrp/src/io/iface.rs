@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nix::ifaddrs::getifaddrs;
-use nix::sys::socket::{LinkAddr, SockaddrLike};
+use nix::sys::socket::LinkAddr;
 
 use super::error::{errno, IoError};
 
@@ -61,7 +61,6 @@ impl Interface {
         let link = link.ok_or_else(|| missing("no such interface"))?;
         let mac = link.addr().ok_or_else(|| missing("no Ethernet address"))?;
         let index = u32::try_from(link.ifindex()).map_err(|_| missing("bad index"))?;
-        debug_assert!(link.len() > 0);
         Ok(Interface {
             name: name.to_string(),
             index,

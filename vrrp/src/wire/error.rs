@@ -125,4 +125,7 @@ pub enum EncodeError {
     /// Authentication on a version 3 packet (which has none).
     #[error("version 3 carries no authentication")]
     AuthOnVersion3,
+    /// The AH header could not be built.
+    #[error("cannot build the AH header")]
+    BadAh,
 }

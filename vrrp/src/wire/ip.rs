@@ -176,7 +176,7 @@ pub fn encode_ipv4(
     let ah = match ah {
         Some(ah) => Some(
             IpAuthHeader::new(IpNumber(IP_PROTOCOL), ah.spi, ah.sequence, &ah.icv)
-                .map_err(|_| EncodeError::BufferTooSmall { needed: 0, len: 0 })?,
+                .map_err(|_| EncodeError::BadAh)?,
         ),
         None => None,
     };
