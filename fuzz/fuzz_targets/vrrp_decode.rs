@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     // keepalived's AH mode: ICV and SPI checks on any bytes.
     let _ = wire::ah_icv(data, b"secret12", false);
     let _ = wire::verify_ah(data, b"secret12", true);
-    let v4 = (IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)), IpAddr::V4(wire::MULTICAST_V4));
+    let v4 = (
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, 11)),
+        IpAddr::V4(wire::MULTICAST_V4),
+    );
     let v6 = (
         IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x11)),
         IpAddr::V6(wire::MULTICAST_V6),
