@@ -316,7 +316,7 @@ struct SendReport {
 /// keepalived BACKUP (priority 100) in h1, the driver sending priority
 /// 200 from h2.
 fn keepalived_yields(case: Case) {
-    if !lab::usable(&["keepalived", "tshark"]) {
+    if !lab::usable(&["keepalived", "tshark", "dumpcap"]) {
         return;
     }
     let mut lab = Lab::up(&format!("s{}", case.tag), 2);
@@ -469,7 +469,7 @@ fn keepalived_yields_all() {
 #[test]
 fn vips_garp_na() {
     use lbkit_vrrp::io::{Announcer, Vip, VipTable};
-    if !lab::usable(&["tshark"]) {
+    if !lab::usable(&["tshark", "dumpcap"]) {
         return;
     }
     let mut lab = Lab::up("vip", 1);
@@ -593,7 +593,7 @@ enum Exit {
 /// (priority 100) in h1: keepalived stays backup while the process lives
 /// and takes over when it is killed or shut down.
 fn lbkit_master_goes_away(case: Case, exit: Exit) {
-    if !lab::usable(&["keepalived", "tshark"]) {
+    if !lab::usable(&["keepalived", "tshark", "dumpcap"]) {
         return;
     }
     let tag = format!("{}{}", if exit == Exit::Kill { "k" } else { "t" }, case.tag);
