@@ -17,8 +17,8 @@
 //!   Master_Down_Interval after SIGKILL and after its skew time on the
 //!   priority-0 advert the process sends on SIGTERM.
 //!
-//! Each scenario runs v2 with PASS, v2 with IPsec AH, v3 over IPv4 and
-//! v3 over IPv6 at once, in labs of their own, and prints the measured times.
+//! Each scenario runs v2 with PASS, v2 with IPsec AH, v3 over IPv4, v3
+//! over IPv6 and v3 over IPv4 unicast at once, in labs of their own, and prints the measured times.
 //!
 //! They need root, iproute2, keepalived and tshark: under `CI=true` a
 //! missing one fails the test, elsewhere the test is skipped with the
@@ -54,6 +54,8 @@ struct Case {
     password: Option<&'static str>,
     /// keepalived's IPsec AH mode (with `password` as the key).
     ah: bool,
+    /// Unicast between h1 and h2 instead of the multicast group.
+    unicast: bool,
     vrid: u8,
     vip: &'static str,
     prefix: u8,
@@ -65,6 +67,7 @@ const V2_PASS: Case = Case {
     family: Family::V4,
     password: Some("secret12"),
     ah: false,
+    unicast: false,
     vrid: 51,
     vip: "192.0.2.1",
     prefix: 24,
@@ -75,6 +78,7 @@ const V3_IPV4: Case = Case {
     family: Family::V4,
     password: None,
     ah: false,
+    unicast: false,
     vrid: 52,
     vip: "192.0.2.2",
     prefix: 24,
@@ -85,6 +89,7 @@ const V3_IPV6: Case = Case {
     family: Family::V6,
     password: None,
     ah: false,
+    unicast: false,
     vrid: 53,
     vip: "2001:db8::1",
     prefix: 64,
@@ -96,6 +101,7 @@ const V2_AH: Case = Case {
     family: Family::V4,
     password: Some("secret12"),
     ah: true,
+    unicast: false,
     vrid: 54,
     vip: "192.0.2.4",
     prefix: 24,
@@ -107,8 +113,20 @@ const V2_AH: Case = Case {
 /// still tell the mechanisms apart.
 const SLACK: Duration = Duration::from_millis(1000);
 
+const V3_UNICAST: Case = Case {
+    tag: "v3u",
+    version: Version::V3,
+    family: Family::V4,
+    password: None,
+    ah: false,
+    unicast: true,
+    vrid: 55,
+    vip: "192.0.2.5",
+    prefix: 24,
+};
+
 /// Every case.
-const CASES: [Case; 4] = [V2_PASS, V2_AH, V3_IPV4, V3_IPV6];
+const CASES: [Case; 5] = [V2_PASS, V2_AH, V3_IPV4, V3_IPV6, V3_UNICAST];
 
 /// tshark capture filter for what the cases send.
 const VRRP_FILTER: &str = "ip proto 112 or ip proto 51 or ip6 proto 112";
@@ -127,6 +145,7 @@ impl Case {
                 .password
                 .map(|p| (if self.ah { "AH" } else { "PASS" }, p)),
             vip: Box::leak(format!("{}/{}", self.vip, self.prefix).into_boxed_str()),
+            unicast: self.unicast.then_some(("192.0.2.11", "192.0.2.12")),
         }
     }
 
@@ -164,6 +183,22 @@ impl Case {
         }
     }
 
+    /// Where the driver (h2) sends: the group, or h1 for unicast.
+    fn destination(&self) -> IpAddr {
+        if self.unicast {
+            return lab::host_v4(1).parse().unwrap();
+        }
+        self.group()
+    }
+
+    /// Where keepalived (h1) sends: the group, or h2 for unicast.
+    fn keepalived_destination(&self) -> IpAddr {
+        if self.unicast {
+            return lab::host_v4(2).parse().unwrap();
+        }
+        self.group()
+    }
+
     fn group(&self) -> IpAddr {
         match self.family {
             Family::V4 => IpAddr::V4(wire::MULTICAST_V4),
@@ -178,8 +213,7 @@ impl Case {
     }
 }
 
-/// Runs `scenario` for v2 with PASS, v2 with AH, v3 over IPv4 and v3
-/// over IPv6 at once, each in its own lab, on threads named after the case (a failing
+/// Runs `scenario` for every case at once, each in its own lab, on threads named after the case (a failing
 /// case names itself in the panic message).
 fn all_cases(scenario: fn(Case)) {
     let threads: Vec<_> = CASES
@@ -283,7 +317,7 @@ fn receive_from_keepalived(case: Case) {
     };
     for r in &got {
         assert_eq!(r.src, expected_src);
-        assert_eq!(r.dst, case.group());
+        assert_eq!(r.dst, case.keepalived_destination());
         assert_eq!(r.ttl, 255);
         assert_eq!(r.advert, case.advert(150));
     }
@@ -334,7 +368,7 @@ fn keepalived_yields(case: Case) {
         runtime().block_on(async move {
             let socket = std::sync::Arc::new(case.socket());
             listen(&socket);
-            let (ours, zero, group) = (case.advert(200), case.advert(0), case.group());
+            let (ours, zero, group) = (case.advert(200), case.advert(0), case.destination());
             let mut report = SendReport {
                 source: socket.source(),
                 sent: 0,
@@ -572,11 +606,11 @@ fn static_master_process() {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
-                _ = tick.tick() => socket.send(&case.advert(priority), case.group()).await.unwrap(),
+                _ = tick.tick() => socket.send(&case.advert(priority), case.destination()).await.unwrap(),
                 _ = term.recv() => break,
             }
         }
-        socket.send(&case.advert(0), case.group()).await.unwrap();
+        socket.send(&case.advert(0), case.destination()).await.unwrap();
     });
 }
 

@@ -23,6 +23,8 @@ pub(crate) struct KeepalivedConf {
     pub(crate) auth: Option<(&'static str, &'static str)>,
     /// VIP with prefix, e.g. `192.0.2.1/24`.
     pub(crate) vip: &'static str,
+    /// `Some((own address, peer))`: unicast instead of multicast.
+    pub(crate) unicast: Option<(&'static str, &'static str)>,
 }
 
 impl KeepalivedConf {
@@ -34,10 +36,16 @@ impl KeepalivedConf {
             ),
             None => String::new(),
         };
+        let unicast = match self.unicast {
+            Some((own, peer)) => {
+                format!("    unicast_src_ip {own}\n    unicast_peer {{\n        {peer}\n    }}\n")
+            }
+            None => String::new(),
+        };
         format!(
             "global_defs {{\n    router_id lbk-interop\n}}\n\
              vrrp_instance VI_1 {{\n    state {}\n    interface eth0\n    virtual_router_id {}\n    \
-             priority {}\n    advert_int 1\n    version {}\n{auth}    virtual_ipaddress {{\n        {}\n    }}\n}}\n",
+             priority {}\n    advert_int 1\n    version {}\n{auth}{unicast}    virtual_ipaddress {{\n        {}\n    }}\n}}\n",
             self.state, self.vrid, self.priority, self.version, self.vip
         )
     }
