@@ -15,21 +15,26 @@ const SHIFTS: [[u32; 4]; 4] = [
     [6, 10, 15, 21],
 ];
 
-/// The 64 additive constants: the integer part of 2^32 × |sin(i + 1)|.
-fn constants() -> [u32; 64] {
-    let mut k = [0u32; 64];
-    for (i, slot) in k.iter_mut().enumerate() {
-        // Exact in f64 for these 64 values (checked by the RFC vectors).
-        *slot = ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32;
-    }
-    k
+/// The 64 additive constants: the integer part of 2^32 × |sin(i + 1)|,
+/// computed once.
+fn constants() -> &'static [u32; 64] {
+    static TABLE: std::sync::OnceLock<[u32; 64]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut k = [0u32; 64];
+        for (i, slot) in k.iter_mut().enumerate() {
+            // Exact in f64 for these 64 values (checked by the RFC vectors).
+            *slot = ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32;
+        }
+        k
+    })
 }
 
 /// Incremental MD5.
 struct Md5 {
     state: [u32; 4],
-    k: [u32; 64],
-    pending: Vec<u8>,
+    k: &'static [u32; 64],
+    pending: [u8; BLOCK_LEN],
+    used: usize,
     len: u64,
 }
 
@@ -38,25 +43,31 @@ impl Md5 {
         Md5 {
             state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476],
             k: constants(),
-            pending: Vec::with_capacity(BLOCK_LEN),
+            pending: [0; BLOCK_LEN],
+            used: 0,
             len: 0,
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    fn update(&mut self, mut data: &[u8]) {
         self.len = self.len.wrapping_add(data.len() as u64);
-        self.pending.extend_from_slice(data);
-        let whole = self.pending.len() / BLOCK_LEN * BLOCK_LEN;
-        let blocks: Vec<u8> = self.pending.drain(..whole).collect();
-        for block in blocks.chunks_exact(BLOCK_LEN) {
-            self.compress(block);
+        while !data.is_empty() {
+            let take = (BLOCK_LEN - self.used).min(data.len());
+            self.pending[self.used..self.used + take].copy_from_slice(&data[..take]);
+            self.used += take;
+            data = &data[take..];
+            if self.used == BLOCK_LEN {
+                let block = self.pending;
+                self.compress(&block);
+                self.used = 0;
+            }
         }
     }
 
     fn finish(mut self) -> [u8; DIGEST_LEN] {
         let bits = self.len.wrapping_mul(8);
         let mut tail = vec![0x80u8];
-        let used = (self.pending.len() + 1) % BLOCK_LEN;
+        let used = (self.used + 1) % BLOCK_LEN;
         tail.resize(1 + (BLOCK_LEN + 56 - used) % BLOCK_LEN, 0);
         tail.extend_from_slice(&bits.to_le_bytes());
         let len = self.len;
