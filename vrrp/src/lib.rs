@@ -13,6 +13,8 @@
 //! The two meet in [`Advertisement`], the decoded form of one VRRP packet.
 
 mod advert;
+#[cfg(feature = "io")]
+pub mod io;
 pub mod machine;
 pub mod wire;
 

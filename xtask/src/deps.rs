@@ -15,7 +15,8 @@ pub(crate) struct Tool {
 /// health checks); `ip` makes the namespaces keepalived is judged in; the
 /// seed's Appendix A script (`killall`) must exist for keepalived's verdict
 /// on it; `dnsmasq` and `aiosmtpd` are the real DNS and SMTP servers the
-/// health checkers are tested against, unprivileged on loopback.
+/// health checkers are tested against, unprivileged on loopback; `tshark`
+/// dissects what lbkit-vrrp sends in its interop tests.
 pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "haproxy",
@@ -32,6 +33,10 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "killall",
         package: "psmisc",
+    },
+    Tool {
+        command: "tshark",
+        package: "tshark",
     },
     Tool {
         command: "dnsmasq",
