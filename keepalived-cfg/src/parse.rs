@@ -226,8 +226,6 @@ struct Seq {
 struct Positions {
     /// Per file, the offsets where lines start.
     starts: Vec<Vec<u32>>,
-    /// The last position found: (file, line start, offset, column).
-    cache: Option<(FileId, u32, u32, u32)>,
 }
 
 impl Positions {
@@ -243,8 +241,8 @@ impl Positions {
         }
     }
 
-    /// Line and column (in characters) of `offset` in `file`.
-    fn locate(&mut self, text: &[u8], file: FileId, offset: u32) -> (u32, u32) {
+    /// The 1-based line of `offset` in `file`.
+    fn line(&self, file: FileId, offset: u32) -> u32 {
         let starts = self
             .starts
             .get(file.0 as usize)
@@ -254,18 +252,7 @@ impl Positions {
             Some(&last) if last <= offset => starts.len(),
             _ => starts.partition_point(|&s| s <= offset).max(1),
         };
-        let start = starts.get(line - 1).copied().unwrap_or(0);
-        let (from, base) = match self.cache {
-            Some((f, s, o, c)) if f == file && s == start && o <= offset => (o, c),
-            _ => (start, 1),
-        };
-        let end = (offset as usize).min(text.len());
-        let chars = text
-            .get(from as usize..end)
-            .map_or(0, |b| b.iter().filter(|&&c| (c & 0xC0) != 0x80).count());
-        let col = base + chars as u32;
-        self.cache = Some((file, start, offset, col));
-        (line as u32, col)
+        line as u32
     }
 }
 
@@ -366,23 +353,17 @@ impl<'a> Parser<'a> {
     }
 
     /// A zero-length span at `offset` of `file`.
-    fn point(&mut self, file: FileId, offset: u32) -> Span {
-        let text = self
-            .sources
-            .get(file)
-            .map_or(&[][..], |f| f.text.as_bytes());
-        let (line, col) = self.positions.locate(text, file, offset);
+    fn point(&self, file: FileId, offset: u32) -> Span {
         Span {
             file,
             offset,
             len: 0,
-            line,
-            col,
+            line: self.positions.line(file, offset),
         }
     }
 
     /// Where bytes `a..b` of `line` were written.
-    fn span(&mut self, line: &Line, a: usize, b: usize) -> Span {
+    fn span(&self, line: &Line, a: usize, b: usize) -> Span {
         let (Some(&first), Some(&last)) = (line.origin.get(a), line.origin.get(b.max(a + 1) - 1))
         else {
             return line.refs.first().copied().unwrap_or_default();
@@ -471,7 +452,8 @@ impl<'a> Parser<'a> {
         if let Some((lines, count)) = self.scan {
             let mut located = 0u64;
             for &w in &words {
-                located += u64::from(self.span(line, w.start, w.end).col);
+                let at = self.span(line, w.start, w.end);
+                located += u64::from(at.line) + u64::from(at.offset);
             }
             std::hint::black_box(located);
             self.scan = Some((lines + 1, count + words.len()));
@@ -828,16 +810,11 @@ impl<'a> Parser<'a> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);
         let line = 1 + text[..line_start].iter().filter(|&&b| b == b'\n').count();
-        let col = 1 + text[line_start..valid_up_to.min(text.len())]
-            .iter()
-            .filter(|&&c| (c & 0xC0) != 0x80)
-            .count();
         let span = Span {
             file: id,
             offset: valid_up_to as u32,
             len: 3,
             line: line as u32,
-            col: col as u32,
         };
         self.diags.push(
             Diagnostic::warning("W0001", "invalid UTF-8")

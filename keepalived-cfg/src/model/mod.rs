@@ -68,7 +68,11 @@ impl<T: Eq> Eq for Spanned<T> {}
 impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The value alone keeps test failures readable; the span follows.
-        write!(f, "{:?} @{}:{}", self.value, self.span.line, self.span.col)
+        write!(
+            f,
+            "{:?} @{}+{}",
+            self.value, self.span.line, self.span.offset
+        )
     }
 }
 

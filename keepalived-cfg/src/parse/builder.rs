@@ -186,7 +186,6 @@ mod tests {
                 offset,
                 len: text.len() as u32,
                 line: 1,
-                col: offset + 1,
                 ..Span::default()
             },
             quoted: false,
