@@ -28,6 +28,7 @@ mod tree;
 pub use diag::{Diagnostic, Label, Severity};
 pub use format::format;
 pub use parse::{parse_tree, parse_tree_file, scan_str, Parsed, Scan};
+pub use smol_str::SmolStr;
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Block, Node, Token, Tree};
 

@@ -20,6 +20,7 @@ use crate::{Diagnostic, FileId, Options, Sources, Span, Token, Tree};
 use builder::Builder;
 use defs::{Defs, Kind, Random, LINE_END};
 use line::{Line, SUBSTITUTED};
+use smol_str::SmolStr;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
@@ -467,8 +468,8 @@ impl<'a> Parser<'a> {
         for &w in &words {
             let bytes = &line.bytes[w.text_range()];
             let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t.to_owned(),
-                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                Ok(t) => SmolStr::new(t),
+                Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
             };
             let span = self.span(line, w.start, w.end);
             let token = Token {

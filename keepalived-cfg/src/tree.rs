@@ -8,13 +8,15 @@
 //! block is a list of values or of keywords.
 
 use crate::Span;
+use smol_str::SmolStr;
 
 /// One word, after comments, quotes, `$NAME` substitution and `~SEQ`
 /// expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
-    /// The word's text (quotes removed).
-    pub text: String,
+    /// The word's text (quotes removed). Words of up to 23 bytes (nearly
+    /// all) are stored inline, without a heap allocation.
+    pub text: SmolStr,
     /// Where it was written (for a substituted word: where the `$NAME` was).
     pub span: Span,
     /// It was written in double quotes.

@@ -495,7 +495,7 @@ proptest! {
                 let start = t.span.offset as usize;
                 let src = &text[start..start + t.span.len as usize];
                 let src = if t.quoted { src.to_string() } else { src.replace("\\#", "#") };
-                let expected = if t.quoted { format!("\"{}\"", t.text) } else { t.text.clone() };
+                let expected = if t.quoted { format!("\"{}\"", t.text) } else { t.text.to_string() };
                 prop_assert_eq!(src, expected);
                 let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
                 prop_assert_eq!(t.span.line as usize, 1 + text[..start].matches('\n').count());

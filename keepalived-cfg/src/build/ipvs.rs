@@ -835,7 +835,7 @@ fn vsg_entry(cx: &mut Cx<'_>, n: &Node, group: &str) -> Option<Spanned<VsgEntry>
         let mark = cx.unsigned(n, 0, 0, u64::from(u32::MAX))?;
         let family = match n.args.get(1) {
             None => None,
-            Some(f) if f.text == "inet" || f.text == "inet6" => Some(f.text.clone()),
+            Some(f) if f.text == "inet" || f.text == "inet6" => Some(f.text.to_string()),
             Some(f) => {
                 cx.error(
                     codes::INVALID_VALUE,

@@ -290,7 +290,7 @@ impl Cx<'_> {
 
 /// The text of a word, with its span.
 pub(crate) fn spanned_text(tok: &Token) -> Spanned<String> {
-    Spanned::new(tok.text.clone(), tok.span)
+    Spanned::new(tok.text.to_string(), tok.span)
 }
 
 /// A node kept as written.
