@@ -14,6 +14,7 @@ mod builder;
 mod defs;
 mod glob;
 mod line;
+mod plain;
 mod seq;
 
 use crate::{Diagnostic, FileId, Options, Sources, Span, Token, Tree};
@@ -294,6 +295,11 @@ struct Parser<'a> {
     words: Vec<line::Word>,
     /// A too long substitution was reported for the current line.
     long_reported: bool,
+    /// The words and braces of a plain line (a buffer to reuse).
+    events: Vec<plain::Event>,
+    /// Plain lines are read by [`Parser::plain_line`] (tests compare with
+    /// the full reader).
+    plain_lines: bool,
     builder: Builder,
 }
 
@@ -320,6 +326,8 @@ impl<'a> Parser<'a> {
             scan: None,
             words: Vec::new(),
             long_reported: false,
+            events: Vec::new(),
+            plain_lines: true,
             builder: Builder::default(),
         }
     }
@@ -494,6 +502,9 @@ impl<'a> Parser<'a> {
     /// split at braces.
     fn next_line(&mut self) -> Option<Line> {
         loop {
+            if self.plain_line() {
+                continue;
+            }
             let mut line = self.next_raw()?;
             if let Some(def) = self.defining {
                 self.continue_definition(def, &line);
@@ -513,6 +524,102 @@ impl<'a> Parser<'a> {
             }
             return Some(line);
         }
+    }
+
+    /// Reads the next line of the file being read when it is plain (see
+    /// [`plain`]): its words go straight to the tree. False, with nothing
+    /// read, when the line needs the full reader, or when generated lines
+    /// or the rest of a line come first.
+    fn plain_line(&mut self) -> bool {
+        if self.residue.is_some()
+            || self.defining.is_some()
+            || self.multiline.is_some()
+            || self.seqs.len() > self.seq_floor
+            || !self.plain_lines
+        {
+            return false;
+        }
+        let Some(active) = self.frames.last_mut().and_then(|f| f.active.as_mut()) else {
+            return false;
+        };
+        let id = active.id;
+        let start = active.pos;
+        let Some(file) = self.sources.get(id) else {
+            return false;
+        };
+        let text = file.text.as_bytes();
+        if start >= text.len() || (start > 0 && text[start - 1] != b'\n') {
+            return false;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let Some(next) = plain::scan(text, start, MAX_PIECE, &mut events) else {
+            self.events = events;
+            return false;
+        };
+        active.pos = next;
+        self.substitutions = 0;
+        self.long_reported = false;
+        self.positions.line_start(id, start as u32);
+        let line = self.positions.line(id, start as u32);
+        let at = |a: u32, b: u32| Span {
+            file: id,
+            offset: a,
+            len: b - a,
+            line,
+        };
+        let mut rest = &events[..];
+        while let Some((&first, after)) = rest.split_first() {
+            let plain::Event::Word(..) = first else {
+                if let (plain::Event::Brace(i, brace), None) = (first, self.scan) {
+                    if brace == b'{' {
+                        self.builder.open(at(i, i + 1), self.diags);
+                    } else {
+                        self.builder.close(at(i, i + 1), self.diags);
+                    }
+                }
+                rest = after;
+                continue;
+            };
+            // A keyword line: the words up to the next brace.
+            let n = rest
+                .iter()
+                .position(|e| matches!(e, plain::Event::Brace(..)))
+                .unwrap_or(rest.len());
+            let (words, after) = rest.split_at(n);
+            rest = after;
+            let ranges = words.iter().filter_map(|e| match *e {
+                plain::Event::Word(x, y) => Some((x, y)),
+                plain::Event::Brace(..) => None,
+            });
+            if let Some((lines, count)) = self.scan {
+                let located: u64 = ranges
+                    .map(|(x, y)| {
+                        let span = at(x, y);
+                        u64::from(span.line) + u64::from(span.offset)
+                    })
+                    .sum();
+                std::hint::black_box(located);
+                self.scan = Some((lines + 1, count + n));
+                continue;
+            }
+            let mut tokens = ranges.map(|(x, y)| Token {
+                text: match file.text.get(x as usize..y as usize) {
+                    Some(t) => SmolStr::new(t),
+                    None => SmolStr::new(String::from_utf8_lossy(&text[x as usize..y as usize])),
+                },
+                span: at(x, y),
+                quoted: false,
+            });
+            let Some(keyword) = tokens.next() else {
+                continue;
+            };
+            // Exactly sized: the tree keeps these vectors.
+            let mut args = Vec::with_capacity(n - 1);
+            args.extend(tokens);
+            self.builder.keyword_line(keyword, args);
+        }
+        self.events = events;
+        true
     }
 
     /// Keeps a line's buffers for a later line.
@@ -1213,4 +1320,54 @@ fn is_executable(meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The tree and diagnostics of `text`, plain lines read by the fast
+    /// path or not.
+    fn both(text: &str) -> [(Tree, Vec<Diagnostic>); 2] {
+        [true, false].map(|plain| {
+            let opts = Options::new().config_id("lb1");
+            let mut sources = Sources::new();
+            let mut diags = Vec::new();
+            let mut parser = Parser::new(&opts, &mut sources, &mut diags);
+            parser.plain_lines = plain;
+            let id = parser.sources.add("t.conf", text.to_owned(), None);
+            parser.frames.push(Frame {
+                pending: VecDeque::new(),
+                active: Some(Active {
+                    id,
+                    pos: 0,
+                    dir: PathBuf::new(),
+                    canonical: None,
+                }),
+                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                from: None,
+            });
+            let tree = parser.run();
+            (tree, diags)
+        })
+    }
+
+    #[test]
+    fn plain_lines_read_as_the_full_reader_reads_them() {
+        let text = "global_defs {\r\n  router_id A # c\n}\nvrrp_instance VI_1 {\n\tstate MASTER\n  virtual_ipaddress { 192.0.2.1/24 dev eth0 }\n}\n}\n{ x\n$A=1\nb $A\n@lb1 c\n";
+        let [fast, full] = both(text);
+        assert_eq!(fast, full);
+        assert_eq!(fast.0.nodes.len(), 5);
+    }
+
+    proptest! {
+        #[test]
+        fn plain_and_full_readers_agree(
+            text in "([ \t\r]|[a-z]{1,3}|[{}]|#|!|\"|\\\\|\\$A|\\$A=x|@lb1 |~SEQ\\(i,2\\) |include x|\n){0,80}"
+        ) {
+            let [fast, full] = both(&text);
+            prop_assert_eq!(fast, full);
+        }
+    }
 }
