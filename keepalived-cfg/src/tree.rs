@@ -30,8 +30,9 @@ pub struct Node {
     pub keyword: Token,
     /// The other words before the block.
     pub args: Vec<Token>,
-    /// The `{ ... }` block, if any.
-    pub block: Option<Block>,
+    /// The `{ ... }` block, if any (boxed: most lines have none, and a
+    /// line without one stays small).
+    pub block: Option<Box<Block>>,
 }
 
 /// A `{ ... }` block.

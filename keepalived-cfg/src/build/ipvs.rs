@@ -4,9 +4,8 @@ use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
 use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
-    Checker, CheckerCommon, CheckerKind, Config, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
-    MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, Spanned, UdpCheck, Url, VirtualServer,
-    VirtualServerGroup, VsTarget, VsgEntry, Weight,
+    Checker, CheckerCommon, CheckerKind, Config, ForwardingMethod, Protocol, RealServer, Scheduler,
+    Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry, Weight,
 };
 use crate::{Diagnostic, Node, Token};
 use std::net::IpAddr;
@@ -469,14 +468,14 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
 /// A checker block.
 fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     let mut kind = match node.keyword.text.as_str() {
-        "HTTP_GET" => CheckerKind::HttpGet(HttpCheck::default()),
-        "SSL_GET" => CheckerKind::SslGet(HttpCheck::default()),
-        "MISC_CHECK" => CheckerKind::Misc(MiscCheck::default()),
-        "SMTP_CHECK" => CheckerKind::Smtp(SmtpCheck::default()),
-        "DNS_CHECK" => CheckerKind::Dns(DnsCheck::default()),
-        "UDP_CHECK" => CheckerKind::Udp(UdpCheck::default()),
+        "HTTP_GET" => CheckerKind::HttpGet(Box::default()),
+        "SSL_GET" => CheckerKind::SslGet(Box::default()),
+        "MISC_CHECK" => CheckerKind::Misc(Box::default()),
+        "SMTP_CHECK" => CheckerKind::Smtp(Box::default()),
+        "DNS_CHECK" => CheckerKind::Dns(Box::default()),
+        "UDP_CHECK" => CheckerKind::Udp(Box::default()),
         "PING_CHECK" => CheckerKind::Ping,
-        "FILE_CHECK" => CheckerKind::File(FileCheck::default()),
+        "FILE_CHECK" => CheckerKind::File(Box::default()),
         "BFD_CHECK" => CheckerKind::Bfd(Vec::new()),
         _ => CheckerKind::Tcp,
     };

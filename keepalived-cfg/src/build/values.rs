@@ -228,18 +228,22 @@ impl Cx<'_> {
     }
 
     /// `SCRIPT [USER [GROUP]]` from argument 0 on.
-    pub(crate) fn script(&mut self, node: &Node) -> Option<Spanned<ScriptCommand>> {
+    pub(crate) fn script(&mut self, node: &Node) -> Option<Box<Spanned<ScriptCommand>>> {
         let command = self.string(node, 0)?;
         let span = command.span;
         let mut s = ScriptCommand::new(command);
         s.user = node.args.get(1).map(spanned_text);
         s.group = node.args.get(2).map(spanned_text);
-        Some(Spanned::new(s, span))
+        Some(Box::new(Spanned::new(s, span)))
     }
 
     /// A script keyword keepalived refuses to see twice in a block: the
     /// second is reported and ignored, the first kept.
-    pub(crate) fn once_script(&mut self, node: &Node, slot: &mut Option<Spanned<ScriptCommand>>) {
+    pub(crate) fn once_script(
+        &mut self,
+        node: &Node,
+        slot: &mut Option<Box<Spanned<ScriptCommand>>>,
+    ) {
         if let Some(first) = slot {
             let first_span = first.span;
             self.push(

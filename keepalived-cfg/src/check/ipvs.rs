@@ -574,8 +574,8 @@ fn check_file_reference(name: &Spanned<String>, ix: &Index<'_>, diags: &mut Vec<
 mod tests {
     use super::super::testutil::{at, checker, codes, ip, real_server, run, virtual_server};
     use crate::model::{
-        CheckerKind, Config, ForwardingMethod, HttpCheck, MiscCheck, Protocol, VirtualServer,
-        VirtualServerGroup, VsTarget, VsgEntry,
+        CheckerKind, Config, ForwardingMethod, Protocol, VirtualServer, VirtualServerGroup,
+        VsTarget, VsgEntry,
     };
 
     fn config(vs: VirtualServer) -> Config {
@@ -843,14 +843,14 @@ mod tests {
     #[test]
     fn http_get_without_url() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::HttpGet(HttpCheck::default()), 6)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::HttpGet(Box::default()), 6)];
         only(vs, "E0256", 6, "HTTP_GET has no url");
     }
 
     #[test]
     fn misc_check_without_path() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::Misc(MiscCheck::default()), 6)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::Misc(Box::default()), 6)];
         only(vs, "E0257", 6, "MISC_CHECK has no misc_path");
     }
 
@@ -904,7 +904,7 @@ mod tests {
             track_file: Some(at("f2".to_string(), 17)),
             weight: None,
         };
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(file), 16)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(Box::new(file)), 16)];
         let mut cfg = config(vs);
         cfg.track_files = vec![crate::model::TrackFile {
             name: at("f1".to_string(), 1),
@@ -919,10 +919,7 @@ mod tests {
     #[test]
     fn file_check_without_track_file() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(
-            CheckerKind::File(crate::model::FileCheck::default()),
-            6,
-        )];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(Box::default()), 6)];
         only(vs, "E0258", 6, "FILE_CHECK has no track_file");
     }
 }

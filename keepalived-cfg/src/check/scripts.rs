@@ -348,7 +348,7 @@ fn track_scripts(config: &Config) -> Vec<Script<'_>> {
 }
 
 /// A `ScriptCommand` as a notify script.
-fn notify(cmd: &Option<Spanned<ScriptCommand>>) -> Option<Script<'_>> {
+fn notify(cmd: &Option<Box<Spanned<ScriptCommand>>>) -> Option<Script<'_>> {
     cmd.as_ref().map(|c| Script {
         command: &c.value.command.value,
         span: c.value.command.span,
@@ -726,7 +726,7 @@ mod tests {
             ..Config::default()
         };
         let cmd = ScriptCommand::new(at("notify.sh master".to_string(), 7));
-        cfg.vrrp_instances[0].notify_master = Some(at(cmd, 7));
+        cfg.vrrp_instances[0].notify_master = Some(Box::new(at(cmd, 7)));
         let diags = run_with(&cfg, &[]);
         assert_eq!(codes(&diags), vec![("W0283", 7), ("W0285", 7)]);
         assert_eq!(
@@ -744,7 +744,7 @@ mod tests {
         };
         for (i, line) in [(0, 7), (1, 16)] {
             let cmd = ScriptCommand::new(at("/etc/keepalived/notify.sh".to_string(), line));
-            cfg.vrrp_instances[i].notify = Some(at(cmd, line));
+            cfg.vrrp_instances[i].notify = Some(Box::new(at(cmd, line)));
         }
         let diags = run_with(&cfg, &[]);
         assert_eq!(codes(&diags), vec![("W0285", 7)]);
@@ -760,8 +760,10 @@ mod tests {
             misc_path: Some(at("/bin/true".to_string(), 7)),
             ..MiscCheck::default()
         };
-        vs.real_servers[0].checkers =
-            vec![super::super::testutil::checker(CheckerKind::Misc(misc), 6)];
+        vs.real_servers[0].checkers = vec![super::super::testutil::checker(
+            CheckerKind::Misc(Box::new(misc)),
+            6,
+        )];
         let cfg = Config {
             virtual_servers: vec![vs],
             ..Config::default()

@@ -163,9 +163,9 @@ pub struct VirtualServer {
     /// `omega`: run `quorum_down` and clear the pool at shutdown.
     pub omega: Option<Spanned<bool>>,
     /// `quorum_up SCRIPT [USER [GROUP]]`.
-    pub quorum_up: Option<Spanned<ScriptCommand>>,
+    pub quorum_up: Option<Box<Spanned<ScriptCommand>>>,
     /// `quorum_down SCRIPT [USER [GROUP]]`.
-    pub quorum_down: Option<Spanned<ScriptCommand>>,
+    pub quorum_down: Option<Box<Spanned<ScriptCommand>>>,
     /// `quorum N`: minimum total weight of live servers; default 1.
     pub quorum: Option<Spanned<u32>>,
     /// `hysteresis N`: tolerance around the quorum; default 0.
@@ -281,9 +281,9 @@ pub struct RealServer {
     /// `inhibit_on_failure [BOOL]`: set weight 0 rather than remove.
     pub inhibit_on_failure: Option<Spanned<bool>>,
     /// `notify_up SCRIPT [USER [GROUP]]`.
-    pub notify_up: Option<Spanned<ScriptCommand>>,
+    pub notify_up: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_down SCRIPT [USER [GROUP]]`.
-    pub notify_down: Option<Spanned<ScriptCommand>>,
+    pub notify_down: Option<Box<Spanned<ScriptCommand>>>,
     /// `alpha`.
     pub alpha: Option<Spanned<bool>>,
     /// `retry N`: default for this server's checkers.
@@ -391,28 +391,29 @@ pub struct Checker {
     pub other: Vec<RawNode>,
 }
 
-/// The checker types.
+/// The checker types. Their own settings are boxed: a checker stays
+/// small whatever its type (most are `TCP_CHECK`s with none).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum CheckerKind {
     /// `TCP_CHECK`: connect, then close.
     Tcp,
     /// `HTTP_GET`.
-    HttpGet(HttpCheck),
+    HttpGet(Box<HttpCheck>),
     /// `SSL_GET`.
-    SslGet(HttpCheck),
+    SslGet(Box<HttpCheck>),
     /// `MISC_CHECK`: run a script.
-    Misc(MiscCheck),
+    Misc(Box<MiscCheck>),
     /// `SMTP_CHECK`.
-    Smtp(SmtpCheck),
+    Smtp(Box<SmtpCheck>),
     /// `DNS_CHECK`.
-    Dns(DnsCheck),
+    Dns(Box<DnsCheck>),
     /// `UDP_CHECK`.
-    Udp(UdpCheck),
+    Udp(Box<UdpCheck>),
     /// `PING_CHECK`: ICMP echo.
     Ping,
     /// `FILE_CHECK`: the server is up while a file holds non-zero.
-    File(FileCheck),
+    File(Box<FileCheck>),
     /// `BFD_CHECK`: follow a BFD session (`name NAME`, `alpha`).
     Bfd(Vec<RawNode>),
 }

@@ -134,11 +134,11 @@ impl Builder {
                     // buffer serves the next block.
                     let mut nodes = Vec::with_capacity(buffer.len());
                     nodes.append(&mut buffer);
-                    node.block = Some(Block {
+                    node.block = Some(Box::new(Block {
                         open: done.open,
                         close,
                         nodes,
-                    });
+                    }));
                 }
                 _ => parent.append(&mut buffer),
             }
