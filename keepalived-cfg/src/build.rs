@@ -14,7 +14,10 @@ mod values;
 mod vrrp;
 
 use crate::model::{Config, RawNode};
-use crate::{Diagnostic, Node, Tree};
+#[cfg(test)]
+use crate::Tree;
+use crate::{Diagnostic, Node, Span};
+use std::collections::HashMap;
 use values::Cx;
 
 /// Diagnostic codes of the model builder.
@@ -45,19 +48,55 @@ pub(crate) mod codes {
 }
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
+#[cfg(test)]
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut cx = Cx::new(diags);
-    let mut config = Config::default();
-    reserve_lists(tree, &mut config);
+    let mut model = Model::default();
+    reserve_lists(tree, &mut model.config);
     for node in &tree.nodes {
-        root_keyword(&mut cx, node, &mut config);
+        model.node(node);
     }
+    let (config, found) = model.finish();
+    diags.extend(found);
     config
 }
 
-/// Sizes the instance and virtual server lists once, up front: their
-/// elements are large, and growing by doubling copies them and leaves
-/// unused room that costs page faults.
+/// The model built one top-level keyword at a time, as the reader
+/// completes them: each keyword's tree can be dropped as soon as it is
+/// read, so the whole tree is never held at once.
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    /// The configuration so far.
+    config: Config,
+    /// The diagnostics so far.
+    diags: Vec<Diagnostic>,
+    /// `vrrp_instance` names, with where each was defined.
+    instances: HashMap<String, Span>,
+    /// `vrrp_sync_group` names, with where each was defined.
+    sync_groups: HashMap<String, Span>,
+}
+
+impl Model {
+    /// Interprets one top-level keyword.
+    pub(crate) fn node(&mut self, node: &Node) {
+        let mut cx = Cx {
+            diags: &mut self.diags,
+            instances: std::mem::take(&mut self.instances),
+            sync_groups: std::mem::take(&mut self.sync_groups),
+        };
+        root_keyword(&mut cx, node, &mut self.config);
+        self.instances = cx.instances;
+        self.sync_groups = cx.sync_groups;
+    }
+
+    /// The configuration, and what was found while building it.
+    pub(crate) fn finish(self) -> (Config, Vec<Diagnostic>) {
+        (self.config, self.diags)
+    }
+}
+
+/// Sizes the instance and virtual server lists once, up front, when the
+/// whole tree is known.
+#[cfg(test)]
 fn reserve_lists(tree: &Tree, config: &mut Config) {
     let count = |kw: &str| tree.nodes.iter().filter(|n| n.keyword.text == kw).count();
     config.vrrp_instances.reserve_exact(count("vrrp_instance"));

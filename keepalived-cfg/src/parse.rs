@@ -17,6 +17,8 @@ mod line;
 mod plain;
 mod seq;
 
+use crate::build::Model;
+use crate::model::Config;
 use crate::{Diagnostic, FileId, Options, Sources, Span, Token, Tree};
 use builder::Builder;
 use defs::{Defs, Kind, Random, LINE_END};
@@ -61,22 +63,22 @@ pub struct Parsed {
 
 /// Reads configuration text named `name` into its syntax tree.
 pub fn parse_tree(name: &str, text: &str, opts: &Options) -> Parsed {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let tree = parse_str(name, text, opts, &mut sources, &mut diagnostics);
-    Parsed {
-        sources,
-        tree,
-        diagnostics,
-    }
+    parsed(Input::Text { name, text }, opts)
 }
 
 /// Reads the configuration in `path` (and what it includes) into its
 /// syntax tree.
 pub fn parse_tree_file(path: &Path, opts: &Options) -> Parsed {
+    parsed(Input::File(path), opts)
+}
+
+/// The syntax tree of `input`.
+fn parsed(input: Input<'_>, opts: &Options) -> Parsed {
     let mut sources = Sources::new();
     let mut diagnostics = Vec::new();
-    let tree = parse_file(path, opts, &mut sources, &mut diagnostics);
+    let mut parser = Parser::new(opts, &mut sources, &mut diagnostics);
+    parser.open_input(input);
+    let (tree, _) = parser.run();
     Parsed {
         sources,
         tree,
@@ -105,18 +107,7 @@ pub fn scan_str(name: &str, text: &str, opts: &Options) -> Scan {
     let mut diagnostics = Vec::new();
     let mut parser = Parser::new(opts, &mut sources, &mut diagnostics);
     parser.scan = Some((0, 0));
-    let id = parser.sources.add(name, text.to_string(), None);
-    parser.frames.push(Frame {
-        pending: VecDeque::new(),
-        active: Some(Active {
-            id,
-            pos: 0,
-            dir: PathBuf::new(),
-            canonical: None,
-        }),
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    });
+    parser.open_input(Input::Text { name, text });
     let (lines, words) = parser.run_scan();
     Scan {
         lines,
@@ -125,48 +116,36 @@ pub fn scan_str(name: &str, text: &str, opts: &Options) -> Scan {
     }
 }
 
-/// Reads `path` and everything it includes into `sources`, and builds the
-/// tree. Problems are pushed to `diags`; the tree holds what could be read.
-pub(crate) fn parse_file(
-    path: &Path,
-    opts: &Options,
-    sources: &mut Sources,
-    diags: &mut Vec<Diagnostic>,
-) -> Tree {
-    let mut parser = Parser::new(opts, sources, diags);
-    let frame = Frame {
-        pending: VecDeque::from([path.to_path_buf()]),
-        active: None,
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    };
-    parser.frames.push(frame);
-    parser.run()
+/// Where a configuration is read from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Input<'t> {
+    /// A file (and what it includes).
+    File(&'t Path),
+    /// Text already in memory, named `name`; relative `include`s resolve
+    /// against the current directory.
+    Text {
+        /// The name diagnostics give it.
+        name: &'t str,
+        /// The text.
+        text: &'t str,
+    },
 }
 
-/// Like [`parse_file`] for text already in memory, named `name`; relative
-/// `include`s resolve against the current directory.
-pub(crate) fn parse_str(
-    name: &str,
-    text: &str,
+/// Reads `input` and everything it includes into `sources`, and builds the
+/// typed model one top-level keyword at a time, without keeping the tree.
+/// Reading problems are pushed to `diags`; the model's own come back with
+/// it.
+pub(crate) fn load(
+    input: Input<'_>,
     opts: &Options,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
-) -> Tree {
+) -> (Config, Vec<Diagnostic>) {
     let mut parser = Parser::new(opts, sources, diags);
-    let id = parser.sources.add(name, text.to_string(), None);
-    parser.frames.push(Frame {
-        pending: VecDeque::new(),
-        active: Some(Active {
-            id,
-            pos: 0,
-            dir: PathBuf::new(),
-            canonical: None,
-        }),
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    });
-    parser.run()
+    parser.builder.model = Some(Model::default());
+    parser.open_input(input);
+    let (_, model) = parser.run();
+    model.unwrap_or_default().finish()
 }
 
 /// The files of one `include` (or the main file): read one after the
@@ -332,8 +311,33 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reads everything and builds the tree.
-    fn run(mut self) -> Tree {
+    /// Starts reading `input`.
+    fn open_input(&mut self, input: Input<'_>) {
+        let frame = match input {
+            Input::File(path) => Frame {
+                pending: VecDeque::from([path.to_path_buf()]),
+                active: None,
+                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                from: None,
+            },
+            Input::Text { name, text } => Frame {
+                pending: VecDeque::new(),
+                active: Some(Active {
+                    id: self.sources.add(name, text.to_string(), None),
+                    pos: 0,
+                    dir: PathBuf::new(),
+                    canonical: None,
+                }),
+                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                from: None,
+            },
+        };
+        self.frames.push(frame);
+    }
+
+    /// Reads everything and builds the tree (or the model, when the builder
+    /// has one).
+    fn run(mut self) -> (Tree, Option<Model>) {
         let mut main_end = None;
         while let Some(line) = self.next_line() {
             self.emit(&line);
@@ -1336,19 +1340,11 @@ mod tests {
             let mut diags = Vec::new();
             let mut parser = Parser::new(&opts, &mut sources, &mut diags);
             parser.plain_lines = plain;
-            let id = parser.sources.add("t.conf", text.to_owned(), None);
-            parser.frames.push(Frame {
-                pending: VecDeque::new(),
-                active: Some(Active {
-                    id,
-                    pos: 0,
-                    dir: PathBuf::new(),
-                    canonical: None,
-                }),
-                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-                from: None,
+            parser.open_input(Input::Text {
+                name: "t.conf",
+                text,
             });
-            let tree = parser.run();
+            let (tree, _) = parser.run();
             (tree, diags)
         })
     }

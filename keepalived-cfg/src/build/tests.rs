@@ -629,3 +629,44 @@ fn unmodelled_block_with_a_stray_block_round_trips() {
     let again = build(&tree(&formatted), &mut Vec::new());
     assert_eq!(again, config, "{formatted}");
 }
+
+/// The model built while reading (each top-level keyword dropped once
+/// read) equals the one built from the whole tree, diagnostics included,
+/// for every file of the corpus and for blocks opened on the next line,
+/// blocks without keyword and blocks never closed.
+#[test]
+fn streamed_model_equals_the_model_of_the_whole_tree() {
+    let mut texts: Vec<String> = [
+        "a\n{\n b\n}\nvrrp_instance X\n{\n priority 7\n}\n",
+        "{\n global_defs { router_id A }\n}\n}\nvrrp_instance Y {\n state BACKUP\n",
+        "vrrp_instance X { } vrrp_instance X { }\nvirtual_server 192.0.2.1 80 { real_server 192.0.2.2 80 { TCP_CHECK { } } }\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for dir in ["seed", "valid", "invalid"] {
+        let path = format!("{}/tests/data/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        texts.extend(files.iter().filter_map(|f| std::fs::read_to_string(f).ok()));
+    }
+    assert!(texts.len() > 200, "{}", texts.len());
+    for text in &texts {
+        let opts = crate::Options::new();
+        let mut sources = crate::Sources::new();
+        let mut streamed = Vec::new();
+        let input = crate::parse::Input::Text {
+            name: "t.conf",
+            text,
+        };
+        let (config, found) = crate::parse::load(input, &opts, &mut sources, &mut streamed);
+        streamed.extend(found);
+        let parsed = crate::parse_tree("t.conf", text, &opts);
+        let mut whole = parsed.diagnostics;
+        let expected = build(&parsed.tree, &mut whole);
+        assert_eq!(config, expected, "{text}");
+        assert_eq!(streamed, whole, "{text}");
+    }
+}

@@ -24,17 +24,6 @@ pub(crate) struct Cx<'d> {
     pub(crate) sync_groups: HashMap<String, Span>,
 }
 
-impl<'d> Cx<'d> {
-    /// A context writing to `diags`.
-    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>) -> Self {
-        Cx {
-            diags,
-            instances: HashMap::new(),
-            sync_groups: HashMap::new(),
-        }
-    }
-}
-
 impl Cx<'_> {
     /// Reports an error at `span`.
     pub(crate) fn error(&mut self, code: &'static str, span: Span, msg: String, label: &str) {

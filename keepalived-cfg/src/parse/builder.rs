@@ -2,6 +2,7 @@
 //! before it, a `}` line closes it. Nesting is kept in an explicit stack
 //! and bounded: deeper blocks are reported and flattened, never recursed.
 
+use crate::build::Model;
 use crate::{Block, Diagnostic, Node, Span, Token, Tree};
 
 /// Blocks nested deeper than this are flattened (keepalived's deepest
@@ -37,6 +38,9 @@ pub(super) struct Builder {
     /// Emptied line buffers of closed blocks, kept (with their room) for
     /// the next blocks; at most [`MAX_SPARES`].
     spares: Vec<Vec<Node>>,
+    /// When set, every top-level keyword goes to the model as soon as it
+    /// is complete, and is dropped: the tree is never held whole.
+    pub(super) model: Option<Model>,
 }
 
 /// How many emptied block buffers [`Builder`] keeps.
@@ -63,12 +67,25 @@ impl Builder {
 
     /// A keyword line, its first word already apart from the others.
     pub(super) fn keyword_line(&mut self, keyword: Token, args: Vec<Token>) {
+        if self.owned.is_empty() {
+            // The top-level keywords read so far can no longer change.
+            self.stream_top();
+        }
         self.current().push(Node {
             keyword,
             args,
             block: None,
         });
         self.can_open = true;
+    }
+
+    /// Hands the top-level keywords read so far to the model, if any.
+    fn stream_top(&mut self) {
+        if let Some(model) = &mut self.model {
+            for node in self.top.drain(..) {
+                model.node(&node);
+            }
+        }
     }
 
     /// A `{` line.
@@ -148,8 +165,13 @@ impl Builder {
         }
     }
 
-    /// The tree; blocks still open are reported at their `{`.
-    pub(super) fn finish(mut self, end: Option<Span>, diags: &mut Vec<Diagnostic>) -> Tree {
+    /// The tree (empty when the keywords went to a model) and the model;
+    /// blocks still open are reported at their `{`.
+    pub(super) fn finish(
+        mut self,
+        end: Option<Span>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Tree, Option<Model>) {
         if let Some(outer) = self.open.first() {
             let count = self.open.len();
             let mut d = Diagnostic::error("E0003", "unterminated block")
@@ -171,7 +193,8 @@ impl Builder {
         while let Some(done) = self.open.pop() {
             self.attach(done, None);
         }
-        Tree { nodes: self.top }
+        self.stream_top();
+        (Tree { nodes: self.top }, self.model)
     }
 }
 
@@ -200,7 +223,7 @@ mod tests {
         b.open(Span::default(), &mut d);
         b.line(vec![tok("b", 4), tok("c", 6)]);
         b.close(Span::default(), &mut d);
-        let t = b.finish(None, &mut d);
+        let (t, _) = b.finish(None, &mut d);
         assert!(d.is_empty());
         assert_eq!(t.nodes.len(), 1);
         let block = t.nodes[0].block.as_ref().map(|b| b.nodes.len());
@@ -218,7 +241,7 @@ mod tests {
         for _ in 0..100_000 {
             b.close(Span::default(), &mut d);
         }
-        let t = b.finish(None, &mut d);
+        let (t, _) = b.finish(None, &mut d);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "E0006");
         let mut depth = 0;
