@@ -13,11 +13,11 @@ pub(crate) mod keywords;
 mod values;
 mod vrrp;
 
+use crate::hash::HashMap;
 use crate::model::{Config, RawNode};
 #[cfg(test)]
 use crate::Tree;
 use crate::{Diagnostic, Node, Span};
-use std::collections::HashMap;
 use values::Cx;
 
 /// Diagnostic codes of the model builder.
@@ -211,19 +211,32 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
 /// keepalived accepts silently (the last one wins). Synonyms count as the
 /// same setting.
 fn repeated(cx: &mut Cx<'_>, nodes: &[Node]) {
-    let mut seen: Vec<(&str, crate::Span)> = Vec::new();
+    // Blocks are short: the settings seen stay on the stack until there
+    // are more than fit.
+    const ON_STACK: usize = 16;
+    let mut first_seen = [("", crate::Span::default()); ON_STACK];
+    let mut count = 0;
+    let mut more: Vec<(&str, crate::Span)> = Vec::new();
     for n in nodes {
         let Some(setting) = keywords::scalar_setting(&n.keyword.text) else {
             continue;
         };
-        match seen.iter().find(|(k, _)| *k == setting) {
+        let found = first_seen[..count]
+            .iter()
+            .chain(&more)
+            .find(|(k, _)| *k == setting);
+        match found {
             Some((_, first)) => cx.push(
                 Diagnostic::warning(codes::REPEATED, format!("`{setting}` is set twice"))
                     .at(n.keyword.span, "keepalived uses this one")
                     .with_label(*first, "first set here, then overridden")
                     .with_help("remove one of them"),
             ),
-            None => seen.push((setting, n.keyword.span)),
+            None if count < ON_STACK => {
+                first_seen[count] = (setting, n.keyword.span);
+                count += 1;
+            }
+            None => more.push((setting, n.keyword.span)),
         }
     }
 }

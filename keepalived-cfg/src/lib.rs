@@ -20,6 +20,7 @@ mod build;
 mod check;
 mod diag;
 mod format;
+mod hash;
 pub mod model;
 mod parse;
 mod source;

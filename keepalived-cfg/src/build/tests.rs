@@ -670,3 +670,38 @@ fn streamed_model_equals_the_model_of_the_whole_tree() {
         assert_eq!(streamed, whole, "{text}");
     }
 }
+
+/// More distinct settings than `repeated` keeps on the stack: a repeat of
+/// the first and of the last is still found.
+#[test]
+fn repeated_settings_are_found_in_long_blocks() {
+    let settings = [
+        "router_id A",
+        "notification_email_from a@example.com",
+        "smtp_server 192.0.2.1",
+        "smtp_helo_name h",
+        "smtp_connect_timeout 30",
+        "default_interface eth0",
+        "vrrp_version 2",
+        "vrrp_mcast_group4 224.0.0.18",
+        "vrrp_mcast_group6 ff02::12",
+        "vrrp_garp_master_delay 5",
+        "vrrp_garp_master_repeat 5",
+        "vrrp_garp_master_refresh 60",
+        "vrrp_garp_master_refresh_repeat 1",
+        "vrrp_garp_lower_prio_delay 5",
+        "vrrp_garp_lower_prio_repeat 5",
+        "vrrp_garp_interval 1",
+        "vrrp_gna_interval 1",
+        "router_id B",
+        "vrrp_gna_interval 2",
+    ];
+    let text = format!("global_defs {{\n    {}\n}}\n", settings.join("\n    "));
+    let (_, d) = built(&text);
+    let repeats: Vec<(Option<u32>, u32)> = d
+        .iter()
+        .filter(|d| d.code == "W0102")
+        .map(|d| (d.span.map(|s| s.line), d.labels[0].span.line))
+        .collect();
+    assert_eq!(repeats, [(Some(19), 2), (Some(20), 18)], "{d:#?}");
+}

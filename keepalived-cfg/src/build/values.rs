@@ -3,9 +3,9 @@
 //! up to six decimal places, `true`/`false` words, addresses.
 
 use super::codes;
+use crate::hash::HashMap;
 use crate::model::{RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Node, Span, Token};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 

@@ -3,12 +3,13 @@
 //! without a port to connect to.
 
 use super::index::Index;
+use crate::hash::HashMap;
 use crate::model::{
     Checker, CheckerKind, Config, ForwardingMethod, RealServer, Spanned, TrackedName,
     VirtualServer, VsTarget, VsgEntry,
 };
 use crate::{Diagnostic, Span};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// Every virtual server check.
@@ -298,7 +299,8 @@ fn check_duplicates<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<&'a RealServer> {
     let mut live: Vec<&RealServer> = Vec::with_capacity(kept.len());
-    let mut seen: HashMap<(IpAddr, u16), &RealServer> = HashMap::with_capacity(kept.len());
+    let mut seen: HashMap<(IpAddr, u16), &RealServer> =
+        HashMap::with_capacity_and_hasher(kept.len(), Default::default());
     for &rs in kept {
         if let Some(first) = seen.get(&rs_key(rs)) {
             diags.push(

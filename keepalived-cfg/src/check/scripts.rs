@@ -8,9 +8,9 @@
 
 use super::host::Host;
 use super::index::Index;
+use crate::hash::{HashMap, HashSet};
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
-use std::collections::{HashMap, HashSet};
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -49,7 +49,7 @@ pub(super) fn check(config: &Config, ix: &Index<'_>, host: &dyn Host, diags: &mu
         .is_some_and(|s| s.value);
     if !secure {
         let mut run: Vec<&Script<'_>> = Vec::new();
-        let mut seen: HashSet<Span> = HashSet::new();
+        let mut seen: HashSet<Span> = HashSet::default();
         let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
         for s in all.filter(|s| runs(s, config, host)) {
             if seen.insert(s.span) {
@@ -79,7 +79,7 @@ fn check_users_exist(
         .into_iter()
         .flatten()
         .filter_map(|s| s.user.map(|u| u.user));
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     for user in global.into_iter().chain(own) {
         if !seen.insert(&user.value) || host.user_exists(&user.value) {
             continue;
@@ -467,8 +467,8 @@ fn check_notify_scripts<'a>(
 ) {
     // Program -> the places running it, in order.
     let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut seen: HashSet<Span> = HashSet::new();
+    let mut index: HashMap<&str, usize> = HashMap::default();
+    let mut seen: HashSet<Span> = HashSet::default();
     for script in scripts.filter(|s| !is_file_test(s.command)) {
         let prog = program(script.command);
         let slot = *index.entry(prog).or_insert_with(|| {
