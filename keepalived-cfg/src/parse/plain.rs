@@ -72,7 +72,6 @@ pub(super) fn scan(
 ) -> Option<usize> {
     events.clear();
     let mut i = start;
-    let mut word: Option<usize> = None;
     // The next word is the first of its keyword line.
     let mut first = true;
     let end = loop {
@@ -81,36 +80,28 @@ pub(super) fn scan(
         };
         match CLASS[b as usize] {
             ORDINARY => {
-                if word.is_none() {
-                    if first && text[i..].starts_with(b"include") {
-                        return None;
-                    }
-                    first = false;
-                    word = Some(i);
+                if first && text[i..].starts_with(b"include") {
+                    return None;
                 }
+                first = false;
+                // The whole word at once: it ends at the first byte of
+                // another class.
+                let len = text[i..]
+                    .iter()
+                    .position(|&c| CLASS[c as usize] != ORDINARY)
+                    .unwrap_or(text.len() - i);
+                events.push(Event::Word(i as u32, (i + len) as u32));
+                i += len;
+                continue;
             }
-            BLANK => {
-                if let Some(w) = word.take() {
-                    events.push(Event::Word(w as u32, i as u32));
-                }
-            }
+            BLANK => {}
             BRACE => {
-                if let Some(w) = word.take() {
-                    events.push(Event::Word(w as u32, i as u32));
-                }
                 events.push(Event::Brace(i as u32, b));
                 first = true;
             }
             NEWLINE => break i,
-            RETURN if matches!(text.get(i + 1), None | Some(b'\n' | b'\r')) => {
-                if let Some(w) = word.take() {
-                    events.push(Event::Word(w as u32, i as u32));
-                }
-            }
+            RETURN if matches!(text.get(i + 1), None | Some(b'\n' | b'\r')) => {}
             COMMENT => {
-                if let Some(w) = word.take() {
-                    events.push(Event::Word(w as u32, i as u32));
-                }
                 let stop = text[i..]
                     .iter()
                     .position(|&c| c == b'\n')
@@ -128,9 +119,6 @@ pub(super) fn scan(
         }
         i += 1;
     };
-    if let Some(w) = word {
-        events.push(Event::Word(w as u32, end as u32));
-    }
     // keepalived reads at most `max` bytes at a time (the line end
     // included when it fits).
     if end - start >= max && !(end == text.len() && end - start == max) {
