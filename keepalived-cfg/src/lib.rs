@@ -2,9 +2,13 @@
 //!
 //! `keepalived.conf` read exactly as keepalived 2.2 reads it: a lexer and
 //! preprocessor (`include`, `$NAME` definitions, `@name` conditional lines,
-//! `~SEQ`), a syntax tree where every word keeps its file, line and column,
-//! a typed model, a checker whose diagnostics read like rustc's, and a
-//! formatter.
+//! `~SEQ`), a syntax tree where every word keeps its file, line and byte
+//! offset (its column is found from the text: [`Sources::column`]), a typed
+//! model, a checker whose diagnostics read like rustc's, and a formatter.
+//!
+//! [`load_file`] and [`load_str`] build the model one top-level keyword at a
+//! time and drop each keyword's tree once read; [`parse_tree`] gives the
+//! whole tree.
 //!
 //! ```
 //! use lbkit_keepalived_cfg::{format, load_str, Options};

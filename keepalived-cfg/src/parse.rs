@@ -87,7 +87,7 @@ fn parsed(input: Input<'_>, opts: &Options) -> Parsed {
 }
 
 /// What the lexer alone found in a text: its lines and words, each word
-/// located (file, line, column), no tree built.
+/// located (file, line, offset), no tree built.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Scan {

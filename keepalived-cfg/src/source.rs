@@ -106,3 +106,31 @@ impl Sources {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_from_the_line_start() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.conf", "ab\nc\u{e9} d\n".to_owned(), None);
+        let at = |offset| Span {
+            file: id,
+            offset,
+            len: 1,
+            line: 2,
+        };
+        assert_eq!(sources.column(at(0)), 1);
+        assert_eq!(sources.column(at(3)), 1);
+        assert_eq!(sources.column(at(7)), 4);
+        assert_eq!(sources.column(at(99)), 1);
+        assert_eq!(
+            sources.column(Span {
+                file: FileId(5),
+                ..at(7)
+            }),
+            1
+        );
+    }
+}
