@@ -476,7 +476,7 @@ impl<'a> Parser<'a> {
         let mut keyword = None;
         // Arguments only: no allocation for a line of one word, and no
         // shift when the keyword is taken out.
-        let mut args = Vec::with_capacity(words.len().saturating_sub(1));
+        let mut args = self.builder.args(words.len().saturating_sub(1));
         for &w in &words {
             let bytes = &line.bytes[w.text_range()];
             let text = match std::str::from_utf8(bytes) {
@@ -617,8 +617,7 @@ impl<'a> Parser<'a> {
             let Some(keyword) = tokens.next() else {
                 continue;
             };
-            // Exactly sized: the tree keeps these vectors.
-            let mut args = Vec::with_capacity(n - 1);
+            let mut args = self.builder.args(n - 1);
             args.extend(tokens);
             self.builder.keyword_line(keyword, args);
         }

@@ -41,10 +41,23 @@ pub(super) struct Builder {
     /// When set, every top-level keyword goes to the model as soon as it
     /// is complete, and is dropped: the tree is never held whole.
     pub(super) model: Option<Model>,
+    /// With a model: the argument lists of dropped lines, emptied, for the
+    /// next lines (at most [`MAX_POOL`]).
+    args_pool: Vec<Vec<Token>>,
+    /// With a model: the blocks of dropped lines, emptied, for the next
+    /// blocks (at most [`MAX_POOL`]). The boxes are what is reused: a
+    /// node's block is boxed.
+    #[allow(clippy::vec_box)]
+    block_pool: Vec<Box<Block>>,
 }
 
-/// How many emptied block buffers [`Builder`] keeps.
+/// How many emptied block buffers [`Builder`] keeps without a model.
 const MAX_SPARES: usize = 8;
+
+/// How many emptied buffers of each kind [`Builder`] keeps with a model:
+/// enough for the largest usual top-level block (a `virtual_server` with
+/// its real servers and checkers).
+const MAX_POOL: usize = 256;
 
 impl Builder {
     /// The lines of the innermost open block.
@@ -79,12 +92,62 @@ impl Builder {
         self.can_open = true;
     }
 
-    /// Hands the top-level keywords read so far to the model, if any.
+    /// Hands the top-level keywords read so far to the model, if any, and
+    /// keeps their emptied buffers for the next lines.
     fn stream_top(&mut self) {
-        if let Some(model) = &mut self.model {
-            for node in self.top.drain(..) {
-                model.node(&node);
+        let Some(mut model) = self.model.take() else {
+            return;
+        };
+        let mut top = std::mem::take(&mut self.top);
+        for node in top.drain(..) {
+            model.node(&node);
+            self.recycle(node, 0);
+        }
+        self.top = top;
+        self.model = Some(model);
+    }
+
+    /// Empties a dropped line into the pools (a block's lines too, down to
+    /// the nesting limit: the rest is simply dropped).
+    fn recycle(&mut self, node: Node, depth: usize) {
+        let Node { args, block, .. } = node;
+        self.keep_args(args);
+        let Some(mut block) = block else {
+            return;
+        };
+        let mut nodes = std::mem::take(&mut block.nodes);
+        if depth < MAX_DEPTH {
+            for inner in nodes.drain(..) {
+                self.recycle(inner, depth + 1);
             }
+        }
+        nodes.clear();
+        if self.spares.len() < MAX_POOL {
+            self.spares.push(nodes);
+        }
+        if self.block_pool.len() < MAX_POOL {
+            self.block_pool.push(block);
+        }
+    }
+
+    /// Keeps an argument list for a later line.
+    fn keep_args(&mut self, mut args: Vec<Token>) {
+        if args.capacity() > 0 && self.args_pool.len() < MAX_POOL {
+            args.clear();
+            self.args_pool.push(args);
+        }
+    }
+
+    /// An empty argument list with room for `n` words: a kept one when
+    /// there is one (the tree is dropped line by line with a model),
+    /// otherwise exactly sized (the tree is kept).
+    pub(super) fn args(&mut self, n: usize) -> Vec<Token> {
+        match self.args_pool.pop() {
+            Some(mut args) => {
+                args.reserve(n);
+                args
+            }
+            None => Vec::with_capacity(n),
         }
     }
 
@@ -144,8 +207,31 @@ impl Builder {
         let mut buffer = done.nodes;
         if done.owned {
             self.owned.pop();
+            let streaming = self.model.is_some();
+            let mut kept = if streaming {
+                self.block_pool.pop()
+            } else {
+                None
+            };
             let parent = self.current();
             match parent.last_mut() {
+                Some(node) if node.block.is_none() && streaming => {
+                    // The tree is dropped line by line: the block takes
+                    // the buffer as it is, and buffers come back when
+                    // their lines are dropped.
+                    let block = Block {
+                        open: done.open,
+                        close,
+                        nodes: std::mem::take(&mut buffer),
+                    };
+                    node.block = Some(match kept.take() {
+                        Some(mut reused) => {
+                            *reused = block;
+                            reused
+                        }
+                        None => Box::new(block),
+                    });
+                }
                 Some(node) if node.block.is_none() => {
                     // The block keeps an exactly sized copy; the grown
                     // buffer serves the next block.
@@ -159,8 +245,11 @@ impl Builder {
                 }
                 _ => parent.append(&mut buffer),
             }
+            if let Some(unused) = kept {
+                self.block_pool.push(unused);
+            }
         }
-        if buffer.is_empty() && self.spares.len() < MAX_SPARES {
+        if buffer.is_empty() && buffer.capacity() > 0 && self.spares.len() < MAX_SPARES {
             self.spares.push(buffer);
         }
     }
