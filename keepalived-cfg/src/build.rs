@@ -211,6 +211,9 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
 /// keepalived accepts silently (the last one wins). Synonyms count as the
 /// same setting.
 fn repeated(cx: &mut Cx<'_>, nodes: &[Node]) {
+    if nodes.len() < 2 {
+        return;
+    }
     // Blocks are short: the settings seen stay on the stack until there
     // are more than fit.
     const ON_STACK: usize = 16;

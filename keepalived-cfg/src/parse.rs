@@ -32,6 +32,8 @@ use std::path::{Path, PathBuf};
 const MAX_PIECE: usize = 1023;
 /// keepalived's buffer size: a substitution may not make a line this long.
 const MAX_LINE: usize = 1024;
+/// The longest word a [`SmolStr`] holds inline.
+const INLINE_WORD: usize = 23;
 /// Files included inside included files, at most this deep.
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// `$NAME` substitutions in one line (and the text after its braces), at
@@ -608,6 +610,8 @@ impl<'a> Parser<'a> {
             }
             let mut tokens = ranges.map(|(x, y)| Token {
                 text: match file.text.get(x as usize..y as usize) {
+                    // Nearly every word: copied inline, nothing to decide.
+                    Some(t) if t.len() <= INLINE_WORD => SmolStr::new_inline(t),
                     Some(t) => SmolStr::new(t),
                     None => SmolStr::new(String::from_utf8_lossy(&text[x as usize..y as usize])),
                 },
@@ -1350,10 +1354,12 @@ mod tests {
 
     #[test]
     fn plain_lines_read_as_the_full_reader_reads_them() {
-        let text = "global_defs {\r\n  router_id A # c\n}\nvrrp_instance VI_1 {\n\tstate MASTER\n  virtual_ipaddress { 192.0.2.1/24 dev eth0 }\n}\n}\n{ x\n$A=1\nb $A\n@lb1 c\n";
+        let text = "global_defs {\r\n  router_id A # c\n}\nvrrp_instance VI_1 {\n\tstate MASTER\n  virtual_ipaddress { 192.0.2.1/24 dev eth0 }\n}\n}\n{ x\n$A=1\nb $A\n@lb1 c\nnotify /etc/keepalived/a-rather-long-script-name.sh x\n";
         let [fast, full] = both(text);
         assert_eq!(fast, full);
-        assert_eq!(fast.0.nodes.len(), 5);
+        assert_eq!(fast.0.nodes.len(), 6);
+        let long = &fast.0.nodes[5].args[0].text;
+        assert_eq!(long, "/etc/keepalived/a-rather-long-script-name.sh");
     }
 
     proptest! {
