@@ -4,8 +4,9 @@ use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
 use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
-    Checker, CheckerCommon, CheckerKind, Config, ForwardingMethod, Protocol, RealServer, Scheduler,
-    Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry, Weight,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, Config, ForwardingMethod, Protocol,
+    RealServer, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    Weight,
 };
 use crate::{Diagnostic, Node, Token};
 use std::net::IpAddr;
@@ -535,16 +536,46 @@ fn own_keywords(kind: &CheckerKind) -> &'static [&'static str] {
 /// `connect_timeout`, `fwmark`; true when `n` was one.
 fn connection_keyword(cx: &mut Cx<'_>, n: &Node, c: &mut CheckerCommon) -> bool {
     match n.keyword.text.as_str() {
-        "connect_ip" => c.connect_ip = cx.ip_arg(n, 0),
-        "connect_port" => c.connect_port = port_arg(cx, n),
-        "bindto" => c.bindto = cx.ip_arg(n, 0),
-        "bind_port" => c.bind_port = port_arg(cx, n),
-        "bind_if" => c.bind_if = cx.string(n, 0),
+        "connect_ip" => {
+            let v = cx.ip_arg(n, 0);
+            set(c, v, |c| &mut c.connect_ip);
+        }
+        "connect_port" => {
+            let v = port_arg(cx, n);
+            set(c, v, |c| &mut c.connect_port);
+        }
+        "bindto" => {
+            let v = cx.ip_arg(n, 0);
+            set(c, v, |c| &mut c.bindto);
+        }
+        "bind_port" => {
+            let v = port_arg(cx, n);
+            set(c, v, |c| &mut c.bind_port);
+        }
+        "bind_if" => {
+            let v = cx.string(n, 0);
+            set(c, v, |c| &mut c.bind_if);
+        }
         "connect_timeout" => c.connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX)),
-        "fwmark" => c.fwmark = u32_arg(cx, n, 0),
+        "fwmark" => {
+            let v = u32_arg(cx, n, 0);
+            set(c, v, |c| &mut c.fwmark);
+        }
         _ => return false,
     }
     true
+}
+
+/// Sets a connection setting as keepalived does (a bad value clears an
+/// earlier one); the connection settings are made only for a value.
+fn set<T>(
+    c: &mut CheckerCommon,
+    value: Option<T>,
+    field: impl FnOnce(&mut CheckerConnection) -> &mut Option<T>,
+) {
+    if value.is_some() || c.connection.is_some() {
+        *field(c.connection_mut()) = value;
+    }
 }
 
 /// A port 1..=65535.

@@ -327,7 +327,7 @@ fn http_checker_reads_urls_and_reports_nb_get_retry() {
         chk.common.delay_before_retry.map(|r| r.value),
         Some(Duration::from_millis(2500))
     );
-    assert_eq!(chk.common.connect_port.map(|r| r.value), Some(8080));
+    assert_eq!(chk.common.connect_port().map(|r| r.value), Some(8080));
     let CheckerKind::HttpGet(h) = &chk.kind else {
         panic!("not HTTP_GET")
     };
@@ -704,4 +704,22 @@ fn repeated_settings_are_found_in_long_blocks() {
         .map(|d| (d.span.map(|s| s.line), d.labels[0].span.line))
         .collect();
     assert_eq!(repeats, [(Some(19), 2), (Some(20), 18)], "{d:#?}");
+}
+
+/// The connection settings of a checker are made only when one is
+/// written.
+#[test]
+fn checker_connection_settings_only_when_written() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        TCP_CHECK {\n            connect_timeout 3\n        }\n        TCP_CHECK {\n            bindto 192.0.2.9\n        }\n    }\n}\n",
+    );
+    assert!(errors(&d).is_empty(), "{d:#?}");
+    let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    assert_eq!(checkers[0].common.connection, None);
+    let bind = checkers[1]
+        .common
+        .connection
+        .as_ref()
+        .and_then(|c| c.bindto);
+    assert_eq!(bind.map(|b| b.value), Some(IpAddr::from([192, 0, 2, 9])));
 }

@@ -545,7 +545,7 @@ fn check_checker(
         checker.kind,
         CheckerKind::Tcp | CheckerKind::HttpGet(_) | CheckerKind::SslGet(_) | CheckerKind::Udp(_)
     );
-    let connect = checker.common.connect_port.as_ref().map_or(0, |p| p.value);
+    let connect = checker.common.connect_port().map_or(0, |p| p.value);
     let rs_port = rs.port.as_ref().map_or(0, |p| p.value);
     let inherited = if shape.fwmark || shape.group {
         0
@@ -830,7 +830,10 @@ mod tests {
             "TCP_CHECK has no port to connect to",
         );
         assert_eq!(d.labels[0].span.line, 5);
-        vs.real_servers[0].checkers[0].common.connect_port = Some(at(80, 7));
+        vs.real_servers[0].checkers[0]
+            .common
+            .connection_mut()
+            .connect_port = Some(at(80, 7));
         assert_eq!(run(&config(vs)), vec![]);
     }
 

@@ -453,9 +453,12 @@ fn common(connects: bool) -> impl Strategy<Value = CheckerCommon> {
         .prop_map(move |(cip, cport, bind, cto, retry, dbr, dl, alpha)| {
             let mut c = CheckerCommon::default();
             if connects {
-                c.connect_ip = cip;
-                c.connect_port = cport;
-                c.bindto = bind;
+                if cip.is_some() || cport.is_some() || bind.is_some() {
+                    let to = c.connection_mut();
+                    to.connect_ip = cip;
+                    to.connect_port = cport;
+                    to.bindto = bind;
+                }
                 c.connect_timeout = cto;
             }
             c.retry = retry;

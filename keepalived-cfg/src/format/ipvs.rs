@@ -3,8 +3,8 @@
 use super::writer::Writer;
 use super::{bare, duration, flag, raw_nodes, script, value, weight_words};
 use crate::model::{
-    Checker, CheckerCommon, CheckerKind, ForwardingMethod, HttpCheck, Protocol, RealServer,
-    Spanned, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, ForwardingMethod, HttpCheck, Protocol,
+    RealServer, Spanned, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 use std::net::IpAddr;
 
@@ -241,13 +241,15 @@ fn http(w: &mut Writer, h: &HttpCheck) {
 
 /// The settings every checker has.
 fn common(w: &mut Writer, c: &CheckerCommon) {
-    value(w, "connect_ip", &c.connect_ip);
-    value(w, "connect_port", &c.connect_port);
-    value(w, "bindto", &c.bindto);
-    value(w, "bind_port", &c.bind_port);
-    value(w, "bind_if", &c.bind_if);
+    let none = CheckerConnection::default();
+    let to = c.connection.as_deref().unwrap_or(&none);
+    value(w, "connect_ip", &to.connect_ip);
+    value(w, "connect_port", &to.connect_port);
+    value(w, "bindto", &to.bindto);
+    value(w, "bind_port", &to.bind_port);
+    value(w, "bind_if", &to.bind_if);
     duration(w, "connect_timeout", &c.connect_timeout);
-    value(w, "fwmark", &c.fwmark);
+    value(w, "fwmark", &to.fwmark);
     value(w, "retry", &c.retry);
     duration(w, "delay_before_retry", &c.delay_before_retry);
     duration(w, "warmup", &c.warmup);

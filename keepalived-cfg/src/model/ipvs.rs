@@ -343,21 +343,13 @@ impl RealServer {
 /// and FILE_CHECK.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckerCommon {
-    /// `connect_ip ADDR`; default the real server's address.
-    pub connect_ip: Option<Spanned<IpAddr>>,
-    /// `connect_port PORT`; default the real server's port.
-    pub connect_port: Option<Spanned<u16>>,
-    /// `bindto ADDR`: source address.
-    pub bindto: Option<Spanned<IpAddr>>,
-    /// `bind_port PORT`: source port.
-    pub bind_port: Option<Spanned<u16>>,
-    /// `bind_if IF`: source interface (IPv6 link-local).
-    pub bind_if: Option<Spanned<String>>,
+    /// `connect_ip`, `connect_port`, `bindto`, `bind_port`, `bind_if` and
+    /// `fwmark`: rarely written, so boxed (a checker stays small); `None`
+    /// when none of them is written.
+    pub connection: Option<Box<CheckerConnection>>,
     /// `connect_timeout SECS`; default the real server's or virtual
     /// server's, else 5 s.
     pub connect_timeout: Option<Spanned<Duration>>,
-    /// `fwmark N`: mark the check's packets.
-    pub fwmark: Option<Spanned<u32>>,
     /// `retry N` (or the deprecated `nb_get_retry` in HTTP_GET/SSL_GET);
     /// default the real server's or virtual server's `retry`, else
     /// keepalived's default for the checker type.
@@ -373,6 +365,35 @@ pub struct CheckerCommon {
     pub alpha: Option<Spanned<bool>>,
     /// `log_all_failures [BOOL]`.
     pub log_all_failures: Option<Spanned<bool>>,
+}
+
+impl CheckerCommon {
+    /// The connection settings, made empty when none was written yet.
+    pub fn connection_mut(&mut self) -> &mut CheckerConnection {
+        self.connection.get_or_insert_with(Box::default)
+    }
+
+    /// `connect_port`, if written.
+    pub fn connect_port(&self) -> Option<Spanned<u16>> {
+        self.connection.as_ref().and_then(|c| c.connect_port)
+    }
+}
+
+/// Where a checker connects to and from ([`CheckerCommon::connection`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckerConnection {
+    /// `connect_ip ADDR`; default the real server's address.
+    pub connect_ip: Option<Spanned<IpAddr>>,
+    /// `connect_port PORT`; default the real server's port.
+    pub connect_port: Option<Spanned<u16>>,
+    /// `bindto ADDR`: source address.
+    pub bindto: Option<Spanned<IpAddr>>,
+    /// `bind_port PORT`: source port.
+    pub bind_port: Option<Spanned<u16>>,
+    /// `bind_if IF`: source interface (IPv6 link-local).
+    pub bind_if: Option<Spanned<String>>,
+    /// `fwmark N`: mark the check's packets.
+    pub fwmark: Option<Spanned<u32>>,
 }
 
 /// A health checker block inside `real_server`. Equality ignores `span`.

@@ -18,8 +18,8 @@ mod vrrp;
 pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress};
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
-    Checker, CheckerCommon, CheckerKind, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
-    MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, DnsCheck, FileCheck, ForwardingMethod,
+    HttpCheck, MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url,
     VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 pub use vrrp::{
