@@ -5,8 +5,8 @@ use super::vrrp::joined;
 use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
     Checker, CheckerCommon, CheckerConnection, CheckerKind, Config, ForwardingMethod, Protocol,
-    RealServer, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
-    Weight,
+    RealServer, RealServerSettings, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup,
+    VsTarget, VsgEntry, Weight,
 };
 use crate::{Diagnostic, Node, Token};
 use std::net::IpAddr;
@@ -423,6 +423,10 @@ fn real_server(cx: &mut Cx<'_>, node: &Node) -> Option<RealServer> {
     for n in nodes {
         rs_keyword(cx, n, &mut rs);
     }
+    if rs.settings.as_deref() == Some(&RealServerSettings::default()) {
+        // Only bad values were written: nothing to keep.
+        rs.settings = None;
+    }
     Some(rs)
 }
 
@@ -435,19 +439,23 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
                 .map(|v| Spanned::new(v.value as u32, v.span));
         }
         "lvs_method" => rs.lvs_method = forwarding(cx, n, "real"),
-        "uthreshold" => rs.uthreshold = u32_arg(cx, n, 0),
-        "lthreshold" => rs.lthreshold = u32_arg(cx, n, 0),
-        "inhibit_on_failure" => rs.inhibit_on_failure = cx.flag(n),
-        "notify_up" => cx.once_script(n, &mut rs.notify_up),
-        "notify_down" => cx.once_script(n, &mut rs.notify_down),
-        "alpha" => rs.alpha = cx.flag(n),
-        "retry" => rs.retry = u32_arg(cx, n, 0),
-        "delay_before_retry" => rs.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
-        "warmup" => rs.warmup = cx.seconds(n, 0, 0, TIMER_MAX),
-        "connect_timeout" => rs.connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX)),
-        "delay_loop" => rs.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
-        "smtp_alert" => rs.smtp_alert = cx.flag(n),
-        "virtualhost" => rs.virtualhost = cx.string(n, 0),
+        "uthreshold" => rs.settings_mut().uthreshold = u32_arg(cx, n, 0),
+        "lthreshold" => rs.settings_mut().lthreshold = u32_arg(cx, n, 0),
+        "inhibit_on_failure" => rs.settings_mut().inhibit_on_failure = cx.flag(n),
+        "notify_up" => cx.once_script(n, &mut rs.settings_mut().notify_up),
+        "notify_down" => cx.once_script(n, &mut rs.settings_mut().notify_down),
+        "alpha" => rs.settings_mut().alpha = cx.flag(n),
+        "retry" => rs.settings_mut().retry = u32_arg(cx, n, 0),
+        "delay_before_retry" => {
+            rs.settings_mut().delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX)
+        }
+        "warmup" => rs.settings_mut().warmup = cx.seconds(n, 0, 0, TIMER_MAX),
+        "connect_timeout" => {
+            rs.settings_mut().connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX))
+        }
+        "delay_loop" => rs.settings_mut().delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
+        "smtp_alert" => rs.settings_mut().smtp_alert = cx.flag(n),
+        "virtualhost" => rs.settings_mut().virtualhost = cx.string(n, 0),
         "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "SMTP_CHECK" | "DNS_CHECK"
         | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
             if rs.checkers.is_empty() {

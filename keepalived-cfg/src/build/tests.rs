@@ -715,6 +715,7 @@ fn checker_connection_settings_only_when_written() {
     );
     assert!(errors(&d).is_empty(), "{d:#?}");
     let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    assert_eq!(c.virtual_servers[0].real_servers[0].settings, None);
     assert_eq!(checkers[0].common.connection, None);
     let bind = checkers[1]
         .common
@@ -722,4 +723,17 @@ fn checker_connection_settings_only_when_written() {
         .as_ref()
         .and_then(|c| c.bindto);
     assert_eq!(bind.map(|b| b.value), Some(IpAddr::from([192, 0, 2, 9])));
+}
+
+/// A real server's rarer settings are made only when one is written.
+#[test]
+fn real_server_settings_only_when_written() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        uthreshold 9\n    }\n    real_server 192.0.2.3 80 {\n        uthreshold x\n    }\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1, "{d:#?}");
+    let servers = &c.virtual_servers[0].real_servers;
+    assert_eq!(servers[0].settings().uthreshold.map(|u| u.value), Some(9));
+    // Only a bad value: nothing kept.
+    assert_eq!(servers[1].settings, None);
 }

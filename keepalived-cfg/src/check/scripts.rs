@@ -424,7 +424,7 @@ fn ipvs_side(config: &Config) -> Vec<Script<'_>> {
         );
         for rs in &vs.real_servers {
             out.extend(
-                [&rs.notify_up, &rs.notify_down]
+                [&rs.settings().notify_up, &rs.settings().notify_down]
                     .into_iter()
                     .filter_map(notify),
             );

@@ -587,14 +587,16 @@ fn real_server() -> impl Strategy<Value = RealServer> {
             let mut r = RealServer::new(sp(a.0), a.1);
             r.weight = a.2;
             r.lvs_method = a.3;
-            r.uthreshold = a.4;
-            r.lthreshold = b.0;
-            r.inhibit_on_failure = b.1;
-            r.notify_up = b.2;
-            r.notify_down = b.3;
-            r.alpha = b.4;
-            r.delay_loop = c.0;
-            r.virtualhost = c.1;
+            let mut s = RealServerSettings::default();
+            s.uthreshold = a.4;
+            s.lthreshold = b.0;
+            s.inhibit_on_failure = b.1;
+            s.notify_up = b.2;
+            s.notify_down = b.3;
+            s.alpha = b.4;
+            s.delay_loop = c.0;
+            s.virtualhost = c.1;
+            r.settings = (s != RealServerSettings::default()).then(|| Box::new(s));
             r.checkers = c.2;
             r
         })

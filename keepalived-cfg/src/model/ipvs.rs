@@ -274,6 +274,19 @@ pub struct RealServer {
     pub weight: Option<Spanned<u32>>,
     /// `lvs_method NAT|DR|TUN`; default the virtual server's `lb_kind`.
     pub lvs_method: Option<Spanned<ForwardingMethod>>,
+    /// Every other setting: rarely written, so boxed (a real server stays
+    /// small); `None` when none is written.
+    pub settings: Option<Box<RealServerSettings>>,
+    /// The health checkers, in order.
+    pub checkers: Vec<Checker>,
+    /// Every other `real_server` keyword keepalived knows, as written.
+    pub other: Vec<RawNode>,
+}
+
+/// The rarer settings of a `real_server` ([`RealServer::settings`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RealServerSettings {
     /// `uthreshold N`: maximum connections.
     pub uthreshold: Option<Spanned<u32>>,
     /// `lthreshold N`: connections below which the server is used again.
@@ -300,10 +313,6 @@ pub struct RealServer {
     pub smtp_alert: Option<Spanned<bool>>,
     /// `virtualhost NAME`.
     pub virtualhost: Option<Spanned<String>>,
-    /// The health checkers, in order.
-    pub checkers: Vec<Checker>,
-    /// Every other `real_server` keyword keepalived knows, as written.
-    pub other: Vec<RawNode>,
 }
 
 impl RealServer {
@@ -319,6 +328,20 @@ impl RealServer {
             port,
             weight: None,
             lvs_method: None,
+            settings: None,
+            checkers: Vec::new(),
+            other: Vec::new(),
+        }
+    }
+
+    /// The rarer settings, made empty when none was written yet.
+    pub fn settings_mut(&mut self) -> &mut RealServerSettings {
+        self.settings.get_or_insert_with(Box::default)
+    }
+
+    /// The rarer settings as written (all `None` when none was).
+    pub fn settings(&self) -> &RealServerSettings {
+        static NONE: RealServerSettings = RealServerSettings {
             uthreshold: None,
             lthreshold: None,
             inhibit_on_failure: None,
@@ -332,9 +355,8 @@ impl RealServer {
             delay_loop: None,
             smtp_alert: None,
             virtualhost: None,
-            checkers: Vec::new(),
-            other: Vec::new(),
-        }
+        };
+        self.settings.as_deref().unwrap_or(&NONE)
     }
 }
 

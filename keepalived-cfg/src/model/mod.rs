@@ -19,8 +19,8 @@ pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddres
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
     Checker, CheckerCommon, CheckerConnection, CheckerKind, DnsCheck, FileCheck, ForwardingMethod,
-    HttpCheck, MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url,
-    VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    HttpCheck, MiscCheck, Protocol, RealServer, RealServerSettings, Scheduler, SmtpCheck,
+    StatusCodes, UdpCheck, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 pub use vrrp::{
     AuthType, Authentication, InitialState, SyncGroup, TrackFile, TrackedName, VrrpInstance,
