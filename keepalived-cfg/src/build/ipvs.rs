@@ -4,9 +4,9 @@ use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
 use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
-    Checker, CheckerCommon, CheckerConnection, CheckerKind, Config, ForwardingMethod, Protocol,
-    RealServer, RealServerSettings, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup,
-    VsTarget, VsgEntry, Weight,
+    Checker, CheckerCommon, CheckerKind, Config, ForwardingMethod, Protocol, RealServer,
+    RealServerSettings, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget,
+    VsgEntry, Weight,
 };
 use crate::{Diagnostic, Node, Token};
 use std::net::IpAddr;
@@ -546,43 +546,43 @@ fn connection_keyword(cx: &mut Cx<'_>, n: &Node, c: &mut CheckerCommon) -> bool 
     match n.keyword.text.as_str() {
         "connect_ip" => {
             let v = cx.ip_arg(n, 0);
-            set(c, v, |c| &mut c.connect_ip);
+            set(&mut c.connection, v, |c| &mut c.connect_ip);
         }
         "connect_port" => {
             let v = port_arg(cx, n);
-            set(c, v, |c| &mut c.connect_port);
+            set(&mut c.connection, v, |c| &mut c.connect_port);
         }
         "bindto" => {
             let v = cx.ip_arg(n, 0);
-            set(c, v, |c| &mut c.bindto);
+            set(&mut c.connection, v, |c| &mut c.bindto);
         }
         "bind_port" => {
             let v = port_arg(cx, n);
-            set(c, v, |c| &mut c.bind_port);
+            set(&mut c.connection, v, |c| &mut c.bind_port);
         }
         "bind_if" => {
             let v = cx.string(n, 0);
-            set(c, v, |c| &mut c.bind_if);
+            set(&mut c.connection, v, |c| &mut c.bind_if);
         }
         "connect_timeout" => c.connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX)),
         "fwmark" => {
             let v = u32_arg(cx, n, 0);
-            set(c, v, |c| &mut c.fwmark);
+            set(&mut c.connection, v, |c| &mut c.fwmark);
         }
         _ => return false,
     }
     true
 }
 
-/// Sets a connection setting as keepalived does (a bad value clears an
-/// earlier one); the connection settings are made only for a value.
-fn set<T>(
-    c: &mut CheckerCommon,
+/// Sets a setting kept in a box as keepalived does (a bad value clears
+/// an earlier one); the box is made only for a value.
+fn set<B: Default, T>(
+    slot: &mut Option<Box<B>>,
     value: Option<T>,
-    field: impl FnOnce(&mut CheckerConnection) -> &mut Option<T>,
+    field: impl FnOnce(&mut B) -> &mut Option<T>,
 ) {
-    if value.is_some() || c.connection.is_some() {
-        *field(c.connection_mut()) = value;
+    if value.is_some() || slot.is_some() {
+        *field(slot.get_or_insert_with(Box::default)) = value;
     }
 }
 
@@ -596,12 +596,30 @@ fn port_arg(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<u16>> {
 /// `log_all_failures`; true when `n` was one.
 fn common_keyword(cx: &mut Cx<'_>, n: &Node, c: &mut CheckerCommon) -> bool {
     match n.keyword.text.as_str() {
-        "retry" => c.retry = u32_arg(cx, n, 0),
-        "delay_before_retry" => c.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
-        "warmup" => c.warmup = cx.seconds(n, 0, 0, TIMER_MAX),
-        "delay_loop" => c.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
-        "alpha" => c.alpha = cx.flag(n),
-        "log_all_failures" => c.log_all_failures = cx.flag(n),
+        "retry" => {
+            let v = u32_arg(cx, n, 0);
+            set(&mut c.timing, v, |t| &mut t.retry);
+        }
+        "delay_before_retry" => {
+            let v = cx.seconds(n, 0, 0, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.delay_before_retry);
+        }
+        "warmup" => {
+            let v = cx.seconds(n, 0, 0, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.warmup);
+        }
+        "delay_loop" => {
+            let v = cx.seconds(n, 0, 1, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.delay_loop);
+        }
+        "alpha" => {
+            let v = cx.flag(n);
+            set(&mut c.timing, v, |t| &mut t.alpha);
+        }
+        "log_all_failures" => {
+            let v = cx.flag(n);
+            set(&mut c.timing, v, |t| &mut t.log_all_failures);
+        }
         _ => return false,
     }
     true
@@ -621,7 +639,8 @@ fn specific(cx: &mut Cx<'_>, n: &Node, kind: &mut CheckerKind, common: &mut Chec
                     .at(n.keyword.span, "keepalived reports this and `-t` exits 5")
                     .with_help("use `retry`"),
                 );
-                common.retry = u32_arg(cx, n, 0);
+                let v = u32_arg(cx, n, 0);
+                set(&mut common.timing, v, |t| &mut t.retry);
             }
             "virtualhost" => h.virtualhost = cx.string(n, 0),
             "http_protocol" => h.http_protocol = http_protocol(cx, n),

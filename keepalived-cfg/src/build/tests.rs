@@ -322,9 +322,9 @@ fn http_checker_reads_urls_and_reports_nb_get_retry() {
     assert_eq!(e[0].code, "E0109");
     assert_eq!(e[0].help.as_deref(), Some("use `retry`"));
     let chk = &c.virtual_servers[0].real_servers[0].checkers[0];
-    assert_eq!(chk.common.retry.map(|r| r.value), Some(3));
+    assert_eq!(chk.common.timing().retry.map(|r| r.value), Some(3));
     assert_eq!(
-        chk.common.delay_before_retry.map(|r| r.value),
+        chk.common.timing().delay_before_retry.map(|r| r.value),
         Some(Duration::from_millis(2500))
     );
     assert_eq!(chk.common.connect_port().map(|r| r.value), Some(8080));

@@ -461,10 +461,13 @@ fn common(connects: bool) -> impl Strategy<Value = CheckerCommon> {
                 }
                 c.connect_timeout = cto;
             }
-            c.retry = retry;
-            c.delay_before_retry = dbr;
-            c.delay_loop = dl;
-            c.alpha = alpha;
+            if retry.is_some() || dbr.is_some() || dl.is_some() || alpha.is_some() {
+                let t = c.timing_mut();
+                t.retry = retry;
+                t.delay_before_retry = dbr;
+                t.delay_loop = dl;
+                t.alpha = alpha;
+            }
             c
         })
 }

@@ -251,10 +251,11 @@ fn common(w: &mut Writer, c: &CheckerCommon) {
     value(w, "bind_if", &to.bind_if);
     duration(w, "connect_timeout", &c.connect_timeout);
     value(w, "fwmark", &to.fwmark);
-    value(w, "retry", &c.retry);
-    duration(w, "delay_before_retry", &c.delay_before_retry);
-    duration(w, "warmup", &c.warmup);
-    duration(w, "delay_loop", &c.delay_loop);
-    flag(w, "alpha", &c.alpha);
-    flag(w, "log_all_failures", &c.log_all_failures);
+    let t = c.timing();
+    value(w, "retry", &t.retry);
+    duration(w, "delay_before_retry", &t.delay_before_retry);
+    duration(w, "warmup", &t.warmup);
+    duration(w, "delay_loop", &t.delay_loop);
+    flag(w, "alpha", &t.alpha);
+    flag(w, "log_all_failures", &t.log_all_failures);
 }

@@ -372,6 +372,46 @@ pub struct CheckerCommon {
     /// `connect_timeout SECS`; default the real server's or virtual
     /// server's, else 5 s.
     pub connect_timeout: Option<Spanned<Duration>>,
+    /// `retry`, `delay_before_retry`, `warmup`, `delay_loop`, `alpha` and
+    /// `log_all_failures`: boxed like `connection`; `None` when none of
+    /// them is written.
+    pub timing: Option<Box<CheckerTiming>>,
+}
+
+impl CheckerCommon {
+    /// The connection settings, made empty when none was written yet.
+    pub fn connection_mut(&mut self) -> &mut CheckerConnection {
+        self.connection.get_or_insert_with(Box::default)
+    }
+
+    /// `connect_port`, if written.
+    pub fn connect_port(&self) -> Option<Spanned<u16>> {
+        self.connection.as_ref().and_then(|c| c.connect_port)
+    }
+
+    /// The timing settings, made empty when none was written yet.
+    pub fn timing_mut(&mut self) -> &mut CheckerTiming {
+        self.timing.get_or_insert_with(Box::default)
+    }
+
+    /// The timing settings as written (all `None` when none was).
+    pub fn timing(&self) -> &CheckerTiming {
+        static NONE: CheckerTiming = CheckerTiming {
+            retry: None,
+            delay_before_retry: None,
+            warmup: None,
+            delay_loop: None,
+            alpha: None,
+            log_all_failures: None,
+        };
+        self.timing.as_deref().unwrap_or(&NONE)
+    }
+}
+
+/// When a checker runs and how its results count
+/// ([`CheckerCommon::timing`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckerTiming {
     /// `retry N` (or the deprecated `nb_get_retry` in HTTP_GET/SSL_GET);
     /// default the real server's or virtual server's `retry`, else
     /// keepalived's default for the checker type.
@@ -387,18 +427,6 @@ pub struct CheckerCommon {
     pub alpha: Option<Spanned<bool>>,
     /// `log_all_failures [BOOL]`.
     pub log_all_failures: Option<Spanned<bool>>,
-}
-
-impl CheckerCommon {
-    /// The connection settings, made empty when none was written yet.
-    pub fn connection_mut(&mut self) -> &mut CheckerConnection {
-        self.connection.get_or_insert_with(Box::default)
-    }
-
-    /// `connect_port`, if written.
-    pub fn connect_port(&self) -> Option<Spanned<u16>> {
-        self.connection.as_ref().and_then(|c| c.connect_port)
-    }
 }
 
 /// Where a checker connects to and from ([`CheckerCommon::connection`]).

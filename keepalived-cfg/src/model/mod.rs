@@ -18,9 +18,9 @@ mod vrrp;
 pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress};
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
-    Checker, CheckerCommon, CheckerConnection, CheckerKind, DnsCheck, FileCheck, ForwardingMethod,
-    HttpCheck, MiscCheck, Protocol, RealServer, RealServerSettings, Scheduler, SmtpCheck,
-    StatusCodes, UdpCheck, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, CheckerTiming, DnsCheck, FileCheck,
+    ForwardingMethod, HttpCheck, MiscCheck, Protocol, RealServer, RealServerSettings, Scheduler,
+    SmtpCheck, StatusCodes, UdpCheck, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 pub use vrrp::{
     AuthType, Authentication, InitialState, SyncGroup, TrackFile, TrackedName, VrrpInstance,
