@@ -13,8 +13,11 @@ pub(crate) mod keywords;
 mod values;
 mod vrrp;
 
+use crate::hash::HashMap;
 use crate::model::{Config, RawNode};
-use crate::{Diagnostic, Node, Tree};
+#[cfg(test)]
+use crate::Tree;
+use crate::{Diagnostic, Node, Span};
 use values::Cx;
 
 /// Diagnostic codes of the model builder.
@@ -45,19 +48,55 @@ pub(crate) mod codes {
 }
 
 /// Interprets the tree; unknown keywords and bad values go to `diags`.
+#[cfg(test)]
 pub(crate) fn build(tree: &Tree, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut cx = Cx::new(diags);
-    let mut config = Config::default();
-    reserve_lists(tree, &mut config);
+    let mut model = Model::default();
+    reserve_lists(tree, &mut model.config);
     for node in &tree.nodes {
-        root_keyword(&mut cx, node, &mut config);
+        model.node(node);
     }
+    let (config, found) = model.finish();
+    diags.extend(found);
     config
 }
 
-/// Sizes the instance and virtual server lists once, up front: their
-/// elements are large, and growing by doubling copies them and leaves
-/// unused room that costs page faults.
+/// The model built one top-level keyword at a time, as the reader
+/// completes them: each keyword's tree can be dropped as soon as it is
+/// read, so the whole tree is never held at once.
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    /// The configuration so far.
+    config: Config,
+    /// The diagnostics so far.
+    diags: Vec<Diagnostic>,
+    /// `vrrp_instance` names, with where each was defined.
+    instances: HashMap<String, Span>,
+    /// `vrrp_sync_group` names, with where each was defined.
+    sync_groups: HashMap<String, Span>,
+}
+
+impl Model {
+    /// Interprets one top-level keyword.
+    pub(crate) fn node(&mut self, node: &Node) {
+        let mut cx = Cx {
+            diags: &mut self.diags,
+            instances: std::mem::take(&mut self.instances),
+            sync_groups: std::mem::take(&mut self.sync_groups),
+        };
+        root_keyword(&mut cx, node, &mut self.config);
+        self.instances = cx.instances;
+        self.sync_groups = cx.sync_groups;
+    }
+
+    /// The configuration, and what was found while building it.
+    pub(crate) fn finish(self) -> (Config, Vec<Diagnostic>) {
+        (self.config, self.diags)
+    }
+}
+
+/// Sizes the instance and virtual server lists once, up front, when the
+/// whole tree is known.
+#[cfg(test)]
 fn reserve_lists(tree: &Tree, config: &mut Config) {
     let count = |kw: &str| tree.nodes.iter().filter(|n| n.keyword.text == kw).count();
     config.vrrp_instances.reserve_exact(count("vrrp_instance"));
@@ -172,19 +211,35 @@ fn unknown(cx: &mut Cx<'_>, node: &Node, block_name: &str, known: &[&[&str]]) {
 /// keepalived accepts silently (the last one wins). Synonyms count as the
 /// same setting.
 fn repeated(cx: &mut Cx<'_>, nodes: &[Node]) {
-    let mut seen: Vec<(&str, crate::Span)> = Vec::new();
+    if nodes.len() < 2 {
+        return;
+    }
+    // Blocks are short: the settings seen stay on the stack until there
+    // are more than fit.
+    const ON_STACK: usize = 16;
+    let mut first_seen = [("", crate::Span::default()); ON_STACK];
+    let mut count = 0;
+    let mut more: Vec<(&str, crate::Span)> = Vec::new();
     for n in nodes {
         let Some(setting) = keywords::scalar_setting(&n.keyword.text) else {
             continue;
         };
-        match seen.iter().find(|(k, _)| *k == setting) {
+        let found = first_seen[..count]
+            .iter()
+            .chain(&more)
+            .find(|(k, _)| *k == setting);
+        match found {
             Some((_, first)) => cx.push(
                 Diagnostic::warning(codes::REPEATED, format!("`{setting}` is set twice"))
                     .at(n.keyword.span, "keepalived uses this one")
                     .with_label(*first, "first set here, then overridden")
                     .with_help("remove one of them"),
             ),
-            None => seen.push((setting, n.keyword.span)),
+            None if count < ON_STACK => {
+                first_seen[count] = (setting, n.keyword.span);
+                count += 1;
+            }
+            None => more.push((setting, n.keyword.span)),
         }
     }
 }

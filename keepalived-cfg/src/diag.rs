@@ -136,14 +136,14 @@ impl Diagnostic {
         }
         for (i, file) in files.iter().enumerate() {
             let mut here: Vec<&Mark<'_>> = marks.iter().filter(|m| m.span.file == *file).collect();
-            here.sort_by_key(|m| (m.span.line, !m.primary, m.span.col));
+            here.sort_by_key(|m| (m.span.line, !m.primary, m.span.offset));
             let first = here.first().map_or(main, |m| m.span);
             let arrow = if i == 0 { "-->" } else { ":::" };
             out.push_str(&format!(
                 "{pad}{arrow} {}:{}:{}\n{pad} |\n",
                 sources.path(*file).display(),
                 first.line,
-                first.col
+                sources.column(first)
             ));
             let mut shown_line = None;
             for m in here {
@@ -292,7 +292,7 @@ fn json_place(sources: &Sources, span: Option<Span>) -> String {
             "\"file\":{},\"line\":{},\"column\":{},\"length\":{}",
             json_str(&sources.path(s.file).display().to_string()),
             s.line,
-            s.col,
+            sources.column(s),
             s.len
         ),
         None => "\"file\":null,\"line\":null,\"column\":null,\"length\":null".to_string(),

@@ -99,7 +99,7 @@ fn flag(w: &mut Writer, kw: &str, v: &Option<Spanned<bool>>) {
 }
 
 /// `keyword SCRIPT [USER [GROUP]]`.
-fn script(w: &mut Writer, kw: &str, s: &Option<Spanned<ScriptCommand>>) {
+fn script(w: &mut Writer, kw: &str, s: &Option<Box<Spanned<ScriptCommand>>>) {
     if let Some(s) = s {
         let mut words = vec![kw, s.value.command.value.as_str()];
         if let Some(u) = &s.value.user {

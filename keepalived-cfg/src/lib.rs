@@ -2,9 +2,13 @@
 //!
 //! `keepalived.conf` read exactly as keepalived 2.2 reads it: a lexer and
 //! preprocessor (`include`, `$NAME` definitions, `@name` conditional lines,
-//! `~SEQ`), a syntax tree where every word keeps its file, line and column,
-//! a typed model, a checker whose diagnostics read like rustc's, and a
-//! formatter.
+//! `~SEQ`), a syntax tree where every word keeps its file, line and byte
+//! offset (its column is found from the text: [`Sources::column`]), a typed
+//! model, a checker whose diagnostics read like rustc's, and a formatter.
+//!
+//! [`load_file`] and [`load_str`] build the model one top-level keyword at a
+//! time and drop each keyword's tree once read; [`parse_tree`] gives the
+//! whole tree.
 //!
 //! ```
 //! use lbkit_keepalived_cfg::{format, load_str, Options};
@@ -20,6 +24,7 @@ mod build;
 mod check;
 mod diag;
 mod format;
+mod hash;
 pub mod model;
 mod parse;
 mod source;
@@ -28,6 +33,7 @@ mod tree;
 pub use diag::{Diagnostic, Label, Severity};
 pub use format::format;
 pub use parse::{parse_tree, parse_tree_file, scan_str, Parsed, Scan};
+pub use smol_str::SmolStr;
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Block, Node, Token, Tree};
 
@@ -79,14 +85,14 @@ impl Options {
     }
 }
 
-/// A configuration read, built and checked.
+/// A configuration read, built and checked. The syntax tree is not kept:
+/// the model is built one top-level keyword at a time, each keyword's tree
+/// dropped once read ([`parse_tree`] gives the tree).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Loaded {
     /// Every file read.
     pub sources: Sources,
-    /// The syntax tree.
-    pub tree: Tree,
     /// The typed model.
     pub config: model::Config,
     /// Everything found, in file order.
@@ -113,27 +119,21 @@ impl Loaded {
 
 /// Reads, builds and checks the configuration in `path`.
 pub fn load_file(path: &Path, opts: &Options) -> Loaded {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let tree = parse::parse_file(path, opts, &mut sources, &mut diagnostics);
-    finish(sources, tree, diagnostics, opts)
+    load(parse::Input::File(path), opts)
 }
 
 /// Reads, builds and checks configuration text named `name`.
 pub fn load_str(name: &str, text: &str, opts: &Options) -> Loaded {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let tree = parse::parse_str(name, text, opts, &mut sources, &mut diagnostics);
-    finish(sources, tree, diagnostics, opts)
+    load(parse::Input::Text { name, text }, opts)
 }
 
-fn finish(
-    sources: Sources,
-    tree: Tree,
-    mut diagnostics: Vec<Diagnostic>,
-    opts: &Options,
-) -> Loaded {
-    let config = build::build(&tree, &mut diagnostics);
+/// Reads, builds and checks `input`.
+fn load(input: parse::Input<'_>, opts: &Options) -> Loaded {
+    let mut sources = Sources::new();
+    let mut diagnostics = Vec::new();
+    let (config, found) = parse::load(input, opts, &mut sources, &mut diagnostics);
+    // Reading problems first, then the model's, as if read in two passes.
+    diagnostics.extend(found);
     check::check(&config, &mut diagnostics);
     if let Some(existing) = &opts.interfaces {
         check::check_interfaces(&config, existing, &mut diagnostics);
@@ -148,7 +148,6 @@ fn finish(
     diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.offset)));
     Loaded {
         sources,
-        tree,
         config,
         diagnostics,
     }

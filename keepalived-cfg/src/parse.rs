@@ -14,12 +14,16 @@ mod builder;
 mod defs;
 mod glob;
 mod line;
+mod plain;
 mod seq;
 
+use crate::build::Model;
+use crate::model::Config;
 use crate::{Diagnostic, FileId, Options, Sources, Span, Token, Tree};
 use builder::Builder;
 use defs::{Defs, Kind, Random, LINE_END};
 use line::{Line, SUBSTITUTED};
+use smol_str::SmolStr;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +32,8 @@ use std::path::{Path, PathBuf};
 const MAX_PIECE: usize = 1023;
 /// keepalived's buffer size: a substitution may not make a line this long.
 const MAX_LINE: usize = 1024;
+/// The longest word a [`SmolStr`] holds inline.
+const INLINE_WORD: usize = 23;
 /// Files included inside included files, at most this deep.
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// `$NAME` substitutions in one line (and the text after its braces), at
@@ -59,22 +65,22 @@ pub struct Parsed {
 
 /// Reads configuration text named `name` into its syntax tree.
 pub fn parse_tree(name: &str, text: &str, opts: &Options) -> Parsed {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let tree = parse_str(name, text, opts, &mut sources, &mut diagnostics);
-    Parsed {
-        sources,
-        tree,
-        diagnostics,
-    }
+    parsed(Input::Text { name, text }, opts)
 }
 
 /// Reads the configuration in `path` (and what it includes) into its
 /// syntax tree.
 pub fn parse_tree_file(path: &Path, opts: &Options) -> Parsed {
+    parsed(Input::File(path), opts)
+}
+
+/// The syntax tree of `input`.
+fn parsed(input: Input<'_>, opts: &Options) -> Parsed {
     let mut sources = Sources::new();
     let mut diagnostics = Vec::new();
-    let tree = parse_file(path, opts, &mut sources, &mut diagnostics);
+    let mut parser = Parser::new(opts, &mut sources, &mut diagnostics);
+    parser.open_input(input);
+    let (tree, _) = parser.run();
     Parsed {
         sources,
         tree,
@@ -83,7 +89,7 @@ pub fn parse_tree_file(path: &Path, opts: &Options) -> Parsed {
 }
 
 /// What the lexer alone found in a text: its lines and words, each word
-/// located (file, line, column), no tree built.
+/// located (file, line, offset), no tree built.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Scan {
@@ -103,18 +109,7 @@ pub fn scan_str(name: &str, text: &str, opts: &Options) -> Scan {
     let mut diagnostics = Vec::new();
     let mut parser = Parser::new(opts, &mut sources, &mut diagnostics);
     parser.scan = Some((0, 0));
-    let id = parser.sources.add(name, text.to_string(), None);
-    parser.frames.push(Frame {
-        pending: VecDeque::new(),
-        active: Some(Active {
-            id,
-            pos: 0,
-            dir: PathBuf::new(),
-            canonical: None,
-        }),
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    });
+    parser.open_input(Input::Text { name, text });
     let (lines, words) = parser.run_scan();
     Scan {
         lines,
@@ -123,48 +118,36 @@ pub fn scan_str(name: &str, text: &str, opts: &Options) -> Scan {
     }
 }
 
-/// Reads `path` and everything it includes into `sources`, and builds the
-/// tree. Problems are pushed to `diags`; the tree holds what could be read.
-pub(crate) fn parse_file(
-    path: &Path,
-    opts: &Options,
-    sources: &mut Sources,
-    diags: &mut Vec<Diagnostic>,
-) -> Tree {
-    let mut parser = Parser::new(opts, sources, diags);
-    let frame = Frame {
-        pending: VecDeque::from([path.to_path_buf()]),
-        active: None,
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    };
-    parser.frames.push(frame);
-    parser.run()
+/// Where a configuration is read from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Input<'t> {
+    /// A file (and what it includes).
+    File(&'t Path),
+    /// Text already in memory, named `name`; relative `include`s resolve
+    /// against the current directory.
+    Text {
+        /// The name diagnostics give it.
+        name: &'t str,
+        /// The text.
+        text: &'t str,
+    },
 }
 
-/// Like [`parse_file`] for text already in memory, named `name`; relative
-/// `include`s resolve against the current directory.
-pub(crate) fn parse_str(
-    name: &str,
-    text: &str,
+/// Reads `input` and everything it includes into `sources`, and builds the
+/// typed model one top-level keyword at a time, without keeping the tree.
+/// Reading problems are pushed to `diags`; the model's own come back with
+/// it.
+pub(crate) fn load(
+    input: Input<'_>,
     opts: &Options,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
-) -> Tree {
+) -> (Config, Vec<Diagnostic>) {
     let mut parser = Parser::new(opts, sources, diags);
-    let id = parser.sources.add(name, text.to_string(), None);
-    parser.frames.push(Frame {
-        pending: VecDeque::new(),
-        active: Some(Active {
-            id,
-            pos: 0,
-            dir: PathBuf::new(),
-            canonical: None,
-        }),
-        kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
-        from: None,
-    });
-    parser.run()
+    parser.builder.model = Some(Model::default());
+    parser.open_input(input);
+    let (_, model) = parser.run();
+    model.unwrap_or_default().finish()
 }
 
 /// The files of one `include` (or the main file): read one after the
@@ -226,8 +209,6 @@ struct Seq {
 struct Positions {
     /// Per file, the offsets where lines start.
     starts: Vec<Vec<u32>>,
-    /// The last position found: (file, line start, offset, column).
-    cache: Option<(FileId, u32, u32, u32)>,
 }
 
 impl Positions {
@@ -243,8 +224,8 @@ impl Positions {
         }
     }
 
-    /// Line and column (in characters) of `offset` in `file`.
-    fn locate(&mut self, text: &[u8], file: FileId, offset: u32) -> (u32, u32) {
+    /// The 1-based line of `offset` in `file`.
+    fn line(&self, file: FileId, offset: u32) -> u32 {
         let starts = self
             .starts
             .get(file.0 as usize)
@@ -254,18 +235,7 @@ impl Positions {
             Some(&last) if last <= offset => starts.len(),
             _ => starts.partition_point(|&s| s <= offset).max(1),
         };
-        let start = starts.get(line - 1).copied().unwrap_or(0);
-        let (from, base) = match self.cache {
-            Some((f, s, o, c)) if f == file && s == start && o <= offset => (o, c),
-            _ => (start, 1),
-        };
-        let end = (offset as usize).min(text.len());
-        let chars = text
-            .get(from as usize..end)
-            .map_or(0, |b| b.iter().filter(|&&c| (c & 0xC0) != 0x80).count());
-        let col = base + chars as u32;
-        self.cache = Some((file, start, offset, col));
-        (line as u32, col)
+        line as u32
     }
 }
 
@@ -306,6 +276,11 @@ struct Parser<'a> {
     words: Vec<line::Word>,
     /// A too long substitution was reported for the current line.
     long_reported: bool,
+    /// The words and braces of a plain line (a buffer to reuse).
+    events: Vec<plain::Event>,
+    /// Plain lines are read by [`Parser::plain_line`] (tests compare with
+    /// the full reader).
+    plain_lines: bool,
     builder: Builder,
 }
 
@@ -332,12 +307,39 @@ impl<'a> Parser<'a> {
             scan: None,
             words: Vec::new(),
             long_reported: false,
+            events: Vec::new(),
+            plain_lines: true,
             builder: Builder::default(),
         }
     }
 
-    /// Reads everything and builds the tree.
-    fn run(mut self) -> Tree {
+    /// Starts reading `input`.
+    fn open_input(&mut self, input: Input<'_>) {
+        let frame = match input {
+            Input::File(path) => Frame {
+                pending: VecDeque::from([path.to_path_buf()]),
+                active: None,
+                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                from: None,
+            },
+            Input::Text { name, text } => Frame {
+                pending: VecDeque::new(),
+                active: Some(Active {
+                    id: self.sources.add(name, text.to_string(), None),
+                    pos: 0,
+                    dir: PathBuf::new(),
+                    canonical: None,
+                }),
+                kind: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+                from: None,
+            },
+        };
+        self.frames.push(frame);
+    }
+
+    /// Reads everything and builds the tree (or the model, when the builder
+    /// has one).
+    fn run(mut self) -> (Tree, Option<Model>) {
         let mut main_end = None;
         while let Some(line) = self.next_line() {
             self.emit(&line);
@@ -366,23 +368,17 @@ impl<'a> Parser<'a> {
     }
 
     /// A zero-length span at `offset` of `file`.
-    fn point(&mut self, file: FileId, offset: u32) -> Span {
-        let text = self
-            .sources
-            .get(file)
-            .map_or(&[][..], |f| f.text.as_bytes());
-        let (line, col) = self.positions.locate(text, file, offset);
+    fn point(&self, file: FileId, offset: u32) -> Span {
         Span {
             file,
             offset,
             len: 0,
-            line,
-            col,
+            line: self.positions.line(file, offset),
         }
     }
 
     /// Where bytes `a..b` of `line` were written.
-    fn span(&mut self, line: &Line, a: usize, b: usize) -> Span {
+    fn span(&self, line: &Line, a: usize, b: usize) -> Span {
         let (Some(&first), Some(&last)) = (line.origin.get(a), line.origin.get(b.max(a + 1) - 1))
         else {
             return line.refs.first().copied().unwrap_or_default();
@@ -471,7 +467,8 @@ impl<'a> Parser<'a> {
         if let Some((lines, count)) = self.scan {
             let mut located = 0u64;
             for &w in &words {
-                located += u64::from(self.span(line, w.start, w.end).col);
+                let at = self.span(line, w.start, w.end);
+                located += u64::from(at.line) + u64::from(at.offset);
             }
             std::hint::black_box(located);
             self.scan = Some((lines + 1, count + words.len()));
@@ -481,12 +478,12 @@ impl<'a> Parser<'a> {
         let mut keyword = None;
         // Arguments only: no allocation for a line of one word, and no
         // shift when the keyword is taken out.
-        let mut args = Vec::with_capacity(words.len().saturating_sub(1));
+        let mut args = self.builder.args(words.len().saturating_sub(1));
         for &w in &words {
             let bytes = &line.bytes[w.text_range()];
             let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t.to_owned(),
-                Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                Ok(t) => SmolStr::new(t),
+                Err(_) => SmolStr::new(String::from_utf8_lossy(bytes)),
             };
             let span = self.span(line, w.start, w.end);
             let token = Token {
@@ -511,6 +508,9 @@ impl<'a> Parser<'a> {
     /// split at braces.
     fn next_line(&mut self) -> Option<Line> {
         loop {
+            if self.plain_line() {
+                continue;
+            }
             let mut line = self.next_raw()?;
             if let Some(def) = self.defining {
                 self.continue_definition(def, &line);
@@ -530,6 +530,103 @@ impl<'a> Parser<'a> {
             }
             return Some(line);
         }
+    }
+
+    /// Reads the next line of the file being read when it is plain (see
+    /// [`plain`]): its words go straight to the tree. False, with nothing
+    /// read, when the line needs the full reader, or when generated lines
+    /// or the rest of a line come first.
+    fn plain_line(&mut self) -> bool {
+        if self.residue.is_some()
+            || self.defining.is_some()
+            || self.multiline.is_some()
+            || self.seqs.len() > self.seq_floor
+            || !self.plain_lines
+        {
+            return false;
+        }
+        let Some(active) = self.frames.last_mut().and_then(|f| f.active.as_mut()) else {
+            return false;
+        };
+        let id = active.id;
+        let start = active.pos;
+        let Some(file) = self.sources.get(id) else {
+            return false;
+        };
+        let text = file.text.as_bytes();
+        if start >= text.len() || (start > 0 && text[start - 1] != b'\n') {
+            return false;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let Some(next) = plain::scan(text, start, MAX_PIECE, &mut events) else {
+            self.events = events;
+            return false;
+        };
+        active.pos = next;
+        self.substitutions = 0;
+        self.long_reported = false;
+        self.positions.line_start(id, start as u32);
+        let line = self.positions.line(id, start as u32);
+        let at = |a: u32, b: u32| Span {
+            file: id,
+            offset: a,
+            len: b - a,
+            line,
+        };
+        let mut rest = &events[..];
+        while let Some((&first, after)) = rest.split_first() {
+            let plain::Event::Word(..) = first else {
+                if let (plain::Event::Brace(i, brace), None) = (first, self.scan) {
+                    if brace == b'{' {
+                        self.builder.open(at(i, i + 1), self.diags);
+                    } else {
+                        self.builder.close(at(i, i + 1), self.diags);
+                    }
+                }
+                rest = after;
+                continue;
+            };
+            // A keyword line: the words up to the next brace.
+            let n = rest
+                .iter()
+                .position(|e| matches!(e, plain::Event::Brace(..)))
+                .unwrap_or(rest.len());
+            let (words, after) = rest.split_at(n);
+            rest = after;
+            let ranges = words.iter().filter_map(|e| match *e {
+                plain::Event::Word(x, y) => Some((x, y)),
+                plain::Event::Brace(..) => None,
+            });
+            if let Some((lines, count)) = self.scan {
+                let located: u64 = ranges
+                    .map(|(x, y)| {
+                        let span = at(x, y);
+                        u64::from(span.line) + u64::from(span.offset)
+                    })
+                    .sum();
+                std::hint::black_box(located);
+                self.scan = Some((lines + 1, count + n));
+                continue;
+            }
+            let mut tokens = ranges.map(|(x, y)| Token {
+                text: match file.text.get(x as usize..y as usize) {
+                    // Nearly every word: copied inline, nothing to decide.
+                    Some(t) if t.len() <= INLINE_WORD => SmolStr::new_inline(t),
+                    Some(t) => SmolStr::new(t),
+                    None => SmolStr::new(String::from_utf8_lossy(&text[x as usize..y as usize])),
+                },
+                span: at(x, y),
+                quoted: false,
+            });
+            let Some(keyword) = tokens.next() else {
+                continue;
+            };
+            let mut args = self.builder.args(n - 1);
+            args.extend(tokens);
+            self.builder.keyword_line(keyword, args);
+        }
+        self.events = events;
+        true
     }
 
     /// Keeps a line's buffers for a later line.
@@ -828,16 +925,11 @@ impl<'a> Parser<'a> {
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);
         let line = 1 + text[..line_start].iter().filter(|&&b| b == b'\n').count();
-        let col = 1 + text[line_start..valid_up_to.min(text.len())]
-            .iter()
-            .filter(|&&c| (c & 0xC0) != 0x80)
-            .count();
         let span = Span {
             file: id,
             offset: valid_up_to as u32,
             len: 3,
             line: line as u32,
-            col: col as u32,
         };
         self.diags.push(
             Diagnostic::warning("W0001", "invalid UTF-8")
@@ -1235,4 +1327,48 @@ fn is_executable(meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The tree and diagnostics of `text`, plain lines read by the fast
+    /// path or not.
+    fn both(text: &str) -> [(Tree, Vec<Diagnostic>); 2] {
+        [true, false].map(|plain| {
+            let opts = Options::new().config_id("lb1");
+            let mut sources = Sources::new();
+            let mut diags = Vec::new();
+            let mut parser = Parser::new(&opts, &mut sources, &mut diags);
+            parser.plain_lines = plain;
+            parser.open_input(Input::Text {
+                name: "t.conf",
+                text,
+            });
+            let (tree, _) = parser.run();
+            (tree, diags)
+        })
+    }
+
+    #[test]
+    fn plain_lines_read_as_the_full_reader_reads_them() {
+        let text = "global_defs {\r\n  router_id A # c\n}\nvrrp_instance VI_1 {\n\tstate MASTER\n  virtual_ipaddress { 192.0.2.1/24 dev eth0 }\n}\n}\n{ x\n$A=1\nb $A\n@lb1 c\nnotify /etc/keepalived/a-rather-long-script-name.sh x\n";
+        let [fast, full] = both(text);
+        assert_eq!(fast, full);
+        assert_eq!(fast.0.nodes.len(), 6);
+        let long = &fast.0.nodes[5].args[0].text;
+        assert_eq!(long, "/etc/keepalived/a-rather-long-script-name.sh");
+    }
+
+    proptest! {
+        #[test]
+        fn plain_and_full_readers_agree(
+            text in "([ \t\r]|[a-z]{1,3}|[{}]|#|!|\"|\\\\|\\$A|\\$A=x|@lb1 |~SEQ\\(i,2\\) |include x|\n){0,80}"
+        ) {
+            let [fast, full] = both(&text);
+            prop_assert_eq!(fast, full);
+        }
+    }
 }

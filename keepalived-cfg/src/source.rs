@@ -8,6 +8,10 @@ pub struct FileId(pub u32);
 
 /// A place in a source file: where a token or construct starts, and how
 /// long it is.
+///
+/// Spans are kept small (every word and every value of the model has one):
+/// the column is not stored but found from the text when a diagnostic is
+/// shown, with [`Sources::column`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     /// The file.
@@ -18,8 +22,6 @@ pub struct Span {
     pub len: u32,
     /// 1-based line number.
     pub line: u32,
-    /// 1-based column, in characters.
-    pub col: u32,
 }
 
 /// One file read while parsing: the main configuration or an included one.
@@ -77,11 +79,58 @@ impl Sources {
         file.text.lines().nth(span.line.checked_sub(1)? as usize)
     }
 
+    /// The 1-based column of a span's start, in characters (1 when the
+    /// file is unknown).
+    pub fn column(&self, span: Span) -> u32 {
+        let Some(file) = self.get(span.file) else {
+            return 1;
+        };
+        let text = file.text.as_bytes();
+        let end = (span.offset as usize).min(text.len());
+        let start = text[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let chars = text[start..end]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count();
+        1 + chars as u32
+    }
+
     /// Every file, in the order they were read.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
             .enumerate()
             .map(|(i, f)| (FileId(i as u32), f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_from_the_line_start() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.conf", "ab\nc\u{e9} d\n".to_owned(), None);
+        let at = |offset| Span {
+            file: id,
+            offset,
+            len: 1,
+            line: 2,
+        };
+        assert_eq!(sources.column(at(0)), 1);
+        assert_eq!(sources.column(at(3)), 1);
+        assert_eq!(sources.column(at(7)), 4);
+        assert_eq!(sources.column(at(99)), 1);
+        assert_eq!(
+            sources.column(Span {
+                file: FileId(5),
+                ..at(7)
+            }),
+            1
+        );
     }
 }

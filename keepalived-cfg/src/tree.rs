@@ -8,13 +8,15 @@
 //! block is a list of values or of keywords.
 
 use crate::Span;
+use smol_str::SmolStr;
 
 /// One word, after comments, quotes, `$NAME` substitution and `~SEQ`
 /// expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
-    /// The word's text (quotes removed).
-    pub text: String,
+    /// The word's text (quotes removed). Words of up to 23 bytes (nearly
+    /// all) are stored inline, without a heap allocation.
+    pub text: SmolStr,
     /// Where it was written (for a substituted word: where the `$NAME` was).
     pub span: Span,
     /// It was written in double quotes.
@@ -28,8 +30,9 @@ pub struct Node {
     pub keyword: Token,
     /// The other words before the block.
     pub args: Vec<Token>,
-    /// The `{ ... }` block, if any.
-    pub block: Option<Block>,
+    /// The `{ ... }` block, if any (boxed: most lines have none, and a
+    /// line without one stays small).
+    pub block: Option<Box<Block>>,
 }
 
 /// A `{ ... }` block.

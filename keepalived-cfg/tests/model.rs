@@ -315,8 +315,8 @@ fn full_configuration_builds_every_block() {
     let rs = &vs.real_servers[0];
     assert_eq!(
         (
-            rs.uthreshold.map(|u| u.value),
-            rs.lthreshold.map(|l| l.value)
+            rs.settings().uthreshold.map(|u| u.value),
+            rs.settings().lthreshold.map(|l| l.value)
         ),
         (Some(100), Some(10))
     );

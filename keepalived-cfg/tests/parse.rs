@@ -37,9 +37,9 @@ fn shape(tree: &Tree) -> Vec<String> {
 }
 
 /// Every token as `text@line:col+len`.
-fn tokens(tree: &Tree) -> Vec<String> {
+fn tokens(p: &Parsed) -> Vec<String> {
     let mut out = Vec::new();
-    let mut stack: Vec<std::slice::Iter<'_, Node>> = vec![tree.nodes.iter()];
+    let mut stack: Vec<std::slice::Iter<'_, Node>> = vec![p.tree.nodes.iter()];
     while let Some(iter) = stack.last_mut() {
         let Some(node) = iter.next() else {
             stack.pop();
@@ -48,7 +48,10 @@ fn tokens(tree: &Tree) -> Vec<String> {
         for t in std::iter::once(&node.keyword).chain(&node.args) {
             out.push(format!(
                 "{}@{}:{}+{}",
-                t.text, t.span.line, t.span.col, t.span.len
+                t.text,
+                t.span.line,
+                p.sources.column(t.span),
+                t.span.len
             ));
         }
         if let Some(block) = &node.block {
@@ -56,6 +59,11 @@ fn tokens(tree: &Tree) -> Vec<String> {
         }
     }
     out
+}
+
+/// The column (in characters) of a span, from the parsed sources.
+fn col(p: &Parsed, span: lbkit_keepalived_cfg::Span) -> u32 {
+    p.sources.column(span)
 }
 
 fn codes(p: &Parsed) -> Vec<&'static str> {
@@ -77,7 +85,7 @@ fn blocks_on_their_own_and_on_one_line() {
         ]
     );
     assert_eq!(
-        tokens(&p.tree),
+        tokens(&p),
         [
             "global_defs@1:1+11",
             "router_id@2:4+9",
@@ -92,7 +100,7 @@ fn blocks_on_their_own_and_on_one_line() {
     let block = vi
         .block
         .as_ref()
-        .map(|b| (b.open.line, b.open.col, b.close.map(|c| c.col)));
+        .map(|b| (b.open.line, col(&p, b.open), b.close.map(|c| col(&p, c))));
     assert_eq!(block, Some((4, 20, Some(35))));
 }
 
@@ -100,7 +108,7 @@ fn blocks_on_their_own_and_on_one_line() {
 fn braces_glued_to_words_and_on_the_next_line() {
     let p = parse("group{A B}\nx\n{\n  y 1\n}\n");
     assert_eq!(shape(&p.tree), ["0|group", "1|A B", "0|x", "1|y 1"]);
-    assert_eq!(tokens(&p.tree)[..3], ["group@1:1+5", "A@1:7+1", "B@1:9+1"]);
+    assert_eq!(tokens(&p)[..3], ["group@1:1+5", "A@1:7+1", "B@1:9+1"]);
     assert!(p.diagnostics.is_empty());
 }
 
@@ -108,11 +116,8 @@ fn braces_glued_to_words_and_on_the_next_line() {
 fn comments_start_anywhere_outside_quotes() {
     let p = parse("a # one\nb!two\nc \"d # e\" f ! g\ng \\#h \\!i\n# whole\n  ! whole\n");
     assert_eq!(shape(&p.tree), ["0|a", "0|b", "0|c d # e f", "0|g #h !i"]);
-    assert_eq!(
-        tokens(&p.tree)[2..5],
-        ["c@3:1+1", "d # e@3:3+7", "f@3:11+1"]
-    );
-    assert_eq!(tokens(&p.tree)[5..], ["g@4:1+1", "#h@4:3+3", "!i@4:7+3"]);
+    assert_eq!(tokens(&p)[2..5], ["c@3:1+1", "d # e@3:3+7", "f@3:11+1"]);
+    assert_eq!(tokens(&p)[5..], ["g@4:1+1", "#h@4:3+3", "!i@4:7+3"]);
 }
 
 #[test]
@@ -124,7 +129,7 @@ fn quotes_hold_blanks_and_braces_but_no_escapes() {
     );
     let n = &p.tree.nodes[0].args[0];
     assert!(n.quoted);
-    assert_eq!((n.span.col, n.span.len), (8, 12));
+    assert_eq!((col(&p, n.span), n.span.len), (8, 12));
     // keepalived ends the string at the escaped quote, then finds `"` open.
     assert_eq!(shape(&p.tree)[2], "0|q a\\ b");
     assert_eq!(codes(&p), ["E0002"]);
@@ -135,7 +140,7 @@ fn unterminated_quote_is_reported_once() {
     let p = parse("a \"b c\nd\n");
     assert_eq!(codes(&p), ["E0001"]);
     let d = &p.diagnostics[0];
-    assert_eq!(d.span.map(|s| (s.line, s.col, s.len)), Some((1, 3, 1)));
+    assert_eq!(d.span.map(|s| (s.line, col(&p, s), s.len)), Some((1, 3, 1)));
     assert_eq!(shape(&p.tree), ["0|a", "0|d"]);
 }
 
@@ -152,7 +157,7 @@ fn definitions_and_substitutions() {
         ]
     );
     assert_eq!(
-        tokens(&p.tree)[..4],
+        tokens(&p)[..4],
         [
             "vip@2:1+3",
             "10.0.0.1@2:5+3",
@@ -195,7 +200,7 @@ fn multiline_definitions() {
         ]
     );
     assert_eq!(
-        tokens(&p.tree)[1..4],
+        tokens(&p)[1..4],
         ["10.0.0.1@6:3+5", "10.0.0.2@6:3+5", "10.0.0.3@6:3+5"]
     );
     // An empty line ends a multi-line definition.
@@ -219,7 +224,7 @@ fn conditional_lines() {
     let text = "@lb1 a 1\n@lb2 b\n@^lb1 c\n@^lb2 d\n@lb1\n";
     let p = parse_id(text, "lb1");
     assert_eq!(shape(&p.tree), ["0|a 1", "0|d"]);
-    assert_eq!(tokens(&p.tree)[0], "a@1:6+1");
+    assert_eq!(tokens(&p)[0], "a@1:6+1");
     let p = parse(text);
     assert_eq!(shape(&p.tree), ["0|c", "0|d"]);
 }
@@ -232,7 +237,7 @@ fn seq_forms() {
         ["0|rs 10.0.0.1 80", "0|rs 10.0.0.2 80", "0|rs 10.0.0.3 80"]
     );
     assert_eq!(
-        tokens(&p.tree)[..3],
+        tokens(&p)[..3],
         ["rs@1:12+2", "10.0.0.1@1:15+9", "80@1:25+2"]
     );
     let values = |t: &str| -> Vec<String> {
@@ -273,7 +278,10 @@ fn seq_errors() {
 fn brace_errors() {
     let p = parse("a {\n b {\n");
     assert_eq!(codes(&p), ["E0003"]);
-    assert_eq!(p.diagnostics[0].span.map(|s| (s.line, s.col)), Some((1, 3)));
+    assert_eq!(
+        p.diagnostics[0].span.map(|s| (s.line, col(&p, s))),
+        Some((1, 3))
+    );
     assert_eq!(shape(&p.tree), ["0|a", "1|b"]);
     let p = parse("a\n}\n");
     assert_eq!(codes(&p), ["E0004"]);
@@ -305,7 +313,7 @@ fn long_lines_are_read_in_pieces() {
 fn columns_count_characters() {
     let p = parse("é ü x\n\tk v\n");
     assert_eq!(
-        tokens(&p.tree),
+        tokens(&p),
         ["é@1:1+2", "ü@1:3+2", "x@1:5+1", "k@2:2+1", "v@2:4+1"]
     );
 }
@@ -381,7 +389,7 @@ fn include_globs_relative_to_the_including_file() {
         ["0|a", "0|one", "0|x", "0|y 1", "0|two", "0|z"]
     );
     let y = &p.tree.nodes[3].keyword;
-    assert_eq!((y.span.line, y.span.col), (1, 3));
+    assert_eq!((y.span.line, col(&p, y.span)), (1, 3));
     let path = p.sources.path(y.span.file).to_path_buf();
     assert!(path.ends_with("sub/inner/y.conf"), "{path:?}");
     assert!(p
@@ -403,7 +411,7 @@ fn include_inside_a_block_and_missing_files() {
     assert_eq!(shape(&p.tree), ["0|vs", "1|real_server 1"]);
     assert_eq!(codes(&p), ["W0009", "W0009", "E0009"]);
     assert_eq!(
-        p.diagnostics[2].span.map(|s| (s.line, s.col, s.len)),
+        p.diagnostics[2].span.map(|s| (s.line, col(&p, s), s.len)),
         Some((6, 1, 21))
     );
 }
@@ -442,7 +450,10 @@ fn invalid_utf8_is_replaced_and_reported() {
     let main = dir.write("main.conf", b"a\nk v\xff\xfew\n");
     let p = file(&main);
     assert_eq!(codes(&p), ["W0001"]);
-    assert_eq!(p.diagnostics[0].span.map(|s| (s.line, s.col)), Some((2, 4)));
+    assert_eq!(
+        p.diagnostics[0].span.map(|s| (s.line, col(&p, s))),
+        Some((2, 4))
+    );
     assert_eq!(shape(&p.tree), ["0|a", "0|k v\u{fffd}\u{fffd}w"]);
 }
 
@@ -484,11 +495,11 @@ proptest! {
                 let start = t.span.offset as usize;
                 let src = &text[start..start + t.span.len as usize];
                 let src = if t.quoted { src.to_string() } else { src.replace("\\#", "#") };
-                let expected = if t.quoted { format!("\"{}\"", t.text) } else { t.text.clone() };
+                let expected = if t.quoted { format!("\"{}\"", t.text) } else { t.text.to_string() };
                 prop_assert_eq!(src, expected);
                 let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
                 prop_assert_eq!(t.span.line as usize, 1 + text[..start].matches('\n').count());
-                prop_assert_eq!(t.span.col as usize, 1 + text[line_start..start].chars().count());
+                prop_assert_eq!(p.sources.column(t.span) as usize, 1 + text[line_start..start].chars().count());
             }
             if let Some(b) = &node.block { stack.push(b.nodes.iter()); }
         }

@@ -161,7 +161,6 @@ mod tests {
             offset: 0,
             len: 7,
             line: 1,
-            col: 1,
         };
         d.at(include_line, "")
     }

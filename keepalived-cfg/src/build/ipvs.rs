@@ -4,9 +4,9 @@ use super::values::{parse_ip, parse_unsigned, spanned_text, Cx};
 use super::vrrp::joined;
 use super::{block, codes, keywords, other, repeated, unknown};
 use crate::model::{
-    Checker, CheckerCommon, CheckerKind, Config, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
-    MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, Spanned, UdpCheck, Url, VirtualServer,
-    VirtualServerGroup, VsTarget, VsgEntry, Weight,
+    Checker, CheckerCommon, CheckerKind, Config, ForwardingMethod, Protocol, RealServer,
+    RealServerSettings, Scheduler, Spanned, Url, VirtualServer, VirtualServerGroup, VsTarget,
+    VsgEntry, Weight,
 };
 use crate::{Diagnostic, Node, Token};
 use std::net::IpAddr;
@@ -423,6 +423,10 @@ fn real_server(cx: &mut Cx<'_>, node: &Node) -> Option<RealServer> {
     for n in nodes {
         rs_keyword(cx, n, &mut rs);
     }
+    if rs.settings.as_deref() == Some(&RealServerSettings::default()) {
+        // Only bad values were written: nothing to keep.
+        rs.settings = None;
+    }
     Some(rs)
 }
 
@@ -435,19 +439,23 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
                 .map(|v| Spanned::new(v.value as u32, v.span));
         }
         "lvs_method" => rs.lvs_method = forwarding(cx, n, "real"),
-        "uthreshold" => rs.uthreshold = u32_arg(cx, n, 0),
-        "lthreshold" => rs.lthreshold = u32_arg(cx, n, 0),
-        "inhibit_on_failure" => rs.inhibit_on_failure = cx.flag(n),
-        "notify_up" => cx.once_script(n, &mut rs.notify_up),
-        "notify_down" => cx.once_script(n, &mut rs.notify_down),
-        "alpha" => rs.alpha = cx.flag(n),
-        "retry" => rs.retry = u32_arg(cx, n, 0),
-        "delay_before_retry" => rs.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
-        "warmup" => rs.warmup = cx.seconds(n, 0, 0, TIMER_MAX),
-        "connect_timeout" => rs.connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX)),
-        "delay_loop" => rs.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
-        "smtp_alert" => rs.smtp_alert = cx.flag(n),
-        "virtualhost" => rs.virtualhost = cx.string(n, 0),
+        "uthreshold" => rs.settings_mut().uthreshold = u32_arg(cx, n, 0),
+        "lthreshold" => rs.settings_mut().lthreshold = u32_arg(cx, n, 0),
+        "inhibit_on_failure" => rs.settings_mut().inhibit_on_failure = cx.flag(n),
+        "notify_up" => cx.once_script(n, &mut rs.settings_mut().notify_up),
+        "notify_down" => cx.once_script(n, &mut rs.settings_mut().notify_down),
+        "alpha" => rs.settings_mut().alpha = cx.flag(n),
+        "retry" => rs.settings_mut().retry = u32_arg(cx, n, 0),
+        "delay_before_retry" => {
+            rs.settings_mut().delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX)
+        }
+        "warmup" => rs.settings_mut().warmup = cx.seconds(n, 0, 0, TIMER_MAX),
+        "connect_timeout" => {
+            rs.settings_mut().connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX))
+        }
+        "delay_loop" => rs.settings_mut().delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
+        "smtp_alert" => rs.settings_mut().smtp_alert = cx.flag(n),
+        "virtualhost" => rs.settings_mut().virtualhost = cx.string(n, 0),
         "TCP_CHECK" | "HTTP_GET" | "SSL_GET" | "MISC_CHECK" | "SMTP_CHECK" | "DNS_CHECK"
         | "UDP_CHECK" | "PING_CHECK" | "FILE_CHECK" | "BFD_CHECK" => {
             if rs.checkers.is_empty() {
@@ -469,14 +477,14 @@ fn rs_keyword(cx: &mut Cx<'_>, n: &Node, rs: &mut RealServer) {
 /// A checker block.
 fn checker(cx: &mut Cx<'_>, node: &Node) -> Checker {
     let mut kind = match node.keyword.text.as_str() {
-        "HTTP_GET" => CheckerKind::HttpGet(HttpCheck::default()),
-        "SSL_GET" => CheckerKind::SslGet(HttpCheck::default()),
-        "MISC_CHECK" => CheckerKind::Misc(MiscCheck::default()),
-        "SMTP_CHECK" => CheckerKind::Smtp(SmtpCheck::default()),
-        "DNS_CHECK" => CheckerKind::Dns(DnsCheck::default()),
-        "UDP_CHECK" => CheckerKind::Udp(UdpCheck::default()),
+        "HTTP_GET" => CheckerKind::HttpGet(Box::default()),
+        "SSL_GET" => CheckerKind::SslGet(Box::default()),
+        "MISC_CHECK" => CheckerKind::Misc(Box::default()),
+        "SMTP_CHECK" => CheckerKind::Smtp(Box::default()),
+        "DNS_CHECK" => CheckerKind::Dns(Box::default()),
+        "UDP_CHECK" => CheckerKind::Udp(Box::default()),
         "PING_CHECK" => CheckerKind::Ping,
-        "FILE_CHECK" => CheckerKind::File(FileCheck::default()),
+        "FILE_CHECK" => CheckerKind::File(Box::default()),
         "BFD_CHECK" => CheckerKind::Bfd(Vec::new()),
         _ => CheckerKind::Tcp,
     };
@@ -536,16 +544,46 @@ fn own_keywords(kind: &CheckerKind) -> &'static [&'static str] {
 /// `connect_timeout`, `fwmark`; true when `n` was one.
 fn connection_keyword(cx: &mut Cx<'_>, n: &Node, c: &mut CheckerCommon) -> bool {
     match n.keyword.text.as_str() {
-        "connect_ip" => c.connect_ip = cx.ip_arg(n, 0),
-        "connect_port" => c.connect_port = port_arg(cx, n),
-        "bindto" => c.bindto = cx.ip_arg(n, 0),
-        "bind_port" => c.bind_port = port_arg(cx, n),
-        "bind_if" => c.bind_if = cx.string(n, 0),
+        "connect_ip" => {
+            let v = cx.ip_arg(n, 0);
+            set(&mut c.connection, v, |c| &mut c.connect_ip);
+        }
+        "connect_port" => {
+            let v = port_arg(cx, n);
+            set(&mut c.connection, v, |c| &mut c.connect_port);
+        }
+        "bindto" => {
+            let v = cx.ip_arg(n, 0);
+            set(&mut c.connection, v, |c| &mut c.bindto);
+        }
+        "bind_port" => {
+            let v = port_arg(cx, n);
+            set(&mut c.connection, v, |c| &mut c.bind_port);
+        }
+        "bind_if" => {
+            let v = cx.string(n, 0);
+            set(&mut c.connection, v, |c| &mut c.bind_if);
+        }
         "connect_timeout" => c.connect_timeout = cx.seconds(n, 0, 1, u64::from(u32::MAX)),
-        "fwmark" => c.fwmark = u32_arg(cx, n, 0),
+        "fwmark" => {
+            let v = u32_arg(cx, n, 0);
+            set(&mut c.connection, v, |c| &mut c.fwmark);
+        }
         _ => return false,
     }
     true
+}
+
+/// Sets a setting kept in a box as keepalived does (a bad value clears
+/// an earlier one); the box is made only for a value.
+fn set<B: Default, T>(
+    slot: &mut Option<Box<B>>,
+    value: Option<T>,
+    field: impl FnOnce(&mut B) -> &mut Option<T>,
+) {
+    if value.is_some() || slot.is_some() {
+        *field(slot.get_or_insert_with(Box::default)) = value;
+    }
 }
 
 /// A port 1..=65535.
@@ -558,12 +596,30 @@ fn port_arg(cx: &mut Cx<'_>, n: &Node) -> Option<Spanned<u16>> {
 /// `log_all_failures`; true when `n` was one.
 fn common_keyword(cx: &mut Cx<'_>, n: &Node, c: &mut CheckerCommon) -> bool {
     match n.keyword.text.as_str() {
-        "retry" => c.retry = u32_arg(cx, n, 0),
-        "delay_before_retry" => c.delay_before_retry = cx.seconds(n, 0, 0, TIMER_MAX),
-        "warmup" => c.warmup = cx.seconds(n, 0, 0, TIMER_MAX),
-        "delay_loop" => c.delay_loop = cx.seconds(n, 0, 1, TIMER_MAX),
-        "alpha" => c.alpha = cx.flag(n),
-        "log_all_failures" => c.log_all_failures = cx.flag(n),
+        "retry" => {
+            let v = u32_arg(cx, n, 0);
+            set(&mut c.timing, v, |t| &mut t.retry);
+        }
+        "delay_before_retry" => {
+            let v = cx.seconds(n, 0, 0, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.delay_before_retry);
+        }
+        "warmup" => {
+            let v = cx.seconds(n, 0, 0, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.warmup);
+        }
+        "delay_loop" => {
+            let v = cx.seconds(n, 0, 1, TIMER_MAX);
+            set(&mut c.timing, v, |t| &mut t.delay_loop);
+        }
+        "alpha" => {
+            let v = cx.flag(n);
+            set(&mut c.timing, v, |t| &mut t.alpha);
+        }
+        "log_all_failures" => {
+            let v = cx.flag(n);
+            set(&mut c.timing, v, |t| &mut t.log_all_failures);
+        }
         _ => return false,
     }
     true
@@ -583,7 +639,8 @@ fn specific(cx: &mut Cx<'_>, n: &Node, kind: &mut CheckerKind, common: &mut Chec
                     .at(n.keyword.span, "keepalived reports this and `-t` exits 5")
                     .with_help("use `retry`"),
                 );
-                common.retry = u32_arg(cx, n, 0);
+                let v = u32_arg(cx, n, 0);
+                set(&mut common.timing, v, |t| &mut t.retry);
             }
             "virtualhost" => h.virtualhost = cx.string(n, 0),
             "http_protocol" => h.http_protocol = http_protocol(cx, n),
@@ -835,7 +892,7 @@ fn vsg_entry(cx: &mut Cx<'_>, n: &Node, group: &str) -> Option<Spanned<VsgEntry>
         let mark = cx.unsigned(n, 0, 0, u64::from(u32::MAX))?;
         let family = match n.args.get(1) {
             None => None,
-            Some(f) if f.text == "inet" || f.text == "inet6" => Some(f.text.clone()),
+            Some(f) if f.text == "inet" || f.text == "inet6" => Some(f.text.to_string()),
             Some(f) => {
                 cx.error(
                     codes::INVALID_VALUE,

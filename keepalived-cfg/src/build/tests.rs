@@ -19,6 +19,13 @@ pub(crate) fn built(text: &str) -> (Config, Vec<Diagnostic>) {
     (config, diags)
 }
 
+/// Line and column (in characters) of a span of `text`.
+fn place(text: &str, span: crate::Span) -> (u32, u32) {
+    let mut sources = crate::Sources::new();
+    sources.add("t.conf", text.to_owned(), None);
+    (span.line, sources.column(span))
+}
+
 fn errors(d: &[Diagnostic]) -> Vec<&Diagnostic> {
     d.iter().filter(|d| d.severity == Severity::Error).collect()
 }
@@ -96,22 +103,21 @@ fn seed_nat_configuration_builds_without_diagnostics() {
 
 #[test]
 fn spans_point_at_the_written_value() {
-    let (c, _) = built("vrrp_instance X {\n    priority 42\n}\n");
+    let text = "vrrp_instance X {\n    priority 42\n}\n";
+    let (c, _) = built(text);
     let p = c.vrrp_instances[0].priority.unwrap();
-    assert_eq!(
-        (p.value, p.span.line, p.span.col, p.span.len),
-        (42, 2, 14, 2)
-    );
+    assert_eq!((p.value, place(text, p.span), p.span.len), (42, (2, 14), 2));
 }
 
 #[test]
 fn unknown_keyword_is_an_error_with_a_suggestion() {
-    let (_, d) = built("vrrp_instance X {\n    priorty 100\n}\n");
+    let text = "vrrp_instance X {\n    priorty 100\n}\n";
+    let (_, d) = built(text);
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].code, "E0101");
     assert_eq!(d[0].severity, Severity::Error);
     assert_eq!(d[0].help.as_deref(), Some("did you mean `priority`?"));
-    assert_eq!(d[0].span.map(|s| (s.line, s.col)), Some((2, 5)));
+    assert_eq!(d[0].span.map(|s| place(text, s)), Some((2, 5)));
 }
 
 #[test]
@@ -129,11 +135,12 @@ fn known_but_untyped_keywords_are_kept_in_order() {
 
 #[test]
 fn vrid_out_of_range_is_an_error_at_the_number() {
-    let (c, d) = built("vrrp_instance X {\n    virtual_router_id 300\n}\n");
+    let text = "vrrp_instance X {\n    virtual_router_id 300\n}\n";
+    let (c, d) = built(text);
     let e = errors(&d);
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].code, "E0103");
-    assert_eq!(e[0].span.map(|s| (s.line, s.col)), Some((2, 23)));
+    assert_eq!(e[0].span.map(|s| place(text, s)), Some((2, 23)));
     assert!(e[0].message.contains("[1, 255]"), "{}", e[0].message);
     assert_eq!(c.vrrp_instances[0].virtual_router_id, None);
 }
@@ -315,12 +322,12 @@ fn http_checker_reads_urls_and_reports_nb_get_retry() {
     assert_eq!(e[0].code, "E0109");
     assert_eq!(e[0].help.as_deref(), Some("use `retry`"));
     let chk = &c.virtual_servers[0].real_servers[0].checkers[0];
-    assert_eq!(chk.common.retry.map(|r| r.value), Some(3));
+    assert_eq!(chk.common.timing().retry.map(|r| r.value), Some(3));
     assert_eq!(
-        chk.common.delay_before_retry.map(|r| r.value),
+        chk.common.timing().delay_before_retry.map(|r| r.value),
         Some(Duration::from_millis(2500))
     );
-    assert_eq!(chk.common.connect_port.map(|r| r.value), Some(8080));
+    assert_eq!(chk.common.connect_port().map(|r| r.value), Some(8080));
     let CheckerKind::HttpGet(h) = &chk.kind else {
         panic!("not HTTP_GET")
     };
@@ -621,4 +628,112 @@ fn unmodelled_block_with_a_stray_block_round_trips() {
     let formatted = crate::format(&config);
     let again = build(&tree(&formatted), &mut Vec::new());
     assert_eq!(again, config, "{formatted}");
+}
+
+/// The model built while reading (each top-level keyword dropped once
+/// read) equals the one built from the whole tree, diagnostics included,
+/// for every file of the corpus and for blocks opened on the next line,
+/// blocks without keyword and blocks never closed.
+#[test]
+fn streamed_model_equals_the_model_of_the_whole_tree() {
+    let mut texts: Vec<String> = [
+        "a\n{\n b\n}\nvrrp_instance X\n{\n priority 7\n}\n",
+        "{\n global_defs { router_id A }\n}\n}\nvrrp_instance Y {\n state BACKUP\n",
+        "vrrp_instance X { } vrrp_instance X { }\nvirtual_server 192.0.2.1 80 { real_server 192.0.2.2 80 { TCP_CHECK { } } }\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for dir in ["seed", "valid", "invalid"] {
+        let path = format!("{}/tests/data/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        texts.extend(files.iter().filter_map(|f| std::fs::read_to_string(f).ok()));
+    }
+    assert!(texts.len() > 200, "{}", texts.len());
+    for text in &texts {
+        let opts = crate::Options::new();
+        let mut sources = crate::Sources::new();
+        let mut streamed = Vec::new();
+        let input = crate::parse::Input::Text {
+            name: "t.conf",
+            text,
+        };
+        let (config, found) = crate::parse::load(input, &opts, &mut sources, &mut streamed);
+        streamed.extend(found);
+        let parsed = crate::parse_tree("t.conf", text, &opts);
+        let mut whole = parsed.diagnostics;
+        let expected = build(&parsed.tree, &mut whole);
+        assert_eq!(config, expected, "{text}");
+        assert_eq!(streamed, whole, "{text}");
+    }
+}
+
+/// More distinct settings than `repeated` keeps on the stack: a repeat of
+/// the first and of the last is still found.
+#[test]
+fn repeated_settings_are_found_in_long_blocks() {
+    let settings = [
+        "router_id A",
+        "notification_email_from a@example.com",
+        "smtp_server 192.0.2.1",
+        "smtp_helo_name h",
+        "smtp_connect_timeout 30",
+        "default_interface eth0",
+        "vrrp_version 2",
+        "vrrp_mcast_group4 224.0.0.18",
+        "vrrp_mcast_group6 ff02::12",
+        "vrrp_garp_master_delay 5",
+        "vrrp_garp_master_repeat 5",
+        "vrrp_garp_master_refresh 60",
+        "vrrp_garp_master_refresh_repeat 1",
+        "vrrp_garp_lower_prio_delay 5",
+        "vrrp_garp_lower_prio_repeat 5",
+        "vrrp_garp_interval 1",
+        "vrrp_gna_interval 1",
+        "router_id B",
+        "vrrp_gna_interval 2",
+    ];
+    let text = format!("global_defs {{\n    {}\n}}\n", settings.join("\n    "));
+    let (_, d) = built(&text);
+    let repeats: Vec<(Option<u32>, u32)> = d
+        .iter()
+        .filter(|d| d.code == "W0102")
+        .map(|d| (d.span.map(|s| s.line), d.labels[0].span.line))
+        .collect();
+    assert_eq!(repeats, [(Some(19), 2), (Some(20), 18)], "{d:#?}");
+}
+
+/// The connection settings of a checker are made only when one is
+/// written.
+#[test]
+fn checker_connection_settings_only_when_written() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        TCP_CHECK {\n            connect_timeout 3\n        }\n        TCP_CHECK {\n            bindto 192.0.2.9\n        }\n    }\n}\n",
+    );
+    assert!(errors(&d).is_empty(), "{d:#?}");
+    let checkers = &c.virtual_servers[0].real_servers[0].checkers;
+    assert_eq!(c.virtual_servers[0].real_servers[0].settings, None);
+    assert_eq!(checkers[0].common.connection, None);
+    let bind = checkers[1]
+        .common
+        .connection
+        .as_ref()
+        .and_then(|c| c.bindto);
+    assert_eq!(bind.map(|b| b.value), Some(IpAddr::from([192, 0, 2, 9])));
+}
+
+/// A real server's rarer settings are made only when one is written.
+#[test]
+fn real_server_settings_only_when_written() {
+    let (c, d) = built(
+        "virtual_server 192.0.2.1 80 {\n    real_server 192.0.2.2 80 {\n        uthreshold 9\n    }\n    real_server 192.0.2.3 80 {\n        uthreshold x\n    }\n}\n",
+    );
+    assert_eq!(errors(&d).len(), 1, "{d:#?}");
+    let servers = &c.virtual_servers[0].real_servers;
+    assert_eq!(servers[0].settings().uthreshold.map(|u| u.value), Some(9));
+    // Only a bad value: nothing kept.
+    assert_eq!(servers[1].settings, None);
 }

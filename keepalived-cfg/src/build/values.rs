@@ -3,9 +3,9 @@
 //! up to six decimal places, `true`/`false` words, addresses.
 
 use super::codes;
+use crate::hash::HashMap;
 use crate::model::{RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Node, Span, Token};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -22,17 +22,6 @@ pub(crate) struct Cx<'d> {
     pub(crate) instances: HashMap<String, Span>,
     /// `vrrp_sync_group` names, with where each was defined.
     pub(crate) sync_groups: HashMap<String, Span>,
-}
-
-impl<'d> Cx<'d> {
-    /// A context writing to `diags`.
-    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>) -> Self {
-        Cx {
-            diags,
-            instances: HashMap::new(),
-            sync_groups: HashMap::new(),
-        }
-    }
 }
 
 impl Cx<'_> {
@@ -228,18 +217,22 @@ impl Cx<'_> {
     }
 
     /// `SCRIPT [USER [GROUP]]` from argument 0 on.
-    pub(crate) fn script(&mut self, node: &Node) -> Option<Spanned<ScriptCommand>> {
+    pub(crate) fn script(&mut self, node: &Node) -> Option<Box<Spanned<ScriptCommand>>> {
         let command = self.string(node, 0)?;
         let span = command.span;
         let mut s = ScriptCommand::new(command);
         s.user = node.args.get(1).map(spanned_text);
         s.group = node.args.get(2).map(spanned_text);
-        Some(Spanned::new(s, span))
+        Some(Box::new(Spanned::new(s, span)))
     }
 
     /// A script keyword keepalived refuses to see twice in a block: the
     /// second is reported and ignored, the first kept.
-    pub(crate) fn once_script(&mut self, node: &Node, slot: &mut Option<Spanned<ScriptCommand>>) {
+    pub(crate) fn once_script(
+        &mut self,
+        node: &Node,
+        slot: &mut Option<Box<Spanned<ScriptCommand>>>,
+    ) {
         if let Some(first) = slot {
             let first_span = first.span;
             self.push(
@@ -290,7 +283,7 @@ impl Cx<'_> {
 
 /// The text of a word, with its span.
 pub(crate) fn spanned_text(tok: &Token) -> Spanned<String> {
-    Spanned::new(tok.text.clone(), tok.span)
+    Spanned::new(tok.text.to_string(), tok.span)
 }
 
 /// A node kept as written.

@@ -126,7 +126,7 @@ fn instance_keyword(cx: &mut Cx<'_>, n: &Node, inst: &mut VrrpInstance) {
         }
         "use_vmac" => {
             inst.use_vmac = Some(Spanned::new(
-                n.args.first().map(|t| t.text.clone()),
+                n.args.first().map(|t| t.text.to_string()),
                 n.keyword.span,
             ));
         }

@@ -2,8 +2,8 @@
 //! whether a script's program exists, whether a user exists. The checks
 //! take a [`Host`] so that tests can fix the answers.
 
+use crate::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// The host facts keepalived's verdict depends on.

@@ -2,8 +2,8 @@
 //! may hold hundreds of thousands of blocks, and every check must stay
 //! near linear in its size.
 
+use crate::hash::{HashMap, HashSet};
 use crate::model::{Config, SyncGroup, TrackFile, VirtualServerGroup, VrrpInstance, VrrpScript};
-use std::collections::{HashMap, HashSet};
 
 /// Every named block of a configuration, by name (the first of a name).
 #[derive(Debug, Default)]

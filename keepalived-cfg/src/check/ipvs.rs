@@ -3,12 +3,13 @@
 //! without a port to connect to.
 
 use super::index::Index;
+use crate::hash::HashMap;
 use crate::model::{
     Checker, CheckerKind, Config, ForwardingMethod, RealServer, Spanned, TrackedName,
     VirtualServer, VsTarget, VsgEntry,
 };
 use crate::{Diagnostic, Span};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// Every virtual server check.
@@ -298,7 +299,8 @@ fn check_duplicates<'a>(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<&'a RealServer> {
     let mut live: Vec<&RealServer> = Vec::with_capacity(kept.len());
-    let mut seen: HashMap<(IpAddr, u16), &RealServer> = HashMap::with_capacity(kept.len());
+    let mut seen: HashMap<(IpAddr, u16), &RealServer> =
+        HashMap::with_capacity_and_hasher(kept.len(), Default::default());
     for &rs in kept {
         if let Some(first) = seen.get(&rs_key(rs)) {
             diags.push(
@@ -543,7 +545,7 @@ fn check_checker(
         checker.kind,
         CheckerKind::Tcp | CheckerKind::HttpGet(_) | CheckerKind::SslGet(_) | CheckerKind::Udp(_)
     );
-    let connect = checker.common.connect_port.as_ref().map_or(0, |p| p.value);
+    let connect = checker.common.connect_port().map_or(0, |p| p.value);
     let rs_port = rs.port.as_ref().map_or(0, |p| p.value);
     let inherited = if shape.fwmark || shape.group {
         0
@@ -574,8 +576,8 @@ fn check_file_reference(name: &Spanned<String>, ix: &Index<'_>, diags: &mut Vec<
 mod tests {
     use super::super::testutil::{at, checker, codes, ip, real_server, run, virtual_server};
     use crate::model::{
-        CheckerKind, Config, ForwardingMethod, HttpCheck, MiscCheck, Protocol, VirtualServer,
-        VirtualServerGroup, VsTarget, VsgEntry,
+        CheckerKind, Config, ForwardingMethod, Protocol, VirtualServer, VirtualServerGroup,
+        VsTarget, VsgEntry,
     };
 
     fn config(vs: VirtualServer) -> Config {
@@ -828,7 +830,10 @@ mod tests {
             "TCP_CHECK has no port to connect to",
         );
         assert_eq!(d.labels[0].span.line, 5);
-        vs.real_servers[0].checkers[0].common.connect_port = Some(at(80, 7));
+        vs.real_servers[0].checkers[0]
+            .common
+            .connection_mut()
+            .connect_port = Some(at(80, 7));
         assert_eq!(run(&config(vs)), vec![]);
     }
 
@@ -843,14 +848,14 @@ mod tests {
     #[test]
     fn http_get_without_url() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::HttpGet(HttpCheck::default()), 6)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::HttpGet(Box::default()), 6)];
         only(vs, "E0256", 6, "HTTP_GET has no url");
     }
 
     #[test]
     fn misc_check_without_path() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::Misc(MiscCheck::default()), 6)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::Misc(Box::default()), 6)];
         only(vs, "E0257", 6, "MISC_CHECK has no misc_path");
     }
 
@@ -904,7 +909,7 @@ mod tests {
             track_file: Some(at("f2".to_string(), 17)),
             weight: None,
         };
-        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(file), 16)];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(Box::new(file)), 16)];
         let mut cfg = config(vs);
         cfg.track_files = vec![crate::model::TrackFile {
             name: at("f1".to_string(), 1),
@@ -919,10 +924,7 @@ mod tests {
     #[test]
     fn file_check_without_track_file() {
         let mut vs = virtual_server(1);
-        vs.real_servers[0].checkers = vec![checker(
-            CheckerKind::File(crate::model::FileCheck::default()),
-            6,
-        )];
+        vs.real_servers[0].checkers = vec![checker(CheckerKind::File(Box::default()), 6)];
         only(vs, "E0258", 6, "FILE_CHECK has no track_file");
     }
 }

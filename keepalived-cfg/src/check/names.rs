@@ -4,9 +4,9 @@
 //! "did you mean" suggestion.
 
 use super::index::Index;
+use crate::hash::HashMap;
 use crate::model::{Spanned, TrackedName, VrrpScript};
 use crate::{Diagnostic, Span};
-use std::collections::HashMap;
 
 /// What a tracking list refers to.
 #[derive(Clone, Copy, Debug)]
@@ -70,7 +70,7 @@ fn check_references<'a, K: Iterator<Item = &'a str>>(
     what: Refers,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut seen: HashMap<&str, Span> = HashMap::default();
     for t in tracked {
         let name = &t.name;
         match lookup(&name.value) {

@@ -8,9 +8,9 @@
 
 use super::host::Host;
 use super::index::Index;
+use crate::hash::{HashMap, HashSet};
 use crate::model::{Config, RawNode, ScriptCommand, Spanned, UserGroup};
 use crate::{Diagnostic, Span};
-use std::collections::{HashMap, HashSet};
 
 /// The most places shown under the script security error.
 const MAX_LABELS: usize = 8;
@@ -49,7 +49,7 @@ pub(super) fn check(config: &Config, ix: &Index<'_>, host: &dyn Host, diags: &mu
         .is_some_and(|s| s.value);
     if !secure {
         let mut run: Vec<&Script<'_>> = Vec::new();
-        let mut seen: HashSet<Span> = HashSet::new();
+        let mut seen: HashSet<Span> = HashSet::default();
         let all = tracks.iter().chain(vrrp).chain(ipvs).chain(&main);
         for s in all.filter(|s| runs(s, config, host)) {
             if seen.insert(s.span) {
@@ -79,7 +79,7 @@ fn check_users_exist(
         .into_iter()
         .flatten()
         .filter_map(|s| s.user.map(|u| u.user));
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     for user in global.into_iter().chain(own) {
         if !seen.insert(&user.value) || host.user_exists(&user.value) {
             continue;
@@ -348,7 +348,7 @@ fn track_scripts(config: &Config) -> Vec<Script<'_>> {
 }
 
 /// A `ScriptCommand` as a notify script.
-fn notify(cmd: &Option<Spanned<ScriptCommand>>) -> Option<Script<'_>> {
+fn notify(cmd: &Option<Box<Spanned<ScriptCommand>>>) -> Option<Script<'_>> {
     cmd.as_ref().map(|c| Script {
         command: &c.value.command.value,
         span: c.value.command.span,
@@ -424,7 +424,7 @@ fn ipvs_side(config: &Config) -> Vec<Script<'_>> {
         );
         for rs in &vs.real_servers {
             out.extend(
-                [&rs.notify_up, &rs.notify_down]
+                [&rs.settings().notify_up, &rs.settings().notify_down]
                     .into_iter()
                     .filter_map(notify),
             );
@@ -467,8 +467,8 @@ fn check_notify_scripts<'a>(
 ) {
     // Program -> the places running it, in order.
     let mut uses: Vec<(&str, Vec<&Script<'_>>)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut seen: HashSet<Span> = HashSet::new();
+    let mut index: HashMap<&str, usize> = HashMap::default();
+    let mut seen: HashSet<Span> = HashSet::default();
     for script in scripts.filter(|s| !is_file_test(s.command)) {
         let prog = program(script.command);
         let slot = *index.entry(prog).or_insert_with(|| {
@@ -726,7 +726,7 @@ mod tests {
             ..Config::default()
         };
         let cmd = ScriptCommand::new(at("notify.sh master".to_string(), 7));
-        cfg.vrrp_instances[0].notify_master = Some(at(cmd, 7));
+        cfg.vrrp_instances[0].notify_master = Some(Box::new(at(cmd, 7)));
         let diags = run_with(&cfg, &[]);
         assert_eq!(codes(&diags), vec![("W0283", 7), ("W0285", 7)]);
         assert_eq!(
@@ -744,7 +744,7 @@ mod tests {
         };
         for (i, line) in [(0, 7), (1, 16)] {
             let cmd = ScriptCommand::new(at("/etc/keepalived/notify.sh".to_string(), line));
-            cfg.vrrp_instances[i].notify = Some(at(cmd, line));
+            cfg.vrrp_instances[i].notify = Some(Box::new(at(cmd, line)));
         }
         let diags = run_with(&cfg, &[]);
         assert_eq!(codes(&diags), vec![("W0285", 7)]);
@@ -760,8 +760,10 @@ mod tests {
             misc_path: Some(at("/bin/true".to_string(), 7)),
             ..MiscCheck::default()
         };
-        vs.real_servers[0].checkers =
-            vec![super::super::testutil::checker(CheckerKind::Misc(misc), 6)];
+        vs.real_servers[0].checkers = vec![super::super::testutil::checker(
+            CheckerKind::Misc(Box::new(misc)),
+            6,
+        )];
         let cfg = Config {
             virtual_servers: vec![vs],
             ..Config::default()

@@ -3,14 +3,14 @@
 //! group only, and be at least two.
 
 use super::index::Index;
+use crate::hash::HashMap;
 use crate::model::{Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
-use std::collections::HashMap;
 
 /// Every sync group check.
 pub(super) fn check(config: &Config, ix: &Index<'_>, diags: &mut Vec<Diagnostic>) {
     // Instance name -> (group name, where it was grouped), first come.
-    let mut grouped: HashMap<&str, (&str, Span)> = HashMap::new();
+    let mut grouped: HashMap<&str, (&str, Span)> = HashMap::default();
     for group in &config.vrrp_sync_groups {
         super::names::check_track_script_names(&group.track_script, ix, diags);
         super::names::check_track_file_names(&group.track_file, ix, diags);

@@ -16,7 +16,6 @@ pub(super) fn sp(line: u32) -> Span {
         offset: line * 100,
         len: 1,
         line,
-        col: 1,
     }
 }
 

@@ -6,9 +6,9 @@ use super::index::Index;
 use super::names::{
     check_track_file_names, check_track_script_names, defined_before, resolve_script,
 };
+use crate::hash::{HashMap, HashSet};
 use crate::model::{AuthType, Config, InitialState, SyncGroup, VrrpInstance};
 use crate::{Diagnostic, Span};
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -554,9 +554,9 @@ fn has_tracking_weight(group: &SyncGroup) -> bool {
 fn check_vrid_conflicts(config: &Config, diags: &mut Vec<Diagnostic>) {
     // Multicast: one channel per (VRID, family, interface, group).
     let mut multicast: HashMap<(u8, bool, &str, Option<&str>), &VrrpInstance> =
-        HashMap::with_capacity(config.vrrp_instances.len());
+        HashMap::with_capacity_and_hasher(config.vrrp_instances.len(), Default::default());
     // Unicast: candidates per (VRID, family, source); peers decide.
-    let mut unicast: HashMap<(u8, bool, Option<IpAddr>), Vec<&VrrpInstance>> = HashMap::new();
+    let mut unicast: HashMap<(u8, bool, Option<IpAddr>), Vec<&VrrpInstance>> = HashMap::default();
     for b in &config.vrrp_instances {
         let Some(vrid) = &b.virtual_router_id else {
             continue;

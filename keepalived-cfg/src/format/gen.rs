@@ -73,7 +73,7 @@ fn flag() -> impl Strategy<Value = Option<Spanned<bool>>> {
 }
 
 /// `SCRIPT [USER [GROUP]]`.
-fn script() -> impl Strategy<Value = Option<Spanned<ScriptCommand>>> {
+fn script() -> impl Strategy<Value = Option<Box<Spanned<ScriptCommand>>>> {
     option::of(
         (command(), option::of((name(), option::of(name())))).prop_map(|(c, ug)| {
             let mut s = ScriptCommand::new(sp(c));
@@ -81,7 +81,7 @@ fn script() -> impl Strategy<Value = Option<Spanned<ScriptCommand>>> {
                 s.user = Some(sp(u));
                 s.group = g.map(sp);
             }
-            sp(s)
+            Box::new(sp(s))
         }),
     )
 }
@@ -453,15 +453,21 @@ fn common(connects: bool) -> impl Strategy<Value = CheckerCommon> {
         .prop_map(move |(cip, cport, bind, cto, retry, dbr, dl, alpha)| {
             let mut c = CheckerCommon::default();
             if connects {
-                c.connect_ip = cip;
-                c.connect_port = cport;
-                c.bindto = bind;
+                if cip.is_some() || cport.is_some() || bind.is_some() {
+                    let to = c.connection_mut();
+                    to.connect_ip = cip;
+                    to.connect_port = cport;
+                    to.bindto = bind;
+                }
                 c.connect_timeout = cto;
             }
-            c.retry = retry;
-            c.delay_before_retry = dbr;
-            c.delay_loop = dl;
-            c.alpha = alpha;
+            if retry.is_some() || dbr.is_some() || dl.is_some() || alpha.is_some() {
+                let t = c.timing_mut();
+                t.retry = retry;
+                t.delay_before_retry = dbr;
+                t.delay_loop = dl;
+                t.alpha = alpha;
+            }
             c
         })
 }
@@ -507,48 +513,48 @@ fn http_check() -> impl Strategy<Value = HttpCheck> {
 fn checker() -> impl Strategy<Value = Checker> {
     let kind = prop_oneof![
         Just(CheckerKind::Tcp),
-        http_check().prop_map(CheckerKind::HttpGet),
-        http_check().prop_map(CheckerKind::SslGet),
+        http_check().prop_map(|h| CheckerKind::HttpGet(Box::new(h))),
+        http_check().prop_map(|h| CheckerKind::SslGet(Box::new(h))),
         (opt(command()), opt(whole(0, 4294)), flag(), user_group()).prop_map(|(p, t, d, u)| {
-            CheckerKind::Misc(MiscCheck {
+            CheckerKind::Misc(Box::new(MiscCheck {
                 misc_path: p,
                 misc_timeout: t,
                 misc_dynamic: d,
                 user: u,
-            })
+            }))
         }),
         (opt(name()), vec(common(true).prop_map(sp), 0..2)).prop_map(|(h, hosts)| {
-            CheckerKind::Smtp(SmtpCheck {
+            CheckerKind::Smtp(Box::new(SmtpCheck {
                 helo_name: h,
                 hosts,
-            })
+            }))
         }),
         (
             opt(prop::sample::select(vec!["A", "AAAA", "soa"])),
             opt(name())
         )
             .prop_map(|(t, n)| {
-                CheckerKind::Dns(DnsCheck {
+                CheckerKind::Dns(Box::new(DnsCheck {
                     query_type: t.map(|t| sp(t.value.to_string())),
                     name: n,
-                })
+                }))
             }),
         (
             opt("[0-9a-f]{2}( [0-9a-f]{2}){0,2}"),
             option::of(option::of("[0-9a-f]{2,4}")),
             opt(any::<u32>())
         )
-            .prop_map(|(p, r, min)| CheckerKind::Udp(UdpCheck {
+            .prop_map(|(p, r, min)| CheckerKind::Udp(Box::new(UdpCheck {
                 payload: p,
                 require_reply: r.map(sp),
                 min_reply_length: min,
                 max_reply_length: None,
-            })),
+            }))),
         Just(CheckerKind::Ping),
-        (opt(name()), weight(254)).prop_map(|(t, w)| CheckerKind::File(FileCheck {
+        (opt(name()), weight(254)).prop_map(|(t, w)| CheckerKind::File(Box::new(FileCheck {
             track_file: t,
             weight: w,
-        })),
+        }))),
     ];
     kind.prop_flat_map(|k| {
         let connects = !matches!(k, CheckerKind::Misc(_) | CheckerKind::File(_));
@@ -584,14 +590,16 @@ fn real_server() -> impl Strategy<Value = RealServer> {
             let mut r = RealServer::new(sp(a.0), a.1);
             r.weight = a.2;
             r.lvs_method = a.3;
-            r.uthreshold = a.4;
-            r.lthreshold = b.0;
-            r.inhibit_on_failure = b.1;
-            r.notify_up = b.2;
-            r.notify_down = b.3;
-            r.alpha = b.4;
-            r.delay_loop = c.0;
-            r.virtualhost = c.1;
+            let mut s = RealServerSettings::default();
+            s.uthreshold = a.4;
+            s.lthreshold = b.0;
+            s.inhibit_on_failure = b.1;
+            s.notify_up = b.2;
+            s.notify_down = b.3;
+            s.alpha = b.4;
+            s.delay_loop = c.0;
+            s.virtualhost = c.1;
+            r.settings = (s != RealServerSettings::default()).then(|| Box::new(s));
             r.checkers = c.2;
             r
         })

@@ -3,8 +3,8 @@
 use super::writer::Writer;
 use super::{bare, duration, flag, raw_nodes, script, value, weight_words};
 use crate::model::{
-    Checker, CheckerCommon, CheckerKind, ForwardingMethod, HttpCheck, Protocol, RealServer,
-    Spanned, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, ForwardingMethod, HttpCheck, Protocol,
+    RealServer, Spanned, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 use std::net::IpAddr;
 
@@ -135,19 +135,20 @@ fn real_server(w: &mut Writer, rs: &RealServer) {
     w.open_owned(&head);
     value(w, "weight", &rs.weight);
     forwarding(w, "lvs_method", &rs.lvs_method);
-    value(w, "uthreshold", &rs.uthreshold);
-    value(w, "lthreshold", &rs.lthreshold);
-    flag(w, "inhibit_on_failure", &rs.inhibit_on_failure);
-    script(w, "notify_up", &rs.notify_up);
-    script(w, "notify_down", &rs.notify_down);
-    flag(w, "alpha", &rs.alpha);
-    value(w, "retry", &rs.retry);
-    duration(w, "delay_before_retry", &rs.delay_before_retry);
-    duration(w, "warmup", &rs.warmup);
-    duration(w, "connect_timeout", &rs.connect_timeout);
-    duration(w, "delay_loop", &rs.delay_loop);
-    flag(w, "smtp_alert", &rs.smtp_alert);
-    value(w, "virtualhost", &rs.virtualhost);
+    let s = rs.settings();
+    value(w, "uthreshold", &s.uthreshold);
+    value(w, "lthreshold", &s.lthreshold);
+    flag(w, "inhibit_on_failure", &s.inhibit_on_failure);
+    script(w, "notify_up", &s.notify_up);
+    script(w, "notify_down", &s.notify_down);
+    flag(w, "alpha", &s.alpha);
+    value(w, "retry", &s.retry);
+    duration(w, "delay_before_retry", &s.delay_before_retry);
+    duration(w, "warmup", &s.warmup);
+    duration(w, "connect_timeout", &s.connect_timeout);
+    duration(w, "delay_loop", &s.delay_loop);
+    flag(w, "smtp_alert", &s.smtp_alert);
+    value(w, "virtualhost", &s.virtualhost);
     raw_nodes(w, &rs.other);
     for c in &rs.checkers {
         checker(w, c);
@@ -241,17 +242,20 @@ fn http(w: &mut Writer, h: &HttpCheck) {
 
 /// The settings every checker has.
 fn common(w: &mut Writer, c: &CheckerCommon) {
-    value(w, "connect_ip", &c.connect_ip);
-    value(w, "connect_port", &c.connect_port);
-    value(w, "bindto", &c.bindto);
-    value(w, "bind_port", &c.bind_port);
-    value(w, "bind_if", &c.bind_if);
+    let none = CheckerConnection::default();
+    let to = c.connection.as_deref().unwrap_or(&none);
+    value(w, "connect_ip", &to.connect_ip);
+    value(w, "connect_port", &to.connect_port);
+    value(w, "bindto", &to.bindto);
+    value(w, "bind_port", &to.bind_port);
+    value(w, "bind_if", &to.bind_if);
     duration(w, "connect_timeout", &c.connect_timeout);
-    value(w, "fwmark", &c.fwmark);
-    value(w, "retry", &c.retry);
-    duration(w, "delay_before_retry", &c.delay_before_retry);
-    duration(w, "warmup", &c.warmup);
-    duration(w, "delay_loop", &c.delay_loop);
-    flag(w, "alpha", &c.alpha);
-    flag(w, "log_all_failures", &c.log_all_failures);
+    value(w, "fwmark", &to.fwmark);
+    let t = c.timing();
+    value(w, "retry", &t.retry);
+    duration(w, "delay_before_retry", &t.delay_before_retry);
+    duration(w, "warmup", &t.warmup);
+    duration(w, "delay_loop", &t.delay_loop);
+    flag(w, "alpha", &t.alpha);
+    flag(w, "log_all_failures", &t.log_all_failures);
 }

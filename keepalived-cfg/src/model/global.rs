@@ -44,9 +44,9 @@ pub struct GlobalDefs {
     /// if that user does not exist.
     pub script_user: Option<Spanned<UserGroup>>,
     /// `startup_script PATH [USER [GROUP]]`.
-    pub startup_script: Option<Spanned<ScriptCommand>>,
+    pub startup_script: Option<Box<Spanned<ScriptCommand>>>,
     /// `shutdown_script PATH [USER [GROUP]]`.
-    pub shutdown_script: Option<Spanned<ScriptCommand>>,
+    pub shutdown_script: Option<Box<Spanned<ScriptCommand>>>,
     /// `default_interface IF`; default `eth0`.
     pub default_interface: Option<Spanned<String>>,
     /// `dynamic_interfaces [allow_if_changes]`: the value says whether

@@ -163,9 +163,9 @@ pub struct VirtualServer {
     /// `omega`: run `quorum_down` and clear the pool at shutdown.
     pub omega: Option<Spanned<bool>>,
     /// `quorum_up SCRIPT [USER [GROUP]]`.
-    pub quorum_up: Option<Spanned<ScriptCommand>>,
+    pub quorum_up: Option<Box<Spanned<ScriptCommand>>>,
     /// `quorum_down SCRIPT [USER [GROUP]]`.
-    pub quorum_down: Option<Spanned<ScriptCommand>>,
+    pub quorum_down: Option<Box<Spanned<ScriptCommand>>>,
     /// `quorum N`: minimum total weight of live servers; default 1.
     pub quorum: Option<Spanned<u32>>,
     /// `hysteresis N`: tolerance around the quorum; default 0.
@@ -274,6 +274,19 @@ pub struct RealServer {
     pub weight: Option<Spanned<u32>>,
     /// `lvs_method NAT|DR|TUN`; default the virtual server's `lb_kind`.
     pub lvs_method: Option<Spanned<ForwardingMethod>>,
+    /// Every other setting: rarely written, so boxed (a real server stays
+    /// small); `None` when none is written.
+    pub settings: Option<Box<RealServerSettings>>,
+    /// The health checkers, in order.
+    pub checkers: Vec<Checker>,
+    /// Every other `real_server` keyword keepalived knows, as written.
+    pub other: Vec<RawNode>,
+}
+
+/// The rarer settings of a `real_server` ([`RealServer::settings`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RealServerSettings {
     /// `uthreshold N`: maximum connections.
     pub uthreshold: Option<Spanned<u32>>,
     /// `lthreshold N`: connections below which the server is used again.
@@ -281,9 +294,9 @@ pub struct RealServer {
     /// `inhibit_on_failure [BOOL]`: set weight 0 rather than remove.
     pub inhibit_on_failure: Option<Spanned<bool>>,
     /// `notify_up SCRIPT [USER [GROUP]]`.
-    pub notify_up: Option<Spanned<ScriptCommand>>,
+    pub notify_up: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_down SCRIPT [USER [GROUP]]`.
-    pub notify_down: Option<Spanned<ScriptCommand>>,
+    pub notify_down: Option<Box<Spanned<ScriptCommand>>>,
     /// `alpha`.
     pub alpha: Option<Spanned<bool>>,
     /// `retry N`: default for this server's checkers.
@@ -300,10 +313,6 @@ pub struct RealServer {
     pub smtp_alert: Option<Spanned<bool>>,
     /// `virtualhost NAME`.
     pub virtualhost: Option<Spanned<String>>,
-    /// The health checkers, in order.
-    pub checkers: Vec<Checker>,
-    /// Every other `real_server` keyword keepalived knows, as written.
-    pub other: Vec<RawNode>,
 }
 
 impl RealServer {
@@ -319,6 +328,20 @@ impl RealServer {
             port,
             weight: None,
             lvs_method: None,
+            settings: None,
+            checkers: Vec::new(),
+            other: Vec::new(),
+        }
+    }
+
+    /// The rarer settings, made empty when none was written yet.
+    pub fn settings_mut(&mut self) -> &mut RealServerSettings {
+        self.settings.get_or_insert_with(Box::default)
+    }
+
+    /// The rarer settings as written (all `None` when none was).
+    pub fn settings(&self) -> &RealServerSettings {
+        static NONE: RealServerSettings = RealServerSettings {
             uthreshold: None,
             lthreshold: None,
             inhibit_on_failure: None,
@@ -332,9 +355,8 @@ impl RealServer {
             delay_loop: None,
             smtp_alert: None,
             virtualhost: None,
-            checkers: Vec::new(),
-            other: Vec::new(),
-        }
+        };
+        self.settings.as_deref().unwrap_or(&NONE)
     }
 }
 
@@ -343,21 +365,53 @@ impl RealServer {
 /// and FILE_CHECK.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckerCommon {
-    /// `connect_ip ADDR`; default the real server's address.
-    pub connect_ip: Option<Spanned<IpAddr>>,
-    /// `connect_port PORT`; default the real server's port.
-    pub connect_port: Option<Spanned<u16>>,
-    /// `bindto ADDR`: source address.
-    pub bindto: Option<Spanned<IpAddr>>,
-    /// `bind_port PORT`: source port.
-    pub bind_port: Option<Spanned<u16>>,
-    /// `bind_if IF`: source interface (IPv6 link-local).
-    pub bind_if: Option<Spanned<String>>,
+    /// `connect_ip`, `connect_port`, `bindto`, `bind_port`, `bind_if` and
+    /// `fwmark`: rarely written, so boxed (a checker stays small); `None`
+    /// when none of them is written.
+    pub connection: Option<Box<CheckerConnection>>,
     /// `connect_timeout SECS`; default the real server's or virtual
     /// server's, else 5 s.
     pub connect_timeout: Option<Spanned<Duration>>,
-    /// `fwmark N`: mark the check's packets.
-    pub fwmark: Option<Spanned<u32>>,
+    /// `retry`, `delay_before_retry`, `warmup`, `delay_loop`, `alpha` and
+    /// `log_all_failures`: boxed like `connection`; `None` when none of
+    /// them is written.
+    pub timing: Option<Box<CheckerTiming>>,
+}
+
+impl CheckerCommon {
+    /// The connection settings, made empty when none was written yet.
+    pub fn connection_mut(&mut self) -> &mut CheckerConnection {
+        self.connection.get_or_insert_with(Box::default)
+    }
+
+    /// `connect_port`, if written.
+    pub fn connect_port(&self) -> Option<Spanned<u16>> {
+        self.connection.as_ref().and_then(|c| c.connect_port)
+    }
+
+    /// The timing settings, made empty when none was written yet.
+    pub fn timing_mut(&mut self) -> &mut CheckerTiming {
+        self.timing.get_or_insert_with(Box::default)
+    }
+
+    /// The timing settings as written (all `None` when none was).
+    pub fn timing(&self) -> &CheckerTiming {
+        static NONE: CheckerTiming = CheckerTiming {
+            retry: None,
+            delay_before_retry: None,
+            warmup: None,
+            delay_loop: None,
+            alpha: None,
+            log_all_failures: None,
+        };
+        self.timing.as_deref().unwrap_or(&NONE)
+    }
+}
+
+/// When a checker runs and how its results count
+/// ([`CheckerCommon::timing`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckerTiming {
     /// `retry N` (or the deprecated `nb_get_retry` in HTTP_GET/SSL_GET);
     /// default the real server's or virtual server's `retry`, else
     /// keepalived's default for the checker type.
@@ -373,6 +427,23 @@ pub struct CheckerCommon {
     pub alpha: Option<Spanned<bool>>,
     /// `log_all_failures [BOOL]`.
     pub log_all_failures: Option<Spanned<bool>>,
+}
+
+/// Where a checker connects to and from ([`CheckerCommon::connection`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckerConnection {
+    /// `connect_ip ADDR`; default the real server's address.
+    pub connect_ip: Option<Spanned<IpAddr>>,
+    /// `connect_port PORT`; default the real server's port.
+    pub connect_port: Option<Spanned<u16>>,
+    /// `bindto ADDR`: source address.
+    pub bindto: Option<Spanned<IpAddr>>,
+    /// `bind_port PORT`: source port.
+    pub bind_port: Option<Spanned<u16>>,
+    /// `bind_if IF`: source interface (IPv6 link-local).
+    pub bind_if: Option<Spanned<String>>,
+    /// `fwmark N`: mark the check's packets.
+    pub fwmark: Option<Spanned<u32>>,
 }
 
 /// A health checker block inside `real_server`. Equality ignores `span`.
@@ -391,28 +462,29 @@ pub struct Checker {
     pub other: Vec<RawNode>,
 }
 
-/// The checker types.
+/// The checker types. Their own settings are boxed: a checker stays
+/// small whatever its type (most are `TCP_CHECK`s with none).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum CheckerKind {
     /// `TCP_CHECK`: connect, then close.
     Tcp,
     /// `HTTP_GET`.
-    HttpGet(HttpCheck),
+    HttpGet(Box<HttpCheck>),
     /// `SSL_GET`.
-    SslGet(HttpCheck),
+    SslGet(Box<HttpCheck>),
     /// `MISC_CHECK`: run a script.
-    Misc(MiscCheck),
+    Misc(Box<MiscCheck>),
     /// `SMTP_CHECK`.
-    Smtp(SmtpCheck),
+    Smtp(Box<SmtpCheck>),
     /// `DNS_CHECK`.
-    Dns(DnsCheck),
+    Dns(Box<DnsCheck>),
     /// `UDP_CHECK`.
-    Udp(UdpCheck),
+    Udp(Box<UdpCheck>),
     /// `PING_CHECK`: ICMP echo.
     Ping,
     /// `FILE_CHECK`: the server is up while a file holds non-zero.
-    File(FileCheck),
+    File(Box<FileCheck>),
     /// `BFD_CHECK`: follow a BFD session (`name NAME`, `alpha`).
     Bfd(Vec<RawNode>),
 }

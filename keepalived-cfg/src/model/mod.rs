@@ -18,9 +18,9 @@ mod vrrp;
 pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress};
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
-    Checker, CheckerCommon, CheckerKind, DnsCheck, FileCheck, ForwardingMethod, HttpCheck,
-    MiscCheck, Protocol, RealServer, Scheduler, SmtpCheck, StatusCodes, UdpCheck, Url,
-    VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
+    Checker, CheckerCommon, CheckerConnection, CheckerKind, CheckerTiming, DnsCheck, FileCheck,
+    ForwardingMethod, HttpCheck, MiscCheck, Protocol, RealServer, RealServerSettings, Scheduler,
+    SmtpCheck, StatusCodes, UdpCheck, Url, VirtualServer, VirtualServerGroup, VsTarget, VsgEntry,
 };
 pub use vrrp::{
     AuthType, Authentication, InitialState, SyncGroup, TrackFile, TrackedName, VrrpInstance,
@@ -68,7 +68,11 @@ impl<T: Eq> Eq for Spanned<T> {}
 impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The value alone keeps test failures readable; the span follows.
-        write!(f, "{:?} @{}:{}", self.value, self.span.line, self.span.col)
+        write!(
+            f,
+            "{:?} @{}+{}",
+            self.value, self.span.line, self.span.offset
+        )
     }
 }
 

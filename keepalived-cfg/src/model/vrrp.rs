@@ -130,15 +130,15 @@ pub struct VrrpInstance {
     /// `strict_mode [BOOL]`.
     pub strict_mode: Option<Spanned<bool>>,
     /// `notify_master SCRIPT [USER [GROUP]]`.
-    pub notify_master: Option<Spanned<ScriptCommand>>,
+    pub notify_master: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_backup SCRIPT ...`.
-    pub notify_backup: Option<Spanned<ScriptCommand>>,
+    pub notify_backup: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_fault SCRIPT ...`.
-    pub notify_fault: Option<Spanned<ScriptCommand>>,
+    pub notify_fault: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_stop SCRIPT ...`.
-    pub notify_stop: Option<Spanned<ScriptCommand>>,
+    pub notify_stop: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify SCRIPT ...`: called with the state as arguments.
-    pub notify: Option<Spanned<ScriptCommand>>,
+    pub notify: Option<Box<Spanned<ScriptCommand>>>,
     /// `smtp_alert [BOOL]`; default global `smtp_alert`.
     pub smtp_alert: Option<Spanned<bool>>,
     /// Every other `vrrp_instance` keyword keepalived knows, as written.
@@ -174,15 +174,15 @@ pub struct SyncGroup {
     /// `track_file { ... }`.
     pub track_file: Vec<TrackedName>,
     /// `notify_master SCRIPT ...`.
-    pub notify_master: Option<Spanned<ScriptCommand>>,
+    pub notify_master: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_backup SCRIPT ...`.
-    pub notify_backup: Option<Spanned<ScriptCommand>>,
+    pub notify_backup: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_fault SCRIPT ...`.
-    pub notify_fault: Option<Spanned<ScriptCommand>>,
+    pub notify_fault: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify_stop SCRIPT ...`.
-    pub notify_stop: Option<Spanned<ScriptCommand>>,
+    pub notify_stop: Option<Box<Spanned<ScriptCommand>>>,
     /// `notify SCRIPT ...`.
-    pub notify: Option<Spanned<ScriptCommand>>,
+    pub notify: Option<Box<Spanned<ScriptCommand>>>,
     /// `smtp_alert [BOOL]`.
     pub smtp_alert: Option<Spanned<bool>>,
     /// `global_tracking`.

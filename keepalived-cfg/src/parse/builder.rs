@@ -2,6 +2,7 @@
 //! before it, a `}` line closes it. Nesting is kept in an explicit stack
 //! and bounded: deeper blocks are reported and flattened, never recursed.
 
+use crate::build::Model;
 use crate::{Block, Diagnostic, Node, Span, Token, Tree};
 
 /// Blocks nested deeper than this are flattened (keepalived's deepest
@@ -37,10 +38,26 @@ pub(super) struct Builder {
     /// Emptied line buffers of closed blocks, kept (with their room) for
     /// the next blocks; at most [`MAX_SPARES`].
     spares: Vec<Vec<Node>>,
+    /// When set, every top-level keyword goes to the model as soon as it
+    /// is complete, and is dropped: the tree is never held whole.
+    pub(super) model: Option<Model>,
+    /// With a model: the argument lists of dropped lines, emptied, for the
+    /// next lines (at most [`MAX_POOL`]).
+    args_pool: Vec<Vec<Token>>,
+    /// With a model: the blocks of dropped lines, emptied, for the next
+    /// blocks (at most [`MAX_POOL`]). The boxes are what is reused: a
+    /// node's block is boxed.
+    #[allow(clippy::vec_box)]
+    block_pool: Vec<Box<Block>>,
 }
 
-/// How many emptied block buffers [`Builder`] keeps.
+/// How many emptied block buffers [`Builder`] keeps without a model.
 const MAX_SPARES: usize = 8;
+
+/// How many emptied buffers of each kind [`Builder`] keeps with a model:
+/// enough for the largest usual top-level block (a `virtual_server` with
+/// its real servers and checkers).
+const MAX_POOL: usize = 256;
 
 impl Builder {
     /// The lines of the innermost open block.
@@ -63,12 +80,75 @@ impl Builder {
 
     /// A keyword line, its first word already apart from the others.
     pub(super) fn keyword_line(&mut self, keyword: Token, args: Vec<Token>) {
+        if self.owned.is_empty() {
+            // The top-level keywords read so far can no longer change.
+            self.stream_top();
+        }
         self.current().push(Node {
             keyword,
             args,
             block: None,
         });
         self.can_open = true;
+    }
+
+    /// Hands the top-level keywords read so far to the model, if any, and
+    /// keeps their emptied buffers for the next lines.
+    fn stream_top(&mut self) {
+        let Some(mut model) = self.model.take() else {
+            return;
+        };
+        let mut top = std::mem::take(&mut self.top);
+        for node in top.drain(..) {
+            model.node(&node);
+            self.recycle(node, 0);
+        }
+        self.top = top;
+        self.model = Some(model);
+    }
+
+    /// Empties a dropped line into the pools (a block's lines too, down to
+    /// the nesting limit: the rest is simply dropped).
+    fn recycle(&mut self, node: Node, depth: usize) {
+        let Node { args, block, .. } = node;
+        self.keep_args(args);
+        let Some(mut block) = block else {
+            return;
+        };
+        let mut nodes = std::mem::take(&mut block.nodes);
+        if depth < MAX_DEPTH {
+            for inner in nodes.drain(..) {
+                self.recycle(inner, depth + 1);
+            }
+        }
+        nodes.clear();
+        if self.spares.len() < MAX_POOL {
+            self.spares.push(nodes);
+        }
+        if self.block_pool.len() < MAX_POOL {
+            self.block_pool.push(block);
+        }
+    }
+
+    /// Keeps an argument list for a later line.
+    fn keep_args(&mut self, mut args: Vec<Token>) {
+        if args.capacity() > 0 && self.args_pool.len() < MAX_POOL {
+            args.clear();
+            self.args_pool.push(args);
+        }
+    }
+
+    /// An empty argument list with room for `n` words: a kept one when
+    /// there is one (the tree is dropped line by line with a model),
+    /// otherwise exactly sized (the tree is kept).
+    pub(super) fn args(&mut self, n: usize) -> Vec<Token> {
+        match self.args_pool.pop() {
+            Some(mut args) => {
+                args.reserve(n);
+                args
+            }
+            None => Vec::with_capacity(n),
+        }
     }
 
     /// A `{` line.
@@ -127,29 +207,60 @@ impl Builder {
         let mut buffer = done.nodes;
         if done.owned {
             self.owned.pop();
+            let streaming = self.model.is_some();
+            let mut kept = if streaming {
+                self.block_pool.pop()
+            } else {
+                None
+            };
             let parent = self.current();
             match parent.last_mut() {
+                Some(node) if node.block.is_none() && streaming => {
+                    // The tree is dropped line by line: the block takes
+                    // the buffer as it is, and buffers come back when
+                    // their lines are dropped.
+                    let block = Block {
+                        open: done.open,
+                        close,
+                        nodes: std::mem::take(&mut buffer),
+                    };
+                    node.block = Some(match kept.take() {
+                        Some(mut reused) => {
+                            *reused = block;
+                            reused
+                        }
+                        None => Box::new(block),
+                    });
+                }
                 Some(node) if node.block.is_none() => {
                     // The block keeps an exactly sized copy; the grown
                     // buffer serves the next block.
                     let mut nodes = Vec::with_capacity(buffer.len());
                     nodes.append(&mut buffer);
-                    node.block = Some(Block {
+                    node.block = Some(Box::new(Block {
                         open: done.open,
                         close,
                         nodes,
-                    });
+                    }));
                 }
                 _ => parent.append(&mut buffer),
             }
+            if let Some(unused) = kept {
+                self.block_pool.push(unused);
+            }
         }
-        if buffer.is_empty() && self.spares.len() < MAX_SPARES {
+        if buffer.is_empty() && buffer.capacity() > 0 && self.spares.len() < MAX_SPARES {
             self.spares.push(buffer);
         }
     }
 
-    /// The tree; blocks still open are reported at their `{`.
-    pub(super) fn finish(mut self, end: Option<Span>, diags: &mut Vec<Diagnostic>) -> Tree {
+    /// The tree (empty when the keywords went to a model) and the model;
+    /// blocks still open are reported at their `{`.
+    pub(super) fn finish(
+        mut self,
+        end: Option<Span>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Tree, Option<Model>) {
         if let Some(outer) = self.open.first() {
             let count = self.open.len();
             let mut d = Diagnostic::error("E0003", "unterminated block")
@@ -171,7 +282,8 @@ impl Builder {
         while let Some(done) = self.open.pop() {
             self.attach(done, None);
         }
-        Tree { nodes: self.top }
+        self.stream_top();
+        (Tree { nodes: self.top }, self.model)
     }
 }
 
@@ -186,7 +298,6 @@ mod tests {
                 offset,
                 len: text.len() as u32,
                 line: 1,
-                col: offset + 1,
                 ..Span::default()
             },
             quoted: false,
@@ -201,7 +312,7 @@ mod tests {
         b.open(Span::default(), &mut d);
         b.line(vec![tok("b", 4), tok("c", 6)]);
         b.close(Span::default(), &mut d);
-        let t = b.finish(None, &mut d);
+        let (t, _) = b.finish(None, &mut d);
         assert!(d.is_empty());
         assert_eq!(t.nodes.len(), 1);
         let block = t.nodes[0].block.as_ref().map(|b| b.nodes.len());
@@ -219,7 +330,7 @@ mod tests {
         for _ in 0..100_000 {
             b.close(Span::default(), &mut d);
         }
-        let t = b.finish(None, &mut d);
+        let (t, _) = b.finish(None, &mut d);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "E0006");
         let mut depth = 0;

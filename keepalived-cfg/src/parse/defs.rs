@@ -4,7 +4,7 @@
 //! `_HASH` and `_BANG`.
 
 use super::line::is_blank;
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 /// Marks the end of one line inside a multi-line definition's value.
 pub(super) const LINE_END: u8 = b'\n';
@@ -56,7 +56,7 @@ impl Defs {
     pub(super) fn new() -> Self {
         let mut defs = Defs {
             list: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
         };
         defs.add(b"_PWD", Vec::new(), Kind::Pwd);
         defs.add(b"_INSTANCE", Vec::new(), Kind::Instance);
