@@ -102,6 +102,7 @@ async fn retries_stay_on_a_dead_server_without_redispatch() {
     let live = named_server("live").await;
     let mut be = backend(&[("dead", dead_addr()), ("live", live)]);
     be.retries = 1;
+    be.timeouts.connect = Some(Duration::from_millis(100));
     let p = start(config(frontend("main", "127.0.0.1:0", "app"), be));
     let mut lines = Vec::new();
     for _ in 0..4 {

@@ -37,6 +37,8 @@ pub(crate) struct ServerRt {
     cur: AtomicU32,
     state: AtomicU8,
     weight: AtomicU32,
+    /// Idle keep-alive HTTP connections to it.
+    pub(crate) idle: Arc<super::http::Idle>,
 }
 
 /// Why no server connection could be had.
@@ -163,6 +165,7 @@ impl BackendRt {
                 cur: AtomicU32::new(0),
                 state: AtomicU8::new(state_code(state)),
                 weight: AtomicU32::new(server.weight),
+                idle: Arc::default(),
             });
         }
         Ok(BackendRt {
@@ -264,10 +267,10 @@ impl BackendRt {
         }
     }
 
-    /// Whether HAProxy waits its turn-around delay before retrying on the
-    /// same server: not for round-robin kinds with more than one active
-    /// server, where the next attempt normally lands elsewhere.
-    fn waits_before_retry(&self) -> bool {
+    /// Whether HAProxy waits its turn-around delay after a refused
+    /// connection: always when retrying the same server; after a redispatch
+    /// only for non-round-robin algorithms or with at most one active server.
+    fn waits_before_retry(&self, redispatched: bool) -> bool {
         let rr = matches!(
             self.cfg.balance.balance,
             Balance::RoundRobin | Balance::StaticRr
@@ -277,7 +280,7 @@ impl BackendRt {
             .iter()
             .filter(|s| !s.cfg.backup && s.usable())
             .count();
-        !(rr && active > 1)
+        !redispatched || !rr || active <= 1
     }
 
     /// Whether retry number `done` (1-based) goes to another server.
@@ -305,7 +308,18 @@ impl BackendRt {
         key: &RequestKey<'_>,
     ) -> Result<(TcpStream, Slot, ConnectInfo), ConnectError> {
         let started = Instant::now();
-        let mut slot = self.assign(key).await?;
+        let slot = self.assign(key).await?;
+        self.connect_from(slot, key, started).await
+    }
+
+    /// Connects to the server of an assigned slot, with the retries and
+    /// redispatches [`BackendRt::connect`] describes.
+    pub(crate) async fn connect_from(
+        self: &Arc<Self>,
+        mut slot: Slot,
+        key: &RequestKey<'_>,
+        started: Instant,
+    ) -> Result<(TcpStream, Slot, ConnectInfo), ConnectError> {
         let mut done = 0u32;
         loop {
             let addr = slot.server().cfg.addr;
@@ -324,10 +338,12 @@ impl BackendRt {
                     }
                     done += 1;
                     let down = slot.server().state() != ServerState::Up;
-                    if self.redispatch_on(done, down) {
+                    let redispatched = self.redispatch_on(done, down);
+                    if redispatched {
                         drop(slot);
                         slot = self.assign(key).await?;
-                    } else if !timed_out && self.waits_before_retry() {
+                    }
+                    if !timed_out && self.waits_before_retry(redispatched) {
                         let delay = self
                             .cfg
                             .timeouts

@@ -97,3 +97,101 @@ pub async fn read_line(s: &mut TcpStream, limit: Duration) -> String {
     .await;
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// How a test HTTP server behaves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Answers 200 with a description of the request.
+    Echo,
+    /// Accepts and never answers.
+    Silent,
+    /// Answers garbage that is not HTTP.
+    Garbage,
+}
+
+/// An HTTP/1.1 server (hyper) answering `200` with a body describing the
+/// request: `server=NAME conn=N method=M uri=U` and one `h:NAME=VALUE` line
+/// per header, and headers `x-server` and `x-conn` (its connection number,
+/// to see reuse).
+pub async fn http_server(name: &'static str, behaviour: Behaviour) -> SocketAddr {
+    use http_body_util::{BodyExt, Full};
+    use hyper::{body::Incoming, Request, Response};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("addr");
+    let conns = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = l.accept().await {
+            let n = conns.fetch_add(1, Ordering::SeqCst) + 1;
+            match behaviour {
+                Behaviour::Silent => {
+                    held.push(s);
+                    continue;
+                }
+                Behaviour::Garbage => {
+                    tokio::spawn(async move {
+                        let mut b = [0u8; 1024];
+                        let _ = s.read(&mut b).await;
+                        let _ = s.write_all(b"garbage\r\n\r\n").await;
+                    });
+                    continue;
+                }
+                Behaviour::Echo => {}
+            }
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
+                    let mut text = format!(
+                        "server={name} conn={n} method={} uri={}\n",
+                        req.method(),
+                        req.uri()
+                    );
+                    for (k, v) in req.headers() {
+                        text.push_str(&format!("h:{}={}\n", k, v.to_str().unwrap_or("?")));
+                    }
+                    let body = req
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    text.push_str(&format!("body={}\n", String::from_utf8_lossy(&body)));
+                    let resp = Response::builder()
+                        .header("x-server", name)
+                        .header("x-conn", n.to_string())
+                        .body(Full::new(bytes::Bytes::from(text)))
+                        .expect("response");
+                    Ok::<_, std::convert::Infallible>(resp)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Runs curl with these arguments; returns its standard output.
+pub async fn curl(args: &[&str]) -> String {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args(["-s", "--max-time", "5"])
+            .args(&args)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("curl must be installed (apt-get install curl)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sends raw bytes, returns everything received until close or `limit`.
+pub async fn raw(addr: SocketAddr, bytes: &[u8], limit: Duration) -> String {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let _ = s.write_all(bytes).await;
+    String::from_utf8_lossy(&read_all(&mut s, limit).await).into_owned()
+}
