@@ -290,7 +290,7 @@ async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Option<
             let _permits = (g, f);
             match fe.cfg.mode {
                 Mode::Tcp => serve_tcp(fe, stream, peer).await,
-                Mode::Http => http::serve(fe, stream, peer, false, false).await,
+                Mode::Http => http::serve_plain(fe, stream, peer).await,
             }
         });
     }

@@ -195,3 +195,95 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8], limit: Duration) -> String {
     let _ = s.write_all(bytes).await;
     String::from_utf8_lossy(&read_all(&mut s, limit).await).into_owned()
 }
+
+/// A real HAProxy process started for a test; killed (by its PID) on drop.
+pub struct RealHaproxy {
+    child: std::process::Child,
+    _dir: TempDir,
+}
+
+impl Drop for RealHaproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "haproxy-rs-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The HAProxy binary, if installed. Outside CI a missing binary skips the
+/// comparison (with a note); under `CI=true` it is an error.
+pub fn haproxy_binary() -> Option<&'static str> {
+    let path = "/usr/sbin/haproxy";
+    if std::path::Path::new(path).exists() {
+        return Some(path);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{path} is missing: install the haproxy package");
+    }
+    eprintln!("skipping the comparison with HAProxy: {path} is not installed");
+    None
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    dead_addr().port()
+}
+
+/// Starts HAProxy on `config` (which must bind `port`) and waits until it
+/// accepts connections there.
+pub async fn start_haproxy(binary: &str, config: &str, port: u16) -> RealHaproxy {
+    let dir = TempDir::new("ref");
+    let cfg = dir.0.join("haproxy.cfg");
+    std::fs::write(&cfg, config).expect("write config");
+    let child = std::process::Command::new(binary)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    let running = RealHaproxy { child, _dir: dir };
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return running;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("haproxy did not start on port {port}");
+}
+
+/// The process's resident set size in KiB.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}

@@ -24,15 +24,25 @@ pub(crate) const IDLE: u8 = 0;
 pub(crate) const HEAD: u8 = 1;
 /// A request is being handled (the service has it).
 pub(crate) const BUSY: u8 = 2;
+/// The handler rejected the request the way HAProxy rejects unparsable
+/// ones: the response hyper writes is replaced by the raw error page.
+const REWRITE: u8 = 3;
 
 /// Where the connection stands, shared with the request handler.
 #[derive(Debug, Default)]
-pub(crate) struct Phase(AtomicU8);
+pub(crate) struct Phase(AtomicU8, std::sync::atomic::AtomicU16);
 
 impl Phase {
     /// Sets the phase.
     pub(crate) fn set(&self, phase: u8) {
         self.0.store(phase, Ordering::Release);
+    }
+
+    /// Asks for HAProxy's raw page for `status` instead of the response
+    /// the handler returns (which must then close the connection).
+    pub(crate) fn rewrite(&self, status: u16) {
+        self.1.store(status, Ordering::Release);
+        self.0.store(REWRITE, Ordering::Release);
     }
 
     fn get(&self) -> u8 {
@@ -78,9 +88,9 @@ pub(crate) struct ClientIo<S> {
 }
 
 impl<S> ClientIo<S> {
-    /// Wraps a freshly accepted connection: the first request's timer runs
-    /// from now.
-    pub(crate) fn new(inner: S, phase: Arc<Phase>, timers: Timers) -> Self {
+    /// Wraps a connection accepted at `since`: the first request's timer
+    /// runs from then.
+    pub(crate) fn new(inner: S, phase: Arc<Phase>, timers: Timers, since: Instant) -> Self {
         let mut io = ClientIo {
             inner,
             phase,
@@ -94,14 +104,18 @@ impl<S> ClientIo<S> {
             swallow: false,
             timed_out: false,
         };
-        io.arm(timers.request);
+        io.arm_from(since, timers.request);
         io
     }
 
     fn arm(&mut self, limit: Option<Duration>) {
+        self.arm_from(Instant::now(), limit);
+    }
+
+    fn arm_from(&mut self, since: Instant, limit: Option<Duration>) {
         match limit {
             Some(d) => {
-                self.sleep.as_mut().reset(Instant::now() + d);
+                self.sleep.as_mut().reset(since + d);
                 self.armed = true;
             }
             None => self.armed = false,
@@ -211,6 +225,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ClientIo<S> {
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             };
         }
+        if this.seen == REWRITE {
+            this.swallow = true;
+            this.page = Some(Pending {
+                bytes: errors::raw(this.phase.1.load(Ordering::Acquire)),
+                at: 0,
+            });
+            return match this.drain_page(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            };
+        }
         if this.seen == HEAD && is_parse_error_answer(buf) {
             // The handler has no request: this is hyper answering a
             // request it could not parse. HAProxy answers 400 to all.
@@ -268,7 +294,7 @@ mod tests {
             request: Some(Duration::from_millis(50)),
             keep_alive: None,
         };
-        let mut io = ClientIo::new(a, Arc::new(Phase::default()), timers);
+        let mut io = ClientIo::new(a, Arc::new(Phase::default()), timers, Instant::now());
         let mut buf = [0u8; 16];
         // The wrapper reports end of stream once the timer strikes.
         assert_eq!(io.read(&mut buf).await.ok(), Some(0));
@@ -282,7 +308,12 @@ mod tests {
     #[tokio::test]
     async fn hyper_error_answers_become_haproxys_400() {
         let (a, mut peer) = tokio::io::duplex(4096);
-        let mut io = ClientIo::new(a, Arc::new(Phase::default()), Timers::default());
+        let mut io = ClientIo::new(
+            a,
+            Arc::new(Phase::default()),
+            Timers::default(),
+            Instant::now(),
+        );
         peer.write_all(b"GET /\x01 HTTP/1.1\r\n\r\n").await.ok();
         let mut buf = [0u8; 64];
         io.read(&mut buf).await.ok();
@@ -302,7 +333,7 @@ mod tests {
     async fn busy_connections_pass_writes_through() {
         let (a, mut peer) = tokio::io::duplex(4096);
         let phase = Arc::new(Phase::default());
-        let mut io = ClientIo::new(a, Arc::clone(&phase), Timers::default());
+        let mut io = ClientIo::new(a, Arc::clone(&phase), Timers::default(), Instant::now());
         phase.set(BUSY);
         io.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.ok();
         io.shutdown().await.ok();

@@ -45,10 +45,42 @@ struct Conn {
     phase: Arc<Phase>,
 }
 
+/// Serves HTTP on a plain TCP connection. Until the client sends its first
+/// byte the connection costs no parser and no buffer (hyper allocates its
+/// buffers as soon as it polls); a client silent for `timeout
+/// http-request` gets HAProxy's 408.
+pub(super) async fn serve_plain(
+    fe: Arc<FrontendRt>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) {
+    let since = tokio::time::Instant::now();
+    let t = &fe.cfg.timeouts;
+    let limit = t.http_request.or(t.client);
+    let readable = stream.readable();
+    let ready = match limit {
+        Some(limit) => tokio::time::timeout(limit, readable).await.ok(),
+        None => Some(readable.await),
+    };
+    match ready {
+        Some(Ok(())) => Box::pin(serve(fe, stream, peer, false, false, since)).await,
+        Some(Err(_)) => {}
+        None => {
+            let _ = stream.try_write(&errors::raw(408));
+        }
+    }
+}
+
 /// Serves HTTP on an accepted client connection: HTTP/2 when TLS
 /// negotiated `h2`, HTTP/1.1 otherwise.
-pub(super) async fn serve<S>(fe: Arc<FrontendRt>, io: S, peer: SocketAddr, ssl: bool, h2: bool)
-where
+pub(super) async fn serve<S>(
+    fe: Arc<FrontendRt>,
+    io: S,
+    peer: SocketAddr,
+    ssl: bool,
+    h2: bool,
+    since: tokio::time::Instant,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let t = &fe.cfg.timeouts;
@@ -77,7 +109,7 @@ where
             .max_header_list_size(65536);
         let _ = b.serve_connection(TokioIo::new(io), svc).await;
     } else {
-        let io = ClientIo::new(io, phase, timers);
+        let io = ClientIo::new(io, phase, timers, since);
         let mut b = hyper::server::conn::http1::Builder::new();
         b.keep_alive(true)
             .auto_date_header(false)
@@ -339,6 +371,17 @@ impl Conn {
         full(resp)
     }
 
+    /// Rejects a malformed request as HAProxy does: its raw error page,
+    /// then the connection closes.
+    fn rejected(&self, status: u16) -> Response<Out> {
+        let mut resp = errors::response(status);
+        close_after(&mut resp);
+        if !self.h2 {
+            self.phase.rewrite(status);
+        }
+        full(resp)
+    }
+
     async fn handle(&self, req: Request<Incoming>) -> Response<Out> {
         self.phase.set(BUSY);
         let (mut parts, body) = req.into_parts();
@@ -346,11 +389,7 @@ impl Conn {
         if !self.h2 {
             match check_framing(&mut parts.headers) {
                 Ok(close) => force_close = close,
-                Err(status) => {
-                    let mut resp = errors::response(status);
-                    close_after(&mut resp);
-                    return self.generated(resp);
-                }
+                Err(status) => return self.rejected(status),
             }
         }
         if let RuleOutcome::Respond(mut resp) =
@@ -379,9 +418,10 @@ impl Conn {
                 }
                 resp
             }
+            Err(400) => self.rejected(400),
             Err(status) => {
                 let mut resp = errors::response(status);
-                if status == 400 || force_close {
+                if force_close {
                     close_after(&mut resp);
                 }
                 self.generated(resp)
