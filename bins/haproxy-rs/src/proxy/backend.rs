@@ -39,6 +39,8 @@ pub(crate) struct ServerRt {
     weight: AtomicU32,
     /// Idle keep-alive HTTP connections to it.
     pub(crate) idle: Arc<super::http::Idle>,
+    /// `ssl`: how to speak TLS to it.
+    pub(crate) tls: Option<super::tls::Connector>,
 }
 
 /// Why no server connection could be had.
@@ -166,6 +168,10 @@ impl BackendRt {
                 state: AtomicU8::new(state_code(state)),
                 weight: AtomicU32::new(server.weight),
                 idle: Arc::default(),
+                tls: match &server.tls {
+                    Some(t) => Some(super::tls::Connector::new(t, server.addr)?),
+                    None => None,
+                },
             });
         }
         Ok(BackendRt {

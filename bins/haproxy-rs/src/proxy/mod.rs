@@ -29,6 +29,7 @@ pub mod config;
 mod error;
 mod http;
 mod tcp;
+mod tls;
 
 use backend::BackendRt;
 use config::{Bind, Condition, Config, Frontend, Mode};
@@ -42,6 +43,10 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+/// A TLS listener's rustls configuration.
+type TlsConfig = Arc<rustls::ServerConfig>;
 
 /// A frontend at run time, with its backends resolved.
 #[derive(Debug)]
@@ -149,7 +154,7 @@ impl Handle {
 /// A proxy whose sockets are bound, ready to serve.
 #[derive(Debug)]
 pub struct Proxy {
-    listeners: Vec<(TcpListener, Arc<FrontendRt>)>,
+    listeners: Vec<(TcpListener, Arc<FrontendRt>, Option<TlsConfig>)>,
     global: Option<Arc<Semaphore>>,
     handle: Handle,
 }
@@ -217,7 +222,11 @@ impl Proxy {
                 use_backends,
             });
             for b in &binds {
-                listeners.push((bind(b, backlog)?, Arc::clone(&rt)));
+                let tls = match &b.tls {
+                    Some(t) => Some(tls::acceptor(t)?),
+                    None => None,
+                };
+                listeners.push((bind(b, backlog)?, Arc::clone(&rt), tls));
             }
         }
         Ok(Proxy {
@@ -233,7 +242,7 @@ impl Proxy {
     pub fn local_addrs(&self) -> Vec<(String, SocketAddr)> {
         self.listeners
             .iter()
-            .filter_map(|(l, fe)| Some((fe.cfg.name.clone(), l.local_addr().ok()?)))
+            .filter_map(|(l, fe, _)| Some((fe.cfg.name.clone(), l.local_addr().ok()?)))
             .collect()
     }
 
@@ -246,8 +255,8 @@ impl Proxy {
     /// listening (connections in progress are ended with the runtime).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let mut tasks = JoinSet::new();
-        for (listener, fe) in self.listeners {
-            tasks.spawn(accept_loop(listener, fe, self.global.clone()));
+        for (listener, fe, tls) in self.listeners {
+            tasks.spawn(accept_loop(listener, fe, tls, self.global.clone()));
         }
         shutdown.await;
         tasks.shutdown().await;
@@ -272,7 +281,12 @@ async fn permit(sem: &Option<Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
 /// taken right after accepting (a listener shares it with the others and
 /// cannot hold it while idle): at most one accepted connection per listener
 /// waits for it.
-async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Option<Arc<Semaphore>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    fe: Arc<FrontendRt>,
+    tls: Option<TlsConfig>,
+    global: Option<Arc<Semaphore>>,
+) {
     loop {
         let f = permit(&fe.maxconn).await;
         let (stream, peer) = match listener.accept().await {
@@ -286,21 +300,59 @@ async fn accept_loop(listener: TcpListener, fe: Arc<FrontendRt>, global: Option<
         let _ = stream.set_nodelay(true);
         let g = permit(&global).await;
         let fe = Arc::clone(&fe);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permits = (g, f);
-            match fe.cfg.mode {
-                Mode::Tcp => serve_tcp(fe, stream, peer).await,
-                Mode::Http => http::serve_plain(fe, stream, peer).await,
+            match (tls, fe.cfg.mode) {
+                (None, Mode::Tcp) => serve_tcp(fe, stream, peer, false).await,
+                (None, Mode::Http) => http::serve_plain(fe, stream, peer).await,
+                (Some(tls), mode) => serve_tls(fe, tls, stream, peer, mode).await,
             }
         });
     }
 }
 
+/// How long a TLS handshake may take: `timeout client` (HAProxy applies
+/// the client timeout to the handshake), 10 s when unset.
+fn handshake_limit(fe: &FrontendRt) -> std::time::Duration {
+    fe.cfg
+        .timeouts
+        .client
+        .unwrap_or(std::time::Duration::from_secs(10))
+}
+
+/// A connection on a TLS listener: handshake, then HTTP/2 when ALPN chose
+/// `h2`, HTTP/1.1 otherwise, or a tunnel in `mode tcp`.
+async fn serve_tls(
+    fe: Arc<FrontendRt>,
+    tls: TlsConfig,
+    stream: TcpStream,
+    peer: SocketAddr,
+    mode: Mode,
+) {
+    let since = tokio::time::Instant::now();
+    let limit = handshake_limit(&fe);
+    let accept = TlsAcceptor::from(tls).accept(stream);
+    let Ok(Ok(stream)) = tokio::time::timeout(limit, accept).await else {
+        return;
+    };
+    match mode {
+        Mode::Tcp => serve_tcp(fe, stream, peer, true).await,
+        Mode::Http => {
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            Box::pin(http::serve(fe, stream, peer, true, h2, since)).await;
+        }
+    }
+}
+
 /// One `mode tcp` connection: pick a server, connect, forward.
-async fn serve_tcp(fe: Arc<FrontendRt>, client: TcpStream, peer: SocketAddr) {
+async fn serve_tcp<S>(fe: Arc<FrontendRt>, client: S, peer: SocketAddr, ssl: bool)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let sample = acl::Sample {
         src: peer.ip(),
-        ssl: false,
+        ssl,
         method: None,
         path: None,
         headers: None,
@@ -308,11 +360,8 @@ async fn serve_tcp(fe: Arc<FrontendRt>, client: TcpStream, peer: SocketAddr) {
     let Some(be) = fe.select(&sample).cloned() else {
         return;
     };
-    let mut key = RequestKey::new().src(peer);
-    if let Ok(local) = client.local_addr() {
-        key = key.dst(local);
-    }
-    let Ok((server, _slot, _info)) = be.connect(&key).await else {
+    let key = RequestKey::new().src(peer);
+    let Ok((server, slot, _info)) = be.connect(&key).await else {
         return;
     };
     let t = tcp::TunnelTimeouts {
@@ -322,5 +371,12 @@ async fn serve_tcp(fe: Arc<FrontendRt>, client: TcpStream, peer: SocketAddr) {
         server_fin: be.cfg.timeouts.server_fin,
         tunnel: be.cfg.timeouts.tunnel,
     };
-    let _transfer = tcp::forward(client, server, t).await;
+    let _transfer = match slot.server().tls.clone() {
+        Some(c) => match c.connect(server).await {
+            Ok(server) => tcp::forward(client, server, t).await,
+            Err(_) => return,
+        },
+        None => tcp::forward(client, server, t).await,
+    };
+    drop(slot);
 }

@@ -503,14 +503,13 @@ impl Conn {
                         | ConnectError::Failed => 503u16,
                     },
                 )?;
-                let (sender, conn) = hyper::client::conn::http1::Builder::new()
-                    .max_buf_size(super::tcp::BUFSIZE.max(8192))
-                    .handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|_| 503u16)?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                let sender = match &slot.server().tls {
+                    Some(tls) => {
+                        let stream = tls.connect(stream).await.map_err(|_| 503u16)?;
+                        h1_handshake(stream).await?
+                    }
+                    None => h1_handshake(stream).await?,
+                };
                 (sender, slot)
             }
         };
@@ -543,6 +542,23 @@ impl Conn {
         let body = RespBody::new(body, finish).boxed_unsync();
         Ok(Response::from_parts(parts, body))
     }
+}
+
+/// Opens an HTTP/1.1 client connection over `io`; its driver runs in its
+/// own task until the connection closes.
+async fn h1_handshake<I>(io: I) -> Result<hyper::client::conn::http1::SendRequest<ReqBody>, u16>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(super::tcp::BUFSIZE)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|_| 503u16)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 #[cfg(test)]
