@@ -27,6 +27,7 @@ pub(crate) struct BackendRt {
     sched: SharedScheduler,
     servers: Vec<ServerRt>,
     queue: Notify,
+    queued: AtomicU32,
 }
 
 /// A running server.
@@ -179,7 +180,18 @@ impl BackendRt {
             sched,
             servers,
             queue: Notify::new(),
+            queued: AtomicU32::new(0),
         })
+    }
+
+    /// Requests waiting in the queue.
+    pub(crate) fn queued(&self) -> u32 {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Connections on all the backend's servers.
+    pub(crate) fn current(&self) -> u32 {
+        self.servers.iter().map(ServerRt::current).sum()
     }
 
     /// The servers, in declaration order.
@@ -262,13 +274,17 @@ impl BackendRt {
                 Assign::NoServer => return Err(ConnectError::NoServer),
                 Assign::Full => {}
             }
-            match deadline {
-                Some(deadline) => {
-                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                        return Err(ConnectError::QueueTimeout);
-                    }
+            self.queued.fetch_add(1, Ordering::AcqRel);
+            let waited = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, notified).await.is_ok(),
+                None => {
+                    notified.await;
+                    true
                 }
-                None => notified.await,
+            };
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            if !waited {
+                return Err(ConnectError::QueueTimeout);
             }
         }
     }
@@ -315,7 +331,10 @@ impl BackendRt {
     ) -> Result<(TcpStream, Slot, ConnectInfo), ConnectError> {
         let started = Instant::now();
         let slot = self.assign(key).await?;
-        self.connect_from(slot, key, started).await
+        let queued = started.elapsed();
+        let (stream, slot, mut info) = self.connect_from(slot, key).await?;
+        info.queue_time = queued;
+        Ok((stream, slot, info))
     }
 
     /// Connects to the server of an assigned slot, with the retries and
@@ -324,8 +343,8 @@ impl BackendRt {
         self: &Arc<Self>,
         mut slot: Slot,
         key: &RequestKey<'_>,
-        started: Instant,
     ) -> Result<(TcpStream, Slot, ConnectInfo), ConnectError> {
+        let started = Instant::now();
         let mut done = 0u32;
         loop {
             let addr = slot.server().cfg.addr;
@@ -334,6 +353,7 @@ impl BackendRt {
                 Ok(stream) => {
                     let info = ConnectInfo {
                         retries: done,
+                        queue_time: Duration::ZERO,
                         connect_time: started.elapsed(),
                     };
                     return Ok((stream, slot, info));
@@ -368,7 +388,9 @@ impl BackendRt {
 pub(crate) struct ConnectInfo {
     /// Retries made.
     pub(crate) retries: u32,
-    /// Time spent queueing and connecting.
+    /// Time spent in the queue.
+    pub(crate) queue_time: Duration,
+    /// Time spent connecting (retries included).
     pub(crate) connect_time: Duration,
 }
 

@@ -28,6 +28,7 @@ mod backend;
 pub mod config;
 mod error;
 mod http;
+mod log;
 mod tcp;
 mod tls;
 
@@ -39,6 +40,7 @@ pub use lbkit_sched::ServerState;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -55,9 +57,59 @@ struct FrontendRt {
     default_backend: Option<Arc<BackendRt>>,
     use_backends: Vec<(Condition, Arc<BackendRt>)>,
     maxconn: Option<Arc<Semaphore>>,
+    log: Option<log::Logger>,
+    /// Connections on this frontend.
+    conns: AtomicU32,
+    /// Connections on the whole proxy.
+    active: Arc<AtomicU32>,
+}
+
+/// Counts a connection on its frontend and the process while alive.
+struct ConnCount(Arc<FrontendRt>);
+
+impl ConnCount {
+    fn new(fe: &Arc<FrontendRt>) -> Self {
+        fe.conns.fetch_add(1, Ordering::AcqRel);
+        fe.active.fetch_add(1, Ordering::AcqRel);
+        ConnCount(Arc::clone(fe))
+    }
+}
+
+impl Drop for ConnCount {
+    fn drop(&mut self) {
+        self.0.conns.fetch_sub(1, Ordering::AcqRel);
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl FrontendRt {
+    /// The log counters for a connection or request on `be` / `server`.
+    fn counters(
+        &self,
+        be: Option<&BackendRt>,
+        server: Option<&backend::ServerRt>,
+        retries: u32,
+    ) -> log::Counters {
+        log::Counters {
+            ac: self.active.load(Ordering::Acquire),
+            fc: self.conns.load(Ordering::Acquire),
+            bc: be.map_or(0, BackendRt::current),
+            sc: server.map_or(0, backend::ServerRt::current),
+            rc: retries,
+            sq: 0,
+            bq: be.map_or(0, BackendRt::queued),
+        }
+    }
+
+    /// The frontend name as logs show it (`~` for TLS connections).
+    fn log_name(&self, ssl: bool) -> String {
+        if ssl {
+            format!("{}~", self.cfg.name)
+        } else {
+            self.cfg.name.clone()
+        }
+    }
+
     /// The backend the rules choose for this sample, else the default.
     fn select(&self, sample: &acl::Sample<'_>) -> Option<&Arc<BackendRt>> {
         self.use_backends
@@ -203,6 +255,7 @@ impl Proxy {
                 .ok_or_else(|| error::unknown_backend(fe, name))
         };
         let mut listeners = Vec::new();
+        let active = Arc::new(AtomicU32::new(0));
         for fe in config.frontends {
             let default_backend = match &fe.default_backend {
                 Some(name) => Some(lookup(&fe.name, name)?),
@@ -217,9 +270,12 @@ impl Proxy {
             let binds = fe.binds.clone();
             let rt = Arc::new(FrontendRt {
                 maxconn: limit(fe.maxconn),
+                log: log::Logger::open(&fe.log)?,
                 cfg: fe,
                 default_backend,
                 use_backends,
+                conns: AtomicU32::new(0),
+                active: Arc::clone(&active),
             });
             for b in &binds {
                 let tls = match &b.tls {
@@ -303,6 +359,7 @@ async fn accept_loop(
         let tls = tls.clone();
         tokio::spawn(async move {
             let _permits = (g, f);
+            let _count = ConnCount::new(&fe);
             match (tls, fe.cfg.mode) {
                 (None, Mode::Tcp) => serve_tcp(fe, stream, peer, false).await,
                 (None, Mode::Http) => http::serve_plain(fe, stream, peer).await,
@@ -345,11 +402,13 @@ async fn serve_tls(
     }
 }
 
-/// One `mode tcp` connection: pick a server, connect, forward.
+/// One `mode tcp` connection: pick a server, connect, forward, log.
 async fn serve_tcp<S>(fe: Arc<FrontendRt>, client: S, peer: SocketAddr, ssl: bool)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let accepted = std::time::SystemTime::now();
+    let t0 = std::time::Instant::now();
     let sample = acl::Sample {
         src: peer.ip(),
         ssl,
@@ -361,8 +420,16 @@ where
         return;
     };
     let key = RequestKey::new().src(peer);
-    let Ok((server, slot, _info)) = be.connect(&key).await else {
-        return;
+    let (server, slot, info) = match be.connect(&key).await {
+        Ok(c) => c,
+        Err(e) => {
+            let ts = match e {
+                backend::ConnectError::QueueTimeout => ['s', 'Q'],
+                _ => ['S', 'C'],
+            };
+            tcp_log(&fe, &be, None, peer, ssl, accepted, t0, None, 0, 0, ts);
+            return;
+        }
     };
     let t = tcp::TunnelTimeouts {
         client: fe.cfg.timeouts.client,
@@ -371,12 +438,67 @@ where
         server_fin: be.cfg.timeouts.server_fin,
         tunnel: be.cfg.timeouts.tunnel,
     };
-    let _transfer = match slot.server().tls.clone() {
+    let transfer = match slot.server().tls.clone() {
         Some(c) => match c.connect(server).await {
             Ok(server) => tcp::forward(client, server, t).await,
             Err(_) => return,
         },
         None => tcp::forward(client, server, t).await,
     };
+    let ts = match transfer.end {
+        tcp::End::Normal => ['-', '-'],
+        end => [end.code(), 'D'],
+    };
+    tcp_log(
+        &fe,
+        &be,
+        Some((&slot, &info)),
+        peer,
+        ssl,
+        accepted,
+        t0,
+        Some(transfer.from_server),
+        transfer.from_client,
+        info.retries,
+        ts,
+    );
     drop(slot);
+}
+
+/// Sends the `tcplog` line of a finished connection.
+#[allow(clippy::too_many_arguments)]
+fn tcp_log(
+    fe: &FrontendRt,
+    be: &BackendRt,
+    conn: Option<(&backend::Slot, &backend::ConnectInfo)>,
+    peer: SocketAddr,
+    ssl: bool,
+    accepted: std::time::SystemTime,
+    t0: std::time::Instant,
+    to_client: Option<u64>,
+    from_client: u64,
+    retries: u32,
+    ts: [char; 2],
+) {
+    let Some(logger) = &fe.log else {
+        return;
+    };
+    if logger.format != config::LogFormat::Tcp || (logger.dontlognull && from_client == 0) {
+        return;
+    }
+    let server = conn.map(|(slot, _)| slot.server());
+    let line = log::TcpLine {
+        client: peer,
+        accepted,
+        frontend: &fe.log_name(ssl),
+        backend: &be.cfg.name,
+        server: server.map_or("<NOSRV>", |s| s.cfg.name.as_str()),
+        tw: conn.map(|(_, i)| i.queue_time),
+        tc: conn.map(|(_, i)| i.connect_time),
+        tt: t0.elapsed(),
+        bytes: to_client.unwrap_or(0),
+        ts,
+        counters: fe.counters(Some(be), server, retries),
+    };
+    logger.send(&line.render());
 }

@@ -88,7 +88,6 @@ impl Body for ReqBody {
 }
 
 /// What to do when a response from a server ends.
-#[derive(Debug)]
 pub(crate) struct Finish {
     /// The server slot, freed at the end.
     pub(crate) slot: Slot,
@@ -96,14 +95,30 @@ pub(crate) struct Finish {
     pub(crate) reuse: Option<(SendRequest<ReqBody>, Arc<Idle>)>,
     /// The client connection's phase, back to idle at the end.
     pub(crate) phase: Arc<Phase>,
+    /// Logs the request, given the body bytes sent and whether the body
+    /// was complete.
+    pub(crate) log: Option<Box<dyn FnOnce(u64, bool) + Send>>,
+}
+
+impl std::fmt::Debug for Finish {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finish")
+            .field("slot", &self.slot)
+            .field("reuse", &self.reuse.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Finish {
-    fn done(self) {
+    fn done(self, bytes: u64, complete: bool) {
+        if let Some(log) = self.log {
+            log(bytes, complete);
+        }
         if let Some((sender, idle)) = self.reuse {
             idle.put(sender);
         }
         self.phase.set(IDLE);
+        drop(self.slot);
     }
 }
 
@@ -112,6 +127,7 @@ impl Finish {
 pub(crate) struct RespBody {
     inner: Incoming,
     finish: Option<Finish>,
+    bytes: u64,
 }
 
 impl RespBody {
@@ -120,16 +136,17 @@ impl RespBody {
         let mut body = RespBody {
             inner,
             finish: Some(finish),
+            bytes: 0,
         };
         if body.inner.is_end_stream() {
-            body.end();
+            body.end(true);
         }
         body
     }
 
-    fn end(&mut self) {
+    fn end(&mut self, complete: bool) {
         if let Some(f) = self.finish.take() {
-            f.done();
+            f.done(self.bytes, complete);
         }
     }
 }
@@ -144,16 +161,21 @@ impl Body for RespBody {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = &mut *self;
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                this.bytes += data.len() as u64;
+            }
+        }
         match &polled {
-            Poll::Ready(None) => this.end(),
+            Poll::Ready(None) => this.end(true),
             Poll::Ready(Some(Err(_))) => {
                 // A broken connection is not reused.
                 if let Some(f) = &mut this.finish {
                     f.reuse = None;
                 }
-                this.end();
+                this.end(false);
             }
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.end(),
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.end(true),
             _ => {}
         }
         polled
@@ -174,7 +196,7 @@ impl Drop for RespBody {
             // Dropped before its end (the client went away): the server
             // connection is in an unknown state and is closed.
             f.reuse = None;
-            f.done();
+            f.done(self.bytes, false);
         }
     }
 }

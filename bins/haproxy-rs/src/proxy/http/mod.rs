@@ -241,8 +241,8 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 enum RuleOutcome {
     /// Go on with the request.
     Continue,
-    /// Answer with this.
-    Respond(Response<Bytes>),
+    /// Answer with this; the termination state to log.
+    Respond(Response<Bytes>, [char; 2]),
 }
 
 fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
@@ -346,7 +346,7 @@ impl Conn {
                     }
                 }
                 HttpRequestAction::Redirect(r) => {
-                    return RuleOutcome::Respond(redirect(r, parts, self.ssl))
+                    return RuleOutcome::Respond(redirect(r, parts, self.ssl), ['L', 'R'])
                 }
                 HttpRequestAction::Return {
                     status,
@@ -354,10 +354,13 @@ impl Conn {
                     body,
                     headers,
                 } => {
-                    return RuleOutcome::Respond(http_return(*status, content_type, body, headers))
+                    return RuleOutcome::Respond(
+                        http_return(*status, content_type, body, headers),
+                        ['L', 'R'],
+                    )
                 }
                 HttpRequestAction::Deny { status } => {
-                    return RuleOutcome::Respond(errors::response(*status))
+                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R'])
                 }
                 HttpRequestAction::Allow => break,
             }
@@ -366,51 +369,71 @@ impl Conn {
     }
 
     /// Answers a generated response: the request is over.
-    fn generated(&self, resp: Response<Bytes>) -> Response<Out> {
+    fn generated(&self, ex: &Exchange, resp: Response<Bytes>, ts: [char; 2]) -> Response<Out> {
+        self.log(ex, &resp, resp.body().len() as u64, ts);
         self.phase.set(IDLE);
         full(resp)
     }
 
     /// Rejects a malformed request as HAProxy does: its raw error page,
     /// then the connection closes.
-    fn rejected(&self, status: u16) -> Response<Out> {
+    fn rejected(&self, ex: &Exchange, status: u16, ts: [char; 2]) -> Response<Out> {
         let mut resp = errors::response(status);
         close_after(&mut resp);
+        self.log(ex, &resp, resp.body().len() as u64, ts);
         if !self.h2 {
             self.phase.rewrite(status);
         }
         full(resp)
     }
 
+    /// Sends the request's `httplog` line.
+    fn log<B>(&self, ex: &Exchange, resp: &Response<B>, body_bytes: u64, ts: [char; 2]) {
+        log_http(
+            &self.fe,
+            self.peer,
+            self.ssl,
+            ex,
+            resp.status().as_u16(),
+            head_bytes(resp) + body_bytes,
+            ts,
+        );
+    }
+
     async fn handle(&self, req: Request<Incoming>) -> Response<Out> {
         self.phase.set(BUSY);
         let (mut parts, body) = req.into_parts();
+        let mut ex = Exchange::new(format!(
+            "{} {} {:?}",
+            parts.method, parts.uri, parts.version
+        ));
         let mut force_close = false;
         if !self.h2 {
             match check_framing(&mut parts.headers) {
                 Ok(close) => force_close = close,
-                Err(status) => return self.rejected(status),
+                Err(status) => return self.rejected(&ex, status, ['P', 'R']),
             }
         }
-        if let RuleOutcome::Respond(mut resp) =
+        if let RuleOutcome::Respond(mut resp, ts) =
             self.apply_rules(&self.fe.cfg.http_request, &mut parts)
         {
             if force_close {
                 close_after(&mut resp);
             }
-            return self.generated(resp);
+            return self.generated(&ex, resp, ts);
         }
         let Some(be) = self.fe.select(&self.sample(&parts)).cloned() else {
-            return self.generated(errors::response(503));
+            return self.generated(&ex, errors::response(503), ['S', 'C']);
         };
-        if let RuleOutcome::Respond(resp) = self.apply_rules(&be.cfg.http_request, &mut parts) {
-            return self.generated(resp);
+        ex.backend = Some(Arc::clone(&be));
+        if let RuleOutcome::Respond(resp, ts) = self.apply_rules(&be.cfg.http_request, &mut parts) {
+            return self.generated(&ex, resp, ts);
         }
         let mode = stronger(self.fe.cfg.http_conn_mode, be.cfg.http_conn_mode);
         self.prepare(&mut parts, &be, mode);
         let failed = Arc::new(AtomicBool::new(false));
         let req = Request::from_parts(parts, ReqBody::new(Some(body), Arc::clone(&failed)));
-        match self.forward(&be, req, mode, &failed).await {
+        match self.forward(&be, req, mode, &failed, ex).await {
             Ok(mut resp) => {
                 if force_close || mode == HttpConnMode::Close {
                     resp.headers_mut()
@@ -418,13 +441,13 @@ impl Conn {
                 }
                 resp
             }
-            Err(400) => self.rejected(400),
-            Err(status) => {
+            Err((400, ex, ts)) => self.rejected(&ex, 400, ts),
+            Err((status, ex, ts)) => {
                 let mut resp = errors::response(status);
                 if force_close {
                     close_after(&mut resp);
                 }
-                self.generated(resp)
+                self.generated(&ex, resp, ts)
             }
         }
     }
@@ -461,15 +484,15 @@ impl Conn {
     }
 
     /// Sends the request to a server of `be` and wraps its response;
-    /// `Err(status)` is the error page to answer instead.
+    /// `Err` holds the error page's status and the termination state.
     async fn forward(
         &self,
         be: &Arc<BackendRt>,
         req: Request<ReqBody>,
         mode: HttpConnMode,
         failed: &AtomicBool,
-    ) -> Result<Response<Out>, u16> {
-        let started = Instant::now();
+        mut ex: Exchange,
+    ) -> Result<Response<Out>, (u16, Exchange, [char; 2])> {
         let uri = req
             .uri()
             .path_and_query()
@@ -486,7 +509,13 @@ impl Conn {
         if let Some(h) = &hdr_value {
             key = key.header(h);
         }
-        let slot = be.assign(&key).await.map_err(|_| 503u16)?;
+        let queued = Instant::now();
+        let slot = match be.assign(&key).await {
+            Ok(slot) => slot,
+            Err(ConnectError::QueueTimeout) => return Err((503, ex, ['s', 'Q'])),
+            Err(_) => return Err((503, ex, ['S', 'C'])),
+        };
+        ex.tw = Some(queued.elapsed());
         let keep = mode == HttpConnMode::KeepAlive;
         let reused = if keep {
             slot.server().idle.take()
@@ -494,38 +523,50 @@ impl Conn {
             None
         };
         let (mut sender, slot) = match reused {
-            Some(s) => (s, slot),
+            Some(s) => {
+                ex.tc = Some(std::time::Duration::ZERO);
+                (s, slot)
+            }
             None => {
-                let (stream, slot, _info) = be.connect_from(slot, &key, started).await.map_err(
-                    |e: ConnectError| match e {
-                        ConnectError::NoServer
-                        | ConnectError::QueueTimeout
-                        | ConnectError::Failed => 503u16,
-                    },
-                )?;
-                let sender = match &slot.server().tls {
-                    Some(tls) => {
-                        let stream = tls.connect(stream).await.map_err(|_| 503u16)?;
-                        h1_handshake(stream).await?
-                    }
-                    None => h1_handshake(stream).await?,
+                let connected = Instant::now();
+                let (stream, slot, info) = match be.connect_from(slot, &key).await {
+                    Ok(c) => c,
+                    Err(_) => return Err((503, ex, ['S', 'C'])),
                 };
+                ex.retries = info.retries;
+                ex.server = Some(slot.server().cfg.name.clone());
+                let sender = match &slot.server().tls {
+                    Some(tls) => match tls.connect(stream).await {
+                        Ok(stream) => h1_handshake(stream).await,
+                        Err(_) => Err(503),
+                    },
+                    None => h1_handshake(stream).await,
+                };
+                let Ok(sender) = sender else {
+                    return Err((503, ex, ['S', 'C']));
+                };
+                ex.tc = Some(connected.elapsed());
                 (sender, slot)
             }
         };
+        ex.server = Some(slot.server().cfg.name.clone());
+        let asked = Instant::now();
         let sent = sender.send_request(req);
         let result = match be.cfg.timeouts.server {
             Some(t) => match tokio::time::timeout(t, sent).await {
                 Ok(r) => r,
-                Err(_) => return Err(504),
+                Err(_) => return Err((504, ex, ['s', 'H'])),
             },
             None => sent.await,
         };
         let resp = match result {
             Ok(resp) => resp,
-            Err(_) if failed.load(std::sync::atomic::Ordering::Acquire) => return Err(400),
-            Err(_) => return Err(502),
+            Err(_) if failed.load(std::sync::atomic::Ordering::Acquire) => {
+                return Err((400, ex, ['C', 'D']))
+            }
+            Err(_) => return Err((502, ex, ['S', 'H'])),
         };
+        ex.tr = Some(asked.elapsed());
         let (mut parts, body) = resp.into_parts();
         let server_closes = parts
             .headers
@@ -533,15 +574,110 @@ impl Conn {
             .iter()
             .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         strip_hop_by_hop(&mut parts.headers);
+        let status = parts.status.as_u16();
+        let head = head_bytes(&Response::from_parts(parts.clone(), ()));
         let idle = Arc::clone(&slot.server().idle);
+        let fe = Arc::clone(&self.fe);
+        let (peer, ssl) = (self.peer, self.ssl);
         let finish = Finish {
             slot,
             reuse: (keep && !server_closes).then_some((sender, idle)),
             phase: Arc::clone(&self.phase),
+            log: Some(Box::new(move |bytes: u64, complete: bool| {
+                let ts = if complete { ['-', '-'] } else { ['C', 'D'] };
+                log_http(&fe, peer, ssl, &ex, status, head + bytes, ts);
+            })),
         };
         let body = RespBody::new(body, finish).boxed_unsync();
         Ok(Response::from_parts(parts, body))
     }
+}
+
+/// What a request's log line needs, filled in as it progresses.
+struct Exchange {
+    started: std::time::SystemTime,
+    t0: Instant,
+    request: String,
+    backend: Option<Arc<BackendRt>>,
+    server: Option<String>,
+    tw: Option<std::time::Duration>,
+    tc: Option<std::time::Duration>,
+    tr: Option<std::time::Duration>,
+    retries: u32,
+}
+
+impl Exchange {
+    fn new(request: String) -> Self {
+        Exchange {
+            started: std::time::SystemTime::now(),
+            t0: Instant::now(),
+            request,
+            backend: None,
+            server: None,
+            tw: None,
+            tc: None,
+            tr: None,
+            retries: 0,
+        }
+    }
+}
+
+/// The size of a response head as written on HTTP/1.1.
+fn head_bytes<B>(resp: &Response<B>) -> u64 {
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes().len())
+        .or(resp.status().canonical_reason().map(str::len))
+        .unwrap_or(0);
+    let headers: usize = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    ("HTTP/1.1 200 \r\n".len() + reason + headers + 2) as u64
+}
+
+/// Sends a request's `httplog` line, when the frontend logs so.
+fn log_http(
+    fe: &FrontendRt,
+    peer: SocketAddr,
+    ssl: bool,
+    ex: &Exchange,
+    status: u16,
+    bytes: u64,
+    ts: [char; 2],
+) {
+    let Some(logger) = &fe.log else {
+        return;
+    };
+    if logger.format != super::config::LogFormat::Http {
+        return;
+    }
+    let be = ex.backend.as_deref();
+    let server = be.and_then(|b| {
+        b.servers()
+            .iter()
+            .find(|s| Some(&s.cfg.name) == ex.server.as_ref())
+    });
+    let line = super::log::HttpLine {
+        client: peer,
+        started: ex.started,
+        frontend: &fe.log_name(ssl),
+        backend: be.map_or(fe.cfg.name.as_str(), |b| b.cfg.name.as_str()),
+        server: ex.server.as_deref().unwrap_or("<NOSRV>"),
+        treq: Some(std::time::Duration::ZERO),
+        tw: ex.tw,
+        tc: ex.tc,
+        tr: ex.tr,
+        ta: ex.t0.elapsed(),
+        status,
+        bytes,
+        ts,
+        counters: fe.counters(be, server, ex.retries),
+        request: &ex.request,
+    };
+    logger.send(&line.render());
 }
 
 /// Opens an HTTP/1.1 client connection over `io`; its driver runs in its
