@@ -4,6 +4,8 @@
 //! idle connections. The proxy must answer as HAProxy does and keep
 //! serving others.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod support;
 
 use haproxy_rs::proxy::config::*;

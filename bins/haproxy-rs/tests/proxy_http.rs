@@ -3,6 +3,8 @@
 //! `option forwardfor`, `http-request` rules, ACL routing, HAProxy's error
 //! pages and timeouts.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod support;
 
 use haproxy_rs::proxy::config::*;
@@ -112,7 +114,7 @@ async fn httpclose_closes_the_client_side_too() {
         backends: vec![be],
         ..Config::default()
     });
-    let req = format!("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    let req = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
     let out = raw(p.addr("fe"), req.as_bytes(), T).await;
     assert!(out.contains("connection: close\r\n"), "{out}");
     // The second request is never answered: the connection closed.

@@ -2,6 +2,8 @@
 //! balancing, retries and redispatch, maxconn and queues, timeouts, run-time
 //! server state.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod support;
 
 use haproxy_rs::proxy::config::*;

@@ -3,6 +3,8 @@
 //! server-side `ssl verify none|required ca-file`, garbage and stalled
 //! handshakes.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod support;
 
 use haproxy_rs::proxy::config::*;

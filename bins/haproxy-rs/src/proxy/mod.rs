@@ -449,10 +449,13 @@ where
         tcp::End::Normal => ['-', '-'],
         end => [end.code(), 'D'],
     };
+    // Logged once the server connection is released, as HAProxy does.
+    let server = slot.server().cfg.name.clone();
+    drop(slot);
     tcp_log(
         &fe,
         &be,
-        Some((&slot, &info)),
+        Some((&server, &info)),
         peer,
         ssl,
         accepted,
@@ -462,7 +465,6 @@ where
         info.retries,
         ts,
     );
-    drop(slot);
 }
 
 /// Sends the `tcplog` line of a finished connection.
@@ -470,7 +472,7 @@ where
 fn tcp_log(
     fe: &FrontendRt,
     be: &BackendRt,
-    conn: Option<(&backend::Slot, &backend::ConnectInfo)>,
+    conn: Option<(&str, &backend::ConnectInfo)>,
     peer: SocketAddr,
     ssl: bool,
     accepted: std::time::SystemTime,
@@ -486,13 +488,14 @@ fn tcp_log(
     if logger.format != config::LogFormat::Tcp || (logger.dontlognull && from_client == 0) {
         return;
     }
-    let server = conn.map(|(slot, _)| slot.server());
+    let name = conn.map(|(name, _)| name);
+    let server = name.and_then(|n| be.servers().iter().find(|s| s.cfg.name == n));
     let line = log::TcpLine {
         client: peer,
         accepted,
         frontend: &fe.log_name(ssl),
         backend: &be.cfg.name,
-        server: server.map_or("<NOSRV>", |s| s.cfg.name.as_str()),
+        server: name.unwrap_or("<NOSRV>"),
         tw: conn.map(|(_, i)| i.queue_time),
         tc: conn.map(|(_, i)| i.connect_time),
         tt: t0.elapsed(),

@@ -1,5 +1,11 @@
 //! Shared pieces of the proxy tests: test servers and a proxy launcher.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use haproxy_rs::proxy::{config::Config, Handle, Proxy};
 use std::net::SocketAddr;

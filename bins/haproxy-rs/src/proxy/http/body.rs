@@ -111,14 +111,16 @@ impl std::fmt::Debug for Finish {
 
 impl Finish {
     fn done(self, bytes: u64, complete: bool) {
-        if let Some(log) = self.log {
-            log(bytes, complete);
-        }
+        // The slot is freed before the log line, whose counters (as
+        // HAProxy's, written at the end of the stream) no longer count it.
+        drop(self.slot);
         if let Some((sender, idle)) = self.reuse {
             idle.put(sender);
         }
+        if let Some(log) = self.log {
+            log(bytes, complete);
+        }
         self.phase.set(IDLE);
-        drop(self.slot);
     }
 }
 

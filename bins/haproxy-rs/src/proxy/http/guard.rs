@@ -316,7 +316,8 @@ mod tests {
         );
         peer.write_all(b"GET /\x01 HTTP/1.1\r\n\r\n").await.ok();
         let mut buf = [0u8; 64];
-        io.read(&mut buf).await.ok();
+        let n = io.read(&mut buf).await.ok();
+        assert!(n.is_some_and(|n| n > 0));
         let n = io
             .write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n")
             .await

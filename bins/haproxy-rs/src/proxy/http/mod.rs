@@ -622,7 +622,9 @@ impl Exchange {
     }
 }
 
-/// The size of a response head as written on HTTP/1.1.
+/// The size of a response head as written on HTTP/1.1, before the
+/// connection layer adds its own `connection` header (HAProxy's `%B` does
+/// not count that one either).
 fn head_bytes<B>(resp: &Response<B>) -> u64 {
     let reason = resp
         .extensions()
