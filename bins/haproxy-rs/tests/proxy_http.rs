@@ -394,3 +394,125 @@ async fn timeout_http_request_answers_408() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_responses_match_real_haproxy() {
+    let Some(bin) = haproxy_binary() else { return };
+    let silent = http_server("silent", Behaviour::Silent).await;
+    let garbage = http_server("garbage", Behaviour::Garbage).await;
+    let echo = http_server("echo", Behaviour::Echo).await;
+    let dead = dead_addr();
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n  mode http\n  timeout connect 100ms\n  timeout client 5s\n  timeout server 300ms\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  option forwardfor\n\
+         \x20 http-request deny if {{ path_beg /admin }}\n\
+         \x20 http-request redirect location /new if {{ path /old }}\n\
+         \x20 http-request redirect prefix /p code 301 if {{ path_beg /pre }}\n\
+         \x20 http-request return status 201 content-type text/plain string hello hdr x-a b if {{ path /ret }}\n\
+         \x20 use_backend dead if {{ path /dead }}\n  use_backend slow if {{ path /slow }}\n  use_backend bad if {{ path /bad }}\n\
+         \x20 default_backend app\n\
+         backend app\n  server s1 {echo}\n\
+         backend dead\n  retries 1\n  server s1 {dead}\n\
+         backend slow\n  server s1 {silent}\n\
+         backend bad\n  server s1 {garbage}\n"
+    );
+    let _h = start_haproxy(bin, &cfg, port).await;
+    let path = |p: &str| acl(Fetch::PathBeg, &[p]);
+    let exact = |p: &str| acl(Fetch::Path, &[p]);
+    let mut fe = frontend();
+    fe.forwardfor = true;
+    fe.http_request = vec![
+        HttpRequestRule {
+            action: HttpRequestAction::Deny { status: 403 },
+            cond: path("/admin"),
+        },
+        HttpRequestRule {
+            action: HttpRequestAction::Redirect(Redirect {
+                kind: RedirectKind::Location,
+                target: "/new".into(),
+                code: 302,
+            }),
+            cond: exact("/old"),
+        },
+        HttpRequestRule {
+            action: HttpRequestAction::Redirect(Redirect {
+                kind: RedirectKind::Prefix,
+                target: "/p".into(),
+                code: 301,
+            }),
+            cond: path("/pre"),
+        },
+        HttpRequestRule {
+            action: HttpRequestAction::Return {
+                status: 201,
+                content_type: Some("text/plain".into()),
+                body: "hello".into(),
+                headers: vec![("x-a".into(), "b".into())],
+            },
+            cond: exact("/ret"),
+        },
+    ];
+    fe.use_backends = vec![
+        UseBackend {
+            backend: "dead".into(),
+            cond: exact("/dead"),
+        },
+        UseBackend {
+            backend: "slow".into(),
+            cond: exact("/slow"),
+        },
+        UseBackend {
+            backend: "bad".into(),
+            cond: exact("/bad"),
+        },
+    ];
+    let with_timeouts = |mut b: Backend| {
+        b.timeouts.connect = Some(Duration::from_millis(100));
+        b.timeouts.server = Some(Duration::from_millis(300));
+        b
+    };
+    let mut dead_be = with_timeouts(backend("dead", &[dead]));
+    dead_be.retries = 1;
+    let p = start(Config {
+        frontends: vec![fe],
+        backends: vec![
+            with_timeouts(backend("app", &[echo])),
+            dead_be,
+            with_timeouts(backend("slow", &[silent])),
+            with_timeouts(backend("bad", &[garbage])),
+        ],
+        ..Config::default()
+    });
+    let theirs: SocketAddr = ([127, 0, 0, 1], port).into();
+    for path in [
+        "/admin",
+        "/old",
+        "/pre/x?q=1",
+        "/ret",
+        "/dead",
+        "/slow",
+        "/bad",
+    ] {
+        for close in [true, false] {
+            let conn = if close { "Connection: close\r\n" } else { "" };
+            let req = format!("GET {path} HTTP/1.1\r\nHost: a\r\n{conn}\r\n");
+            let limit = Duration::from_millis(if close { 1500 } else { 600 });
+            let (a, b) = tokio::join!(
+                raw(p.addr("fe"), req.as_bytes(), limit),
+                raw(theirs, req.as_bytes(), limit)
+            );
+            assert_eq!(a, b, "{path} (close: {close})");
+        }
+    }
+    // Forwarded: the same headers reach the server (x-forwarded-for added).
+    let req = b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    let (a, b) = tokio::join!(raw(p.addr("fe"), req, T), raw(theirs, req, T));
+    let headers = |s: &str| {
+        s.lines()
+            .filter(|l| l.starts_with("h:"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(headers(&a), headers(&b), "{a}\n---\n{b}");
+}
