@@ -314,3 +314,60 @@ async fn httplog_matches_real_haproxy_field_by_field() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badreq_lines_match_real_haproxy() {
+    let Some(bin) = haproxy_binary() else { return };
+    let (theirs_sink, theirs_addr) = listener().await;
+    let (ours_sink, ours_addr) = listener().await;
+    let server = http_server("a", Behaviour::Echo).await;
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout http-request 300ms\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  log {theirs_addr} local0\n  option httplog\n  default_backend app\n\
+         backend app\n  server s1 {server}\n"
+    );
+    let _h = start_haproxy(bin, &cfg, port).await;
+    // The start-up probe (connect, close) is HAProxy's first line.
+    let probe = parse(&next_line(&theirs_sink).await.expect("probe line"));
+    assert_eq!(probe.fields[9], "CR--", "{:?}", probe.fields);
+    let mut config = http_setup(
+        server,
+        LogSettings {
+            targets: vec![udp_target(ours_addr, 16)],
+            format: LogFormat::Http,
+            dontlognull: false,
+        },
+    );
+    config.frontends[0].timeouts.http_request = Some(Duration::from_millis(300));
+    let p = start(config);
+    let theirs: SocketAddr = ([127, 0, 0, 1], port).into();
+    let cases: [(&str, &[u8]); 3] = [
+        ("not HTTP", b"GARBAGE\r\n\r\n"),
+        ("slowloris", b"GET / HTTP/1.1\r\nHost"),
+        ("empty", b""),
+    ];
+    for (name, bytes) in cases {
+        let (a, b) = tokio::join!(raw(p.addr("fe"), bytes, T), raw(theirs, bytes, T));
+        assert_eq!(a, b, "{name}: answers differ");
+        let ours = parse(&next_line(&ours_sink).await.expect("our line"));
+        let theirs = parse(&next_line(&theirs_sink).await.expect("haproxy's line"));
+        assert_eq!(
+            ours.fields.len(),
+            theirs.fields.len(),
+            "{name}: {:?} vs {:?}",
+            ours.fields,
+            theirs.fields
+        );
+        for i in [2, 3, 5, 6, 7, 8, 9, 11, 12] {
+            assert_eq!(
+                ours.fields[i], theirs.fields[i],
+                "{name}, field {i}: {:?} vs {:?}",
+                ours.fields, theirs.fields
+            );
+        }
+        let (x, y) = (timers(&ours.fields[4]), timers(&theirs.fields[4]));
+        assert_eq!(x[..4], y[..4], "{name}: {x:?} vs {y:?}");
+        assert!((x[4] - y[4]).abs() < 150, "{name}: Ta {x:?} vs {y:?}");
+    }
+}

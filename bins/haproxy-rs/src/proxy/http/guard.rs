@@ -30,12 +30,55 @@ const REWRITE: u8 = 3;
 
 /// Where the connection stands, shared with the request handler.
 #[derive(Debug, Default)]
-pub(crate) struct Phase(AtomicU8, std::sync::atomic::AtomicU16);
+pub(crate) struct Phase(AtomicU8, std::sync::atomic::AtomicU16, AtomicU8);
+
+/// What happened on a connection without a request to log it with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unlogged {
+    /// Nothing unusual (every request was handled, or none started).
+    Nothing,
+    /// The client sent bytes that never formed a request (400 sent).
+    BadRequest,
+    /// `timeout http-request` struck (408 sent); `true` if bytes came.
+    TimedOut(bool),
+    /// The client closed after sending part of a request.
+    Aborted,
+    /// The client closed without sending anything.
+    Empty,
+}
+
+const SAW_BYTES: u8 = 1;
+const SAW_BAD: u8 = 2;
+const SAW_TIMEOUT: u8 = 4;
+const SAW_REQUEST: u8 = 8;
 
 impl Phase {
     /// Sets the phase.
     pub(crate) fn set(&self, phase: u8) {
+        if phase == BUSY {
+            self.note(SAW_REQUEST);
+        }
         self.0.store(phase, Ordering::Release);
+    }
+
+    fn note(&self, flag: u8) {
+        self.2.fetch_or(flag, Ordering::AcqRel);
+    }
+
+    /// What the connection did outside handled requests, once it is over.
+    pub(crate) fn unlogged(&self) -> Unlogged {
+        let flags = self.2.load(Ordering::Acquire);
+        if flags & SAW_BAD != 0 {
+            Unlogged::BadRequest
+        } else if flags & SAW_TIMEOUT != 0 {
+            Unlogged::TimedOut(self.get() == HEAD)
+        } else if self.get() == HEAD {
+            Unlogged::Aborted
+        } else if flags == 0 {
+            Unlogged::Empty
+        } else {
+            Unlogged::Nothing
+        }
     }
 
     /// Asks for HAProxy's raw page for `status` instead of the response
@@ -180,6 +223,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ClientIo<S> {
                 if buf.filled().len() > before && this.seen == IDLE {
                     this.seen = HEAD;
                     this.phase.set(HEAD);
+                    this.phase.note(SAW_BYTES);
                     if !this.first {
                         this.arm(this.timers.request);
                     }
@@ -194,6 +238,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ClientIo<S> {
                     // idle keep-alive connection is closed silently.
                     if this.seen == HEAD || this.first {
                         this.timed_out = true;
+                        this.phase.note(SAW_TIMEOUT);
                         this.page = Some(Pending {
                             bytes: errors::raw(408),
                             at: 0,
@@ -240,6 +285,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ClientIo<S> {
         if this.seen == HEAD && is_parse_error_answer(buf) {
             // The handler has no request: this is hyper answering a
             // request it could not parse. HAProxy answers 400 to all.
+            this.phase.note(SAW_BAD);
             this.swallow = true;
             this.page = Some(Pending {
                 bytes: errors::raw(400),

@@ -67,6 +67,7 @@ pub(super) async fn serve_plain(
         Some(Err(_)) => {}
         None => {
             let _ = stream.try_write(&errors::raw(408));
+            log_unhandled(&fe, peer, false, guard::Unlogged::TimedOut(false), since);
         }
     }
 }
@@ -90,7 +91,7 @@ pub(super) async fn serve<S>(
     };
     let phase = Arc::new(Phase::default());
     let conn = Arc::new(Conn {
-        fe,
+        fe: Arc::clone(&fe),
         peer,
         ssl,
         h2,
@@ -109,7 +110,7 @@ pub(super) async fn serve<S>(
             .max_header_list_size(65536);
         let _ = b.serve_connection(TokioIo::new(io), svc).await;
     } else {
-        let io = ClientIo::new(io, phase, timers, since);
+        let io = ClientIo::new(io, Arc::clone(&phase), timers, since);
         let mut b = hyper::server::conn::http1::Builder::new();
         b.keep_alive(true)
             .auto_date_header(false)
@@ -118,7 +119,41 @@ pub(super) async fn serve<S>(
             .max_headers(101)
             .header_read_timeout(None);
         let _ = b.serve_connection(TokioIo::new(io), svc).await;
+        log_unhandled(&fe, peer, ssl, phase.unlogged(), since);
     }
+}
+
+/// Logs what a connection did outside any handled request, as HAProxy
+/// does with a `<BADREQ>` line: a request it could not parse (`PR`, 400),
+/// `timeout http-request` (`cR`, 408), a client gone mid-request (`CR`,
+/// 400). Connections that sent nothing are left out with `dontlognull`.
+pub(super) fn log_unhandled(
+    fe: &FrontendRt,
+    peer: SocketAddr,
+    ssl: bool,
+    what: guard::Unlogged,
+    since: tokio::time::Instant,
+) {
+    use guard::Unlogged;
+    // HAProxy counts no bytes for these: its error page is not part of a
+    // forwarded message.
+    let (status, ts, null) = match what {
+        Unlogged::Nothing => return,
+        Unlogged::BadRequest => (400, ['P', 'R'], false),
+        Unlogged::TimedOut(got_bytes) => (408, ['c', 'R'], !got_bytes),
+        Unlogged::Aborted => (400, ['C', 'R'], false),
+        Unlogged::Empty => (400, ['C', 'R'], true),
+    };
+    if null && fe.log.as_ref().is_some_and(|l| l.dontlognull) {
+        return;
+    }
+    let mut ex = Exchange::new("<BADREQ>".into());
+    ex.t0 = since.into_std();
+    ex.started = std::time::SystemTime::now()
+        .checked_sub(ex.t0.elapsed())
+        .unwrap_or(ex.started);
+    ex.treq = None;
+    log_http(fe, peer, ssl, &ex, status, 0, ts);
 }
 
 /// A generated response with a small body.
@@ -604,6 +639,8 @@ struct Exchange {
     tc: Option<std::time::Duration>,
     tr: Option<std::time::Duration>,
     retries: u32,
+    /// `%TR`: `None` when no complete request arrived.
+    treq: Option<std::time::Duration>,
 }
 
 impl Exchange {
@@ -618,6 +655,7 @@ impl Exchange {
             tc: None,
             tr: None,
             retries: 0,
+            treq: Some(std::time::Duration::ZERO),
         }
     }
 }
@@ -668,7 +706,7 @@ fn log_http(
         frontend: &fe.log_name(ssl),
         backend: be.map_or(fe.cfg.name.as_str(), |b| b.cfg.name.as_str()),
         server: ex.server.as_deref().unwrap_or("<NOSRV>"),
-        treq: Some(std::time::Duration::ZERO),
+        treq: ex.treq,
         tw: ex.tw,
         tc: ex.tc,
         tr: ex.tr,
