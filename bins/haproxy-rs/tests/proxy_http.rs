@@ -516,3 +516,68 @@ async fn generated_responses_match_real_haproxy() {
     };
     assert_eq!(headers(&a), headers(&b), "{a}\n---\n{b}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalls_in_bodies_end_with_timeout_server_as_in_haproxy() {
+    let silent = http_server("silent", Behaviour::Silent).await;
+    let stall = http_server("stall", Behaviour::StallBody).await;
+    let timeouts = |mut b: Backend| {
+        b.timeouts.connect = Some(Duration::from_secs(1));
+        b.timeouts.server = Some(Duration::from_millis(400));
+        b
+    };
+    let mut fe = frontend();
+    fe.timeouts.client = Some(Duration::from_secs(5));
+    fe.use_backends = vec![UseBackend {
+        backend: "stall".into(),
+        cond: acl(Fetch::Path, &["/stall"]),
+    }];
+    let p = start(Config {
+        frontends: vec![fe],
+        backends: vec![
+            timeouts(backend("app", &[silent])),
+            timeouts(backend("stall", &[stall])),
+        ],
+        ..Config::default()
+    });
+    // A client stalling in its body: the request waits for the server,
+    // and `timeout server` answers 504.
+    let slow_body = b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc";
+    let t0 = Instant::now();
+    let ours = raw(p.addr("fe"), slow_body, T).await;
+    let took = t0.elapsed();
+    assert!(
+        ours.starts_with("HTTP/1.1 504 Gateway Time-out\r\n"),
+        "{ours}"
+    );
+    assert!(
+        took >= Duration::from_millis(380) && took < Duration::from_millis(2000),
+        "{took:?}"
+    );
+    // A server stalling in its body: the client gets what came, then the
+    // connection closes after `timeout server`.
+    let t0 = Instant::now();
+    let cut = raw(p.addr("fe"), b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n", T).await;
+    let took = t0.elapsed();
+    assert!(
+        cut.starts_with("HTTP/1.1 200 OK\r\n") && cut.ends_with("\r\n\r\nabc"),
+        "{cut}"
+    );
+    assert!(
+        took >= Duration::from_millis(380) && took < Duration::from_millis(2000),
+        "{took:?}"
+    );
+    if let Some(bin) = haproxy_binary() {
+        let port = free_port();
+        let cfg = format!(
+            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 400ms\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  use_backend stall if {{ path /stall }}\n  default_backend app\n\
+             backend app\n  server s1 {silent}\nbackend stall\n  server s1 {stall}\n"
+        );
+        let _h = start_haproxy(bin, &cfg, port).await;
+        let theirs: SocketAddr = ([127, 0, 0, 1], port).into();
+        assert_eq!(raw(theirs, slow_body, T).await, ours);
+        let their_cut = raw(theirs, b"GET /stall HTTP/1.1\r\nHost: a\r\n\r\n", T).await;
+        assert!(their_cut.ends_with("\r\n\r\nabc"), "{their_cut}");
+    }
+}

@@ -113,6 +113,8 @@ pub enum Behaviour {
     Silent,
     /// Answers garbage that is not HTTP.
     Garbage,
+    /// Sends a response head announcing 10 bytes, 3 of them, then stalls.
+    StallBody,
 }
 
 /// An HTTP/1.1 server (hyper) answering `200` with a body describing the
@@ -142,6 +144,17 @@ pub async fn http_server(name: &'static str, behaviour: Behaviour) -> SocketAddr
                         let mut b = [0u8; 1024];
                         let _ = s.read(&mut b).await;
                         let _ = s.write_all(b"garbage\r\n\r\n").await;
+                    });
+                    continue;
+                }
+                Behaviour::StallBody => {
+                    tokio::spawn(async move {
+                        let mut b = [0u8; 1024];
+                        let _ = s.read(&mut b).await;
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(5)).await;
                     });
                     continue;
                 }

@@ -13,7 +13,7 @@ use super::acl::Sample;
 use super::backend::{BackendRt, ConnectError};
 use super::config::{HttpConnMode, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind};
 use super::FrontendRt;
-use body::{Finish, ReqBody, RespBody};
+use body::{Finish, ReqBody, ReqState, RespBody};
 use bytes::Bytes;
 use guard::{ClientIo, Phase, Timers, BUSY, IDLE};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -31,7 +31,7 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The body type of every response sent to clients.
-type Out = UnsyncBoxBody<Bytes, hyper::Error>;
+type Out = UnsyncBoxBody<Bytes, body::BoxError>;
 
 /// Headers that concern one connection only and are never forwarded.
 const HOP_BY_HOP: [&str; 4] = ["connection", "keep-alive", "proxy-connection", "upgrade"];
@@ -176,12 +176,12 @@ struct Empty;
 
 impl hyper::body::Body for Empty {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = body::BoxError;
 
     fn poll_frame(
         self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, body::BoxError>>> {
         std::task::Poll::Ready(None)
     }
 
@@ -466,9 +466,9 @@ impl Conn {
         }
         let mode = stronger(self.fe.cfg.http_conn_mode, be.cfg.http_conn_mode);
         self.prepare(&mut parts, &be, mode);
-        let failed = Arc::new(AtomicBool::new(false));
-        let req = Request::from_parts(parts, ReqBody::new(Some(body), Arc::clone(&failed)));
-        match self.forward(&be, req, mode, &failed, ex).await {
+        let state = Arc::new(ReqState::default());
+        let req = Request::from_parts(parts, ReqBody::new(Some(body), Arc::clone(&state)));
+        match self.forward(&be, req, mode, &state.failed, ex).await {
             Ok(mut resp) => {
                 if force_close || mode == HttpConnMode::Close {
                     resp.headers_mut()
@@ -479,7 +479,9 @@ impl Conn {
             Err((400, ex, ts)) => self.rejected(&ex, 400, ts),
             Err((status, ex, ts)) => {
                 let mut resp = errors::response(status);
-                if force_close {
+                // A request body left half read cannot be skipped over:
+                // the connection closes, as HAProxy announces.
+                if force_close || !state.complete.load(std::sync::atomic::Ordering::Acquire) {
                     close_after(&mut resp);
                 }
                 self.generated(&ex, resp, ts)
@@ -618,12 +620,11 @@ impl Conn {
             slot,
             reuse: (keep && !server_closes).then_some((sender, idle)),
             phase: Arc::clone(&self.phase),
-            log: Some(Box::new(move |bytes: u64, complete: bool| {
-                let ts = if complete { ['-', '-'] } else { ['C', 'D'] };
+            log: Some(Box::new(move |bytes: u64, ts: [char; 2]| {
                 log_http(&fe, peer, ssl, &ex, status, head + bytes, ts);
             })),
         };
-        let body = RespBody::new(body, finish).boxed_unsync();
+        let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
         Ok(Response::from_parts(parts, body))
     }
 }
