@@ -307,3 +307,128 @@ async fn tls_garbage_and_stalled_handshakes_are_dropped() {
     let ok = https(&p, "a.example", &pki.ca_file(), &[]).await;
     assert!(ok.contains("server=plain"), "{ok}");
 }
+
+/// A TLS client connection to the proxy offering only `h2`.
+async fn h2_tls(p: &Running, ca: &Path) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(ca).expect("ca") {
+        roots.add(c.expect("cert")).expect("root");
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(p.addr("fe"))
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("a.example").expect("name");
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("handshake")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_rapid_reset_and_continuation_flood_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = Pki::new();
+    let (pem, _, _) = pki.issue(&["a.example"], "one", "site.pem");
+    let server = http_server("plain", Behaviour::Echo).await;
+    let mut fe = tls_frontend(&pem, &["h2", "http/1.1"]);
+    fe.timeouts.client = Some(Duration::from_secs(5));
+    let p = start(Config {
+        frontends: vec![fe],
+        backends: vec![backend("app", server)],
+        ..Config::default()
+    });
+
+    // Rapid reset: requests opened and cancelled at once, by the thousand.
+    let io = hyper_util::rt::TokioIo::new(h2_tls(&p, &pki.ca_file()).await);
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .expect("h2");
+    let driver = tokio::spawn(conn);
+    let before = rss_kib();
+    let mut refused = false;
+    for _ in 0..5000 {
+        let req = hyper::Request::get("https://a.example/")
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .expect("req");
+        if sender.ready().await.is_err() {
+            refused = true;
+            break;
+        }
+        let fut = sender.send_request(req);
+        drop(fut); // RST_STREAM right after HEADERS
+    }
+    // The server either absorbed the flood or closed the connection
+    // (GOAWAY); either way memory stayed bounded and others are served.
+    let grown = rss_kib().saturating_sub(before);
+    assert!(grown < 64 * 1024, "grew {grown} KiB");
+    drop(sender);
+    let _ = tokio::time::timeout(T, driver).await;
+    eprintln!("rapid reset: connection refused further streams: {refused}; RSS growth {grown} KiB");
+
+    // CONTINUATION flood: one HEADERS without END_HEADERS, then endless
+    // CONTINUATION frames. The proxy must stop reading and close.
+    let mut tls = h2_tls(&p, &pki.ca_file()).await;
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("preface");
+    tls.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .expect("settings");
+    let frame = |kind: u8, flags: u8, payload: &[u8]| {
+        let len = payload.len();
+        let mut f = vec![
+            (len >> 16) as u8,
+            (len >> 8) as u8,
+            len as u8,
+            kind,
+            flags,
+            0,
+            0,
+            0,
+            1,
+        ];
+        f.extend_from_slice(payload);
+        f
+    };
+    // :method GET (static index 2), :path / (4), :scheme https (7).
+    tls.write_all(&frame(1, 0, &[0x82, 0x84, 0x87]))
+        .await
+        .expect("headers");
+    // Each CONTINUATION adds a 1000-byte literal header `x-junk`.
+    let mut block = vec![0x00, 6];
+    block.extend_from_slice(b"x-junk");
+    block.extend_from_slice(&[0x7f, 0xe9, 0x06]); // length 1000 (7-bit prefix integer)
+    block.extend(std::iter::repeat_n(b'j', 1000));
+    let cont = frame(9, 0, &block);
+    let mut sent = 0usize;
+    let flood = async {
+        for _ in 0..20_000 {
+            if tls.write_all(&cont).await.is_err() {
+                break;
+            }
+            sent += 1;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), flood).await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(T, tls.read_to_end(&mut rest)).await;
+    assert!(
+        sent < 20_000,
+        "the proxy kept reading {sent} CONTINUATION frames"
+    );
+    eprintln!("CONTINUATION flood cut after {sent} frames");
+
+    // Meanwhile other clients are served.
+    let ok = https(&p, "a.example", &pki.ca_file(), &[]).await;
+    assert!(ok.contains("server=plain"), "{ok}");
+}
