@@ -317,3 +317,34 @@ async fn weight_zero_takes_nothing_new() {
     }
     assert!(p.handle.set_server_weight("app", "a", 257).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowstart_ramps_a_returning_server_up() {
+    let (a, b) = (named_server("a").await, named_server("b").await);
+    let mut be = backend(&[("a", a), ("b", b)]);
+    be.servers[0].weight = 10;
+    be.servers[1].weight = 10;
+    be.servers[1].slowstart = Some(Duration::from_secs(2));
+    let p = start(config(frontend("main", "127.0.0.1:0", "app"), be));
+    p.handle
+        .set_server_state("app", "b", ServerState::Down)
+        .expect("down");
+    p.handle
+        .set_server_state("app", "b", ServerState::Up)
+        .expect("up");
+    let count_b = |lines: &[String]| lines.iter().filter(|l| *l == "b").count();
+    let mut early = Vec::new();
+    for _ in 0..20 {
+        early.push(first_line(p.addr("main")).await);
+    }
+    // At the start of its ramp `b` weighs a sliver of `a` (HAProxy:
+    // eweight = uweight * 1 / wdiv at elapsed 0).
+    assert!(count_b(&early) <= 2, "{early:?}");
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let mut late = Vec::new();
+    for _ in 0..20 {
+        late.push(first_line(p.addr("main")).await);
+    }
+    // Ramp over: equal weights again.
+    assert!((8..=12).contains(&count_b(&late)), "{late:?}");
+}

@@ -203,18 +203,36 @@ impl BackendRt {
         self.servers.iter().position(|s| s.cfg.id == id.0)
     }
 
-    /// Sets a server's state (health or administrative).
+    /// Sets a server's state (health or administrative). Returns the
+    /// state it had.
     pub(crate) fn set_state(
         &self,
         index: usize,
         state: ServerState,
+    ) -> Result<ServerState, lbkit_sched::Error> {
+        let Some(server) = self.servers.get(index) else {
+            return Ok(state);
+        };
+        self.sched.set_state(ServerId(server.cfg.id), state)?;
+        let before = state_from_code(server.state.swap(state_code(state), Ordering::AcqRel));
+        self.queue.notify_waiters();
+        Ok(before)
+    }
+
+    /// Sets how far a server is into its `slowstart` ramp.
+    pub(crate) fn set_slowstart(
+        &self,
+        index: usize,
+        elapsed: Duration,
+        slowstart: Duration,
     ) -> Result<(), lbkit_sched::Error> {
         let Some(server) = self.servers.get(index) else {
             return Ok(());
         };
-        self.sched.set_state(ServerId(server.cfg.id), state)?;
-        server.state.store(state_code(state), Ordering::Release);
-        self.queue.notify_waiters();
+        let mut sched = self.sched.lock();
+        if let Scheduler::Haproxy(b) = &mut *sched {
+            b.set_slowstart(ServerId(server.cfg.id), elapsed, slowstart)?;
+        }
         Ok(())
     }
 

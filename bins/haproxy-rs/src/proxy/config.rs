@@ -16,6 +16,7 @@
 //! | `backend` / `listen` + `server` | [`Backend`], [`Server`] |
 //! | `balance ...`, `hash-type`, `option allbackups` | [`Backend::balance`] (an lbkit-sched [`BalancerConfig`]) |
 //! | `timeout connect / server / queue / tunnel / server-fin` | [`BackendTimeouts`] |
+//! | `server ... weight / backup / disabled / maxconn / slowstart / ssl` | [`Server`] |
 //! | `retries`, `option redispatch [N]` | [`Backend::retries`], [`Backend::redispatch`] |
 //! | `option httpclose / http-server-close / http-keep-alive` | [`HttpConnMode`] |
 //! | `option forwardfor` | [`Frontend::forwardfor`] / [`Backend::forwardfor`] |
@@ -457,6 +458,9 @@ pub struct Server {
     pub disabled: bool,
     /// `maxconn` (0 = unlimited); requests above it wait in the queue.
     pub maxconn: u32,
+    /// `slowstart`: after coming back up, the server's weight ramps up
+    /// over this time (whole seconds, as HAProxy counts them).
+    pub slowstart: Option<Duration>,
     /// `ssl` towards the server.
     pub tls: Option<ServerTls>,
 }
@@ -472,6 +476,7 @@ impl Server {
             backup: false,
             disabled: false,
             maxconn: 0,
+            slowstart: None,
             tls: None,
         }
     }

@@ -125,6 +125,7 @@ impl FrontendRt {
 #[derive(Clone, Debug)]
 pub struct Handle {
     backends: Arc<HashMap<String, Arc<BackendRt>>>,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Why a run-time change was refused.
@@ -170,7 +171,8 @@ impl Handle {
 
     /// Marks a server up, down (takes nothing new) or drain (keeps its
     /// connections, takes no new ones). When every active server is down
-    /// the backup servers take over.
+    /// the backup servers take over. A server with `slowstart` coming back
+    /// up from down ramps its weight up over that time.
     pub fn set_server_state(
         &self,
         backend: &str,
@@ -178,7 +180,13 @@ impl Handle {
         state: ServerState,
     ) -> Result<(), HandleError> {
         let (be, index) = self.find(backend, server)?;
-        Ok(be.set_state(index, state)?)
+        let before = be.set_state(index, state)?;
+        let ramp = be.servers()[index].cfg.slowstart.filter(|d| !d.is_zero());
+        if let (Some(ramp), ServerState::Down, ServerState::Up) = (ramp, before, state) {
+            be.set_slowstart(index, std::time::Duration::ZERO, ramp)?;
+            self.runtime.spawn(slowstart(Arc::clone(be), index, ramp));
+        }
+        Ok(())
     }
 
     /// Changes a server's weight (0..=256; 0 takes nothing new).
@@ -200,6 +208,22 @@ impl Handle {
             state: s.state(),
             current: s.current(),
         })
+    }
+}
+
+/// Walks a server through its `slowstart` ramp, one step per second, as
+/// HAProxy's timer task does; stops early if the server goes down again.
+async fn slowstart(be: Arc<BackendRt>, index: usize, ramp: std::time::Duration) {
+    let started = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if be.servers()[index].state() != ServerState::Up {
+            return;
+        }
+        let elapsed = started.elapsed();
+        if be.set_slowstart(index, elapsed, ramp).is_err() || elapsed >= ramp {
+            return;
+        }
     }
 }
 
@@ -290,6 +314,7 @@ impl Proxy {
             global: limit(config.global.maxconn),
             handle: Handle {
                 backends: Arc::new(backends),
+                runtime: tokio::runtime::Handle::current(),
             },
         })
     }
