@@ -16,7 +16,8 @@ pub(crate) struct Tool {
 /// seed's Appendix A script (`killall`) must exist for keepalived's verdict
 /// on it; `dnsmasq` and `aiosmtpd` are the real DNS and SMTP servers the
 /// health checkers are tested against, unprivileged on loopback; `tshark`
-/// dissects what lbkit-vrrp sends in its interop tests.
+/// dissects what lbkit-vrrp sends in its interop tests; `curl` is the real
+/// HTTP/1.1, HTTP/2 and TLS client of haproxy-rs's proxy tests.
 pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "haproxy",
@@ -37,6 +38,10 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "tshark",
         package: "tshark",
+    },
+    Tool {
+        command: "curl",
+        package: "curl",
     },
     Tool {
         command: "dnsmasq",

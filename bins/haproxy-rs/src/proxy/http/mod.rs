@@ -1,0 +1,791 @@
+//! `mode http`: hyper parses and writes HTTP/1.1 (and HTTP/2 on TLS
+//! listeners that negotiate it); this module applies HAProxy's request
+//! checks, `http-request` rules, backend selection, `option forwardfor`
+//! and the connection modes, and reuses server connections.
+
+mod body;
+mod errors;
+mod guard;
+
+pub(crate) use body::Idle;
+
+use super::acl::Sample;
+use super::backend::{BackendRt, ConnectError};
+use super::config::{HttpConnMode, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind};
+use super::FrontendRt;
+use body::{Finish, ReqBody, ReqState, RespBody};
+use bytes::Bytes;
+use guard::{ClientIo, Phase, Timers, BUSY, IDLE};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Uri, Version};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use lbkit_sched::haproxy::Balance;
+use lbkit_sched::RequestKey;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The body type of every response sent to clients.
+type Out = UnsyncBoxBody<Bytes, body::BoxError>;
+
+/// Headers that concern one connection only and are never forwarded.
+const HOP_BY_HOP: [&str; 4] = ["connection", "keep-alive", "proxy-connection", "upgrade"];
+
+/// One client connection.
+struct Conn {
+    fe: Arc<FrontendRt>,
+    peer: SocketAddr,
+    ssl: bool,
+    h2: bool,
+    phase: Arc<Phase>,
+}
+
+/// Serves HTTP on a plain TCP connection. Until the client sends its first
+/// byte the connection costs no parser and no buffer (hyper allocates its
+/// buffers as soon as it polls); a client silent for `timeout
+/// http-request` gets HAProxy's 408.
+pub(super) async fn serve_plain(
+    fe: Arc<FrontendRt>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) {
+    let since = tokio::time::Instant::now();
+    let t = &fe.cfg.timeouts;
+    let limit = t.http_request.or(t.client);
+    let readable = stream.readable();
+    let ready = match limit {
+        Some(limit) => tokio::time::timeout(limit, readable).await.ok(),
+        None => Some(readable.await),
+    };
+    match ready {
+        Some(Ok(())) => Box::pin(serve(fe, stream, peer, false, false, since)).await,
+        Some(Err(_)) => {}
+        None => {
+            let _ = stream.try_write(&errors::raw(408));
+            log_unhandled(&fe, peer, false, guard::Unlogged::TimedOut(false), since);
+        }
+    }
+}
+
+/// Serves HTTP on an accepted client connection: HTTP/2 when TLS
+/// negotiated `h2`, HTTP/1.1 otherwise.
+pub(super) async fn serve<S>(
+    fe: Arc<FrontendRt>,
+    io: S,
+    peer: SocketAddr,
+    ssl: bool,
+    h2: bool,
+    since: tokio::time::Instant,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let t = &fe.cfg.timeouts;
+    let timers = Timers {
+        request: t.http_request.or(t.client),
+        keep_alive: t.http_keep_alive.or(t.http_request).or(t.client),
+    };
+    let phase = Arc::new(Phase::default());
+    let conn = Arc::new(Conn {
+        fe: Arc::clone(&fe),
+        peer,
+        ssl,
+        h2,
+        phase: Arc::clone(&phase),
+    });
+    let svc = hyper::service::service_fn(move |req| {
+        let conn = Arc::clone(&conn);
+        async move { Ok::<_, Infallible>(conn.handle(req).await) }
+    });
+    if h2 {
+        let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        b.auto_date_header(false)
+            .max_concurrent_streams(100)
+            .max_pending_accept_reset_streams(20)
+            .max_local_error_reset_streams(Some(1024))
+            .max_header_list_size(65536);
+        let _ = b.serve_connection(TokioIo::new(io), svc).await;
+    } else {
+        let io = ClientIo::new(io, Arc::clone(&phase), timers, since);
+        let mut b = hyper::server::conn::http1::Builder::new();
+        b.keep_alive(true)
+            .auto_date_header(false)
+            .half_close(false)
+            .max_buf_size(super::tcp::BUFSIZE)
+            .max_headers(101)
+            .header_read_timeout(None);
+        let _ = b.serve_connection(TokioIo::new(io), svc).await;
+        log_unhandled(&fe, peer, ssl, phase.unlogged(), since);
+    }
+}
+
+/// Logs what a connection did outside any handled request, as HAProxy
+/// does with a `<BADREQ>` line: a request it could not parse (`PR`, 400),
+/// `timeout http-request` (`cR`, 408), a client gone mid-request (`CR`,
+/// 400). Connections that sent nothing are left out with `dontlognull`.
+pub(super) fn log_unhandled(
+    fe: &FrontendRt,
+    peer: SocketAddr,
+    ssl: bool,
+    what: guard::Unlogged,
+    since: tokio::time::Instant,
+) {
+    use guard::Unlogged;
+    // HAProxy counts no bytes for these: its error page is not part of a
+    // forwarded message.
+    let (status, ts, null) = match what {
+        Unlogged::Nothing => return,
+        Unlogged::BadRequest => (400, ['P', 'R'], false),
+        Unlogged::TimedOut(got_bytes) => (408, ['c', 'R'], !got_bytes),
+        Unlogged::Aborted => (400, ['C', 'R'], false),
+        Unlogged::Empty => (400, ['C', 'R'], true),
+    };
+    if null && fe.log.as_ref().is_some_and(|l| l.dontlognull) {
+        return;
+    }
+    let mut ex = Exchange::new("<BADREQ>".into());
+    ex.t0 = since.into_std();
+    ex.started = std::time::SystemTime::now()
+        .checked_sub(ex.t0.elapsed())
+        .unwrap_or(ex.started);
+    ex.treq = None;
+    log_http(fe, peer, ssl, &ex, status, 0, ts);
+}
+
+/// A generated response with a small body.
+fn full(resp: Response<Bytes>) -> Response<Out> {
+    resp.map(|b| {
+        if b.is_empty() {
+            Empty.boxed_unsync()
+        } else {
+            Full::new(b)
+                .map_err(|never: Infallible| match never {})
+                .boxed_unsync()
+        }
+    })
+}
+
+/// An empty body that hyper writes with the `content-length: 0` header
+/// where the response has it (hyper moves the header to the end for
+/// bodies that are over before they start; HAProxy keeps it first).
+struct Empty;
+
+impl hyper::body::Body for Empty {
+    type Data = Bytes;
+    type Error = body::BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, body::BoxError>>> {
+        std::task::Poll::Ready(None)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(0)
+    }
+}
+
+/// Whether a request is done once its response is sent.
+fn close_after(resp: &mut Response<Bytes>) {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// The stronger of two connection modes (`httpclose` beats
+/// `http-server-close`, which beats `http-keep-alive`).
+fn stronger(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (a, b) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+/// HAProxy's checks of the message framing that hyper leaves to us.
+/// `Err(status)` rejects the request; `Ok(true)` asks to close the client
+/// connection after the response (Content-Length dropped next to
+/// Transfer-Encoding, as HAProxy does).
+fn check_framing(headers: &mut HeaderMap) -> Result<bool, u16> {
+    let te: Vec<String> = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .unwrap_or("\u{0}")
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !te.is_empty() {
+        let chunked = te.iter().filter(|c| *c == "chunked").count();
+        if chunked > 1 || te.last().map(String::as_str) != Some("chunked") {
+            return Err(400);
+        }
+        if te.len() > 1 {
+            return Err(422);
+        }
+        if headers.contains_key(header::CONTENT_LENGTH) {
+            headers.remove(header::CONTENT_LENGTH);
+            return Ok(true);
+        }
+        return Ok(false);
+    }
+    // Repeated Content-Length headers with one value are merged into one
+    // (hyper already refused differing ones).
+    let cl: Vec<HeaderValue> = headers
+        .get_all(header::CONTENT_LENGTH)
+        .iter()
+        .cloned()
+        .collect();
+    if cl.len() > 1 {
+        let first = cl[0].clone();
+        if cl.iter().any(|v| *v != first) {
+            return Err(400);
+        }
+        headers.insert(header::CONTENT_LENGTH, first);
+    }
+    Ok(false)
+}
+
+/// Removes hop-by-hop headers and those the `Connection` header names.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        headers.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        headers.remove(n);
+    }
+}
+
+/// The outcome of `http-request` rules.
+enum RuleOutcome {
+    /// Go on with the request.
+    Continue,
+    /// Answer with this; the termination state to log.
+    Respond(Response<Bytes>, [char; 2]),
+}
+
+fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
+    Some((
+        HeaderName::from_bytes(name.as_bytes()).ok()?,
+        HeaderValue::from_str(value).ok()?,
+    ))
+}
+
+fn redirect(r: &Redirect, parts: &http::request::Parts, ssl: bool) -> Response<Bytes> {
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = match r.kind {
+        RedirectKind::Location => r.target.clone(),
+        RedirectKind::Prefix => {
+            let prefix = r.target.trim_end_matches('/');
+            format!("{prefix}{pq}")
+        }
+        RedirectKind::Scheme => {
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or(parts.uri.authority().map(|a| a.as_str()))
+                .unwrap_or("");
+            let _ = ssl;
+            format!("{}://{host}{pq}", r.target)
+        }
+    };
+    let mut resp = Response::new(Bytes::new());
+    *resp.status_mut() = StatusCode::from_u16(r.code).unwrap_or(StatusCode::FOUND);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        h.insert(header::LOCATION, v);
+    }
+    // HAProxy marks temporary redirects as not cacheable.
+    if matches!(r.code, 302 | 303 | 307) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    resp
+}
+
+fn http_return(
+    status: u16,
+    content_type: &Option<String>,
+    body: &str,
+    headers: &[(String, String)],
+) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::copy_from_slice(body.as_bytes()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    for (n, v) in headers {
+        if let Some((n, v)) = header_pair(n, v) {
+            h.append(n, v);
+        }
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if let Some(ct) = content_type.as_deref().filter(|_| !body.is_empty()) {
+        if let Ok(v) = HeaderValue::from_str(ct) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+    }
+    resp
+}
+
+impl Conn {
+    fn sample<'a>(&self, parts: &'a http::request::Parts) -> Sample<'a> {
+        Sample {
+            src: self.peer.ip(),
+            ssl: self.ssl,
+            method: Some(parts.method.as_str()),
+            path: Some(parts.uri.path()),
+            headers: Some(&parts.headers),
+        }
+    }
+
+    /// Applies `http-request` rules in order.
+    fn apply_rules(
+        &self,
+        rules: &[HttpRequestRule],
+        parts: &mut http::request::Parts,
+    ) -> RuleOutcome {
+        for rule in rules {
+            if !rule.cond.eval(&self.sample(parts)) {
+                continue;
+            }
+            match &rule.action {
+                HttpRequestAction::SetHeader { name, value } => {
+                    if let Some((n, v)) = header_pair(name, value) {
+                        parts.headers.insert(n, v);
+                    }
+                }
+                HttpRequestAction::AddHeader { name, value } => {
+                    if let Some((n, v)) = header_pair(name, value) {
+                        parts.headers.append(n, v);
+                    }
+                }
+                HttpRequestAction::DelHeader { name } => {
+                    if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
+                        parts.headers.remove(n);
+                    }
+                }
+                HttpRequestAction::Redirect(r) => {
+                    return RuleOutcome::Respond(redirect(r, parts, self.ssl), ['L', 'R'])
+                }
+                HttpRequestAction::Return {
+                    status,
+                    content_type,
+                    body,
+                    headers,
+                } => {
+                    return RuleOutcome::Respond(
+                        http_return(*status, content_type, body, headers),
+                        ['L', 'R'],
+                    )
+                }
+                HttpRequestAction::Deny { status } => {
+                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R'])
+                }
+                HttpRequestAction::Allow => break,
+            }
+        }
+        RuleOutcome::Continue
+    }
+
+    /// Answers a generated response: the request is over.
+    fn generated(&self, ex: &Exchange, resp: Response<Bytes>, ts: [char; 2]) -> Response<Out> {
+        self.log(ex, &resp, resp.body().len() as u64, ts);
+        self.phase.set(IDLE);
+        full(resp)
+    }
+
+    /// Rejects a malformed request as HAProxy does: its raw error page,
+    /// then the connection closes.
+    fn rejected(&self, ex: &Exchange, status: u16, ts: [char; 2]) -> Response<Out> {
+        let mut resp = errors::response(status);
+        close_after(&mut resp);
+        self.log(ex, &resp, resp.body().len() as u64, ts);
+        if !self.h2 {
+            self.phase.rewrite(status);
+        }
+        full(resp)
+    }
+
+    /// Sends the request's `httplog` line.
+    fn log<B>(&self, ex: &Exchange, resp: &Response<B>, body_bytes: u64, ts: [char; 2]) {
+        log_http(
+            &self.fe,
+            self.peer,
+            self.ssl,
+            ex,
+            resp.status().as_u16(),
+            head_bytes(resp) + body_bytes,
+            ts,
+        );
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Out> {
+        self.phase.set(BUSY);
+        let (mut parts, body) = req.into_parts();
+        let mut ex = Exchange::new(format!(
+            "{} {} {:?}",
+            parts.method, parts.uri, parts.version
+        ));
+        let mut force_close = false;
+        if !self.h2 {
+            match check_framing(&mut parts.headers) {
+                Ok(close) => force_close = close,
+                Err(status) => return self.rejected(&ex, status, ['P', 'R']),
+            }
+        }
+        if let RuleOutcome::Respond(mut resp, ts) =
+            self.apply_rules(&self.fe.cfg.http_request, &mut parts)
+        {
+            if force_close {
+                close_after(&mut resp);
+            }
+            return self.generated(&ex, resp, ts);
+        }
+        let Some(be) = self.fe.select(&self.sample(&parts)).cloned() else {
+            return self.generated(&ex, errors::response(503), ['S', 'C']);
+        };
+        ex.backend = Some(Arc::clone(&be));
+        if let RuleOutcome::Respond(resp, ts) = self.apply_rules(&be.cfg.http_request, &mut parts) {
+            return self.generated(&ex, resp, ts);
+        }
+        let mode = stronger(self.fe.cfg.http_conn_mode, be.cfg.http_conn_mode);
+        self.prepare(&mut parts, &be, mode);
+        let state = Arc::new(ReqState::default());
+        let req = Request::from_parts(parts, ReqBody::new(Some(body), Arc::clone(&state)));
+        match self.forward(&be, req, mode, &state.failed, ex).await {
+            Ok(mut resp) => {
+                if force_close || mode == HttpConnMode::Close {
+                    resp.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                resp
+            }
+            Err((400, ex, ts)) => self.rejected(&ex, 400, ts),
+            Err((status, ex, ts)) => {
+                let mut resp = errors::response(status);
+                // A request body left half read cannot be skipped over:
+                // the connection closes, as HAProxy announces.
+                if force_close || !state.complete.load(std::sync::atomic::Ordering::Acquire) {
+                    close_after(&mut resp);
+                }
+                self.generated(&ex, resp, ts)
+            }
+        }
+    }
+
+    /// Rewrites the request for the server.
+    fn prepare(&self, parts: &mut http::request::Parts, be: &BackendRt, mode: HttpConnMode) {
+        strip_hop_by_hop(&mut parts.headers);
+        if self.h2 || parts.version == Version::HTTP_2 {
+            if !parts.headers.contains_key(header::HOST) {
+                if let Some(a) = parts.uri.authority() {
+                    if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                        parts.headers.insert(header::HOST, v);
+                    }
+                }
+            }
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            if let Ok(uri) = pq.parse::<Uri>() {
+                parts.uri = uri;
+            }
+        }
+        parts.version = Version::HTTP_11;
+        if self.fe.cfg.forwardfor || be.cfg.forwardfor {
+            if let Ok(v) = HeaderValue::from_str(&self.peer.ip().to_canonical().to_string()) {
+                parts
+                    .headers
+                    .append(HeaderName::from_static("x-forwarded-for"), v);
+            }
+        }
+        if mode != HttpConnMode::KeepAlive {
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
+
+    /// Sends the request to a server of `be` and wraps its response;
+    /// `Err` holds the error page's status and the termination state.
+    async fn forward(
+        &self,
+        be: &Arc<BackendRt>,
+        req: Request<ReqBody>,
+        mode: HttpConnMode,
+        failed: &AtomicBool,
+        mut ex: Exchange,
+    ) -> Result<Response<Out>, (u16, Exchange, [char; 2])> {
+        let uri = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let hdr_value = match &be.cfg.balance.balance {
+            Balance::Hdr { name, .. } => req
+                .headers()
+                .get(name.as_str())
+                .map(|v| v.as_bytes().to_vec()),
+            _ => None,
+        };
+        let mut key = RequestKey::new().src(self.peer).uri(uri.as_bytes());
+        if let Some(h) = &hdr_value {
+            key = key.header(h);
+        }
+        let queued = Instant::now();
+        let slot = match be.assign(&key).await {
+            Ok(slot) => slot,
+            Err(ConnectError::QueueTimeout) => return Err((503, ex, ['s', 'Q'])),
+            Err(_) => return Err((503, ex, ['S', 'C'])),
+        };
+        ex.tw = Some(queued.elapsed());
+        let keep = mode == HttpConnMode::KeepAlive;
+        let reused = if keep {
+            slot.server().idle.take()
+        } else {
+            None
+        };
+        let (mut sender, slot) = match reused {
+            Some(s) => {
+                ex.tc = Some(std::time::Duration::ZERO);
+                (s, slot)
+            }
+            None => {
+                let connected = Instant::now();
+                let (stream, slot, info) = match be.connect_from(slot, &key).await {
+                    Ok(c) => c,
+                    Err(_) => return Err((503, ex, ['S', 'C'])),
+                };
+                ex.retries = info.retries;
+                ex.server = Some(slot.server().cfg.name.clone());
+                let sender = match &slot.server().tls {
+                    Some(tls) => match tls.connect(stream).await {
+                        Ok(stream) => h1_handshake(stream).await,
+                        Err(_) => Err(503),
+                    },
+                    None => h1_handshake(stream).await,
+                };
+                let Ok(sender) = sender else {
+                    return Err((503, ex, ['S', 'C']));
+                };
+                ex.tc = Some(connected.elapsed());
+                (sender, slot)
+            }
+        };
+        ex.server = Some(slot.server().cfg.name.clone());
+        let asked = Instant::now();
+        let sent = sender.send_request(req);
+        let result = match be.cfg.timeouts.server {
+            Some(t) => match tokio::time::timeout(t, sent).await {
+                Ok(r) => r,
+                Err(_) => return Err((504, ex, ['s', 'H'])),
+            },
+            None => sent.await,
+        };
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(_) if failed.load(std::sync::atomic::Ordering::Acquire) => {
+                return Err((400, ex, ['C', 'D']))
+            }
+            Err(_) => return Err((502, ex, ['S', 'H'])),
+        };
+        ex.tr = Some(asked.elapsed());
+        let (mut parts, body) = resp.into_parts();
+        let server_closes = parts
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        strip_hop_by_hop(&mut parts.headers);
+        let status = parts.status.as_u16();
+        let head = head_bytes(&Response::from_parts(parts.clone(), ()));
+        let idle = Arc::clone(&slot.server().idle);
+        let fe = Arc::clone(&self.fe);
+        let (peer, ssl) = (self.peer, self.ssl);
+        let finish = Finish {
+            slot,
+            reuse: (keep && !server_closes).then_some((sender, idle)),
+            phase: Arc::clone(&self.phase),
+            log: Some(Box::new(move |bytes: u64, ts: [char; 2]| {
+                log_http(&fe, peer, ssl, &ex, status, head + bytes, ts);
+            })),
+        };
+        let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+/// What a request's log line needs, filled in as it progresses.
+struct Exchange {
+    started: std::time::SystemTime,
+    t0: Instant,
+    request: String,
+    backend: Option<Arc<BackendRt>>,
+    server: Option<String>,
+    tw: Option<std::time::Duration>,
+    tc: Option<std::time::Duration>,
+    tr: Option<std::time::Duration>,
+    retries: u32,
+    /// `%TR`: `None` when no complete request arrived.
+    treq: Option<std::time::Duration>,
+}
+
+impl Exchange {
+    fn new(request: String) -> Self {
+        Exchange {
+            started: std::time::SystemTime::now(),
+            t0: Instant::now(),
+            request,
+            backend: None,
+            server: None,
+            tw: None,
+            tc: None,
+            tr: None,
+            retries: 0,
+            treq: Some(std::time::Duration::ZERO),
+        }
+    }
+}
+
+/// The size of a response head as written on HTTP/1.1, before the
+/// connection layer adds its own `connection` header (HAProxy's `%B` does
+/// not count that one either).
+fn head_bytes<B>(resp: &Response<B>) -> u64 {
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes().len())
+        .or(resp.status().canonical_reason().map(str::len))
+        .unwrap_or(0);
+    let headers: usize = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    ("HTTP/1.1 200 \r\n".len() + reason + headers + 2) as u64
+}
+
+/// Sends a request's `httplog` line, when the frontend logs so.
+fn log_http(
+    fe: &FrontendRt,
+    peer: SocketAddr,
+    ssl: bool,
+    ex: &Exchange,
+    status: u16,
+    bytes: u64,
+    ts: [char; 2],
+) {
+    let Some(logger) = &fe.log else {
+        return;
+    };
+    if logger.format != super::config::LogFormat::Http {
+        return;
+    }
+    let be = ex.backend.as_deref();
+    let server = be.and_then(|b| {
+        b.servers()
+            .iter()
+            .find(|s| Some(&s.cfg.name) == ex.server.as_ref())
+    });
+    let line = super::log::HttpLine {
+        client: peer,
+        started: ex.started,
+        frontend: &fe.log_name(ssl),
+        backend: be.map_or(fe.cfg.name.as_str(), |b| b.cfg.name.as_str()),
+        server: ex.server.as_deref().unwrap_or("<NOSRV>"),
+        treq: ex.treq,
+        tw: ex.tw,
+        tc: ex.tc,
+        tr: ex.tr,
+        ta: ex.t0.elapsed(),
+        status,
+        bytes,
+        ts,
+        counters: fe.counters(be, server, ex.retries),
+        request: &ex.request,
+    };
+    logger.send(&line.render());
+}
+
+/// Opens an HTTP/1.1 client connection over `io`; its driver runs in its
+/// own task until the connection closes.
+async fn h1_handshake<I>(io: I) -> Result<hyper::client::conn::http1::SendRequest<ReqBody>, u16>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(super::tcp::BUFSIZE)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|_| 503u16)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(list: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (n, v) in list {
+            h.append(*n, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn framing_checks_follow_haproxy() {
+        let mut h = headers(&[("content-length", "5"), ("transfer-encoding", "chunked")]);
+        assert_eq!(check_framing(&mut h), Ok(true));
+        assert!(!h.contains_key("content-length"));
+        let mut h = headers(&[("transfer-encoding", "chunked, chunked")]);
+        assert_eq!(check_framing(&mut h), Err(400));
+        let mut h = headers(&[("transfer-encoding", "identity")]);
+        assert_eq!(check_framing(&mut h), Err(400));
+        let mut h = headers(&[("transfer-encoding", "gzip, chunked")]);
+        assert_eq!(check_framing(&mut h), Err(422));
+        let mut h = headers(&[("content-length", "5"), ("content-length", "5")]);
+        assert_eq!(check_framing(&mut h), Ok(false));
+        assert_eq!(h.get_all("content-length").iter().count(), 1);
+        let mut h = headers(&[("content-length", "5"), ("content-length", "6")]);
+        assert_eq!(check_framing(&mut h), Err(400));
+    }
+
+    #[test]
+    fn hop_by_hop_headers_stay_behind() {
+        let mut h = headers(&[
+            ("connection", "close, x-secret"),
+            ("x-secret", "1"),
+            ("keep-alive", "5"),
+            ("x-ok", "1"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-ok"));
+    }
+
+    #[test]
+    fn connection_modes_combine_to_the_stronger() {
+        use HttpConnMode::*;
+        assert_eq!(stronger(KeepAlive, ServerClose), ServerClose);
+        assert_eq!(stronger(Close, ServerClose), Close);
+        assert_eq!(stronger(KeepAlive, KeepAlive), KeepAlive);
+    }
+}
