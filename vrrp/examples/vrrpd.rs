@@ -36,7 +36,8 @@ struct Args {
     master: bool,
 }
 
-const USAGE: &str = "usage: vrrpd --iface IF --vrid N --priority N --version 2|3 --vip ADDR/LEN... \
+const USAGE: &str =
+    "usage: vrrpd --iface IF --vrid N --priority N --version 2|3 --vip ADDR/LEN... \
 [--auth-pass P [--ah]] [--peer ADDR]... [--state master|backup] [--advert-int SECS]";
 
 fn parse_args() -> Result<Args, String> {
@@ -76,7 +77,9 @@ fn parse_args() -> Result<Args, String> {
                 args.advert_int =
                     Duration::try_from_secs_f64(secs).map_err(|_| bad("not a duration"))?;
             }
-            "--vip" => args.vips.push(parse_vip(&value).ok_or_else(|| bad("not ADDR/LEN"))?),
+            "--vip" => args
+                .vips
+                .push(parse_vip(&value).ok_or_else(|| bad("not ADDR/LEN"))?),
             "--auth-pass" => {
                 let bytes = value.as_bytes();
                 let mut key = [0u8; 8];

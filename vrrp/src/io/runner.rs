@@ -225,7 +225,11 @@ impl Router {
     /// Carries out every pending action of every instance, in order.
     async fn carry_out(&mut self) {
         for i in 0..self.members.len() {
-            while let Some(action) = self.members.get_mut(i).and_then(|m| m.instance.poll_action()) {
+            while let Some(action) = self
+                .members
+                .get_mut(i)
+                .and_then(|m| m.instance.poll_action())
+            {
                 let Some(member) = self.members.get(i) else {
                     break;
                 };
