@@ -19,3 +19,8 @@ pub mod machine;
 pub mod wire;
 
 pub use advert::{Advertisement, Auth, Version};
+
+/// The README's example, compiled (not run) as a doctest.
+#[cfg(all(doctest, feature = "io"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
