@@ -177,6 +177,7 @@ fn log(event: &Event) {
         ),
         Event::PriorityChanged { vrid, from, to } => eprintln!("{vrid} priority {from} -> {to}"),
         Event::ActionFailed { vrid, error } => eprintln!("{vrid} error: {error}"),
+        other => eprintln!("{other:?}"),
     }
 }
 

@@ -1,16 +1,17 @@
 //! The runner: drives state machines over one socket and carries out
 //! their actions (adverts, virtual addresses, gratuitous ARP / NA).
 //!
-//! A [`Router`] owns the [`Instance`]s of one interface and address
-//! family, the [`VrrpSocket`] they share, a [`VipTable`] and an
-//! [`Announcer`]. [`Router::run`] loops until its shutdown future
+//! A [`Router`] owns the [`Instance`]s (alone, or in [`SyncGroup`]s)
+//! of one interface and address family, the [`VrrpSocket`] they share, a
+//! [`VipTable`] and an [`Announcer`]. [`Router::run`] loops until its shutdown future
 //! completes:
 //!
 //! - a received packet that decodes goes to the instance of its VRID
 //!   ([`Instance::handle_advert`] runs the receive checks and counts what
 //!   it discards); one that does not decode is counted as a
 //!   [`Discard`] on the router's only instance, or, with several
-//!   instances, in [`Router::unattributed`] (the VRID cannot be trusted);
+//!   instances (or a sync group), in [`Router::unattributed`] (the VRID of
+//!   a packet that does not decode cannot be trusted);
 //! - the earliest [`Instance::poll_timeout`] is slept until, then
 //!   [`Instance::handle_timeout`] runs;
 //! - every [`Action`] is carried out in order, and transitions and
@@ -36,11 +37,14 @@ use super::demux::DropCounters;
 use super::error::IoError;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
-use crate::machine::{Action, Destination, Discard, Instance, Received, Transition};
+use crate::machine::{
+    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, Transition,
+};
 use crate::wire::{self, DecodeError};
 
 /// Events reported to the caller of [`Router::run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// An instance changed state (its notify event).
     StateChanged {
@@ -58,6 +62,15 @@ pub enum Event {
         /// After.
         to: u8,
     },
+    /// A sync group changed state (keepalived's group notify).
+    GroupStateChanged {
+        /// The VRIDs of its members.
+        vrids: Vec<u8>,
+        /// Before.
+        from: State,
+        /// After.
+        to: State,
+    },
     /// Carrying out an action failed; the router keeps running (as
     /// keepalived logs and carries on).
     ActionFailed {
@@ -72,12 +85,122 @@ pub enum Event {
 /// counted in [`Router::events_dropped`]).
 pub const EVENT_QUEUE: usize = 256;
 
-/// One instance and what the runner keeps beside it.
+/// An instance, or a sync group, and the prefix lengths of their
+/// virtual addresses.
 #[derive(Debug)]
-struct Member {
-    instance: Instance,
-    /// Prefix lengths of the virtual addresses.
-    vips: Vec<Vip>,
+enum Unit {
+    /// An instance on its own.
+    Single {
+        /// The instance (boxed: it is much larger than a group's handle).
+        instance: Box<Instance>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Instances that move together.
+    Group {
+        /// The group.
+        group: SyncGroup,
+        /// Each member's virtual addresses with prefixes, in member order.
+        vips: Vec<Vec<Vip>>,
+    },
+}
+
+impl Unit {
+    /// The instances, in order.
+    fn instances(&self) -> &[Instance] {
+        match self {
+            Unit::Single { instance, .. } => std::slice::from_ref(instance),
+            Unit::Group { group, .. } => group.members(),
+        }
+    }
+
+    /// The index of the member of `vrid`.
+    fn member(&self, vrid: u8) -> Option<usize> {
+        self.instances()
+            .iter()
+            .position(|i| i.config().vrid == vrid)
+    }
+
+    fn startup(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.startup(now),
+            Unit::Group { group, .. } => group.startup(now),
+        }
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.shutdown(now),
+            Unit::Group { group, .. } => group.shutdown(now),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Unit::Single { instance, .. } => instance.poll_timeout(),
+            Unit::Group { group, .. } => group.poll_timeout(),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.handle_timeout(now),
+            Unit::Group { group, .. } => group.handle_timeout(now),
+        }
+    }
+
+    /// An accepted packet for member `index`. A discard is counted in the
+    /// instance's stats; nothing else to do.
+    fn handle_advert(&mut self, now: Instant, index: usize, rx: &Received) {
+        let _ = match self {
+            Unit::Single { instance, .. } => instance.handle_advert(now, rx),
+            Unit::Group { group, .. } => group.handle_advert(now, index, rx),
+        };
+    }
+
+    /// The next action with the VRID and the prefixed addresses of the
+    /// member it belongs to, or the group's own state change.
+    fn poll_action(&mut self) -> Option<Pending> {
+        match self {
+            Unit::Single { instance, vips } => {
+                let action = instance.poll_action()?;
+                let vrid = instance.config().vrid;
+                let vips = resolve(vips, &action);
+                Some(Pending::Member { vrid, action, vips })
+            }
+            Unit::Group { group, vips } => match group.poll_action()? {
+                GroupAction::Member { index, action } => {
+                    let vrid = group.members().get(index).map_or(0, |m| m.config().vrid);
+                    let configured = vips.get(index).map_or(&[][..], Vec::as_slice);
+                    let vips = resolve(configured, &action);
+                    Some(Pending::Member { vrid, action, vips })
+                }
+                GroupAction::GroupStateChanged { from, to } => {
+                    Some(Pending::Event(Event::GroupStateChanged {
+                        vrids: group.members().iter().map(|m| m.config().vrid).collect(),
+                        from,
+                        to,
+                    }))
+                }
+            },
+        }
+    }
+}
+
+/// One thing to carry out.
+#[derive(Debug)]
+enum Pending {
+    /// A member's action.
+    Member {
+        /// The member's VRID.
+        vrid: u8,
+        /// The action.
+        action: Action,
+        /// Its addresses with prefixes (add / remove only).
+        vips: Vec<Vip>,
+    },
+    /// An event to report as it is.
+    Event(Event),
 }
 
 /// The instances of one interface and family, with their socket.
@@ -86,7 +209,7 @@ pub struct Router {
     socket: Arc<VrrpSocket>,
     table: VipTable,
     announcer: Announcer,
-    members: Vec<Member>,
+    units: Vec<Unit>,
     events: Option<mpsc::Sender<Event>>,
     events_dropped: u64,
     unattributed: DropCounters,
@@ -102,7 +225,7 @@ impl Router {
             socket: Arc::new(socket),
             table: VipTable::open()?,
             announcer,
-            members: Vec::new(),
+            units: Vec::new(),
             events: None,
             events_dropped: 0,
             unattributed: DropCounters::default(),
@@ -110,12 +233,31 @@ impl Router {
     }
 
     /// Adds an instance (in Initialize; [`run`](Self::run) starts it).
-    /// `vips` gives the prefix lengths of its virtual addresses. An
-    /// instance whose VRID is already here replaces the old one.
+    /// `vips` gives the prefix lengths of its virtual addresses. Anything
+    /// already here with the same VRID is removed first (a whole sync
+    /// group, if the VRID is one of its members').
     pub fn add(&mut self, instance: Instance, vips: Vec<Vip>) {
-        let vrid = instance.config().vrid;
-        self.members.retain(|m| m.instance.config().vrid != vrid);
-        self.members.push(Member { instance, vips });
+        self.remove_vrid(instance.config().vrid);
+        self.units.push(Unit::Single {
+            instance: Box::new(instance),
+            vips,
+        });
+    }
+
+    /// Adds a sync group whose members all use this router's socket
+    /// (in Initialize; [`run`](Self::run) starts it). `vips[i]` gives the
+    /// prefix lengths of member `i`'s virtual addresses. Anything already
+    /// here with a member's VRID is removed first.
+    pub fn add_group(&mut self, group: SyncGroup, vips: Vec<Vec<Vip>>) {
+        for member in group.members() {
+            self.remove_vrid(member.config().vrid);
+        }
+        self.units.push(Unit::Group { group, vips });
+    }
+
+    /// Drops the unit that has `vrid`.
+    fn remove_vrid(&mut self, vrid: u8) {
+        self.units.retain(|u| u.member(vrid).is_none());
     }
 
     /// A channel on which the router reports [`Event`]s (at most
@@ -126,9 +268,9 @@ impl Router {
         rx
     }
 
-    /// The instances.
+    /// The instances, sync group members included.
     pub fn instances(&self) -> impl Iterator<Item = &Instance> {
-        self.members.iter().map(|m| &m.instance)
+        self.units.iter().flat_map(Unit::instances)
     }
 
     /// Undecodable packets (with several instances) and packets for a
@@ -148,8 +290,8 @@ impl Router {
     pub async fn run<F: Future<Output = ()>>(&mut self, shutdown: F) -> Result<(), IoError> {
         tokio::pin!(shutdown);
         let now = Instant::now();
-        for m in &mut self.members {
-            m.instance.startup(now);
+        for u in &mut self.units {
+            u.startup(now);
         }
         self.carry_out().await;
         let result = loop {
@@ -165,8 +307,8 @@ impl Router {
             self.carry_out().await;
         };
         let now = Instant::now();
-        for m in &mut self.members {
-            m.instance.shutdown(now);
+        for u in &mut self.units {
+            u.shutdown(now);
         }
         self.carry_out().await;
         result
@@ -174,18 +316,15 @@ impl Router {
 
     /// The earliest instant any instance wants [`Instance::handle_timeout`].
     fn next_timeout(&self) -> Option<Instant> {
-        self.members
-            .iter()
-            .filter_map(|m| m.instance.poll_timeout())
-            .min()
+        self.units.iter().filter_map(Unit::poll_timeout).min()
     }
 
     /// Runs the timers that are due.
     fn timeouts(&mut self) {
         let now = Instant::now();
-        for m in &mut self.members {
-            if m.instance.poll_timeout().is_some_and(|t| t <= now) {
-                m.instance.handle_timeout(now);
+        for u in &mut self.units {
+            if u.poll_timeout().is_some_and(|t| t <= now) {
+                u.handle_timeout(now);
             }
         }
     }
@@ -196,8 +335,8 @@ impl Router {
         let received = match packet {
             Ok(r) => r,
             Err(reason) => {
-                if let [only] = self.members.as_mut_slice() {
-                    only.instance.record_discard(discard_of(&reason));
+                if let [Unit::Single { instance, .. }] = self.units.as_mut_slice() {
+                    instance.record_discard(discard_of(&reason));
                 } else {
                     self.unattributed.record(&reason);
                 }
@@ -205,11 +344,11 @@ impl Router {
             }
         };
         let vrid = received.advert.vrid;
-        let Some(member) = self
-            .members
+        let found = self
+            .units
             .iter_mut()
-            .find(|m| m.instance.config().vrid == vrid)
-        else {
+            .find_map(|u| u.member(vrid).map(|index| (u, index)));
+        let Some((unit, index)) = found else {
             self.unattributed.record(&DecodeError::VridMismatch(vrid));
             return;
         };
@@ -218,28 +357,23 @@ impl Router {
             ttl: received.ttl,
             advert: received.advert,
         };
-        // A discard is counted in the instance's stats; nothing else to do.
-        let _ = member.instance.handle_advert(now, &rx);
+        unit.handle_advert(now, index, &rx);
     }
 
     /// Carries out every pending action of every instance, in order.
     async fn carry_out(&mut self) {
-        for i in 0..self.members.len() {
-            while let Some(action) = self
-                .members
-                .get_mut(i)
-                .and_then(|m| m.instance.poll_action())
-            {
-                let Some(member) = self.members.get(i) else {
-                    break;
-                };
-                let vrid = member.instance.config().vrid;
-                let vips = resolve(&member.vips, &action);
-                if let Err(error) = self.perform(vrid, action, &vips).await {
-                    self.emit(Event::ActionFailed {
-                        vrid,
-                        error: error.to_string(),
-                    });
+        for i in 0..self.units.len() {
+            while let Some(pending) = self.units.get_mut(i).and_then(Unit::poll_action) {
+                match pending {
+                    Pending::Event(event) => self.emit(event),
+                    Pending::Member { vrid, action, vips } => {
+                        if let Err(error) = self.perform(vrid, action, &vips).await {
+                            self.emit(Event::ActionFailed {
+                                vrid,
+                                error: error.to_string(),
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -21,6 +21,11 @@
 //!   keepalived's VRRP process is killed by PID, or on its priority-0
 //!   advert when keepalived is stopped with SIGTERM.
 //!
+//! - `sync_group_moves_together`: a sync group of two VRIDs run by the
+//!   router in h2 holds back the member that is alone on the LAN while
+//!   keepalived is master of the other, and both become master together
+//!   when keepalived is killed.
+//!
 //! tshark on h2's switch port checks that every VRRP packet lbkit sent
 //! is dissected as VRRP with a good checksum.
 //!
@@ -937,4 +942,129 @@ fn keepalived_master_shutdown() {
     all_cases(|case| {
         failover(case, Master::Keepalived, Exit::Term);
     });
+}
+
+// ------------------------------------------------------------ sync group
+
+/// A sync group run by lbkit's [`Router`](lbkit_vrrp::io::Router) in h2:
+/// VRID 61 (priority 200, alone on the LAN) and VRID 62 (priority 100),
+/// v3 over IPv4, while keepalived in h1 is master of VRID 62 at priority
+/// 250. On its own VRID 61 would become master after its
+/// Master_Down_Interval; in the group it must wait for VRID 62, so h2
+/// holds neither VIP while keepalived lives. When keepalived's VRRP
+/// process is killed, both members become master together; on shutdown
+/// both VIPs go.
+#[test]
+fn sync_group_moves_together() {
+    use lbkit_vrrp::io::{Event, Router, Vip};
+    use lbkit_vrrp::machine::{Config, Instance, State, SyncGroup};
+    use std::os::fd::AsFd;
+
+    if !lab::usable(&["keepalived"]) {
+        return;
+    }
+    let mut lab = Lab::up("sg", 2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let conf = KeepalivedConf {
+        version: 3,
+        vrid: 62,
+        priority: 250,
+        state: "MASTER",
+        auth: None,
+        vip: "192.0.2.62/24",
+        unicast: None,
+    };
+    start_keepalived(&mut lab, 1, "keepalived", &conf);
+    assert!(
+        wait_holds(&h1, "192.0.2.62", true, Duration::from_secs(8)).is_some(),
+        "keepalived never became master\n{}",
+        lab.log("keepalived")
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let netns = std::fs::File::open(format!("/run/netns/{h2}")).unwrap();
+    let router = std::thread::spawn(move || {
+        nix::sched::setns(netns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        runtime().block_on(async move {
+            let iface = Interface::lookup("eth0").unwrap();
+            let socket = VrrpSocket::open(&iface, Family::V4).unwrap();
+            let vip = |last: u8| Vip {
+                addr: IpAddr::from([192, 0, 2, last]),
+                prefix_len: 24,
+            };
+            let member = |vrid: u8, priority: u8| {
+                let config = Config::new(
+                    Version::V3,
+                    vrid,
+                    priority,
+                    socket.source(),
+                    vec![vip(vrid).addr],
+                );
+                Instance::new(config).unwrap()
+            };
+            let group = SyncGroup::new(vec![member(61, 200), member(62, 100)]);
+            let mut router = Router::new(socket).unwrap();
+            router.add_group(group, vec![vec![vip(61)], vec![vip(62)]]);
+            let mut events = router.subscribe();
+            router
+                .run(async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            let mut seen = Vec::new();
+            while let Ok(e) = events.try_recv() {
+                seen.push(e);
+            }
+            seen
+        })
+    });
+
+    // VRID 61 alone would be master after 3.2 s: watch 5 s.
+    let held = samples_holding(&h2, "192.0.2.61", Duration::from_secs(5))
+        + samples_holding(&h2, "192.0.2.62", Duration::from_millis(100));
+    assert_eq!(held, 0, "a member went master alone");
+
+    let pid = peers::keepalived_vrrp_pid(&lab, "keepalived");
+    let killed = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let limit = Duration::from_secs(6);
+    let t62 = wait_holds(&h2, "192.0.2.62", true, limit).map(|_| killed.elapsed());
+    let t61 = wait_holds(&h2, "192.0.2.61", true, limit).map(|_| killed.elapsed());
+    let (t61, t62) = (t61.expect("VRID 61 master"), t62.expect("VRID 62 master"));
+    let mdi = Case::master_down(100);
+    assert!(
+        t62 <= mdi + SLACK && t61 <= t62 + Duration::from_millis(200),
+        "VRID 62 master after {t62:?}, VRID 61 after {t61:?}"
+    );
+
+    stop_tx.send(()).unwrap();
+    let events = router.join().unwrap();
+    assert!(!ns_holds(&h2, "192.0.2.61") && !ns_holds(&h2, "192.0.2.62"));
+    let group_moves: Vec<(State, State)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::GroupStateChanged { from, to, .. } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        group_moves,
+        [
+            (State::Initialize, State::Backup),
+            (State::Backup, State::Master),
+            (State::Master, State::Initialize)
+        ],
+        "{events:?}"
+    );
+    println!(
+        "sync group: both members master {:.0} / {:.0} ms after keepalived was killed (MDI {:.0} ms)",
+        t62.as_secs_f64() * 1e3,
+        t61.as_secs_f64() * 1e3,
+        mdi.as_secs_f64() * 1e3
+    );
 }
