@@ -10,7 +10,9 @@
 //! - [`Demux`]: routes received adverts to instances by VRID after the
 //!   RFC receive checks, counting every drop by reason;
 //! - [`VipTable`]: adds and removes virtual addresses;
-//! - [`Announcer`]: gratuitous ARP and unsolicited NA.
+//! - [`Announcer`]: gratuitous ARP and unsolicited NA;
+//! - [`Router`]: runs state machines over a socket and carries out their
+//!   actions with the pieces above.
 //!
 //! Everything works in the network namespace of the calling thread.
 
@@ -18,6 +20,7 @@ mod announce;
 mod demux;
 mod error;
 mod iface;
+mod runner;
 mod socket;
 mod vip;
 
@@ -25,5 +28,6 @@ pub use announce::Announcer;
 pub use demux::{Demux, DropCounters};
 pub use error::IoError;
 pub use iface::Interface;
+pub use runner::{discard_of, Event, Router, EVENT_QUEUE};
 pub use socket::VrrpSocket;
 pub use vip::{Vip, VipTable};

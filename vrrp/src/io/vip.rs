@@ -2,13 +2,15 @@
 
 use std::net::IpAddr;
 
-use neli::consts::nl::{NlmF, NlmFFlags};
-use neli::consts::rtnl::{Ifa, IfaF, IfaFFlags, RtAddrFamily, RtScope, Rtm};
-use neli::consts::socket::NlFamily;
-use neli::nl::{NlPayload, Nlmsghdr};
-use neli::rtnl::{Ifaddrmsg, Rtattr};
-use neli::socket::NlSocketHandle;
+use neli::consts::nl::NlmF;
+use neli::consts::rtnl::{Ifa, IfaF, RtAddrFamily, RtScope, Rtm};
+use neli::consts::socket::{Msg, NlFamily};
+use neli::nl::{NlPayload, NlmsghdrBuilder};
+use neli::rtnl::{Ifaddrmsg, IfaddrmsgBuilder, RtattrBuilder};
+use neli::socket::NlSocket;
 use neli::types::{Buffer, RtBuffer};
+use neli::utils::Groups;
+use neli::{Size, ToBytes};
 
 use super::error::IoError;
 
@@ -16,6 +18,13 @@ use super::error::IoError;
 const EEXIST: i32 = 17;
 /// `EADDRNOTAVAIL`: removing an address that is not there.
 const EADDRNOTAVAIL: i32 = 99;
+/// `NLMSG_ERROR`: the type of an acknowledgement or error reply.
+const NLMSG_ERROR: u16 = 2;
+/// Bytes of a netlink message header.
+const NLMSG_HDRLEN: usize = 16;
+/// Receive buffer for acknowledgements (an error reply echoes the
+/// request: well under this).
+const ACK_BUF: usize = 8192;
 
 /// A virtual address with its prefix length, as configured
 /// (`192.0.2.1/24`).
@@ -30,7 +39,9 @@ pub struct Vip {
 /// An rtnetlink socket that adds and removes virtual addresses. The
 /// calls block for one netlink round trip (microseconds).
 pub struct VipTable {
-    socket: NlSocketHandle,
+    socket: NlSocket,
+    seq: u32,
+    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for VipTable {
@@ -42,27 +53,29 @@ impl std::fmt::Debug for VipTable {
 impl VipTable {
     /// Opens the rtnetlink socket (in the current network namespace).
     pub fn open() -> Result<Self, IoError> {
-        let socket = NlSocketHandle::connect(NlFamily::Route, None, &[])
+        let socket = NlSocket::connect(NlFamily::Route, None, Groups::empty())
             .map_err(|e| IoError::Netlink(format!("connect: {e}")))?;
-        Ok(VipTable { socket })
+        socket
+            .block()
+            .map_err(|e| IoError::Netlink(format!("blocking mode: {e}")))?;
+        Ok(VipTable {
+            socket,
+            seq: 0,
+            buf: vec![0; ACK_BUF],
+        })
     }
 
     /// Adds `vip` to the interface `ifindex` (IPv6 ones without duplicate
     /// address detection, as keepalived does). Present already is fine.
     pub fn add(&mut self, ifindex: u32, vip: Vip) -> Result<(), IoError> {
-        let flags = [NlmF::Request, NlmF::Ack, NlmF::Create, NlmF::Excl];
-        self.request(Rtm::Newaddr, &flags, ifindex, vip, EEXIST)
+        let flags = NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL;
+        self.request(Rtm::Newaddr, flags, ifindex, vip, EEXIST)
     }
 
     /// Removes `vip` from the interface `ifindex`. Absent already is fine.
     pub fn remove(&mut self, ifindex: u32, vip: Vip) -> Result<(), IoError> {
-        self.request(
-            Rtm::Deladdr,
-            &[NlmF::Request, NlmF::Ack],
-            ifindex,
-            vip,
-            EADDRNOTAVAIL,
-        )
+        let flags = NlmF::REQUEST | NlmF::ACK;
+        self.request(Rtm::Deladdr, flags, ifindex, vip, EADDRNOTAVAIL)
     }
 
     /// Sends one address request and waits for its acknowledgement; the
@@ -70,34 +83,66 @@ impl VipTable {
     fn request(
         &mut self,
         kind: Rtm,
-        flags: &[NlmF],
+        flags: NlmF,
         ifindex: u32,
         vip: Vip,
         benign: i32,
     ) -> Result<(), IoError> {
-        let message = address_message(ifindex, vip)?;
-        let header = Nlmsghdr::new(
-            None,
-            kind,
-            NlmFFlags::new(flags),
-            None,
-            None,
-            NlPayload::Payload(message),
-        );
+        let failed =
+            |what: String| IoError::Netlink(format!("{} {}: {what}", kind_name(kind), vip.addr));
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let message = NlmsghdrBuilder::default()
+            .nl_type(kind)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(address_message(ifindex, vip)?))
+            .build()
+            .map_err(|e| failed(e.to_string()))?;
+        let mut bytes = std::io::Cursor::new(Vec::with_capacity(message.padded_size()));
+        message
+            .to_bytes(&mut bytes)
+            .map_err(|e| failed(e.to_string()))?;
         self.socket
-            .send(header)
-            .map_err(|e| IoError::Netlink(format!("send: {e}")))?;
-        match self.socket.recv::<u16, Buffer>() {
-            Ok(_) => Ok(()),
-            Err(neli::err::NlError::Nlmsgerr(e)) if e.error == 0 => Ok(()),
-            Err(neli::err::NlError::Nlmsgerr(e)) if e.error.abs() == benign => Ok(()),
-            Err(e) => Err(IoError::Netlink(format!(
-                "{} {}: {e}",
-                kind_name(kind),
-                vip.addr
-            ))),
+            .send(bytes.get_ref(), Msg::empty())
+            .map_err(|e| failed(format!("send: {e}")))?;
+        loop {
+            let (n, _) = self
+                .socket
+                .recv(&mut self.buf[..], Msg::empty())
+                .map_err(|e| failed(format!("recv: {e}")))?;
+            let got = self.buf.get(..n).unwrap_or_default();
+            match ack_errno(got, seq) {
+                Some(0) => return Ok(()),
+                Some(e) if e == benign => return Ok(()),
+                Some(e) => return Err(failed(std::io::Error::from_raw_os_error(e).to_string())),
+                // Not the answer to this request: read on.
+                None => {}
+            }
         }
     }
+}
+
+/// The errno (positive; 0 for success) of the `NLMSG_ERROR` reply to
+/// request `seq` in one received datagram, if it holds one.
+fn ack_errno(mut datagram: &[u8], seq: u32) -> Option<i32> {
+    while datagram.len() >= NLMSG_HDRLEN {
+        let word = |at: usize| -> Option<[u8; 4]> { datagram.get(at..at + 4)?.try_into().ok() };
+        let len = usize::try_from(u32::from_ne_bytes(word(0)?)).ok()?;
+        let kind = u16::from_ne_bytes(datagram.get(4..6)?.try_into().ok()?);
+        let got_seq = u32::from_ne_bytes(word(8)?);
+        if len < NLMSG_HDRLEN || len > datagram.len() {
+            return None;
+        }
+        if kind == NLMSG_ERROR && got_seq == seq {
+            let code = i32::from_ne_bytes(word(NLMSG_HDRLEN)?);
+            return Some(code.checked_neg().unwrap_or(i32::MAX));
+        }
+        // Messages are aligned to 4 bytes.
+        let next = len.checked_add(3).map(|l| l & !3)?;
+        datagram = datagram.get(next..).unwrap_or_default();
+    }
+    None
 }
 
 /// A readable name of the request.
@@ -116,7 +161,7 @@ fn address_message(ifindex: u32, vip: Vip) -> Result<Ifaddrmsg, IoError> {
         IpAddr::V4(a) => (
             RtAddrFamily::Inet,
             a.octets().to_vec(),
-            IfaFFlags::empty(),
+            IfaF::empty(),
             RtScope::Universe,
         ),
         IpAddr::V6(a) => {
@@ -125,25 +170,59 @@ fn address_message(ifindex: u32, vip: Vip) -> Result<Ifaddrmsg, IoError> {
             } else {
                 RtScope::Universe
             };
-            (
-                RtAddrFamily::Inet6,
-                a.octets().to_vec(),
-                IfaFFlags::new(&[IfaF::Nodad]),
-                scope,
-            )
+            (RtAddrFamily::Inet6, a.octets().to_vec(), IfaF::NODAD, scope)
         }
     };
-    let bad = |e: neli::err::SerError| IoError::Netlink(format!("attribute: {e}"));
+    let bad = |e: String| IoError::Netlink(format!("attribute: {e}"));
     let mut attrs = RtBuffer::new();
-    attrs.push(Rtattr::new(None, Ifa::Local, Buffer::from(octets.clone())).map_err(bad)?);
-    attrs.push(Rtattr::new(None, Ifa::Address, Buffer::from(octets)).map_err(bad)?);
-    Ok(Ifaddrmsg {
-        ifa_family: family,
-        ifa_prefixlen: vip.prefix_len,
-        ifa_flags: flags,
-        ifa_scope: scope.into(),
-        ifa_index: i32::try_from(ifindex)
-            .map_err(|_| IoError::Netlink("interface index".into()))?,
-        rtattrs: attrs,
-    })
+    for kind in [Ifa::Local, Ifa::Address] {
+        let attr = RtattrBuilder::default()
+            .rta_type(kind)
+            .rta_payload(Buffer::from(octets.clone()))
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+        attrs.push(attr);
+    }
+    IfaddrmsgBuilder::default()
+        .ifa_family(family)
+        .ifa_prefixlen(vip.prefix_len)
+        .ifa_flags(flags)
+        .ifa_scope(scope)
+        .ifa_index(ifindex)
+        .rtattrs(attrs)
+        .build()
+        .map_err(|e| bad(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A netlink header of `len` bytes, type `kind`, sequence `seq`.
+    fn header(len: u32, kind: u16, seq: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_ne_bytes());
+        h.extend_from_slice(&kind.to_ne_bytes());
+        h.extend_from_slice(&0u16.to_ne_bytes());
+        h.extend_from_slice(&seq.to_ne_bytes());
+        h.extend_from_slice(&0u32.to_ne_bytes());
+        h
+    }
+
+    #[test]
+    fn finds_the_reply_to_its_request() {
+        // An unrelated 20-byte message first, then the error reply (-EEXIST)
+        // to sequence 7.
+        let mut d = header(20, 16, 3);
+        d.extend_from_slice(&[0; 4]);
+        d.extend(header(20, NLMSG_ERROR, 7));
+        d.extend_from_slice(&(-17i32).to_ne_bytes());
+        assert_eq!(ack_errno(&d, 7), Some(EEXIST));
+        assert_eq!(ack_errno(&d, 8), None);
+        // Truncated or lying lengths end the walk.
+        assert_eq!(ack_errno(&d[..30], 7), None);
+        let mut lying = header(200, NLMSG_ERROR, 7);
+        lying.extend_from_slice(&0i32.to_ne_bytes());
+        assert_eq!(ack_errno(&lying, 7), None);
+    }
 }

@@ -263,7 +263,7 @@ pub fn ah_icv(packet: &[u8], key: &[u8; AH_KEY_LEN], zero_ttl: bool) -> Option<[
         copy[8] = 0;
     }
     copy[icv].fill(0);
-    let digest = hmac_md5(key, &copy);
+    let digest = hmac_md5(key, &copy)?;
     <[u8; AH_ICV_LEN]>::try_from(&digest[..AH_ICV_LEN]).ok()
 }
 

@@ -229,6 +229,15 @@ impl Lab {
         stop_child(&mut child, signal);
     }
 
+    /// Sends `signal` to the process started as `name` without waiting
+    /// for it (it is reaped when the lab is dropped).
+    pub(crate) fn signal(&self, name: &str, signal: Signal) {
+        let child = self.children.iter().find(|(n, _)| n == name);
+        let pid = child.and_then(|(_, c)| i32::try_from(c.id()).ok());
+        let pid = pid.unwrap_or_else(|| panic!("no process {name}"));
+        kill(Pid::from_raw(pid), signal).unwrap();
+    }
+
     /// Runs `f` on a thread inside namespace `ns` and returns its result
     /// (sockets it opens live in that namespace).
     pub(crate) fn in_ns<R, F>(&self, ns: &str, f: F) -> R

@@ -10,12 +10,24 @@
 //!   h2's switch port checks every packet the driver sent.
 //! - `vips_garp_na`: VIP add / remove through rtnetlink, gratuitous ARP
 //!   and unsolicited NA, checked by tshark.
-//! - `lbkit_master_killed` / `lbkit_master_shutdown`: a separate process
-//!   (this test binary, re-run as `static_master_process`) is master at
-//!   priority 200 through the driver, keepalived backup: keepalived
-//!   stays backup while it lives, takes over within its
-//!   Master_Down_Interval after SIGKILL and after its skew time on the
-//!   priority-0 advert the process sends on SIGTERM.
+//! - `failover_all`, (a) and (c): lbkit's runner as a
+//!   process (the `vrrpd` example) is master at priority 200 in h2,
+//!   keepalived backup in h1: keepalived stays backup while it lives,
+//!   takes over within its Master_Down_Interval after SIGKILL and within
+//!   its skew time on the priority-0 advert vrrpd sends on SIGTERM.
+//! - `failover_all`, (b) and (c): the
+//!   reverse, keepalived master at 200, vrrpd backup at 100: vrrpd stays
+//!   backup, then takes over (VIP added in h2, GARP / NA sent) when
+//!   keepalived's VRRP process is killed by PID, or on its priority-0
+//!   advert when keepalived is stopped with SIGTERM.
+//!
+//! - `sync_group_moves_together`: a sync group of two VRIDs run by the
+//!   router in h2 holds back the member that is alone on the LAN while
+//!   keepalived is master of the other, and both become master together
+//!   when keepalived is killed.
+//!
+//! tshark on h2's switch port checks that every VRRP packet lbkit sent
+//! is dissected as VRRP with a good checksum.
 //!
 //! Each scenario runs v2 with PASS, v2 with IPsec AH, v3 over IPv4, v3
 //! over IPv6 and v3 over IPv4 unicast at once, in labs of their own, and prints the measured times.
@@ -579,42 +591,59 @@ fn vips_garp_na() {
     }
 }
 
-// ------------------------------------- a VRRP process to kill: (a), (c)
+// ------------------------------- lbkit's runner as a process: (a), (b), (c)
 
-/// Environment variable that turns [`static_master_process`] into the
-/// child process of the kill / shutdown tests: `<case tag>,<priority>`.
-const CHILD_ROLE: &str = "LBKIT_VRRP_INTEROP_STATIC_MASTER";
-
-/// The child process: announces itself master of the case's VRID every
-/// second (a fixed master, as the full state machine is in Master state)
-/// until SIGTERM, then sends one priority-0 advert (graceful shutdown)
-/// and exits. Not a test of its own: it returns at once unless started
-/// by the tests below with [`CHILD_ROLE`] set.
-#[test]
-fn static_master_process() {
-    let Ok(role) = std::env::var(CHILD_ROLE) else {
-        return;
-    };
-    let (tag, priority) = role.split_once(',').unwrap();
-    let case = CASES.into_iter().find(|c| c.tag == tag).unwrap();
-    let priority: u8 = priority.parse().unwrap();
-    runtime().block_on(async move {
-        let socket = std::sync::Arc::new(case.socket());
-        listen(&socket);
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => socket.send(&case.advert(priority), case.destination()).await.unwrap(),
-                _ = term.recv() => break,
-            }
-        }
-        socket.send(&case.advert(0), case.destination()).await.unwrap();
-    });
+/// The `vrrpd` example (lbkit's [`Router`](lbkit_vrrp::io::Router) as a
+/// process), next to this test binary: `cargo test` builds examples.
+fn vrrpd_path() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("examples").join("vrrpd"))
+        .unwrap();
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo test -p lbkit-vrrp --features io` \
+         (or `cargo build -p lbkit-vrrp --features io --example vrrpd`)",
+        path.display()
+    );
+    path.display().to_string()
 }
 
-/// How the lbkit master goes away.
+impl Case {
+    /// The `vrrpd` command line of the case in h2 at `priority`.
+    fn vrrpd(&self, priority: u8) -> Vec<String> {
+        let mut cmd = vec![
+            vrrpd_path(),
+            "--iface".into(),
+            "eth0".into(),
+            "--vrid".into(),
+            self.vrid.to_string(),
+            "--priority".into(),
+            priority.to_string(),
+            "--version".into(),
+            match self.version {
+                Version::V2 => "2".into(),
+                Version::V3 => "3".into(),
+            },
+            "--vip".into(),
+            format!("{}/{}", self.vip, self.prefix),
+        ];
+        if let Some(p) = self.password {
+            cmd.extend(["--auth-pass".into(), p.into()]);
+            if self.ah {
+                cmd.push("--ah".into());
+            }
+        }
+        if self.unicast {
+            cmd.extend(["--peer".into(), lab::host_v4(1)]);
+        }
+        cmd
+    }
+}
+
+/// How the master goes away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exit {
     /// SIGKILL: silence; the backup waits its Master_Down_Interval.
@@ -623,116 +652,428 @@ enum Exit {
     Term,
 }
 
-/// The lbkit process is master (priority 200) in h2, keepalived backup
-/// (priority 100) in h1: keepalived stays backup while the process lives
-/// and takes over when it is killed or shut down.
-fn lbkit_master_goes_away(case: Case, exit: Exit) {
-    if !lab::usable(&["keepalived", "tshark", "dumpcap"]) {
-        return;
+/// Which side is master first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Master {
+    /// lbkit (priority 200) master in h2, keepalived (100) backup in h1.
+    Lbkit,
+    /// keepalived (200) master in h1, lbkit (100) backup in h2.
+    Keepalived,
+}
+
+/// What the capture on h2's switch port says about lbkit's packets.
+#[derive(Debug, Default)]
+struct Sent {
+    vrrp: usize,
+    priority_zero: usize,
+    gratuitous: usize,
+}
+
+/// tshark fields read from the capture (indexes used by [`check_sent`]).
+const FIELDS: [&str; 10] = [
+    "frame.protocols",
+    "ip.src",
+    "ipv6.src",
+    "vrrp.checksum.status",
+    "vrrp.prio",
+    "arp.isgratuitous",
+    "arp.src.proto_ipv4",
+    "icmpv6.type",
+    "icmpv6.nd.na.target_address",
+    "eth.src",
+];
+
+/// Checks every packet lbkit (h2: MAC `mac`, advert source `src`) sent:
+/// each one that is not ARP / ICMPv6 is dissected as VRRP with a good
+/// checksum. Counts them, the priority-0 ones, and the GARP / NA for the
+/// VIP. (The capture sees both directions of h2's switch port.)
+fn check_sent(case: Case, (mac, src): (&str, &str), packets: &[Vec<String>]) -> Sent {
+    let mut sent = Sent::default();
+    for p in packets {
+        if p[9] != mac {
+            continue;
+        }
+        let protocols = &p[0];
+        if p[5] == "1" && p[6] == case.vip {
+            sent.gratuitous += 1;
+            continue;
+        }
+        if p[7] == "136" && p[8] == case.vip {
+            sent.gratuitous += 1;
+            continue;
+        }
+        if protocols.contains(":arp") || protocols.contains(":icmpv6") {
+            continue;
+        }
+        assert!(
+            p[1] == src || p[2] == src,
+            "{}: lbkit sent from another source than {src}: {p:?}",
+            case.tag
+        );
+        assert!(
+            protocols.ends_with(":vrrp") && p[3] == "1",
+            "{}: lbkit sent a packet that is not good VRRP: {p:?}",
+            case.tag
+        );
+        sent.vrrp += 1;
+        sent.priority_zero += usize::from(p[4] == "0");
     }
-    let tag = format!("{}{}", if exit == Exit::Kill { "k" } else { "t" }, case.tag);
-    let mut lab = Lab::up(&tag, 2);
-    let capture = Capture::start(&mut lab, 2, "tshark", VRRP_FILTER);
-    let (h1, h2) = (lab.host(1), lab.host(2));
-    let exe = std::env::current_exe().unwrap().display().to_string();
-    let role = format!("{CHILD_ROLE}={},200", case.tag);
-    lab.spawn(
-        &h2,
-        "lbkit",
-        &[
-            "env",
-            &role,
-            &exe,
-            "--exact",
-            "static_master_process",
-            "--nocapture",
-        ],
-    );
-    start_keepalived(&mut lab, 1, "keepalived", &case.keepalived("BACKUP", 100));
-    // keepalived would take over after 3.6 s of silence: watch 5 s.
+    sent
+}
+
+/// h2's MAC and advert source for the case.
+fn lbkit_source(lab: &Lab, case: Case) -> (String, String) {
+    let iface = lab.in_ns(&lab.host(2), || Interface::lookup("eth0").unwrap());
+    let mac = iface.mac.map(|b| format!("{b:02x}")).join(":");
+    let src = match case.family {
+        Family::V4 => iface.ipv4.unwrap().to_string(),
+        Family::V6 => iface.link_local.unwrap().to_string(),
+    };
+    (mac, src)
+}
+
+/// Watches `ns` for `period`: how many 100 ms samples found `addr` there.
+fn samples_holding(ns: &str, addr: &str, period: Duration) -> usize {
     let watch = Instant::now();
     let mut held = 0;
-    while watch.elapsed() < Duration::from_secs(5) {
-        held += usize::from(ns_holds(&h1, case.vip));
+    while watch.elapsed() < period {
+        held += usize::from(ns_holds(ns, addr));
         std::thread::sleep(Duration::from_millis(100));
     }
-    let ka_log = lab.log("keepalived");
+    held
+}
+
+/// One interop scenario: `master` starts as master, the other side is
+/// backup and must stay backup while the master lives (watched past the
+/// backup's Master_Down_Interval), then the master goes away by `exit`
+/// and the backup must take over within Master_Down_Interval (SIGKILL)
+/// or Skew_Time (SIGTERM: the master's priority-0 advert), plus slack.
+/// Returns the takeover time, measured from the signal.
+fn failover(case: Case, master: Master, exit: Exit) -> Option<Duration> {
+    if !lab::usable(&["keepalived", "tshark", "dumpcap"]) {
+        return None;
+    }
+    let tag = format!(
+        "{}{}{}",
+        if master == Master::Lbkit { "l" } else { "k" },
+        if exit == Exit::Kill { "k" } else { "t" },
+        case.tag
+    );
+    let mut lab = Lab::up(&tag, 2);
+    let filter = format!("{VRRP_FILTER} or arp or icmp6");
+    let capture = Capture::start(&mut lab, 2, "tshark", &filter);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let (master_ns, backup_ns) = match master {
+        Master::Lbkit => (&h2, &h1),
+        Master::Keepalived => (&h1, &h2),
+    };
+    // The master first, alone until it holds the VIP; then the backup.
+    let lbkit_priority = if master == Master::Lbkit { 200 } else { 100 };
+    let start_lbkit = |lab: &mut Lab| {
+        let cmd = case.vrrpd(lbkit_priority);
+        let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        lab.spawn(&h2, "lbkit", &cmd);
+    };
+    let start_ka = |lab: &mut Lab| {
+        let (state, priority) = match master {
+            Master::Lbkit => ("BACKUP", 100),
+            Master::Keepalived => ("MASTER", 200),
+        };
+        start_keepalived(lab, 1, "keepalived", &case.keepalived(state, priority));
+    };
+    match master {
+        Master::Lbkit => start_lbkit(&mut lab),
+        Master::Keepalived => start_ka(&mut lab),
+    }
+    let became = wait_holds(master_ns, case.vip, true, Duration::from_secs(8));
+    assert!(
+        became.is_some(),
+        "{}: the first master never took the VIP\nlbkit:\n{}\nkeepalived:\n{}",
+        case.tag,
+        lab.log("lbkit"),
+        lab.log("keepalived")
+    );
+    match master {
+        Master::Lbkit => start_ka(&mut lab),
+        Master::Keepalived => start_lbkit(&mut lab),
+    }
+    // The backup's Master_Down_Interval is 3.6 s: watch 5 s.
+    let held = samples_holding(backup_ns, case.vip, Duration::from_secs(5));
     assert_eq!(
-        held, 0,
-        "keepalived took the VIP while lbkit was master\n{ka_log}"
+        held,
+        0,
+        "{}: the backup took the VIP while the master lived\nlbkit:\n{}\nkeepalived:\n{}",
+        case.tag,
+        lab.log("lbkit"),
+        lab.log("keepalived")
     );
+    assert!(
+        ns_holds(master_ns, case.vip),
+        "{}: master lost the VIP",
+        case.tag
+    );
+
+    let signal = match exit {
+        Exit::Kill => nix::sys::signal::Signal::SIGKILL,
+        Exit::Term => nix::sys::signal::Signal::SIGTERM,
+    };
     let stopped = Instant::now();
-    lab.stop(
-        "lbkit",
-        match exit {
-            Exit::Kill => nix::sys::signal::Signal::SIGKILL,
-            Exit::Term => nix::sys::signal::Signal::SIGTERM,
-        },
+    match (master, exit) {
+        (Master::Lbkit, _) => lab.signal("lbkit", signal),
+        // keepalived's VRRP child does the work; it is started with
+        // --dont-respawn so its parent does not start another.
+        (Master::Keepalived, Exit::Kill) => {
+            let pid = peers::keepalived_vrrp_pid(&lab, "keepalived");
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).unwrap();
+        }
+        (Master::Keepalived, Exit::Term) => lab.signal("keepalived", signal),
+    }
+    let took =
+        wait_holds(backup_ns, case.vip, true, Duration::from_secs(6)).map(|_| stopped.elapsed());
+    let logs = format!(
+        "lbkit:\n{}\nkeepalived:\n{}",
+        lab.log("lbkit"),
+        lab.log("keepalived")
     );
-    let took = wait_holds(&h1, case.vip, true, Duration::from_secs(6)).map(|_| stopped.elapsed());
-    let ka_log = lab.log("keepalived");
-    let took = took.unwrap_or_else(|| panic!("keepalived did not take over\n{ka_log}"));
+    let took = took.unwrap_or_else(|| panic!("{}: the backup did not take over\n{logs}", case.tag));
     let (mdi, skew) = (Case::master_down(100), skew(100));
     match exit {
         // The kill lands at a random phase of the 1 s advert timer.
         Exit::Kill => assert!(
             took + Duration::from_millis(1100) >= mdi && took <= mdi + SLACK,
-            "takeover {took:?} after SIGKILL, Master_Down_Interval {mdi:?}"
+            "{}: takeover {took:?} after SIGKILL, Master_Down_Interval {mdi:?}\n{logs}",
+            case.tag
         ),
         Exit::Term => assert!(
             took <= skew + SLACK,
-            "takeover {took:?} after SIGTERM, skew {skew:?}"
+            "{}: takeover {took:?} after SIGTERM, Skew_Time {skew:?}\n{logs}",
+            case.tag
         ),
     }
-    let src = lab.in_ns(&h2, || Interface::lookup("eth0").unwrap());
-    let src = match case.family {
-        Family::V4 => src.ipv4.unwrap().to_string(),
-        Family::V6 => src.link_local.unwrap().to_string(),
-    };
-    let packets = capture.finish(
-        &mut lab,
-        &[
-            "frame.protocols",
-            "ip.src",
-            "ipv6.src",
-            "vrrp.checksum.status",
-            "vrrp.prio",
-        ],
-    );
-    let ours: Vec<_> = packets
-        .iter()
-        .filter(|p| p[1] == src || p[2] == src)
-        .collect();
-    assert!(ours.len() >= 5, "{packets:?}");
-    for p in &ours {
+    if master == Master::Lbkit && exit == Exit::Term {
+        // A clean stop removes the VIP.
         assert!(
-            p[0].ends_with(":vrrp") && p[3] == "1",
-            "bad packet from lbkit: {p:?}"
+            wait_holds(&h2, case.vip, false, Duration::from_secs(2)).is_some(),
+            "{}: lbkit kept the VIP after SIGTERM\n{logs}",
+            case.tag
         );
     }
-    let zeros = ours.iter().filter(|p| p[4] == "0").count();
-    assert_eq!(zeros, usize::from(exit == Exit::Term), "priority-0 adverts");
-    println!(
-        "{}: keepalived took over {:.0} ms after {:?} (MDI {:.0} ms, skew {:.0} ms); {} lbkit packets, all good VRRP",
+    if master == Master::Keepalived {
+        // lbkit stays master once keepalived is gone.
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    let (mac, src) = lbkit_source(&lab, case);
+    let packets = capture.finish(&mut lab, &FIELDS);
+    let sent = check_sent(case, (&mac, &src), &packets);
+    match master {
+        Master::Lbkit => {
+            // Master for ~5 s before the signal.
+            assert!(sent.vrrp >= 5, "{}: {sent:?} {packets:?}", case.tag);
+            assert_eq!(
+                sent.priority_zero,
+                usize::from(exit == Exit::Term),
+                "{}: priority-0 adverts",
+                case.tag
+            );
+        }
+        Master::Keepalived => {
+            assert!(sent.vrrp >= 1, "{}: {sent:?}", case.tag);
+            assert_eq!(sent.priority_zero, 0, "{}: {sent:?}", case.tag);
+            assert!(
+                ns_holds(&h2, case.vip),
+                "{}: lbkit lost the VIP\n{logs}",
+                case.tag
+            );
+        }
+    }
+    // The first master's burst (lbkit) or the takeover's (lbkit's).
+    assert!(
+        sent.gratuitous >= 1,
+        "{}: no GARP / NA for {} from lbkit: {packets:?}",
         case.tag,
-        took.as_secs_f64() * 1e3,
+        case.vip
+    );
+    println!(
+        "{} {:?} master, {:?}: backup took over after {:.0} ms (MDI {:.0} ms, skew {:.0} ms); \
+         lbkit sent {} VRRP packets, all good, {} GARP/NA",
+        case.tag,
+        master,
         exit,
+        took.as_secs_f64() * 1e3,
         mdi.as_secs_f64() * 1e3,
         skew.as_secs_f64() * 1e3,
-        ours.len()
+        sent.vrrp,
+        sent.gratuitous
     );
+    Some(took)
 }
 
-/// The lbkit process killed: keepalived takes over within its
-/// Master_Down_Interval, for every case.
+/// (a), (b), (c) for every case, the four scenarios at once (they
+/// mostly wait on protocol timers, so 20 labs side by side keep the test
+/// short): lbkit master killed (keepalived takes over within its
+/// Master_Down_Interval) or stopped (its priority-0 advert: within
+/// Skew_Time, and lbkit removes the VIP); keepalived master killed by PID
+/// or stopped (lbkit takes over, adds the VIP, sends GARP / NA). Prints
+/// the takeover times as a table.
 #[test]
-fn lbkit_master_killed() {
-    all_cases(|case| lbkit_master_goes_away(case, Exit::Kill));
+fn failover_all() {
+    const SCENARIOS: [(Master, Exit); 4] = [
+        (Master::Lbkit, Exit::Kill),
+        (Master::Lbkit, Exit::Term),
+        (Master::Keepalived, Exit::Kill),
+        (Master::Keepalived, Exit::Term),
+    ];
+    let threads: Vec<_> = SCENARIOS
+        .into_iter()
+        .flat_map(|(master, exit)| CASES.into_iter().map(move |case| (master, exit, case)))
+        .map(|(master, exit, case)| {
+            let name = format!("{master:?} master {exit:?} {}", case.tag);
+            let thread = std::thread::Builder::new()
+                .name(name.clone())
+                .spawn(move || failover(case, master, exit))
+                .unwrap();
+            (name, thread)
+        })
+        .collect();
+    let mut failed = Vec::new();
+    let mut table = String::new();
+    for (name, thread) in threads {
+        match thread.join() {
+            Ok(Some(took)) => {
+                table.push_str(&format!(
+                    "  {name:<28} {:>6.0} ms\n",
+                    took.as_secs_f64() * 1e3
+                ));
+            }
+            Ok(None) => {}
+            Err(_) => failed.push(name),
+        }
+    }
+    println!("takeover times (from the signal to the VIP on the backup):\n{table}");
+    assert!(failed.is_empty(), "failed: {failed:?}");
 }
 
-/// The lbkit process shut down: its priority-0 advert makes keepalived
-/// take over after its skew time, for every case.
+// ------------------------------------------------------------ sync group
+
+/// A sync group run by lbkit's [`Router`](lbkit_vrrp::io::Router) in h2:
+/// VRID 61 (priority 200, alone on the LAN) and VRID 62 (priority 100),
+/// v3 over IPv4, while keepalived in h1 is master of VRID 62 at priority
+/// 250. On its own VRID 61 would become master after its
+/// Master_Down_Interval; in the group it must wait for VRID 62, so h2
+/// holds neither VIP while keepalived lives. When keepalived's VRRP
+/// process is killed, both members become master together; on shutdown
+/// both VIPs go.
 #[test]
-fn lbkit_master_shutdown() {
-    all_cases(|case| lbkit_master_goes_away(case, Exit::Term));
+fn sync_group_moves_together() {
+    use lbkit_vrrp::io::{Event, Router, Vip};
+    use lbkit_vrrp::machine::{Config, Instance, State, SyncGroup};
+    use std::os::fd::AsFd;
+
+    if !lab::usable(&["keepalived"]) {
+        return;
+    }
+    let mut lab = Lab::up("sg", 2);
+    let (h1, h2) = (lab.host(1), lab.host(2));
+    let conf = KeepalivedConf {
+        version: 3,
+        vrid: 62,
+        priority: 250,
+        state: "MASTER",
+        auth: None,
+        vip: "192.0.2.62/24",
+        unicast: None,
+    };
+    start_keepalived(&mut lab, 1, "keepalived", &conf);
+    assert!(
+        wait_holds(&h1, "192.0.2.62", true, Duration::from_secs(8)).is_some(),
+        "keepalived never became master\n{}",
+        lab.log("keepalived")
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let netns = std::fs::File::open(format!("/run/netns/{h2}")).unwrap();
+    let router = std::thread::spawn(move || {
+        nix::sched::setns(netns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        runtime().block_on(async move {
+            let iface = Interface::lookup("eth0").unwrap();
+            let socket = VrrpSocket::open(&iface, Family::V4).unwrap();
+            let vip = |last: u8| Vip {
+                addr: IpAddr::from([192, 0, 2, last]),
+                prefix_len: 24,
+            };
+            let member = |vrid: u8, priority: u8| {
+                let config = Config::new(
+                    Version::V3,
+                    vrid,
+                    priority,
+                    socket.source(),
+                    vec![vip(vrid).addr],
+                );
+                Instance::new(config).unwrap()
+            };
+            let group = SyncGroup::new(vec![member(61, 200), member(62, 100)]);
+            let mut router = Router::new(socket).unwrap();
+            router.add_group(group, vec![vec![vip(61)], vec![vip(62)]]);
+            let mut events = router.subscribe();
+            router
+                .run(async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            let mut seen = Vec::new();
+            while let Ok(e) = events.try_recv() {
+                seen.push(e);
+            }
+            seen
+        })
+    });
+
+    // VRID 61 alone would be master after 3.2 s: watch 5 s.
+    let held = samples_holding(&h2, "192.0.2.61", Duration::from_secs(5))
+        + samples_holding(&h2, "192.0.2.62", Duration::from_millis(100));
+    assert_eq!(held, 0, "a member went master alone");
+
+    let pid = peers::keepalived_vrrp_pid(&lab, "keepalived");
+    let killed = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let limit = Duration::from_secs(6);
+    let t62 = wait_holds(&h2, "192.0.2.62", true, limit).map(|_| killed.elapsed());
+    let t61 = wait_holds(&h2, "192.0.2.61", true, limit).map(|_| killed.elapsed());
+    let (t61, t62) = (t61.expect("VRID 61 master"), t62.expect("VRID 62 master"));
+    let mdi = Case::master_down(100);
+    assert!(
+        t62 <= mdi + SLACK && t61 <= t62 + Duration::from_millis(200),
+        "VRID 62 master after {t62:?}, VRID 61 after {t61:?}"
+    );
+
+    stop_tx.send(()).unwrap();
+    let events = router.join().unwrap();
+    assert!(!ns_holds(&h2, "192.0.2.61") && !ns_holds(&h2, "192.0.2.62"));
+    let group_moves: Vec<(State, State)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::GroupStateChanged { from, to, .. } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        group_moves,
+        [
+            (State::Initialize, State::Backup),
+            (State::Backup, State::Master),
+            (State::Master, State::Initialize)
+        ],
+        "{events:?}"
+    );
+    println!(
+        "sync group: both members master {:.0} / {:.0} ms after keepalived was killed (MDI {:.0} ms)",
+        t62.as_secs_f64() * 1e3,
+        t61.as_secs_f64() * 1e3,
+        mdi.as_secs_f64() * 1e3
+    );
 }

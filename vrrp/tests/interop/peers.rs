@@ -74,6 +74,8 @@ pub(crate) fn start_keepalived(lab: &mut Lab, host: usize, name: &str, conf: &Ke
             "-l",
             "-D",
             "-P",
+            // A killed VRRP child stays dead (the kill tests).
+            "-R",
             "-f",
             &path,
             "-p",
@@ -82,6 +84,21 @@ pub(crate) fn start_keepalived(lab: &mut Lab, host: usize, name: &str, conf: &Ke
             &vrrp_pid,
         ],
     );
+}
+
+/// The PID of keepalived's VRRP child process started as `name` (from
+/// its PID file, waiting up to 5 s for it).
+pub(crate) fn keepalived_vrrp_pid(lab: &Lab, name: &str) -> i32 {
+    let path = lab.dir().join(format!("{name}.vrrp.pid"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Ok(pid) = text.trim().parse() {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no VRRP child PID in {path:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A running tshark capture of VRRP on one switch port.

@@ -1,0 +1,549 @@
+//! The runner: drives state machines over one socket and carries out
+//! their actions (adverts, virtual addresses, gratuitous ARP / NA).
+//!
+//! A [`Router`] owns the [`Instance`]s (alone, or in [`SyncGroup`]s)
+//! of one interface and address family, the [`VrrpSocket`] they share, a
+//! [`VipTable`] and an [`Announcer`]. [`Router::run`] loops until its shutdown future
+//! completes:
+//!
+//! - a received packet that decodes goes to the instance of its VRID
+//!   ([`Instance::handle_advert`] runs the receive checks and counts what
+//!   it discards); one that does not decode is counted as a
+//!   [`Discard`] on the router's only instance, or, with several
+//!   instances (or a sync group), in [`Router::unattributed`] (the VRID of
+//!   a packet that does not decode cannot be trusted);
+//! - the earliest [`Instance::poll_timeout`] is slept until, then
+//!   [`Instance::handle_timeout`] runs;
+//! - every [`Action`] is carried out in order, and transitions and
+//!   priority changes are reported as [`Event`]s on a channel;
+//! - on shutdown every instance is [shut down](Instance::shutdown): a
+//!   master sends its priority-0 advert and removes its addresses before
+//!   `run` returns.
+//!
+//! The machine's [`Action::AddAddresses`] lists bare addresses; the
+//! prefix length of each is kept here, given with [`Vip`] when the
+//! instance is added (an address added without one gets /32 or /128, as
+//! keepalived does).
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::announce::Announcer;
+use super::demux::DropCounters;
+use super::error::IoError;
+use super::socket::VrrpSocket;
+use super::vip::{Vip, VipTable};
+use crate::machine::{
+    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, Transition,
+};
+use crate::wire::{self, DecodeError};
+
+/// Events reported to the caller of [`Router::run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An instance changed state (its notify event).
+    StateChanged {
+        /// The instance's VRID.
+        vrid: u8,
+        /// The transition.
+        transition: Transition,
+    },
+    /// An instance's effective priority changed (tracking).
+    PriorityChanged {
+        /// The instance's VRID.
+        vrid: u8,
+        /// Before.
+        from: u8,
+        /// After.
+        to: u8,
+    },
+    /// A sync group changed state (keepalived's group notify).
+    GroupStateChanged {
+        /// The VRIDs of its members.
+        vrids: Vec<u8>,
+        /// Before.
+        from: State,
+        /// After.
+        to: State,
+    },
+    /// Carrying out an action failed; the router keeps running (as
+    /// keepalived logs and carries on).
+    ActionFailed {
+        /// The instance's VRID.
+        vrid: u8,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// Events queued for a slow reader before newer ones are dropped (and
+/// counted in [`Router::events_dropped`]).
+pub const EVENT_QUEUE: usize = 256;
+
+/// An instance, or a sync group, and the prefix lengths of their
+/// virtual addresses.
+#[derive(Debug)]
+enum Unit {
+    /// An instance on its own.
+    Single {
+        /// The instance (boxed: it is much larger than a group's handle).
+        instance: Box<Instance>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Instances that move together.
+    Group {
+        /// The group.
+        group: SyncGroup,
+        /// Each member's virtual addresses with prefixes, in member order.
+        vips: Vec<Vec<Vip>>,
+    },
+}
+
+impl Unit {
+    /// The instances, in order.
+    fn instances(&self) -> &[Instance] {
+        match self {
+            Unit::Single { instance, .. } => std::slice::from_ref(instance),
+            Unit::Group { group, .. } => group.members(),
+        }
+    }
+
+    /// The index of the member of `vrid`.
+    fn member(&self, vrid: u8) -> Option<usize> {
+        self.instances()
+            .iter()
+            .position(|i| i.config().vrid == vrid)
+    }
+
+    fn startup(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.startup(now),
+            Unit::Group { group, .. } => group.startup(now),
+        }
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.shutdown(now),
+            Unit::Group { group, .. } => group.shutdown(now),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Unit::Single { instance, .. } => instance.poll_timeout(),
+            Unit::Group { group, .. } => group.poll_timeout(),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Unit::Single { instance, .. } => instance.handle_timeout(now),
+            Unit::Group { group, .. } => group.handle_timeout(now),
+        }
+    }
+
+    /// An accepted packet for member `index`. A discard is counted in the
+    /// instance's stats; nothing else to do.
+    fn handle_advert(&mut self, now: Instant, index: usize, rx: &Received) {
+        let _ = match self {
+            Unit::Single { instance, .. } => instance.handle_advert(now, rx),
+            Unit::Group { group, .. } => group.handle_advert(now, index, rx),
+        };
+    }
+
+    /// The next action with the VRID and the prefixed addresses of the
+    /// member it belongs to, or the group's own state change.
+    fn poll_action(&mut self) -> Option<Pending> {
+        match self {
+            Unit::Single { instance, vips } => {
+                let action = instance.poll_action()?;
+                let vrid = instance.config().vrid;
+                let vips = resolve(vips, &action);
+                Some(Pending::Member { vrid, action, vips })
+            }
+            Unit::Group { group, vips } => match group.poll_action()? {
+                GroupAction::Member { index, action } => {
+                    let vrid = group.members().get(index).map_or(0, |m| m.config().vrid);
+                    let configured = vips.get(index).map_or(&[][..], Vec::as_slice);
+                    let vips = resolve(configured, &action);
+                    Some(Pending::Member { vrid, action, vips })
+                }
+                GroupAction::GroupStateChanged { from, to } => {
+                    Some(Pending::Event(Event::GroupStateChanged {
+                        vrids: group.members().iter().map(|m| m.config().vrid).collect(),
+                        from,
+                        to,
+                    }))
+                }
+            },
+        }
+    }
+}
+
+/// One thing to carry out.
+#[derive(Debug)]
+enum Pending {
+    /// A member's action.
+    Member {
+        /// The member's VRID.
+        vrid: u8,
+        /// The action.
+        action: Action,
+        /// Its addresses with prefixes (add / remove only).
+        vips: Vec<Vip>,
+    },
+    /// An event to report as it is.
+    Event(Event),
+}
+
+/// The instances of one interface and family, with their socket.
+#[derive(Debug)]
+pub struct Router {
+    socket: Arc<VrrpSocket>,
+    table: VipTable,
+    announcer: Announcer,
+    units: Vec<Unit>,
+    events: Option<mpsc::Sender<Event>>,
+    events_dropped: u64,
+    unattributed: DropCounters,
+}
+
+impl Router {
+    /// A router sending and receiving on `socket`, with its own rtnetlink
+    /// socket and announcer on the socket's interface (opened in the
+    /// calling thread's network namespace).
+    pub fn new(socket: VrrpSocket) -> Result<Self, IoError> {
+        let announcer = Announcer::open(socket.interface())?;
+        Ok(Router {
+            socket: Arc::new(socket),
+            table: VipTable::open()?,
+            announcer,
+            units: Vec::new(),
+            events: None,
+            events_dropped: 0,
+            unattributed: DropCounters::default(),
+        })
+    }
+
+    /// Adds an instance (in Initialize; [`run`](Self::run) starts it).
+    /// `vips` gives the prefix lengths of its virtual addresses. Anything
+    /// already here with the same VRID is removed first (a whole sync
+    /// group, if the VRID is one of its members').
+    pub fn add(&mut self, instance: Instance, vips: Vec<Vip>) {
+        self.remove_vrid(instance.config().vrid);
+        self.units.push(Unit::Single {
+            instance: Box::new(instance),
+            vips,
+        });
+    }
+
+    /// Adds a sync group whose members all use this router's socket
+    /// (in Initialize; [`run`](Self::run) starts it). `vips[i]` gives the
+    /// prefix lengths of member `i`'s virtual addresses. Anything already
+    /// here with a member's VRID is removed first.
+    pub fn add_group(&mut self, group: SyncGroup, vips: Vec<Vec<Vip>>) {
+        for member in group.members() {
+            self.remove_vrid(member.config().vrid);
+        }
+        self.units.push(Unit::Group { group, vips });
+    }
+
+    /// Drops the unit that has `vrid`.
+    fn remove_vrid(&mut self, vrid: u8) {
+        self.units.retain(|u| u.member(vrid).is_none());
+    }
+
+    /// A channel on which the router reports [`Event`]s (at most
+    /// [`EVENT_QUEUE`] waiting). Replaces any earlier one.
+    pub fn subscribe(&mut self) -> mpsc::Receiver<Event> {
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        self.events = Some(tx);
+        rx
+    }
+
+    /// The instances, sync group members included.
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.units.iter().flat_map(Unit::instances)
+    }
+
+    /// Undecodable packets (with several instances) and packets for a
+    /// VRID no instance has.
+    pub fn unattributed(&self) -> DropCounters {
+        self.unattributed
+    }
+
+    /// Events dropped because the reader did not keep up.
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped
+    }
+
+    /// Runs every instance until `shutdown` completes, then shuts them
+    /// down (masters send priority 0 and remove their addresses) and
+    /// returns. Returns early only if the socket fails.
+    pub async fn run<F: Future<Output = ()>>(&mut self, shutdown: F) -> Result<(), IoError> {
+        tokio::pin!(shutdown);
+        let now = Instant::now();
+        for u in &mut self.units {
+            u.startup(now);
+        }
+        self.carry_out().await;
+        let result = loop {
+            let wake = self.next_timeout();
+            tokio::select! {
+                () = &mut shutdown => break Ok(()),
+                packet = self.socket.recv() => match packet {
+                    Ok(packet) => self.received(packet),
+                    Err(e) => break Err(e),
+                },
+                () = sleep_until(wake) => self.timeouts(),
+            }
+            self.carry_out().await;
+        };
+        let now = Instant::now();
+        for u in &mut self.units {
+            u.shutdown(now);
+        }
+        self.carry_out().await;
+        result
+    }
+
+    /// The earliest instant any instance wants [`Instance::handle_timeout`].
+    fn next_timeout(&self) -> Option<Instant> {
+        self.units.iter().filter_map(Unit::poll_timeout).min()
+    }
+
+    /// Runs the timers that are due.
+    fn timeouts(&mut self) {
+        let now = Instant::now();
+        for u in &mut self.units {
+            if u.poll_timeout().is_some_and(|t| t <= now) {
+                u.handle_timeout(now);
+            }
+        }
+    }
+
+    /// Gives one received packet to its instance, or counts why not.
+    fn received(&mut self, packet: Result<wire::Received, DecodeError>) {
+        let now = Instant::now();
+        let received = match packet {
+            Ok(r) => r,
+            Err(reason) => {
+                if let [Unit::Single { instance, .. }] = self.units.as_mut_slice() {
+                    instance.record_discard(discard_of(&reason));
+                } else {
+                    self.unattributed.record(&reason);
+                }
+                return;
+            }
+        };
+        let vrid = received.advert.vrid;
+        let found = self
+            .units
+            .iter_mut()
+            .find_map(|u| u.member(vrid).map(|index| (u, index)));
+        let Some((unit, index)) = found else {
+            self.unattributed.record(&DecodeError::VridMismatch(vrid));
+            return;
+        };
+        let rx = Received {
+            src: received.src,
+            ttl: received.ttl,
+            advert: received.advert,
+        };
+        unit.handle_advert(now, index, &rx);
+    }
+
+    /// Carries out every pending action of every instance, in order.
+    async fn carry_out(&mut self) {
+        for i in 0..self.units.len() {
+            while let Some(pending) = self.units.get_mut(i).and_then(Unit::poll_action) {
+                match pending {
+                    Pending::Event(event) => self.emit(event),
+                    Pending::Member { vrid, action, vips } => {
+                        if let Err(error) = self.perform(vrid, action, &vips).await {
+                            self.emit(Event::ActionFailed {
+                                vrid,
+                                error: error.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out one action; `vips` are its addresses with prefixes.
+    async fn perform(&mut self, vrid: u8, action: Action, vips: &[Vip]) -> Result<(), IoError> {
+        let ifindex = self.socket.interface().index;
+        match action {
+            Action::SendAdvert { advert, to } => {
+                let dst = match to {
+                    Destination::Multicast => group(&self.socket),
+                    Destination::Unicast(peer) => peer,
+                };
+                self.socket.send(&advert, dst).await?;
+            }
+            Action::AddAddresses { .. } => {
+                for vip in vips {
+                    self.table.add(ifindex, *vip)?;
+                }
+            }
+            Action::RemoveAddresses { .. } => {
+                for vip in vips {
+                    self.table.remove(ifindex, *vip)?;
+                }
+            }
+            Action::SendGratuitous { addresses, repeat } => {
+                for _ in 0..repeat {
+                    for addr in &addresses {
+                        match addr {
+                            IpAddr::V4(a) => self.announcer.gratuitous_arp(*a)?,
+                            IpAddr::V6(a) => self.announcer.unsolicited_na(*a)?,
+                        }
+                    }
+                }
+            }
+            Action::StateChanged(transition) => {
+                self.emit(Event::StateChanged { vrid, transition });
+            }
+            Action::PriorityChanged { from, to } => {
+                self.emit(Event::PriorityChanged { vrid, from, to });
+            }
+            Action::MasterHeardLowerPriority { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Queues an event for the subscriber, if any.
+    fn emit(&mut self, event: Event) {
+        if let Some(tx) = &self.events {
+            if tx.try_send(event).is_err() {
+                self.events_dropped += 1;
+            }
+        }
+    }
+}
+
+/// The VRRP group of the socket's family.
+fn group(socket: &VrrpSocket) -> IpAddr {
+    match socket.source() {
+        IpAddr::V4(_) => IpAddr::V4(wire::MULTICAST_V4),
+        IpAddr::V6(_) => IpAddr::V6(wire::MULTICAST_V6),
+    }
+}
+
+/// The addresses of an add / remove action with their prefix lengths:
+/// the configured one, or the full length of the family.
+fn resolve(configured: &[Vip], action: &Action) -> Vec<Vip> {
+    let addresses = match action {
+        Action::AddAddresses { addresses, .. } | Action::RemoveAddresses { addresses } => addresses,
+        _ => return Vec::new(),
+    };
+    addresses
+        .iter()
+        .map(|addr| {
+            configured
+                .iter()
+                .find(|v| v.addr == *addr)
+                .copied()
+                .unwrap_or(Vip {
+                    addr: *addr,
+                    prefix_len: full_prefix(*addr),
+                })
+        })
+        .collect()
+}
+
+/// /32 for IPv4, /128 for IPv6.
+fn full_prefix(addr: IpAddr) -> u8 {
+    match addr {
+        IpAddr::V4(_) => 32,
+        IpAddr::V6(_) => 128,
+    }
+}
+
+/// Sleeps until `at`, or forever when there is no timer.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The machine's discard reason for a packet the codec refused.
+pub fn discard_of(reason: &DecodeError) -> Discard {
+    match reason {
+        DecodeError::BadTtl(_) => Discard::Ttl,
+        DecodeError::BadVersion(_) => Discard::Version,
+        DecodeError::BadChecksum { .. } => Discard::Checksum,
+        DecodeError::Truncated { .. } | DecodeError::BadLength { .. } => Discard::Length,
+        DecodeError::BadType(_) => Discard::Type,
+        DecodeError::BadAuthType(_) | DecodeError::AuthTypeMismatch { .. } => Discard::AuthType,
+        DecodeError::AuthFailure => Discard::AuthFailure,
+        DecodeError::AddressCountMismatch { .. }
+        | DecodeError::AddressListMismatch
+        | DecodeError::BadAddress(_) => Discard::AddressList,
+        DecodeError::IntervalMismatch { .. } => Discard::Interval,
+        DecodeError::VridMismatch(_) => Discard::Vrid,
+        DecodeError::BadIpHeader(_) | DecodeError::NotVrrp(_) | DecodeError::BadAh(_) => {
+            Discard::Malformed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn codec_errors_map_to_keepalived_counters() {
+        assert_eq!(discard_of(&DecodeError::BadTtl(64)), Discard::Ttl);
+        assert_eq!(
+            discard_of(&DecodeError::BadChecksum {
+                found: 1,
+                expected: 2
+            }),
+            Discard::Checksum
+        );
+        assert_eq!(
+            discard_of(&DecodeError::Truncated { len: 3 }),
+            Discard::Length
+        );
+        assert_eq!(discard_of(&DecodeError::AuthFailure), Discard::AuthFailure);
+        assert_eq!(discard_of(&DecodeError::BadType(2)), Discard::Type);
+        assert_eq!(discard_of(&DecodeError::NotVrrp(6)), Discard::Malformed);
+    }
+
+    #[test]
+    fn prefixes_come_from_the_configuration_or_are_full() {
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let c: IpAddr = "2001:db8::1".parse().unwrap();
+        let configured = [Vip {
+            addr: a,
+            prefix_len: 24,
+        }];
+        let action = Action::AddAddresses {
+            addresses: vec![a, b, c],
+            accept: false,
+        };
+        let got: Vec<u8> = resolve(&configured, &action)
+            .iter()
+            .map(|v| v.prefix_len)
+            .collect();
+        assert_eq!(got, [24, 32, 128]);
+        let send = Action::SendGratuitous {
+            addresses: vec![a],
+            repeat: 1,
+        };
+        assert!(resolve(&configured, &send).is_empty());
+    }
+}
