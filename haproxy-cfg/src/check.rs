@@ -6,6 +6,7 @@ use crate::addr::{Host, Port};
 use crate::diag::Diagnostic;
 use crate::model::{Config, Mode, Proxy, ProxyKind};
 use crate::suggest;
+use smol_str::SmolStr;
 use std::collections::HashMap;
 
 /// Runs every check.
@@ -100,7 +101,7 @@ fn tracked_tables(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
             .iter()
             .position(|a| a == "table")
             .and_then(|i| r.args.get(i + 1));
-        let table = named.map_or(p.name.as_str(), String::as_str);
+        let table = named.map_or(p.name.as_str(), SmolStr::as_str);
         let found = config
             .proxies
             .iter()

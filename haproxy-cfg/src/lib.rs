@@ -38,7 +38,11 @@ pub use addr::{AddrError, Host, Port, SockAddr};
 pub use cond::Facts;
 pub use diag::{Diagnostic, Label, Severity};
 pub use format::{format, quote};
-pub use lex::{split_line, LexError, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
+pub use lex::{
+    split_line, split_line_into, LexError, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS,
+};
+/// The inline string type of word values and model strings.
+pub use smol_str::SmolStr;
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Line, Section, SectionKind, Tree};
 pub use units::{parse_size, parse_time, SizeError, TimeError, TimeUnit};

@@ -10,7 +10,7 @@
 
 use crate::cond;
 use crate::diag::Diagnostic;
-use crate::lex::{self, LexErrorKind, LineContext, LinePos, Word};
+use crate::lex::{self, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
 use crate::source::{FileId, Span};
 use crate::tree::{Line, Section, SectionKind, Tree};
 use crate::Options;
@@ -49,6 +49,7 @@ pub(crate) fn read_text(
     let mut in_section = false;
     let mut section_kw: &'static str = "";
     let mut offset = 0usize;
+    let mut scratch: Vec<Word> = Vec::with_capacity(MAX_WORDS);
     for (index, raw) in text.split('\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let pos = LinePos {
@@ -62,13 +63,12 @@ pub(crate) fn read_text(
             section: section_kw,
             env: &env,
         };
-        let words = match lex::split_line(raw, pos, &ctx) {
-            Ok(words) => words,
-            Err(e) => {
-                diags.push(lex_error(raw, pos, e));
-                continue;
-            }
-        };
+        if let Err(e) = lex::split_line_into(raw, pos, &ctx, &mut scratch) {
+            diags.push(lex_error(raw, pos, e));
+            continue;
+        }
+        // Exactly as long as the line: the tree keeps it for the whole run.
+        let words: Vec<Word> = scratch.drain(..).collect();
         let Some(first) = words.first() else {
             continue;
         };

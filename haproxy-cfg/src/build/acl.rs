@@ -7,6 +7,7 @@ use crate::lex::Word;
 use crate::model::{Acl, AclRef, CondTerm, Condition, Located, Sample};
 use crate::source::Span;
 use crate::suggest;
+use smol_str::SmolStr;
 
 /// ACL names every proxy knows without declaring them.
 pub(crate) const PREDEFINED: &[&str] = &[
@@ -106,9 +107,12 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
         converters.push((name, cargs));
     }
     Ok(Sample {
-        fetch,
-        args,
-        converters,
+        fetch: fetch.into(),
+        args: args.into_iter().map(SmolStr::from).collect(),
+        converters: converters
+            .into_iter()
+            .map(|(name, args)| (name.into(), args.into_iter().map(SmolStr::from).collect()))
+            .collect(),
     })
 }
 
@@ -190,7 +194,7 @@ fn criterion(
     span: Span,
     what: &str,
     out: &mut Out<'_>,
-) -> Option<(Vec<String>, Vec<String>, Sample)> {
+) -> Option<(Vec<SmolStr>, Vec<SmolStr>, Sample)> {
     let Some(crit) = words.first() else {
         out.error(
             "E0101",
@@ -249,11 +253,11 @@ fn criterion(
             }
             has_match_or_file |=
                 t == "-f" || (t == "-m" && matches!(v.text.as_str(), "found" | "bool"));
-            flags.push(t.to_string());
+            flags.push(w.text.clone());
             flags.push(v.text.clone());
             i += 2;
         } else if FLAGS.contains(&t) {
-            flags.push(t.to_string());
+            flags.push(w.text.clone());
             i += 1;
             if t == "--" {
                 has_match_or_file = true;
@@ -263,7 +267,7 @@ fn criterion(
             break;
         }
     }
-    let patterns: Vec<String> = words[i..].iter().map(|w| w.text.clone()).collect();
+    let patterns: Vec<SmolStr> = words[i..].iter().map(|w| w.text.clone()).collect();
     if !ip_patterns_valid(&sample, &flags, &words[i..], crit.span, what, out) {
         return None;
     }
@@ -285,7 +289,7 @@ fn criterion(
 /// networks, as HAProxy does when it loads them.
 fn ip_patterns_valid(
     sample: &Sample,
-    flags: &[String],
+    flags: &[SmolStr],
     inline: &[Word],
     at: Span,
     what: &str,
@@ -355,7 +359,7 @@ fn is_network(text: &str) -> bool {
 /// Named ACLs must be in `known` or predefined.
 pub(crate) fn condition(
     words: &[Word],
-    known: &std::collections::BTreeSet<String>,
+    known: &std::collections::BTreeSet<SmolStr>,
     what: &str,
     out: &mut Out<'_>,
 ) -> Option<Condition> {
@@ -408,7 +412,7 @@ pub(crate) fn condition(
                 name,
                 known
                     .iter()
-                    .map(String::as_str)
+                    .map(SmolStr::as_str)
                     .chain(PREDEFINED.iter().copied()),
             ) {
                 d = d.with_help(format!("did you mean '{g}'?"));
@@ -421,7 +425,7 @@ pub(crate) fn condition(
         if let Some(last) = any_of.last_mut() {
             last.push(CondTerm {
                 negated: neg,
-                acl: AclRef::Named(Located::new(name.to_string(), tw.span)),
+                acl: AclRef::Named(Located::new(name.into(), tw.span)),
             });
         }
         i = term_start + 1;
@@ -441,10 +445,10 @@ mod tests {
         assert_eq!(
             s.converters,
             [
-                ("lower".to_string(), vec![]),
+                (SmolStr::from("lower"), vec![]),
                 (
-                    "map".to_string(),
-                    vec!["/etc/x.map".to_string(), "def".to_string()]
+                    SmolStr::from("map"),
+                    vec![SmolStr::from("/etc/x.map"), SmolStr::from("def")]
                 )
             ]
         );

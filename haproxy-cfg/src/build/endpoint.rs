@@ -115,8 +115,7 @@ pub(crate) fn bind(line: &Line, section: &str, env: &Env<'_>, out: &mut Out<'_>)
             }
             _ => {}
         }
-        b.options
-            .push((name.to_string(), value.map(|v| v.text.clone())));
+        b.options.push((name.into(), value.map(|v| v.text.clone())));
         i += 1 + usize::from(arity);
     }
     Some(b)
@@ -152,7 +151,11 @@ pub(crate) fn server(
         );
         return None;
     }
-    let label = format!("'server {proxy}/{}'", name.text);
+    // Written out only when a diagnostic needs it.
+    let label = ServerLabel {
+        proxy,
+        server: &name.text,
+    };
     let mut opts = options(line, 3, &label, false, out)?;
     let address = match addr::parse(&address.text, Use::Server, env.resolve) {
         Ok(a) => a,
@@ -174,12 +177,26 @@ pub(crate) fn server(
     })
 }
 
+/// `'server PROXY/NAME'`, as diagnostics name a server.
+struct ServerLabel<'a> {
+    /// The proxy's name.
+    proxy: &'a str,
+    /// The server's name.
+    server: &'a str,
+}
+
+impl std::fmt::Display for ServerLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'server {}/{}'", self.proxy, self.server)
+    }
+}
+
 /// Reads server options from word `from` on. `default_server` changes the
 /// wording of unknown keywords as HAProxy does.
 pub(crate) fn options(
     line: &Line,
     from: usize,
-    label: &str,
+    label: &dyn std::fmt::Display,
     default_server: bool,
     out: &mut Out<'_>,
 ) -> Option<ServerOptions> {
@@ -345,13 +362,13 @@ pub(crate) fn options(
                 }
                 o.id = Some(n);
             }
-            "cookie" => o.cookie = Some(text.to_string()),
+            "cookie" => o.cookie = Some(text.into()),
             "verify" => {
                 if !matches!(text, "none" | "required") {
                     out.error("E0103", vspan, format!("{label} : 'verify' : unknown verify method '{text}', only 'none' and 'required' are supported"), "none or required");
                     return None;
                 }
-                o.verify = Some(text.to_string());
+                o.verify = Some(text.into());
             }
             "sni" => {
                 if let Err(e) = super::acl::sample(text, false) {
@@ -366,11 +383,9 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.sni = Some(text.to_string());
+                o.sni = Some(text.into());
             }
-            _ => o
-                .other
-                .push((name.to_string(), value.map(|v| v.text.clone()))),
+            _ => o.other.push((name.into(), value.map(|v| v.text.clone()))),
         }
         i += 1 + usize::from(arity);
     }

@@ -142,7 +142,7 @@ fn other(section: &Section, out: &mut Out<'_>) -> OtherSection {
         );
     }
     OtherSection {
-        keyword: section.kind.keyword().to_string(),
+        keyword: section.kind.keyword().into(),
         name,
         lines: section.lines.iter().map(raw).collect(),
         span: section.header.span(),
