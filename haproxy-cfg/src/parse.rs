@@ -50,7 +50,7 @@ pub(crate) fn read_text(
     let mut section_kw: &'static str = "";
     let mut offset = 0usize;
     let mut scratch: Vec<Word> = Vec::with_capacity(MAX_WORDS);
-    for (index, raw) in text.split('\n').enumerate() {
+    for (index, raw) in (Lines { rest: Some(text) }).enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let pos = LinePos {
             file,
@@ -112,23 +112,50 @@ pub(crate) fn read_text(
             ),
         }
     }
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    let last_line = u32::try_from(body.split('\n').count().max(1)).unwrap_or(u32::MAX);
-    let last_text = body.rsplit('\n').next().unwrap_or("");
-    let end = Span {
-        file,
-        offset: u32::try_from(body.len()).unwrap_or(u32::MAX),
-        len: 0,
-        line: last_line,
-        col: u32::try_from(last_text.chars().count() + 1).unwrap_or(u32::MAX),
-    };
     if let Some(b) = blocks.first() {
+        // Where the file ends: counted only when an error needs it.
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let last_line = u32::try_from(body.split('\n').count().max(1)).unwrap_or(u32::MAX);
+        let last_text = body.rsplit('\n').next().unwrap_or("");
+        let end = Span {
+            file,
+            offset: u32::try_from(body.len()).unwrap_or(u32::MAX),
+            len: 0,
+            line: last_line,
+            col: u32::try_from(last_text.chars().count() + 1).unwrap_or(u32::MAX),
+        };
         diags.push(
             Diagnostic::error("E0013", "non-terminated '.if' block")
                 .at(end, "end of file reached")
                 .with_label(b.span, "this `.if` has no `.endif`")
                 .with_help("add `.endif` at the end of the block"),
         );
+    }
+}
+
+/// The pieces of a text between `\n` bytes, as `str::split('\n')` gives
+/// them (a text ending in `\n` ends with an empty piece), found by a plain
+/// byte scan: faster than the general searcher on short lines.
+struct Lines<'a> {
+    /// What is left to split; `None` after the last piece.
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.rest?;
+        match text.bytes().position(|b| b == b'\n') {
+            Some(n) => {
+                self.rest = Some(text.get(n + 1..).unwrap_or(""));
+                text.get(..n)
+            }
+            None => {
+                self.rest = None;
+                Some(text)
+            }
+        }
     }
 }
 
@@ -388,6 +415,15 @@ mod tests {
         );
         assert_eq!(tree.sections[1].lines[0].words[1].span.line, 6);
         assert_eq!(tree.sections[1].lines[0].words[1].span.col, 8);
+    }
+
+    #[test]
+    fn lines_split_like_str_split() {
+        for text in ["", "a", "a\n", "\n", "a\nb", "a\n\nb\n", "é\nx"] {
+            let ours: Vec<&str> = Lines { rest: Some(text) }.collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]
