@@ -68,6 +68,8 @@ pub(crate) fn read_text(
             continue;
         }
         // Exactly as long as the line: the tree keeps it for the whole run.
+        // (`mem::take` would keep the scratch vector's 64-word capacity.)
+        #[allow(clippy::drain_collect)]
         let words: Vec<Word> = scratch.drain(..).collect();
         let Some(first) = words.first() else {
             continue;
