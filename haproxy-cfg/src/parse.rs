@@ -12,7 +12,7 @@ use crate::cond;
 use crate::diag::Diagnostic;
 use crate::lex::{self, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
 use crate::source::{FileId, Span};
-use crate::tree::{Line, Section, SectionKind, Tree};
+use crate::tree::{Line, Section, SectionKind};
 use crate::Options;
 
 /// Deepest `.if` nesting; the 100th nested `.if` is an error, as in
@@ -36,17 +36,56 @@ struct Block {
 
 /// Reads the text of one file into `tree`, adding what it finds to
 /// `diags`.
+#[cfg(test)]
 pub(crate) fn read_text(
     file: FileId,
     name: &str,
     text: &str,
     opts: &Options,
-    tree: &mut Tree,
+    tree: &mut crate::tree::Tree,
+    diags: &mut Vec<Diagnostic>,
+) {
+    read_sections(
+        file,
+        name,
+        text,
+        opts,
+        &mut |s| tree.sections.push(s),
+        diags,
+    );
+}
+
+/// Reads the text of one file, handing each section to `sink` once its
+/// last line is read, and adding what it finds to `diags`.
+pub(crate) fn read_sections(
+    file: FileId,
+    name: &str,
+    text: &str,
+    opts: &Options,
+    sink: &mut dyn FnMut(Section),
+    diags: &mut Vec<Diagnostic>,
+) {
+    // The section being read; a file starts outside any section.
+    let mut current: Option<Section> = None;
+    read_lines(file, name, text, opts, &mut current, sink, diags);
+    if let Some(last) = current {
+        sink(last);
+    }
+}
+
+/// [`read_sections`]' loop over the lines; `current` is the section being
+/// read.
+fn read_lines(
+    file: FileId,
+    name: &str,
+    text: &str,
+    opts: &Options,
+    current: &mut Option<Section>,
+    sink: &mut dyn FnMut(Section),
     diags: &mut Vec<Diagnostic>,
 ) {
     let env = |n: &str| opts.lookup_env(n);
     let mut blocks: Vec<Block> = Vec::new();
-    let mut in_section = false;
     let mut section_kw: &'static str = "";
     let mut offset = 0usize;
     let mut scratch: Vec<Word> = Vec::with_capacity(MAX_WORDS);
@@ -90,17 +129,19 @@ pub(crate) fn read_text(
             continue;
         }
         if let Some(kind) = SectionKind::from_keyword(&first.text) {
-            in_section = true;
             section_kw = kind.keyword();
-            tree.sections.push(Section {
+            let next = Section {
                 kind,
                 header: Line { words },
                 lines: Vec::new(),
-            });
+            };
+            if let Some(done) = current.replace(next) {
+                sink(done);
+            }
             continue;
         }
-        match tree.sections.last_mut() {
-            Some(section) if in_section => section.lines.push(Line { words }),
+        match current {
+            Some(section) => section.lines.push(Line { words }),
             _ => diags.push(
                 Diagnostic::error(
                     "E0020",
@@ -387,6 +428,7 @@ fn lex_error(raw: &str, pos: LinePos, e: lex::LexError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::Tree;
 
     fn read(text: &str) -> (Tree, Vec<Diagnostic>) {
         let mut tree = Tree::default();

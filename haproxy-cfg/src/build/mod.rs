@@ -80,9 +80,8 @@ impl Out<'_> {
 
 /// The model of `tree`.
 pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut out = Out { diags };
-    let mut config = Config::default();
-    config.proxies.reserve(
+    let mut builder = Builder::new();
+    builder.config.proxies.reserve(
         tree.sections
             .iter()
             .filter(|s| {
@@ -93,19 +92,49 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
             })
             .count(),
     );
-    // The defaults a new proxy takes: the last one read, anonymous or not.
-    let mut last_defaults: Option<usize> = None;
     for section in &tree.sections {
+        builder.section(section, env, diags);
+    }
+    builder.finish()
+}
+
+/// Builds the model one section at a time, in reading order, so that a
+/// caller may drop each section once it is built.
+pub(crate) struct Builder {
+    /// The model so far.
+    config: Config,
+    /// The defaults a new proxy takes: the last one read, anonymous or not.
+    last_defaults: Option<usize>,
+}
+
+impl Builder {
+    /// An empty model.
+    pub(crate) fn new() -> Self {
+        Builder {
+            config: Config::default(),
+            last_defaults: None,
+        }
+    }
+
+    /// Adds one section to the model.
+    pub(crate) fn section(
+        &mut self,
+        section: &Section,
+        env: &Env<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let mut out = Out { diags };
+        let config = &mut self.config;
         match section.kind {
             SectionKind::Global => global::build(section, &mut config.global, &mut out),
             SectionKind::Defaults
             | SectionKind::Frontend
             | SectionKind::Backend
             | SectionKind::Listen => {
-                let Some(header) = proxy::header(section, &config, last_defaults, &mut out) else {
-                    continue;
+                let Some(mut p) = proxy::header(section, config, self.last_defaults, &mut out)
+                else {
+                    return;
                 };
-                let mut p = header;
                 let servers = section
                     .lines
                     .iter()
@@ -119,7 +148,7 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
                 proxy::finish_section(&mut p, &mut out);
                 if p.kind == ProxyKind::Defaults {
                     config.defaults.push(p);
-                    last_defaults = Some(config.defaults.len() - 1);
+                    self.last_defaults = Some(config.defaults.len() - 1);
                 } else {
                     config.proxies.push(p);
                 }
@@ -127,7 +156,11 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
             _ => config.others.push(other(section, &mut out)),
         }
     }
-    config
+
+    /// The model.
+    pub(crate) fn finish(self) -> Config {
+        self.config
+    }
 }
 
 /// A section kept as raw lines.
