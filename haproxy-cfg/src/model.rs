@@ -255,25 +255,25 @@ pub struct ServerOptions {
     /// `check` / `no-check`.
     pub check: Option<bool>,
     /// `inter`, ms.
-    pub inter: Option<u64>,
+    pub inter: Option<u32>,
     /// `fastinter`, ms.
-    pub fastinter: Option<u64>,
+    pub fastinter: Option<u32>,
     /// `downinter`, ms.
-    pub downinter: Option<u64>,
+    pub downinter: Option<u32>,
     /// `rise`.
-    pub rise: Option<u64>,
+    pub rise: Option<u32>,
     /// `fall`.
-    pub fall: Option<u64>,
+    pub fall: Option<u32>,
     /// `weight`.
-    pub weight: Option<u64>,
+    pub weight: Option<u32>,
     /// `backup` / `no-backup`.
     pub backup: Option<bool>,
     /// `maxconn`.
-    pub maxconn: Option<u64>,
+    pub maxconn: Option<u32>,
     /// `maxqueue`.
-    pub maxqueue: Option<u64>,
+    pub maxqueue: Option<u32>,
     /// `slowstart`, ms.
-    pub slowstart: Option<u64>,
+    pub slowstart: Option<u32>,
     /// `ssl` / `no-ssl`.
     pub ssl: Option<bool>,
     /// `verify`.
@@ -287,13 +287,13 @@ pub struct ServerOptions {
     /// `agent-check` / `no-agent-check`.
     pub agent_check: Option<bool>,
     /// `agent-port`.
-    pub agent_port: Option<u64>,
+    pub agent_port: Option<u32>,
     /// `port` (the check port).
-    pub port: Option<u64>,
+    pub port: Option<u32>,
     /// `disabled` (true) / `enabled` (false).
     pub disabled: Option<bool>,
     /// `id`.
-    pub id: Option<u64>,
+    pub id: Option<u32>,
     /// `cookie`.
     pub cookie: Option<SmolStr>,
     /// Every other option as `(name, argument)`.
@@ -561,4 +561,19 @@ pub struct OtherSection {
     pub lines: Vec<RawLine>,
     /// The header line.
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_stay_small() {
+        // A configuration may hold tens of thousands of servers: twelve
+        // 32-bit numbers (8 bytes each with their `Option`), eight flags,
+        // three strings and a list make the options; with the name, the
+        // address and the line, a server fits in 336 bytes.
+        assert!(std::mem::size_of::<ServerOptions>() <= 200);
+        assert!(std::mem::size_of::<Server>() <= 336);
+    }
 }

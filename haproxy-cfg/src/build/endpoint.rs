@@ -177,6 +177,12 @@ pub(crate) fn server(
     })
 }
 
+/// A number already checked against a 32-bit bound, as the model keeps
+/// it.
+fn narrow(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// `'server PROXY/NAME'`, as diagnostics name a server.
 struct ServerLabel<'a> {
     /// The proxy's name.
@@ -287,11 +293,11 @@ pub(crate) fn options(
             "no-agent-check" => o.agent_check = Some(false),
             "disabled" => o.disabled = Some(true),
             "enabled" => o.disabled = Some(false),
-            "inter" => o.inter = Some(time(out)?),
-            "fastinter" => o.fastinter = Some(time(out)?),
-            "downinter" => o.downinter = Some(time(out)?),
+            "inter" => o.inter = Some(narrow(time(out)?)),
+            "fastinter" => o.fastinter = Some(narrow(time(out)?)),
+            "downinter" => o.downinter = Some(narrow(time(out)?)),
             "slowstart" => {
-                o.slowstart = Some(
+                o.slowstart = Some(narrow(
                     units::parse_time(text, TimeUnit::Ms)
                         .map_err(|e| {
                             out.error(
@@ -302,7 +308,7 @@ pub(crate) fn options(
                             );
                         })
                         .ok()?,
-                );
+                ));
             }
             "rise" | "fall" => {
                 let n = units::atol(text);
@@ -315,7 +321,8 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                let n = u64::try_from(n).unwrap_or(0);
+                // HAProxy keeps these in an `int`.
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
                 if name == "rise" {
                     o.rise = Some(n);
                 } else {
@@ -333,7 +340,7 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.weight = u64::try_from(n).ok();
+                o.weight = u32::try_from(n).ok();
             }
             "maxconn" | "maxqueue" => {
                 let n = if text.is_empty() {
@@ -342,13 +349,13 @@ pub(crate) fn options(
                     int(out, u64::from(u32::MAX))?
                 };
                 if name == "maxconn" {
-                    o.maxconn = Some(n);
+                    o.maxconn = Some(narrow(n));
                 } else {
-                    o.maxqueue = Some(n);
+                    o.maxqueue = Some(narrow(n));
                 }
             }
-            "port" => o.port = Some(int(out, 65535)?),
-            "agent-port" => o.agent_port = Some(int(out, 65535)?),
+            "port" => o.port = Some(narrow(int(out, 65535)?)),
+            "agent-port" => o.agent_port = Some(narrow(int(out, 65535)?)),
             "id" => {
                 let n = int(out, i32::MAX as u64)?;
                 if n == 0 {
@@ -360,7 +367,7 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.id = Some(n);
+                o.id = Some(narrow(n));
             }
             "cookie" => o.cookie = Some(text.into()),
             "verify" => {
