@@ -51,13 +51,13 @@ pub(crate) struct SampleError(pub(crate) String);
 /// Reads `fetch(args),conv(args),...`. ACL keyword aliases (`path_beg`)
 /// are accepted when `acl_words` is set.
 pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError> {
-    let mut parts = split_top(text, ',').into_iter();
+    let mut parts = split_top(text, b',').into_iter();
     let head = parts.next().unwrap_or_default();
-    let (fetch, args) = name_and_args(&head);
+    let (fetch, args) = name_and_args(head);
     let alias = acl_words
-        .then(|| crate::keywords::find(ACL_ALIASES, &fetch, |a| a.0))
+        .then(|| crate::keywords::find(ACL_ALIASES, fetch, |a| a.0))
         .flatten();
-    let known = crate::keywords::find(FETCHES, &fetch, |f| f.0);
+    let known = crate::keywords::find(FETCHES, fetch, |f| f.0);
     match (alias, known) {
         (None, None) => {
             let what = if acl_words {
@@ -87,8 +87,8 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
     }
     let mut converters = Vec::new();
     for part in parts {
-        let (name, cargs) = name_and_args(&part);
-        let Some((_, min, max)) = crate::keywords::find(CONVERTERS, &name, |c| c.0) else {
+        let (name, cargs) = name_and_args(part);
+        let Some((_, min, max)) = crate::keywords::find(CONVERTERS, name, |c| c.0) else {
             let what = if acl_words {
                 "ACL expression"
             } else {
@@ -117,39 +117,38 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
 }
 
 /// Splits on `sep` outside parentheses.
-fn split_top(text: &str, sep: char) -> Vec<String> {
+fn split_top(text: &str, sep: u8) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0u32;
-    let mut cur = String::new();
-    for c in text.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ if b == sep && depth == 0 => {
+                out.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
             _ => {}
         }
-        if c == sep && depth == 0 {
-            out.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
-        }
     }
-    out.push(cur);
+    out.push(text.get(start..).unwrap_or(""));
     out
 }
 
 /// `name(a,b)` into its name and arguments.
-fn name_and_args(text: &str) -> (String, Vec<String>) {
+fn name_and_args(text: &str) -> (&str, Vec<&str>) {
     match text.split_once('(') {
         Some((name, rest)) => {
             let inner = rest.strip_suffix(')').unwrap_or(rest);
             let args = if inner.is_empty() {
                 Vec::new()
             } else {
-                split_top(inner, ',')
+                split_top(inner, b',')
             };
-            (name.to_string(), args)
+            (name, args)
         }
-        None => (text.to_string(), Vec::new()),
+        None => (text, Vec::new()),
     }
 }
 
@@ -177,7 +176,7 @@ pub(crate) fn acl_line(words: &[Word], span: Span, out: &mut Out<'_>) -> Option<
         return None;
     }
     let (flags, patterns, sample) =
-        criterion(&words[2..], span, &format!("ACL '{}'", name.text), out)?;
+        criterion(&words[2..], span, &format_args!("ACL '{}'", name.text), out)?;
     Some(Acl {
         name: Located::new(name.text.clone(), name.span),
         sample,
@@ -192,7 +191,7 @@ pub(crate) fn acl_line(words: &[Word], span: Span, out: &mut Out<'_>) -> Option<
 fn criterion(
     words: &[Word],
     span: Span,
-    what: &str,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> Option<(Vec<SmolStr>, Vec<SmolStr>, Sample)> {
     let Some(crit) = words.first() else {
@@ -292,7 +291,7 @@ fn ip_patterns_valid(
     flags: &[SmolStr],
     inline: &[Word],
     at: Span,
-    what: &str,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> bool {
     let ip_typed = crate::keywords::find(FETCHES, &sample.fetch, |f| f.0)
@@ -360,7 +359,7 @@ fn is_network(text: &str) -> bool {
 pub(crate) fn condition(
     words: &[Word],
     known: &std::collections::BTreeSet<SmolStr>,
-    what: &str,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> Option<Condition> {
     let negated = words.first().map(|w| w.text.as_str()) == Some("unless");
@@ -392,7 +391,12 @@ pub(crate) fn condition(
                 return None;
             };
             let inner = &words[term_start + 1..term_start + close];
-            criterion(inner, tw.span, &format!("an anonymous ACL in {what}"), out)?;
+            criterion(
+                inner,
+                tw.span,
+                &format_args!("an anonymous ACL in {what}"),
+                out,
+            )?;
             if let Some(last) = any_of.last_mut() {
                 last.push(CondTerm {
                     negated: neg,

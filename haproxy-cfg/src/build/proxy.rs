@@ -767,7 +767,7 @@ fn use_backend(p: &mut Proxy, acls: &BTreeSet<SmolStr>, line: &Line, out: &mut O
     let condition = match line.words.get(2) {
         None => None,
         Some(w) if w.text == "if" || w.text == "unless" => {
-            let Some(c) = acl::condition(&line.words[2..], acls, "switching rule", out) else {
+            let Some(c) = acl::condition(&line.words[2..], acls, &"switching rule", out) else {
                 return;
             };
             Some(c)
@@ -1148,7 +1148,7 @@ fn stats(p: &mut Proxy, acls: &BTreeSet<SmolStr>, line: &Line, out: &mut Out<'_>
                 return;
             };
             let _ = w;
-            if let Some(c) = acl::condition(&line.words[2..], acls, "a 'stats admin' rule", out) {
+            if let Some(c) = acl::condition(&line.words[2..], acls, &"a 'stats admin' rule", out) {
                 p.stats.admin = Some(c);
             }
         }
