@@ -1541,6 +1541,30 @@ pub(crate) fn has(table: &[&str], word: &str) -> bool {
     table.binary_search(&word).is_ok()
 }
 
+/// The server options most lines use, with their word counts: looked up
+/// before the binary search of [`SERVER`] (they must agree with it).
+const FREQUENT_SERVER_OPTIONS: &[(&str, u8)] = &[
+    ("check", 0),
+    ("weight", 1),
+    ("inter", 1),
+    ("rise", 1),
+    ("fall", 1),
+    ("backup", 0),
+    ("maxconn", 1),
+    ("ssl", 0),
+    ("verify", 1),
+    ("cookie", 1),
+];
+
+/// How many words the `server` option `name` takes, if it is one.
+pub(crate) fn server_option_arity(name: &str) -> Option<u8> {
+    // A few comparisons of short words, most failing on the length.
+    if let Some(&(_, n)) = FREQUENT_SERVER_OPTIONS.iter().find(|(k, _)| *k == name) {
+        return Some(n);
+    }
+    find(SERVER, name, |b| b.0).map(|&(_, n)| n)
+}
+
 /// The entry of the sorted `table` whose first field is `word`.
 pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
     table
@@ -1552,6 +1576,18 @@ pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frequent_server_options_agree_with_the_table() {
+        for &(name, n) in FREQUENT_SERVER_OPTIONS {
+            assert_eq!(find(SERVER, name, |o| o.0), Some(&(name, n)), "{name}");
+        }
+        assert_eq!(server_option_arity("check"), Some(0));
+        assert_eq!(server_option_arity("weight"), Some(1));
+        assert_eq!(server_option_arity("agent-check"), Some(0));
+        assert_eq!(server_option_arity("agent-port"), Some(1));
+        assert_eq!(server_option_arity("chek"), None);
+    }
 
     fn sorted<T>(table: &[T], key: impl Fn(&T) -> &str) -> bool {
         table.windows(2).all(|w| key(&w[0]) < key(&w[1]))

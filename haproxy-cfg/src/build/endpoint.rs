@@ -210,7 +210,7 @@ pub(crate) fn options(
     let mut i = from;
     while let Some(w) = line.words.get(i) {
         let name = w.text.as_str();
-        let Some(&(_, arity)) = crate::keywords::find(SERVER, name, |b| b.0) else {
+        let Some(arity) = crate::keywords::server_option_arity(name) else {
             let mut d = Diagnostic::error("E0100", format!("{label} : unknown keyword '{name}'"))
                 .at(w.span, "unknown server option");
             if let Some(g) = suggest::best(name, SERVER.iter().map(|(n, _)| *n)) {
