@@ -1541,6 +1541,15 @@ pub(crate) fn has(table: &[&str], word: &str) -> bool {
     table.binary_search(&word).is_ok()
 }
 
+/// The proxy keywords most lines start with: looked up before the binary
+/// search of [`PROXY`] (they are in it).
+const FREQUENT_PROXY_KEYWORDS: &[&str] = &["server", "acl", "use_backend", "balance"];
+
+/// True when `kw` is a proxy keyword.
+pub(crate) fn is_proxy_keyword(kw: &str) -> bool {
+    FREQUENT_PROXY_KEYWORDS.contains(&kw) || has(PROXY, kw)
+}
+
 /// The server options most lines use, with their word counts: looked up
 /// before the binary search of [`SERVER`] (they must agree with it).
 const FREQUENT_SERVER_OPTIONS: &[(&str, u8)] = &[
@@ -1576,6 +1585,15 @@ pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frequent_proxy_keywords_are_proxy_keywords() {
+        for kw in FREQUENT_PROXY_KEYWORDS {
+            assert!(has(PROXY, kw), "{kw}");
+        }
+        assert!(is_proxy_keyword("timeout"));
+        assert!(!is_proxy_keyword("servers"));
+    }
 
     #[test]
     fn frequent_server_options_agree_with_the_table() {

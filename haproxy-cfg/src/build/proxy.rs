@@ -366,7 +366,7 @@ pub(crate) fn line(
         );
         return;
     }
-    if !keywords::has(keywords::PROXY, kw) {
+    if !keywords::is_proxy_keyword(kw) {
         if kw == "monitor-net" {
             out.error("E0100", kw_word.span, "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src ... }' instead", "removed keyword");
             return;
