@@ -260,7 +260,7 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
                 .with_help("give the address a port (`ADDR:PORT`) or add `port N`"),
             );
         }
-        if s.options.cookie.is_some() && p.mode != Mode::Http {
+        if s.options.rare().cookie.is_some() && p.mode != Mode::Http {
             diags.push(
                 Diagnostic::warning(
                     "W0202",
@@ -280,7 +280,8 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
 /// `track [PROXY/]SERVER` names a server that is checked.
 fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     for s in &p.servers {
-        let Some((_, Some(target))) = s.options.other.iter().find(|(k, _)| k == "track") else {
+        let Some((_, Some(target))) = s.options.rare().other.iter().find(|(k, _)| k == "track")
+        else {
             continue;
         };
         let (proxy, server) = target

@@ -249,17 +249,15 @@ pub struct Bind {
     pub span: Span,
 }
 
-/// The options of a `server` or `default-server` line.
+/// The options of a `server` or `default-server` line. The options few
+/// lines set are in [`RareServerOptions`], allocated only when one is
+/// set: a configuration may hold tens of thousands of servers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerOptions {
     /// `check` / `no-check`.
     pub check: Option<bool>,
     /// `inter`, ms.
     pub inter: Option<u32>,
-    /// `fastinter`, ms.
-    pub fastinter: Option<u32>,
-    /// `downinter`, ms.
-    pub downinter: Option<u32>,
     /// `rise`.
     pub rise: Option<u32>,
     /// `fall`.
@@ -270,63 +268,115 @@ pub struct ServerOptions {
     pub backup: Option<bool>,
     /// `maxconn`.
     pub maxconn: Option<u32>,
-    /// `maxqueue`.
-    pub maxqueue: Option<u32>,
-    /// `slowstart`, ms.
-    pub slowstart: Option<u32>,
     /// `ssl` / `no-ssl`.
     pub ssl: Option<bool>,
-    /// `verify`.
-    pub verify: Option<SmolStr>,
-    /// `sni` expression.
-    pub sni: Option<SmolStr>,
     /// `check-ssl` / `no-check-ssl`.
     pub check_ssl: Option<bool>,
     /// `send-proxy` / `no-send-proxy`.
     pub send_proxy: Option<bool>,
     /// `agent-check` / `no-agent-check`.
     pub agent_check: Option<bool>,
-    /// `agent-port`.
-    pub agent_port: Option<u32>,
     /// `port` (the check port).
     pub port: Option<u32>,
     /// `disabled` (true) / `enabled` (false).
     pub disabled: Option<bool>,
+    /// The other options, when one of them is set (read them with
+    /// [`ServerOptions::rare`]).
+    pub rare: Option<Box<RareServerOptions>>,
+}
+
+/// The server options few lines set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RareServerOptions {
+    /// `fastinter`, ms.
+    pub fastinter: Option<u32>,
+    /// `downinter`, ms.
+    pub downinter: Option<u32>,
+    /// `maxqueue`.
+    pub maxqueue: Option<u32>,
+    /// `slowstart`, ms.
+    pub slowstart: Option<u32>,
+    /// `agent-port`.
+    pub agent_port: Option<u32>,
     /// `id`.
     pub id: Option<u32>,
+    /// `verify`.
+    pub verify: Option<SmolStr>,
+    /// `sni` expression.
+    pub sni: Option<SmolStr>,
     /// `cookie`.
     pub cookie: Option<SmolStr>,
     /// Every other option as `(name, argument)`.
     pub other: Vec<(SmolStr, Option<SmolStr>)>,
 }
 
+/// No rare option set.
+static NO_RARE_OPTIONS: RareServerOptions = RareServerOptions {
+    fastinter: None,
+    downinter: None,
+    maxqueue: None,
+    slowstart: None,
+    agent_port: None,
+    id: None,
+    verify: None,
+    sni: None,
+    cookie: None,
+    other: Vec::new(),
+};
+
 impl ServerOptions {
+    /// The rare options (all unset when none was given).
+    pub fn rare(&self) -> &RareServerOptions {
+        self.rare.as_deref().unwrap_or(&NO_RARE_OPTIONS)
+    }
+
+    /// The rare options, to set one.
+    pub(crate) fn rare_mut(&mut self) -> &mut RareServerOptions {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     /// These options over `base`: each one set here wins.
     pub fn over(&self, base: &ServerOptions) -> ServerOptions {
-        let mut other = base.other.clone();
-        other.extend(self.other.iter().cloned());
+        let rare = match (&self.rare, &base.rare) {
+            (None, None) => None,
+            (Some(own), None) => Some(own.clone()),
+            (None, Some(inherited)) => Some(inherited.clone()),
+            (Some(own), Some(inherited)) => Some(Box::new(own.over(inherited))),
+        };
         ServerOptions {
             check: self.check.or(base.check),
             inter: self.inter.or(base.inter),
-            fastinter: self.fastinter.or(base.fastinter),
-            downinter: self.downinter.or(base.downinter),
             rise: self.rise.or(base.rise),
             fall: self.fall.or(base.fall),
             weight: self.weight.or(base.weight),
             backup: self.backup.or(base.backup),
             maxconn: self.maxconn.or(base.maxconn),
-            maxqueue: self.maxqueue.or(base.maxqueue),
-            slowstart: self.slowstart.or(base.slowstart),
             ssl: self.ssl.or(base.ssl),
-            verify: self.verify.clone().or_else(|| base.verify.clone()),
-            sni: self.sni.clone().or_else(|| base.sni.clone()),
             check_ssl: self.check_ssl.or(base.check_ssl),
             send_proxy: self.send_proxy.or(base.send_proxy),
             agent_check: self.agent_check.or(base.agent_check),
-            agent_port: self.agent_port.or(base.agent_port),
             port: self.port.or(base.port),
             disabled: self.disabled.or(base.disabled),
+            rare,
+        }
+    }
+}
+
+impl RareServerOptions {
+    /// These options over `base`: each one set here wins; the other
+    /// options are `base`'s, then these.
+    pub fn over(&self, base: &RareServerOptions) -> RareServerOptions {
+        let mut other = base.other.clone();
+        other.extend(self.other.iter().cloned());
+        RareServerOptions {
+            fastinter: self.fastinter.or(base.fastinter),
+            downinter: self.downinter.or(base.downinter),
+            maxqueue: self.maxqueue.or(base.maxqueue),
+            slowstart: self.slowstart.or(base.slowstart),
+            agent_port: self.agent_port.or(base.agent_port),
             id: self.id.or(base.id),
+            verify: self.verify.clone().or_else(|| base.verify.clone()),
+            sni: self.sni.clone().or_else(|| base.sni.clone()),
             cookie: self.cookie.clone().or_else(|| base.cookie.clone()),
             other,
         }
@@ -569,11 +619,44 @@ mod tests {
 
     #[test]
     fn servers_stay_small() {
-        // A configuration may hold tens of thousands of servers: twelve
-        // 32-bit numbers (8 bytes each with their `Option`), eight flags,
-        // three strings and a list make the options; with the name, the
-        // address and the line, a server fits in 336 bytes.
-        assert!(std::mem::size_of::<ServerOptions>() <= 200);
-        assert!(std::mem::size_of::<Server>() <= 336);
+        // A configuration may hold tens of thousands of servers: six
+        // 32-bit numbers (8 bytes each with their `Option`), seven flags
+        // and a pointer make the options; with the name, the address and
+        // the line, a server fits in 200 bytes.
+        assert!(std::mem::size_of::<ServerOptions>() <= 64);
+        assert!(std::mem::size_of::<Server>() <= 200);
+    }
+
+    #[test]
+    fn rare_options_merge_like_the_others() {
+        let base = ServerOptions {
+            inter: Some(2_000),
+            rare: Some(Box::new(RareServerOptions {
+                fastinter: Some(500),
+                other: vec![("a".into(), None)],
+                ..RareServerOptions::default()
+            })),
+            ..ServerOptions::default()
+        };
+        let own = ServerOptions {
+            rare: Some(Box::new(RareServerOptions {
+                fastinter: Some(100),
+                sni: Some("str(x)".into()),
+                other: vec![("b".into(), Some("1".into()))],
+                ..RareServerOptions::default()
+            })),
+            ..ServerOptions::default()
+        };
+        let merged = own.over(&base);
+        assert_eq!(merged.inter, Some(2_000));
+        assert_eq!(merged.rare().fastinter, Some(100));
+        assert_eq!(merged.rare().sni.as_deref(), Some("str(x)"));
+        assert_eq!(
+            merged.rare().other,
+            [("a".into(), None), ("b".into(), Some("1".into()))]
+        );
+        let plain = ServerOptions::default().over(&ServerOptions::default());
+        assert!(plain.rare.is_none());
+        assert_eq!(plain.rare().id, None);
     }
 }

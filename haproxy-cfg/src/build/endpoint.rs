@@ -294,10 +294,10 @@ pub(crate) fn options(
             "disabled" => o.disabled = Some(true),
             "enabled" => o.disabled = Some(false),
             "inter" => o.inter = Some(narrow(time(out)?)),
-            "fastinter" => o.fastinter = Some(narrow(time(out)?)),
-            "downinter" => o.downinter = Some(narrow(time(out)?)),
+            "fastinter" => o.rare_mut().fastinter = Some(narrow(time(out)?)),
+            "downinter" => o.rare_mut().downinter = Some(narrow(time(out)?)),
             "slowstart" => {
-                o.slowstart = Some(narrow(
+                o.rare_mut().slowstart = Some(narrow(
                     units::parse_time(text, TimeUnit::Ms)
                         .map_err(|e| {
                             out.error(
@@ -351,11 +351,11 @@ pub(crate) fn options(
                 if name == "maxconn" {
                     o.maxconn = Some(narrow(n));
                 } else {
-                    o.maxqueue = Some(narrow(n));
+                    o.rare_mut().maxqueue = Some(narrow(n));
                 }
             }
             "port" => o.port = Some(narrow(int(out, 65535)?)),
-            "agent-port" => o.agent_port = Some(narrow(int(out, 65535)?)),
+            "agent-port" => o.rare_mut().agent_port = Some(narrow(int(out, 65535)?)),
             "id" => {
                 let n = int(out, i32::MAX as u64)?;
                 if n == 0 {
@@ -367,15 +367,15 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.id = Some(narrow(n));
+                o.rare_mut().id = Some(narrow(n));
             }
-            "cookie" => o.cookie = Some(text.into()),
+            "cookie" => o.rare_mut().cookie = Some(text.into()),
             "verify" => {
                 if !matches!(text, "none" | "required") {
                     out.error("E0103", vspan, format!("{label} : 'verify' : unknown verify method '{text}', only 'none' and 'required' are supported"), "none or required");
                     return None;
                 }
-                o.verify = Some(text.into());
+                o.rare_mut().verify = Some(text.into());
             }
             "sni" => {
                 if let Err(e) = super::acl::sample(text, false) {
@@ -390,9 +390,12 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.sni = Some(text.into());
+                o.rare_mut().sni = Some(text.into());
             }
-            _ => o.other.push((name.into(), value.map(|v| v.text.clone()))),
+            _ => o
+                .rare_mut()
+                .other
+                .push((name.into(), value.map(|v| v.text.clone()))),
         }
         i += 1 + usize::from(arity);
     }
