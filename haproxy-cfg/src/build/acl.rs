@@ -358,7 +358,7 @@ fn is_network(text: &str) -> bool {
 /// Named ACLs must be in `known` or predefined.
 pub(crate) fn condition(
     words: &[Word],
-    known: &std::collections::BTreeSet<SmolStr>,
+    known: &super::AclNames,
     what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> Option<Condition> {
@@ -412,13 +412,12 @@ pub(crate) fn condition(
                 format!("error detected while parsing {what} : no such ACL : '{name}'"),
             )
             .at(tw.span, "not declared in this proxy");
-            if let Some(g) = suggest::best(
-                name,
-                known
-                    .iter()
-                    .map(SmolStr::as_str)
-                    .chain(PREDEFINED.iter().copied()),
-            ) {
+            // Sorted, so that the first of equally close names is the
+            // same on every run.
+            let mut names: Vec<&str> = known.iter().map(SmolStr::as_str).collect();
+            names.sort_unstable();
+            let candidates = names.into_iter().chain(PREDEFINED.iter().copied());
+            if let Some(g) = suggest::best(name, candidates) {
                 d = d.with_help(format!("did you mean '{g}'?"));
             } else {
                 d = d.with_help(format!("declare it first: acl {name} <criterion> <values>"));

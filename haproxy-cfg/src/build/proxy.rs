@@ -4,7 +4,7 @@
 use super::acl;
 use super::endpoint;
 use super::global::{log_target, unknown, NEGATION_MESSAGE};
-use super::{bad_name_char, proxy_kind, raw, word_or_end, Env, Out};
+use super::{bad_name_char, proxy_kind, raw, word_or_end, AclNames, Env, Out};
 use crate::diag::Diagnostic;
 use crate::keywords::{self, OPTIONS, OPTIONS_SPECIAL};
 use crate::model::{
@@ -15,7 +15,6 @@ use crate::suggest;
 use crate::tree::{Line, Section};
 use crate::units::{self, TimeError, TimeUnit};
 use smol_str::SmolStr;
-use std::collections::BTreeSet;
 
 /// Special options that accept `no option`.
 const NEGATABLE_SPECIAL: &[&str] = &[
@@ -345,7 +344,7 @@ fn lacks_capability(p: &Proxy, kw: &str, span: Span, out: &mut Out<'_>) -> bool 
 /// Reads one keyword line of a proxy section.
 pub(crate) fn line(
     p: &mut Proxy,
-    acls: &mut BTreeSet<SmolStr>,
+    acls: &mut AclNames,
     line: &Line,
     env: &Env<'_>,
     out: &mut Out<'_>,
@@ -754,7 +753,7 @@ fn option(p: &mut Proxy, line: &Line, negation: bool, out: &mut Out<'_>) {
 }
 
 /// `use_backend NAME [if|unless COND]`.
-fn use_backend(p: &mut Proxy, acls: &BTreeSet<SmolStr>, line: &Line, out: &mut Out<'_>) {
+fn use_backend(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let Some(target) = line.words.get(1) else {
         out.error(
             "E0101",
@@ -796,7 +795,7 @@ fn known_action(action: &str, table: &[&str]) -> bool {
 
 /// `http-request ACTION ...`, `tcp-request content ACTION ...` and the
 /// other rule keywords.
-fn rule(p: &mut Proxy, acls: &BTreeSet<SmolStr>, line: &Line, out: &mut Out<'_>) {
+fn rule(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let kw = line.keyword();
     let (table, keyword, action_at): (&[&str], SmolStr, usize) = match kw {
         "http-request" => (keywords::HTTP_REQ, kw.into(), 1),
@@ -1103,7 +1102,7 @@ fn errorfile(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>) {
 }
 
 /// `stats enable|uri|auth|refresh|admin|realm|...` in a proxy.
-fn stats(p: &mut Proxy, acls: &BTreeSet<SmolStr>, line: &Line, out: &mut Out<'_>) {
+fn stats(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let (sub, sspan) = word_or_end(line, 1);
     let arg = line.words.get(2);
     let need = |out: &mut Out<'_>, what: &str| {
