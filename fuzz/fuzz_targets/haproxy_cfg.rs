@@ -1,6 +1,7 @@
 //! Arbitrary bytes as an haproxy.cfg: the lexer, the `.if` blocks, the
 //! model builder and the checker never panic, every diagnostic renders
-//! (text and JSON), and a configuration read without errors formats to
+//! (text and JSON), building without the tree gives the same model and
+//! diagnostics, and a configuration read without errors formats to
 //! text that reads back to the same words, again without errors.
 
 #![no_main]
@@ -18,6 +19,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = d.to_json(&loaded.sources);
     }
     let _ = loaded.exit_code();
+    // Built section by section without the tree (`haproxy-rs -c`): the
+    // same model and the same diagnostics.
+    let lean = load_bytes("fuzz.cfg", data, &opts.clone().discard_tree(true));
+    assert_eq!(lean.config, loaded.config, "discard_tree changed the model");
+    assert_eq!(
+        lean.diagnostics, loaded.diagnostics,
+        "discard_tree changed the diagnostics"
+    );
     if loaded.has_errors() {
         return;
     }

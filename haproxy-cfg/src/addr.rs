@@ -118,6 +118,14 @@ pub(crate) type Resolver<'a> = &'a dyn Fn(&str) -> bool;
 
 /// Reads one address.
 pub(crate) fn parse(text: &str, usage: Use, resolve: Resolver<'_>) -> Result<SockAddr, AddrError> {
+    match plain_ipv4_server(text, usage) {
+        Some(addr) => Ok(addr),
+        None => parse_general(text, usage, resolve),
+    }
+}
+
+/// [`parse`] for every form of address.
+fn parse_general(text: &str, usage: Use, resolve: Resolver<'_>) -> Result<SockAddr, AddrError> {
     let (family, rest) = match text.split_once('@') {
         Some((f, rest)) if !f.contains(':') && !f.contains('/') => {
             if !FAMILIES.contains(&f) {
@@ -151,6 +159,25 @@ pub(crate) fn parse(text: &str, usage: Use, resolve: Resolver<'_>) -> Result<Soc
     };
     let host = parse_host(host_text, fam, usage, text, resolve)?;
     Ok(SockAddr { family, host, port })
+}
+
+/// The common server address `A.B.C.D:PORT` (digits and dots, one
+/// colon, a port number), read as the general path would read it; `None`
+/// for anything else, which the general path reads.
+fn plain_ipv4_server(text: &str, usage: Use) -> Option<SockAddr> {
+    if usage != Use::Server {
+        return None;
+    }
+    let (host, port) = text.split_once(':')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(port) || !host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    Some(SockAddr {
+        family: None,
+        host: Host::V4(host.parse().ok()?),
+        port: Port::Fixed(port.parse().ok()?),
+    })
 }
 
 /// Splits `host:port` on the last colon, honouring `[v6]:port`; a string
@@ -283,6 +310,33 @@ mod tests {
 
     fn bind(t: &str) -> Result<SockAddr, AddrError> {
         parse(t, Use::Bind, &known)
+    }
+
+    #[test]
+    fn the_ipv4_shortcut_reads_as_the_general_path() {
+        for t in [
+            "192.0.2.1:80",
+            "198.51.100.250:8999",
+            "0.0.0.0:0",
+            "203.0.113.9:65535",
+        ] {
+            let fast = plain_ipv4_server(t, Use::Server);
+            assert!(fast.is_some(), "{t}");
+            assert_eq!(fast, parse_general(t, Use::Server, &known).ok(), "{t}");
+        }
+        // Not for it: the general path decides.
+        for t in [
+            "192.0.2.1:",
+            "192.0.2.1:65536",
+            "192.0.2:80",
+            "192.0.2.1:+1",
+            "192.0.2.1",
+            "1.2.3.4.5:80",
+            ":80",
+        ] {
+            assert_eq!(plain_ipv4_server(t, Use::Server), None, "{t}");
+        }
+        assert_eq!(plain_ipv4_server("192.0.2.1:80", Use::Bind), None);
     }
 
     fn server(t: &str) -> Result<SockAddr, AddrError> {

@@ -6,6 +6,7 @@ use crate::addr::{Host, Port};
 use crate::diag::Diagnostic;
 use crate::model::{Config, Mode, Proxy, ProxyKind};
 use crate::suggest;
+use smol_str::SmolStr;
 use std::collections::HashMap;
 
 /// Runs every check.
@@ -100,7 +101,7 @@ fn tracked_tables(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
             .iter()
             .position(|a| a == "table")
             .and_then(|i| r.args.get(i + 1));
-        let table = named.map_or(p.name.as_str(), String::as_str);
+        let table = named.map_or(p.name.as_str(), SmolStr::as_str);
         let found = config
             .proxies
             .iter()
@@ -259,7 +260,7 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
                 .with_help("give the address a port (`ADDR:PORT`) or add `port N`"),
             );
         }
-        if s.options.cookie.is_some() && p.mode != Mode::Http {
+        if s.options.rare().cookie.is_some() && p.mode != Mode::Http {
             diags.push(
                 Diagnostic::warning(
                     "W0202",
@@ -279,7 +280,8 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
 /// `track [PROXY/]SERVER` names a server that is checked.
 fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     for s in &p.servers {
-        let Some((_, Some(target))) = s.options.other.iter().find(|(k, _)| k == "track") else {
+        let Some((_, Some(target))) = s.options.rare().other.iter().find(|(k, _)| k == "track")
+        else {
             continue;
         };
         let (proxy, server) = target

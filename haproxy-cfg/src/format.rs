@@ -95,7 +95,7 @@ mod tests {
         split_line(&line, pos, &ctx)
             .unwrap()
             .into_iter()
-            .map(|w| w.text)
+            .map(|w| w.text.to_string())
             .collect()
     }
 

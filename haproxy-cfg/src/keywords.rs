@@ -1541,6 +1541,39 @@ pub(crate) fn has(table: &[&str], word: &str) -> bool {
     table.binary_search(&word).is_ok()
 }
 
+/// The proxy keywords most lines start with: looked up before the binary
+/// search of [`PROXY`] (they are in it).
+const FREQUENT_PROXY_KEYWORDS: &[&str] = &["server", "acl", "use_backend", "balance"];
+
+/// True when `kw` is a proxy keyword.
+pub(crate) fn is_proxy_keyword(kw: &str) -> bool {
+    FREQUENT_PROXY_KEYWORDS.contains(&kw) || has(PROXY, kw)
+}
+
+/// The server options most lines use, with their word counts: looked up
+/// before the binary search of [`SERVER`] (they must agree with it).
+const FREQUENT_SERVER_OPTIONS: &[(&str, u8)] = &[
+    ("check", 0),
+    ("weight", 1),
+    ("inter", 1),
+    ("rise", 1),
+    ("fall", 1),
+    ("backup", 0),
+    ("maxconn", 1),
+    ("ssl", 0),
+    ("verify", 1),
+    ("cookie", 1),
+];
+
+/// How many words the `server` option `name` takes, if it is one.
+pub(crate) fn server_option_arity(name: &str) -> Option<u8> {
+    // A few comparisons of short words, most failing on the length.
+    if let Some(&(_, n)) = FREQUENT_SERVER_OPTIONS.iter().find(|(k, _)| *k == name) {
+        return Some(n);
+    }
+    find(SERVER, name, |b| b.0).map(|&(_, n)| n)
+}
+
 /// The entry of the sorted `table` whose first field is `word`.
 pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
     table
@@ -1552,6 +1585,27 @@ pub(crate) fn find<'a, T>(table: &'a [T], word: &str, key: impl Fn(&T) -> &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frequent_proxy_keywords_are_proxy_keywords() {
+        for kw in FREQUENT_PROXY_KEYWORDS {
+            assert!(has(PROXY, kw), "{kw}");
+        }
+        assert!(is_proxy_keyword("timeout"));
+        assert!(!is_proxy_keyword("servers"));
+    }
+
+    #[test]
+    fn frequent_server_options_agree_with_the_table() {
+        for &(name, n) in FREQUENT_SERVER_OPTIONS {
+            assert_eq!(find(SERVER, name, |o| o.0), Some(&(name, n)), "{name}");
+        }
+        assert_eq!(server_option_arity("check"), Some(0));
+        assert_eq!(server_option_arity("weight"), Some(1));
+        assert_eq!(server_option_arity("agent-check"), Some(0));
+        assert_eq!(server_option_arity("agent-port"), Some(1));
+        assert_eq!(server_option_arity("chek"), None);
+    }
 
     fn sorted<T>(table: &[T], key: impl Fn(&T) -> &str) -> bool {
         table.windows(2).all(|w| key(&w[0]) < key(&w[1]))

@@ -11,6 +11,7 @@
 //! variables expand to nothing; a last word that ends up empty is dropped.
 
 use crate::source::{FileId, Span};
+use smol_str::SmolStr;
 
 /// Most words on one line. HAProxy counts separators: a blank after the
 /// 64th word (even before a comment) is already one too many.
@@ -19,8 +20,9 @@ pub const MAX_WORDS: usize = 64;
 /// One word of a line, after unquoting, unescaping and expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Word {
-    /// The word's value.
-    pub text: String,
+    /// The word's value (inline up to 23 bytes: no allocation for nearly
+    /// every word).
+    pub text: SmolStr,
     /// Where the word's source text is (for several words from one
     /// `${NAME[*]}` expansion, the whole source word).
     pub span: Span,
@@ -91,12 +93,21 @@ pub struct LinePos {
     pub line: u32,
 }
 
+/// Bytes that end, quote, escape or expand a word, as a table.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let set = b"\n\r#\"'\\$ \t\x0b\x0c";
+    while k < set.len() {
+        t[set[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// Bytes that end, quote, escape or expand a word.
 fn is_special(b: u8) -> bool {
-    matches!(
-        b,
-        b'\n' | b'\r' | b'#' | b'"' | b'\'' | b'\\' | b'$' | b' ' | b'\t' | 0x0b | 0x0c
-    )
+    SPECIAL[usize::from(b)]
 }
 
 /// C's `isspace` in the C locale, without the line ends.
@@ -106,15 +117,33 @@ fn is_blank(b: u8) -> bool {
 
 /// Splits `line` (without its newline) into words.
 pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec<Word>, LexError> {
+    let mut words = Vec::new();
+    split_line_into(line, pos, ctx, &mut words)?;
+    Ok(words)
+}
+
+/// Splits `line` like [`split_line`], appending the words to `words`
+/// (cleared first): a caller splitting many lines reuses one vector.
+/// On error `words` holds what was split before the problem.
+pub fn split_line_into(
+    line: &str,
+    pos: LinePos,
+    ctx: &LineContext<'_>,
+    words: &mut Vec<Word>,
+) -> Result<(), LexError> {
+    words.clear();
     let bytes = line.as_bytes();
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if bytes.contains(&0) {
         return Err(LexError {
             kind: LexErrorKind::StrayNul,
-            at,
+            at: bytes.iter().position(|&b| b == 0).unwrap_or(0),
         });
     }
-    let mut words: Vec<Word> = Vec::with_capacity(4);
-    let mut cur: Vec<u8> = Vec::with_capacity(64);
+    // Columns are byte offsets on an ASCII line (nearly every line).
+    let ascii = bytes.is_ascii();
+    // Only words with quotes, escapes or variables are built here; plain
+    // words are taken from the line as they are.
+    let mut cur: Vec<u8> = Vec::new();
     let mut start = None::<usize>;
     let mut squote = false;
     let mut dquote = false;
@@ -126,20 +155,45 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
     let push = |words: &mut Vec<Word>, cur: &mut Vec<u8>, from: usize, to: usize| {
         words.push(Word {
             text: text_of(cur),
-            span: span_of(line, pos, from, to),
+            span: span_at(line, ascii, pos, from, to),
         });
     };
     while i < bytes.len() {
         let b = bytes[i];
         if !is_special(b) {
-            // A run of ordinary bytes is copied at once.
-            start.get_or_insert(i);
             let run = bytes[i..]
                 .iter()
                 .position(|&c| is_special(c))
                 .unwrap_or(bytes.len() - i);
-            cur.extend_from_slice(&bytes[i..i + run]);
-            i += run;
+            let end = i + run;
+            let ends_word = match bytes.get(end) {
+                None | Some(b'\n' | b'\r' | b'#') => true,
+                Some(&c) => is_blank(c),
+            };
+            if start.is_none() && ends_word && !squote && !dquote {
+                // A plain word: its text is the source text.
+                words.push(Word {
+                    text: SmolStr::new(line.get(i..end).unwrap_or("")),
+                    span: span_at(line, ascii, pos, i, end),
+                });
+                i = end;
+                if bytes.get(end).is_some_and(|&c| is_blank(c)) {
+                    while i < bytes.len() && is_blank(bytes[i]) {
+                        i += 1;
+                    }
+                    if words.len() >= MAX_WORDS {
+                        return Err(LexError {
+                            kind: LexErrorKind::TooManyWords,
+                            at: end - run,
+                        });
+                    }
+                }
+                continue;
+            }
+            // A run of ordinary bytes is copied at once.
+            start.get_or_insert(i);
+            cur.extend_from_slice(&bytes[i..end]);
+            i = end;
             continue;
         }
         if b == b'\n' || b == b'\r' {
@@ -167,7 +221,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
             }
             _ if is_blank(b) && !squote && !dquote => {
                 let from = start.take().unwrap_or(i);
-                push(&mut words, &mut cur, from, i);
+                push(words, &mut cur, from, i);
                 while i < bytes.len() && is_blank(bytes[i]) {
                     i += 1;
                 }
@@ -179,7 +233,7 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
                 }
             }
             b'$' if dquote => {
-                i = expand(line, i, pos, ctx, start.unwrap_or(i), &mut words, &mut cur)?;
+                i = expand(line, i, pos, ctx, start.unwrap_or(i), words, &mut cur)?;
                 if words.len() >= MAX_WORDS {
                     return Err(LexError {
                         kind: LexErrorKind::TooManyWords,
@@ -202,16 +256,19 @@ pub fn split_line(line: &str, pos: LinePos, ctx: &LineContext<'_>) -> Result<Vec
     if let Some(from) = start {
         if !cur.is_empty() {
             let to = end_of_word(bytes, i);
-            push(&mut words, &mut cur, from, to);
+            push(words, &mut cur, from, to);
         }
     }
-    Ok(words)
+    Ok(())
 }
 
 /// Takes the bytes collected for a word as its text (invalid UTF-8, only
 /// possible through `\x` escapes, replaced).
-fn text_of(cur: &mut Vec<u8>) -> String {
-    let text = String::from_utf8_lossy(cur).into_owned();
+fn text_of(cur: &mut Vec<u8>) -> SmolStr {
+    let text = match std::str::from_utf8(cur) {
+        Ok(s) => SmolStr::new(s),
+        Err(_) => SmolStr::new(String::from_utf8_lossy(cur)),
+    };
     cur.clear();
     text
 }
@@ -222,6 +279,23 @@ fn end_of_word(bytes: &[u8], mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// The span of `line[from..to]`; `ascii` tells that the line is ASCII,
+/// so that columns are byte offsets.
+fn span_at(line: &str, ascii: bool, pos: LinePos, from: usize, to: usize) -> Span {
+    if !ascii {
+        return span_of(line, pos, from, to);
+    }
+    Span {
+        file: pos.file,
+        offset: pos
+            .offset
+            .saturating_add(u32::try_from(from).unwrap_or(u32::MAX)),
+        len: u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX),
+        line: pos.line,
+        col: u32::try_from(from.saturating_add(1)).unwrap_or(u32::MAX),
+    }
 }
 
 /// The span of `line[from..to]`.
@@ -412,7 +486,7 @@ mod tests {
             offset: 0,
             line: 7,
         };
-        split_line(line, pos, &ctx).map(|w| w.into_iter().map(|w| w.text).collect())
+        split_line(line, pos, &ctx).map(|w| w.into_iter().map(|w| w.text.to_string()).collect())
     }
 
     fn err(line: &str) -> (LexErrorKind, usize) {

@@ -38,7 +38,11 @@ pub use addr::{AddrError, Host, Port, SockAddr};
 pub use cond::Facts;
 pub use diag::{Diagnostic, Label, Severity};
 pub use format::{format, quote};
-pub use lex::{split_line, LexError, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
+pub use lex::{
+    split_line, split_line_into, LexError, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS,
+};
+/// The inline string type of word values and model strings.
+pub use smol_str::SmolStr;
 pub use source::{FileId, SourceFile, Sources, Span};
 pub use tree::{Line, Section, SectionKind, Tree};
 pub use units::{parse_size, parse_time, SizeError, TimeError, TimeUnit};
@@ -65,6 +69,11 @@ pub struct Options {
     /// The host names that resolve; `None` reads `/etc/hosts` (no DNS
     /// query is ever made).
     pub hosts: Option<Vec<String>>,
+    /// Build the model section by section, dropping each section once it
+    /// is built: [`Loaded::tree`] stays empty and memory is that of the
+    /// model alone. For a check that needs no tree (`haproxy-rs -c`);
+    /// verdicts and diagnostics are the same.
+    pub discard_tree: bool,
 }
 
 impl Options {
@@ -89,6 +98,13 @@ impl Options {
     /// Uses exactly these host names as the resolvable ones.
     pub fn hosts<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.hosts = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Builds the model without keeping the syntax tree (see
+    /// [`Options::discard_tree`]).
+    pub fn discard_tree(mut self, discard: bool) -> Self {
+        self.discard_tree = discard;
         self
     }
 
@@ -171,64 +187,151 @@ impl Loaded {
 
 /// Reads and checks the files and directories given as `-f` arguments.
 pub fn load_files(paths: &[PathBuf], opts: &Options) -> Loaded {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let mut tree = Tree::default();
+    let mut reading = Reading::new(opts);
     match load::expand(paths) {
-        Err(d) => diagnostics.push(*d),
+        Err(d) => reading.diagnostics.push(*d),
         Ok(files) => {
             for path in files {
                 match load::read(&path) {
-                    Err(d) => diagnostics.push(*d),
+                    Err(d) => reading.diagnostics.push(*d),
                     Ok((text, bad)) => {
                         let name = path.display().to_string();
-                        let id = sources.add(path, text);
+                        let id = reading.sources.add(path, text);
                         if let Some(at) = bad {
-                            diagnostics.push(invalid_utf8(&sources, id, at));
+                            let d = invalid_utf8(&reading.sources, id, at);
+                            reading.diagnostics.push(d);
                         }
-                        if let Some(file) = sources.get(id) {
-                            parse::read_text(
-                                id,
-                                &name,
-                                &file.text,
-                                opts,
-                                &mut tree,
-                                &mut diagnostics,
-                            );
-                        }
+                        reading.read(id, &name, opts);
                     }
                 }
             }
         }
     }
-    finish(sources, tree, diagnostics, opts)
+    reading.finish(opts)
 }
 
 /// Reads and checks configuration text named `name`.
 pub fn load_str(name: &str, text: &str, opts: &Options) -> Loaded {
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let mut tree = Tree::default();
-    let id = sources.add(name, text.to_string());
-    parse::read_text(id, name, text, opts, &mut tree, &mut diagnostics);
-    finish(sources, tree, diagnostics, opts)
+    let mut reading = Reading::new(opts);
+    let id = reading.sources.add(name, text.to_string());
+    reading.read(id, name, opts);
+    reading.finish(opts)
 }
 
 /// Reads configuration bytes named `name` (invalid UTF-8 is replaced and
 /// warned about).
 pub fn load_bytes(name: &str, bytes: &[u8], opts: &Options) -> Loaded {
     let (text, bad) = load::decode(bytes.to_vec());
-    let mut sources = Sources::new();
-    let mut diagnostics = Vec::new();
-    let mut tree = Tree::default();
-    let id = sources.add(name, text);
+    let mut reading = Reading::new(opts);
+    let id = reading.sources.add(name, text);
     if let Some(at) = bad {
-        diagnostics.push(invalid_utf8(&sources, id, at));
+        let d = invalid_utf8(&reading.sources, id, at);
+        reading.diagnostics.push(d);
     }
-    if let Some(file) = sources.get(id) {
-        parse::read_text(id, name, &file.text, opts, &mut tree, &mut diagnostics);
+    reading.read(id, name, opts);
+    reading.finish(opts)
+}
+
+/// What reading files gathers before the whole-configuration checks.
+struct Reading {
+    /// Every file read.
+    sources: Sources,
+    /// The syntax tree (stays empty with [`Options::discard_tree`]).
+    tree: Tree,
+    /// The model built section by section (with
+    /// [`Options::discard_tree`]).
+    builder: build::Builder,
+    /// The host names that resolve.
+    hosts: Vec<String>,
+    /// What reading found, in reading order.
+    diagnostics: Vec<Diagnostic>,
+    /// What the section builders found, in section order: after what
+    /// reading found, as when the model is built from the whole tree.
+    built: Vec<Diagnostic>,
+}
+
+impl Reading {
+    /// Nothing read yet.
+    fn new(opts: &Options) -> Self {
+        Reading {
+            sources: Sources::new(),
+            tree: Tree::default(),
+            builder: build::Builder::new(),
+            hosts: opts.hosts.clone().unwrap_or_else(addr::hosts_file_names),
+            diagnostics: Vec::new(),
+            built: Vec::new(),
+        }
     }
-    finish(sources, tree, diagnostics, opts)
+
+    /// Reads file `id` of the sources.
+    fn read(&mut self, id: FileId, name: &str, opts: &Options) {
+        let Reading {
+            sources,
+            tree,
+            builder,
+            hosts,
+            diagnostics,
+            built,
+        } = self;
+        let Some(file) = sources.get(id) else {
+            return;
+        };
+        let resolve = |name: &str| hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+        let exists = |path: &str| std::path::Path::new(path).exists();
+        let env = build::Env {
+            resolve: &resolve,
+            exists: &exists,
+        };
+        let mut sink = |section: Section| {
+            if opts.discard_tree {
+                builder.section(&section, &env, built);
+            } else {
+                tree.sections.push(section);
+            }
+        };
+        parse::read_sections(id, name, &file.text, opts, &mut sink, diagnostics);
+    }
+
+    /// The model, the whole-configuration checks, and strict mode.
+    fn finish(self, opts: &Options) -> Loaded {
+        let Reading {
+            sources,
+            tree,
+            builder,
+            hosts,
+            mut diagnostics,
+            built,
+        } = self;
+        let config = if opts.discard_tree {
+            diagnostics.extend(built);
+            builder.finish()
+        } else {
+            let resolve = |name: &str| hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+            let exists = |path: &str| std::path::Path::new(path).exists();
+            let env = build::Env {
+                resolve: &resolve,
+                exists: &exists,
+            };
+            build::build(&tree, &env, &mut diagnostics)
+        };
+        // What reading finds comes in file order, as HAProxy reports it line
+        // by line; then what the whole-configuration checks find.
+        diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.offset)));
+        check::check(&config, &mut diagnostics);
+        if opts.strict {
+            for d in &mut diagnostics {
+                if d.severity == Severity::Warning {
+                    d.severity = Severity::Error;
+                }
+            }
+        }
+        Loaded {
+            sources,
+            tree,
+            config,
+            diagnostics,
+        }
+    }
 }
 
 /// The warning for a file that is not UTF-8.
@@ -247,38 +350,4 @@ fn invalid_utf8(sources: &Sources, id: FileId, at: usize) -> Diagnostic {
     Diagnostic::warning("W0001", "file is not valid UTF-8")
         .at(span, "first invalid byte")
         .with_note("invalid bytes are read as U+FFFD; HAProxy takes them as they are")
-}
-
-/// The whole-configuration steps after reading.
-fn finish(
-    sources: Sources,
-    tree: Tree,
-    mut diagnostics: Vec<Diagnostic>,
-    opts: &Options,
-) -> Loaded {
-    let hosts = opts.hosts.clone().unwrap_or_else(addr::hosts_file_names);
-    let resolve = |name: &str| hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
-    let exists = |path: &str| std::path::Path::new(path).exists();
-    let env = build::Env {
-        resolve: &resolve,
-        exists: &exists,
-    };
-    let config = build::build(&tree, &env, &mut diagnostics);
-    // What reading finds comes in file order, as HAProxy reports it line
-    // by line; then what the whole-configuration checks find.
-    diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.offset)));
-    check::check(&config, &mut diagnostics);
-    if opts.strict {
-        for d in &mut diagnostics {
-            if d.severity == Severity::Warning {
-                d.severity = Severity::Error;
-            }
-        }
-    }
-    Loaded {
-        sources,
-        tree,
-        config,
-        diagnostics,
-    }
 }

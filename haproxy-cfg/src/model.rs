@@ -4,6 +4,7 @@
 
 use crate::addr::SockAddr;
 use crate::source::Span;
+use smol_str::SmolStr;
 use std::collections::BTreeMap;
 
 /// A value and where it was written.
@@ -26,7 +27,7 @@ impl<T> Located<T> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawLine {
     /// The words, keyword first.
-    pub words: Vec<String>,
+    pub words: Vec<SmolStr>,
     /// The line.
     pub span: Span,
 }
@@ -61,11 +62,11 @@ pub enum LogTarget {
     /// and its facility, level and more.
     Address {
         /// The address as written.
-        address: String,
+        address: SmolStr,
         /// The syslog facility (`local0`...).
-        facility: String,
+        facility: SmolStr,
         /// The rest (`len`, `format`, `sample`, levels).
-        options: Vec<String>,
+        options: Vec<SmolStr>,
     },
 }
 
@@ -79,9 +80,9 @@ pub struct Global {
     /// `nbthread`.
     pub nbthread: Option<Located<u64>>,
     /// `user` (name).
-    pub user: Option<Located<String>>,
+    pub user: Option<Located<SmolStr>>,
     /// `group` (name).
-    pub group: Option<Located<String>>,
+    pub group: Option<Located<SmolStr>>,
     /// `uid`.
     pub uid: Option<Located<u64>>,
     /// `gid`.
@@ -89,17 +90,17 @@ pub struct Global {
     /// `daemon`.
     pub daemon: bool,
     /// `chroot`.
-    pub chroot: Option<Located<String>>,
+    pub chroot: Option<Located<SmolStr>>,
     /// `pidfile`.
-    pub pidfile: Option<Located<String>>,
+    pub pidfile: Option<Located<SmolStr>>,
     /// `stats socket ADDR [options]`.
     pub stats_sockets: Vec<Located<StatsSocket>>,
     /// `stats timeout`, ms.
     pub stats_timeout: Option<Located<u64>>,
     /// `tune.*` settings, as written.
-    pub tune: BTreeMap<String, Located<String>>,
+    pub tune: BTreeMap<SmolStr, Located<SmolStr>>,
     /// `ssl-default-*` settings, as written.
-    pub ssl_defaults: BTreeMap<String, Located<String>>,
+    pub ssl_defaults: BTreeMap<SmolStr, Located<SmolStr>>,
     /// Every other keyword line.
     pub other: Vec<RawLine>,
 }
@@ -110,7 +111,7 @@ pub struct StatsSocket {
     /// The address (a path or `ipv4@...`).
     pub address: SockAddr,
     /// The bind options (`mode 600`, `level admin`, `expose-fd listeners`).
-    pub options: Vec<String>,
+    pub options: Vec<SmolStr>,
 }
 
 /// What kind of proxy.
@@ -209,20 +210,20 @@ pub struct Timeouts {
 pub struct Balance {
     /// The algorithm (`roundrobin`, `static-rr`, `leastconn`, `first`,
     /// `source`, `uri`, `url_param`, `hdr`, `rdp-cookie`, `random`).
-    pub algorithm: String,
+    pub algorithm: SmolStr,
     /// Its argument from parentheses (`hdr(host)` gives `host`).
-    pub argument: Option<String>,
+    pub argument: Option<SmolStr>,
     /// The words after it (`len 5 depth 2`, `check_post`...).
-    pub options: Vec<String>,
+    pub options: Vec<SmolStr>,
 }
 
 /// `hash-type`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HashType {
     /// `map-based` or `consistent`.
-    pub method: String,
+    pub method: SmolStr,
     /// The hash function (`sdbm`, `djb2`, `wt6`, `crc32`), if given.
-    pub function: Option<String>,
+    pub function: Option<SmolStr>,
     /// `avalanche` given.
     pub avalanche: bool,
 }
@@ -235,97 +236,147 @@ pub struct Bind {
     /// `ssl` given.
     pub ssl: bool,
     /// `crt` files or directories.
-    pub crt: Vec<String>,
+    pub crt: Vec<SmolStr>,
     /// `crt-list` files.
-    pub crt_list: Vec<String>,
+    pub crt_list: Vec<SmolStr>,
     /// `alpn`.
-    pub alpn: Option<String>,
+    pub alpn: Option<SmolStr>,
     /// `accept-proxy` given.
     pub accept_proxy: bool,
     /// Every option, as `(name, argument)`.
-    pub options: Vec<(String, Option<String>)>,
+    pub options: Vec<(SmolStr, Option<SmolStr>)>,
     /// The line.
     pub span: Span,
 }
 
-/// The options of a `server` or `default-server` line.
+/// The options of a `server` or `default-server` line. The options few
+/// lines set are in [`RareServerOptions`], allocated only when one is
+/// set: a configuration may hold tens of thousands of servers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerOptions {
     /// `check` / `no-check`.
     pub check: Option<bool>,
     /// `inter`, ms.
-    pub inter: Option<u64>,
-    /// `fastinter`, ms.
-    pub fastinter: Option<u64>,
-    /// `downinter`, ms.
-    pub downinter: Option<u64>,
+    pub inter: Option<u32>,
     /// `rise`.
-    pub rise: Option<u64>,
+    pub rise: Option<u32>,
     /// `fall`.
-    pub fall: Option<u64>,
+    pub fall: Option<u32>,
     /// `weight`.
-    pub weight: Option<u64>,
+    pub weight: Option<u32>,
     /// `backup` / `no-backup`.
     pub backup: Option<bool>,
     /// `maxconn`.
-    pub maxconn: Option<u64>,
-    /// `maxqueue`.
-    pub maxqueue: Option<u64>,
-    /// `slowstart`, ms.
-    pub slowstart: Option<u64>,
+    pub maxconn: Option<u32>,
     /// `ssl` / `no-ssl`.
     pub ssl: Option<bool>,
-    /// `verify`.
-    pub verify: Option<String>,
-    /// `sni` expression.
-    pub sni: Option<String>,
     /// `check-ssl` / `no-check-ssl`.
     pub check_ssl: Option<bool>,
     /// `send-proxy` / `no-send-proxy`.
     pub send_proxy: Option<bool>,
     /// `agent-check` / `no-agent-check`.
     pub agent_check: Option<bool>,
-    /// `agent-port`.
-    pub agent_port: Option<u64>,
     /// `port` (the check port).
-    pub port: Option<u64>,
+    pub port: Option<u32>,
     /// `disabled` (true) / `enabled` (false).
     pub disabled: Option<bool>,
-    /// `id`.
-    pub id: Option<u64>,
-    /// `cookie`.
-    pub cookie: Option<String>,
-    /// Every other option as `(name, argument)`.
-    pub other: Vec<(String, Option<String>)>,
+    /// The other options, when one of them is set (read them with
+    /// [`ServerOptions::rare`]).
+    pub rare: Option<Box<RareServerOptions>>,
 }
 
+/// The server options few lines set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RareServerOptions {
+    /// `fastinter`, ms.
+    pub fastinter: Option<u32>,
+    /// `downinter`, ms.
+    pub downinter: Option<u32>,
+    /// `maxqueue`.
+    pub maxqueue: Option<u32>,
+    /// `slowstart`, ms.
+    pub slowstart: Option<u32>,
+    /// `agent-port`.
+    pub agent_port: Option<u32>,
+    /// `id`.
+    pub id: Option<u32>,
+    /// `verify`.
+    pub verify: Option<SmolStr>,
+    /// `sni` expression.
+    pub sni: Option<SmolStr>,
+    /// `cookie`.
+    pub cookie: Option<SmolStr>,
+    /// Every other option as `(name, argument)`.
+    pub other: Vec<(SmolStr, Option<SmolStr>)>,
+}
+
+/// No rare option set.
+static NO_RARE_OPTIONS: RareServerOptions = RareServerOptions {
+    fastinter: None,
+    downinter: None,
+    maxqueue: None,
+    slowstart: None,
+    agent_port: None,
+    id: None,
+    verify: None,
+    sni: None,
+    cookie: None,
+    other: Vec::new(),
+};
+
 impl ServerOptions {
+    /// The rare options (all unset when none was given).
+    pub fn rare(&self) -> &RareServerOptions {
+        self.rare.as_deref().unwrap_or(&NO_RARE_OPTIONS)
+    }
+
+    /// The rare options, to set one.
+    pub(crate) fn rare_mut(&mut self) -> &mut RareServerOptions {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     /// These options over `base`: each one set here wins.
     pub fn over(&self, base: &ServerOptions) -> ServerOptions {
-        let mut other = base.other.clone();
-        other.extend(self.other.iter().cloned());
+        let rare = match (&self.rare, &base.rare) {
+            (None, None) => None,
+            (Some(own), None) => Some(own.clone()),
+            (None, Some(inherited)) => Some(inherited.clone()),
+            (Some(own), Some(inherited)) => Some(Box::new(own.over(inherited))),
+        };
         ServerOptions {
             check: self.check.or(base.check),
             inter: self.inter.or(base.inter),
-            fastinter: self.fastinter.or(base.fastinter),
-            downinter: self.downinter.or(base.downinter),
             rise: self.rise.or(base.rise),
             fall: self.fall.or(base.fall),
             weight: self.weight.or(base.weight),
             backup: self.backup.or(base.backup),
             maxconn: self.maxconn.or(base.maxconn),
-            maxqueue: self.maxqueue.or(base.maxqueue),
-            slowstart: self.slowstart.or(base.slowstart),
             ssl: self.ssl.or(base.ssl),
-            verify: self.verify.clone().or_else(|| base.verify.clone()),
-            sni: self.sni.clone().or_else(|| base.sni.clone()),
             check_ssl: self.check_ssl.or(base.check_ssl),
             send_proxy: self.send_proxy.or(base.send_proxy),
             agent_check: self.agent_check.or(base.agent_check),
-            agent_port: self.agent_port.or(base.agent_port),
             port: self.port.or(base.port),
             disabled: self.disabled.or(base.disabled),
+            rare,
+        }
+    }
+}
+
+impl RareServerOptions {
+    /// These options over `base`: each one set here wins; the other
+    /// options are `base`'s, then these.
+    pub fn over(&self, base: &RareServerOptions) -> RareServerOptions {
+        let mut other = base.other.clone();
+        other.extend(self.other.iter().cloned());
+        RareServerOptions {
+            fastinter: self.fastinter.or(base.fastinter),
+            downinter: self.downinter.or(base.downinter),
+            maxqueue: self.maxqueue.or(base.maxqueue),
+            slowstart: self.slowstart.or(base.slowstart),
+            agent_port: self.agent_port.or(base.agent_port),
             id: self.id.or(base.id),
+            verify: self.verify.clone().or_else(|| base.verify.clone()),
+            sni: self.sni.clone().or_else(|| base.sni.clone()),
             cookie: self.cookie.clone().or_else(|| base.cookie.clone()),
             other,
         }
@@ -336,7 +387,7 @@ impl ServerOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Server {
     /// The name.
-    pub name: Located<String>,
+    pub name: Located<SmolStr>,
     /// The address.
     pub address: SockAddr,
     /// The effective options.
@@ -349,24 +400,24 @@ pub struct Server {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// The fetch name (`req.hdr`, `src`...).
-    pub fetch: String,
+    pub fetch: SmolStr,
     /// Its arguments, if it had parentheses.
-    pub args: Vec<String>,
+    pub args: Vec<SmolStr>,
     /// Converters: name and arguments.
-    pub converters: Vec<(String, Vec<String>)>,
+    pub converters: Vec<(SmolStr, Vec<SmolStr>)>,
 }
 
 /// An `acl NAME CRITERION [flags] [operator] VALUE...` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acl {
     /// The ACL's name.
-    pub name: Located<String>,
+    pub name: Located<SmolStr>,
     /// What is tested.
     pub sample: Sample,
     /// `-i`, `-f FILE`, `-m MATCH`, `-n`, `-u ID`... as written.
-    pub flags: Vec<String>,
+    pub flags: Vec<SmolStr>,
     /// The patterns.
-    pub patterns: Vec<String>,
+    pub patterns: Vec<SmolStr>,
     /// The line.
     pub span: Span,
 }
@@ -394,20 +445,20 @@ pub struct CondTerm {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AclRef {
     /// A name (declared with `acl`, or predefined like `TRUE`).
-    Named(Located<String>),
+    Named(Located<SmolStr>),
     /// `{ criterion values }`.
-    Anonymous(Vec<String>),
+    Anonymous(Vec<SmolStr>),
 }
 
 /// An `http-request`, `http-response`, `tcp-request` ... rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// The rule keyword (`http-request`, `tcp-request content`...).
-    pub keyword: String,
+    pub keyword: SmolStr,
     /// The action (`deny`, `set-header`, `set-var(txn.x)`...).
-    pub action: Located<String>,
+    pub action: Located<SmolStr>,
     /// The action's arguments.
-    pub args: Vec<String>,
+    pub args: Vec<SmolStr>,
     /// The condition, if any.
     pub condition: Option<Condition>,
     /// The line.
@@ -418,7 +469,7 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UseBackend {
     /// The backend (may be a log-format expression).
-    pub backend: Located<String>,
+    pub backend: Located<SmolStr>,
     /// The condition.
     pub condition: Option<Condition>,
 }
@@ -429,24 +480,24 @@ pub struct Stats {
     /// `stats enable`.
     pub enabled: bool,
     /// `stats uri`.
-    pub uri: Option<String>,
+    pub uri: Option<SmolStr>,
     /// `stats auth USER:PASS`.
-    pub auth: Vec<String>,
+    pub auth: Vec<SmolStr>,
     /// `stats refresh`, ms.
     pub refresh: Option<u64>,
     /// `stats admin if COND`.
     pub admin: Option<Condition>,
     /// `stats realm`.
-    pub realm: Option<String>,
+    pub realm: Option<SmolStr>,
 }
 
 /// `cookie NAME [options]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cookie {
     /// The cookie name.
-    pub name: String,
+    pub name: SmolStr,
     /// `insert`, `indirect`, `nocache`...
-    pub options: Vec<String>,
+    pub options: Vec<SmolStr>,
 }
 
 /// A proxy section, effective.
@@ -455,12 +506,12 @@ pub struct Proxy {
     /// What kind.
     pub kind: ProxyKind,
     /// The name (empty for an anonymous `defaults`).
-    pub name: String,
+    pub name: SmolStr,
     /// The header line.
     pub span: Span,
     /// The `defaults` section it inherited from (its name, or empty for
     /// an anonymous one), if any.
-    pub inherits: Option<String>,
+    pub inherits: Option<SmolStr>,
     /// `mode`.
     pub mode: Mode,
     /// `bind` lines.
@@ -477,9 +528,9 @@ pub struct Proxy {
     /// `use_backend` rules.
     pub use_backends: Vec<UseBackend>,
     /// `default_backend`.
-    pub default_backend: Option<Located<String>>,
+    pub default_backend: Option<Located<SmolStr>>,
     /// `option X` (true) / `no option X` (false), by name.
-    pub options: BTreeMap<String, bool>,
+    pub options: BTreeMap<SmolStr, bool>,
     /// The timeouts.
     pub timeouts: Timeouts,
     /// `balance`.
@@ -491,11 +542,11 @@ pub struct Proxy {
     /// `maxconn`.
     pub maxconn: Option<u64>,
     /// `errorfile CODE FILE`.
-    pub errorfiles: BTreeMap<u16, String>,
+    pub errorfiles: BTreeMap<u16, SmolStr>,
     /// `stats ...`.
     pub stats: Stats,
     /// `stick-table` (its words after the keyword).
-    pub stick_table: Option<Vec<String>>,
+    pub stick_table: Option<Vec<SmolStr>>,
     /// `stick on|match|store-request|store-response` lines.
     pub stick_rules: Vec<RawLine>,
     /// `cookie`.
@@ -508,7 +559,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// An empty proxy.
-    pub fn new(kind: ProxyKind, name: impl Into<String>, span: Span) -> Proxy {
+    pub fn new(kind: ProxyKind, name: impl Into<SmolStr>, span: Span) -> Proxy {
         Proxy {
             kind,
             name: name.into(),
@@ -553,11 +604,59 @@ impl Proxy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtherSection {
     /// The section keyword (`peers`, `resolvers`...).
-    pub keyword: String,
+    pub keyword: SmolStr,
     /// Its name.
-    pub name: String,
+    pub name: SmolStr,
     /// Its lines.
     pub lines: Vec<RawLine>,
     /// The header line.
     pub span: Span,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_stay_small() {
+        // A configuration may hold tens of thousands of servers: six
+        // 32-bit numbers (8 bytes each with their `Option`), seven flags
+        // and a pointer make the options; with the name, the address and
+        // the line, a server fits in 200 bytes.
+        assert!(std::mem::size_of::<ServerOptions>() <= 64);
+        assert!(std::mem::size_of::<Server>() <= 200);
+    }
+
+    #[test]
+    fn rare_options_merge_like_the_others() {
+        let base = ServerOptions {
+            inter: Some(2_000),
+            rare: Some(Box::new(RareServerOptions {
+                fastinter: Some(500),
+                other: vec![("a".into(), None)],
+                ..RareServerOptions::default()
+            })),
+            ..ServerOptions::default()
+        };
+        let own = ServerOptions {
+            rare: Some(Box::new(RareServerOptions {
+                fastinter: Some(100),
+                sni: Some("str(x)".into()),
+                other: vec![("b".into(), Some("1".into()))],
+                ..RareServerOptions::default()
+            })),
+            ..ServerOptions::default()
+        };
+        let merged = own.over(&base);
+        assert_eq!(merged.inter, Some(2_000));
+        assert_eq!(merged.rare().fastinter, Some(100));
+        assert_eq!(merged.rare().sni.as_deref(), Some("str(x)"));
+        assert_eq!(
+            merged.rare().other,
+            [("a".into(), None), ("b".into(), Some("1".into()))]
+        );
+        let plain = ServerOptions::default().over(&ServerOptions::default());
+        assert!(plain.rare.is_none());
+        assert_eq!(plain.rare().id, None);
+    }
 }

@@ -10,9 +10,9 @@
 
 use crate::cond;
 use crate::diag::Diagnostic;
-use crate::lex::{self, LexErrorKind, LineContext, LinePos, Word};
+use crate::lex::{self, LexErrorKind, LineContext, LinePos, Word, MAX_WORDS};
 use crate::source::{FileId, Span};
-use crate::tree::{Line, Section, SectionKind, Tree};
+use crate::tree::{Line, Section, SectionKind};
 use crate::Options;
 
 /// Deepest `.if` nesting; the 100th nested `.if` is an error, as in
@@ -36,20 +36,60 @@ struct Block {
 
 /// Reads the text of one file into `tree`, adding what it finds to
 /// `diags`.
+#[cfg(test)]
 pub(crate) fn read_text(
     file: FileId,
     name: &str,
     text: &str,
     opts: &Options,
-    tree: &mut Tree,
+    tree: &mut crate::tree::Tree,
+    diags: &mut Vec<Diagnostic>,
+) {
+    read_sections(
+        file,
+        name,
+        text,
+        opts,
+        &mut |s| tree.sections.push(s),
+        diags,
+    );
+}
+
+/// Reads the text of one file, handing each section to `sink` once its
+/// last line is read, and adding what it finds to `diags`.
+pub(crate) fn read_sections(
+    file: FileId,
+    name: &str,
+    text: &str,
+    opts: &Options,
+    sink: &mut dyn FnMut(Section),
+    diags: &mut Vec<Diagnostic>,
+) {
+    // The section being read; a file starts outside any section.
+    let mut current: Option<Section> = None;
+    read_lines(file, name, text, opts, &mut current, sink, diags);
+    if let Some(last) = current {
+        sink(last);
+    }
+}
+
+/// [`read_sections`]' loop over the lines; `current` is the section being
+/// read.
+fn read_lines(
+    file: FileId,
+    name: &str,
+    text: &str,
+    opts: &Options,
+    current: &mut Option<Section>,
+    sink: &mut dyn FnMut(Section),
     diags: &mut Vec<Diagnostic>,
 ) {
     let env = |n: &str| opts.lookup_env(n);
     let mut blocks: Vec<Block> = Vec::new();
-    let mut in_section = false;
     let mut section_kw: &'static str = "";
     let mut offset = 0usize;
-    for (index, raw) in text.split('\n').enumerate() {
+    let mut scratch: Vec<Word> = Vec::with_capacity(MAX_WORDS);
+    for (index, raw) in (Lines { rest: Some(text) }).enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let pos = LinePos {
             file,
@@ -62,13 +102,14 @@ pub(crate) fn read_text(
             section: section_kw,
             env: &env,
         };
-        let words = match lex::split_line(raw, pos, &ctx) {
-            Ok(words) => words,
-            Err(e) => {
-                diags.push(lex_error(raw, pos, e));
-                continue;
-            }
-        };
+        if let Err(e) = lex::split_line_into(raw, pos, &ctx, &mut scratch) {
+            diags.push(lex_error(raw, pos, e));
+            continue;
+        }
+        // Exactly as long as the line: the tree keeps it for the whole run.
+        // (`mem::take` would keep the scratch vector's 64-word capacity.)
+        #[allow(clippy::drain_collect)]
+        let words: Vec<Word> = scratch.drain(..).collect();
         let Some(first) = words.first() else {
             continue;
         };
@@ -88,17 +129,19 @@ pub(crate) fn read_text(
             continue;
         }
         if let Some(kind) = SectionKind::from_keyword(&first.text) {
-            in_section = true;
             section_kw = kind.keyword();
-            tree.sections.push(Section {
+            let next = Section {
                 kind,
                 header: Line { words },
                 lines: Vec::new(),
-            });
+            };
+            if let Some(done) = current.replace(next) {
+                sink(done);
+            }
             continue;
         }
-        match tree.sections.last_mut() {
-            Some(section) if in_section => section.lines.push(Line { words }),
+        match current {
+            Some(section) => section.lines.push(Line { words }),
             _ => diags.push(
                 Diagnostic::error(
                     "E0020",
@@ -112,23 +155,50 @@ pub(crate) fn read_text(
             ),
         }
     }
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    let last_line = u32::try_from(body.split('\n').count().max(1)).unwrap_or(u32::MAX);
-    let last_text = body.rsplit('\n').next().unwrap_or("");
-    let end = Span {
-        file,
-        offset: u32::try_from(body.len()).unwrap_or(u32::MAX),
-        len: 0,
-        line: last_line,
-        col: u32::try_from(last_text.chars().count() + 1).unwrap_or(u32::MAX),
-    };
     if let Some(b) = blocks.first() {
+        // Where the file ends: counted only when an error needs it.
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let last_line = u32::try_from(body.split('\n').count().max(1)).unwrap_or(u32::MAX);
+        let last_text = body.rsplit('\n').next().unwrap_or("");
+        let end = Span {
+            file,
+            offset: u32::try_from(body.len()).unwrap_or(u32::MAX),
+            len: 0,
+            line: last_line,
+            col: u32::try_from(last_text.chars().count() + 1).unwrap_or(u32::MAX),
+        };
         diags.push(
             Diagnostic::error("E0013", "non-terminated '.if' block")
                 .at(end, "end of file reached")
                 .with_label(b.span, "this `.if` has no `.endif`")
                 .with_help("add `.endif` at the end of the block"),
         );
+    }
+}
+
+/// The pieces of a text between `\n` bytes, as `str::split('\n')` gives
+/// them (a text ending in `\n` ends with an empty piece), found by a plain
+/// byte scan: faster than the general searcher on short lines.
+struct Lines<'a> {
+    /// What is left to split; `None` after the last piece.
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.rest?;
+        match text.bytes().position(|b| b == b'\n') {
+            Some(n) => {
+                self.rest = Some(text.get(n + 1..).unwrap_or(""));
+                text.get(..n)
+            }
+            None => {
+                self.rest = None;
+                Some(text)
+            }
+        }
     }
 }
 
@@ -358,6 +428,7 @@ fn lex_error(raw: &str, pos: LinePos, e: lex::LexError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::Tree;
 
     fn read(text: &str) -> (Tree, Vec<Diagnostic>) {
         let mut tree = Tree::default();
@@ -388,6 +459,15 @@ mod tests {
         );
         assert_eq!(tree.sections[1].lines[0].words[1].span.line, 6);
         assert_eq!(tree.sections[1].lines[0].words[1].span.col, 8);
+    }
+
+    #[test]
+    fn lines_split_like_str_split() {
+        for text in ["", "a", "a\n", "\n", "a\nb", "a\n\nb\n", "é\nx"] {
+            let ours: Vec<&str> = Lines { rest: Some(text) }.collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]

@@ -158,7 +158,7 @@ impl Tree {
             .map(|s| {
                 std::iter::once(&s.header)
                     .chain(&s.lines)
-                    .map(|l| l.words.iter().map(|w| w.text.clone()).collect())
+                    .map(|l| l.words.iter().map(|w| w.text.to_string()).collect())
                     .collect()
             })
             .collect()

@@ -117,6 +117,16 @@ fn ours(case: &Case, vars: &[(String, String)]) -> (Verdict, String) {
         code: loaded.exit_code(),
         line: first.and_then(|d| d.span).map(|s| s.line),
     };
+    // Built section by section without keeping the tree (as `haproxy-rs
+    // -c` does), the same configuration must give the same model and the
+    // same diagnostics, in the same order.
+    let lean = load_files(
+        std::slice::from_ref(&case.path),
+        &opts.clone().discard_tree(true),
+    );
+    assert!(lean.tree.sections.is_empty(), "{}", case.name);
+    assert_eq!(lean.config, loaded.config, "{}", case.name);
+    assert_eq!(lean.diagnostics, loaded.diagnostics, "{}", case.name);
     (verdict, loaded.render())
 }
 

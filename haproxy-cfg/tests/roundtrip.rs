@@ -225,6 +225,6 @@ proptest! {
         prop_assert_eq!(again.tree.words(), loaded.tree.words());
         prop_assert_eq!(without_spans(&again), without_spans(&loaded));
         prop_assert_eq!(again.exit_code(), loaded.exit_code());
-        prop_assert_eq!(&loaded.config.global.other.iter().find(|l| l.words[0] == "description").map(|l| l.words[1].clone()), &Some(g.description.clone()));
+        prop_assert_eq!(&loaded.config.global.other.iter().find(|l| l.words[0] == "description").map(|l| l.words[1].to_string()), &Some(g.description.clone()));
     }
 }

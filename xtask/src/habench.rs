@@ -218,23 +218,34 @@ fn hyperfine(binary: &Path, conf: &Path, json: &Path, runs: Option<u32>) -> Resu
     crate::run::cmd(&mut c)
 }
 
-/// Prints both means and the ratio.
+/// Prints both means and the ratio, then the same for CPU time (user +
+/// system), which depends less on what else the machine runs.
 fn report(json: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(json)
         .map_err(|e| format!("cannot read {}: {e}", json.display()))?;
-    let means = means(&text);
+    let means = field(&text, "mean");
     let [c, rust] = means[..] else {
         return Err(format!("expected two means in {}", json.display()));
     };
     println!("haproxy -c    mean {:>9.3} ms", c * 1e3);
     println!("haproxy-rs -c mean {:>9.3} ms", rust * 1e3);
     println!("ratio: haproxy-rs -c is {:.1}x faster", c / rust);
+    let cpu: Vec<f64> = field(&text, "user")
+        .iter()
+        .zip(field(&text, "system"))
+        .map(|(u, s)| u + s)
+        .collect();
+    if let [c, rust] = cpu[..] {
+        println!("haproxy -c    CPU  {:>9.3} ms (user + system)", c * 1e3);
+        println!("haproxy-rs -c CPU  {:>9.3} ms (user + system)", rust * 1e3);
+        println!("CPU ratio: {:.1}x", c / rust);
+    }
     Ok(())
 }
 
-/// The `"mean"` values of hyperfine's JSON, in order.
-fn means(json: &str) -> Vec<f64> {
-    json.split("\"mean\":")
+/// The values of `"name":` in hyperfine's JSON, in order.
+fn field(json: &str, name: &str) -> Vec<f64> {
+    json.split(&format!("\"{name}\":"))
         .skip(1)
         .filter_map(|rest| {
             let number: String = rest
@@ -279,6 +290,9 @@ mod tests {
     #[test]
     fn means_are_read_from_hyperfine_json() {
         let json = r#"{"results":[{"command":"a","mean":0.5,"stddev":0.1},{"command":"b","mean":2.5e-2}]}"#;
-        assert_eq!(means(json), [0.5, 0.025]);
+        assert_eq!(field(json, "mean"), [0.5, 0.025]);
+        let json = r#"{"results":[{"mean":0.5,"user":0.25,"system":0.125},{"mean":0.1,"user":0.0625,"system":1e-2}]}"#;
+        assert_eq!(field(json, "user"), [0.25, 0.0625]);
+        assert_eq!(field(json, "system"), [0.125, 0.01]);
     }
 }

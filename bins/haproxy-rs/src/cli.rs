@@ -76,7 +76,8 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         );
         return 1;
     }
-    let opts = Options::new().strict(cli.strict);
+    // A check needs the model only: each section is dropped once built.
+    let opts = Options::new().strict(cli.strict).discard_tree(!cli.format);
     let loaded = load_files(&files, &opts);
     if cli.format {
         if loaded.has_errors() {

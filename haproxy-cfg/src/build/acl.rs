@@ -7,6 +7,7 @@ use crate::lex::Word;
 use crate::model::{Acl, AclRef, CondTerm, Condition, Located, Sample};
 use crate::source::Span;
 use crate::suggest;
+use smol_str::SmolStr;
 
 /// ACL names every proxy knows without declaring them.
 pub(crate) const PREDEFINED: &[&str] = &[
@@ -50,13 +51,13 @@ pub(crate) struct SampleError(pub(crate) String);
 /// Reads `fetch(args),conv(args),...`. ACL keyword aliases (`path_beg`)
 /// are accepted when `acl_words` is set.
 pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError> {
-    let mut parts = split_top(text, ',').into_iter();
+    let mut parts = split_top(text, b',').into_iter();
     let head = parts.next().unwrap_or_default();
-    let (fetch, args) = name_and_args(&head);
+    let (fetch, args) = name_and_args(head);
     let alias = acl_words
-        .then(|| crate::keywords::find(ACL_ALIASES, &fetch, |a| a.0))
+        .then(|| crate::keywords::find(ACL_ALIASES, fetch, |a| a.0))
         .flatten();
-    let known = crate::keywords::find(FETCHES, &fetch, |f| f.0);
+    let known = crate::keywords::find(FETCHES, fetch, |f| f.0);
     match (alias, known) {
         (None, None) => {
             let what = if acl_words {
@@ -86,8 +87,8 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
     }
     let mut converters = Vec::new();
     for part in parts {
-        let (name, cargs) = name_and_args(&part);
-        let Some((_, min, max)) = crate::keywords::find(CONVERTERS, &name, |c| c.0) else {
+        let (name, cargs) = name_and_args(part);
+        let Some((_, min, max)) = crate::keywords::find(CONVERTERS, name, |c| c.0) else {
             let what = if acl_words {
                 "ACL expression"
             } else {
@@ -106,46 +107,48 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
         converters.push((name, cargs));
     }
     Ok(Sample {
-        fetch,
-        args,
-        converters,
+        fetch: fetch.into(),
+        args: args.into_iter().map(SmolStr::from).collect(),
+        converters: converters
+            .into_iter()
+            .map(|(name, args)| (name.into(), args.into_iter().map(SmolStr::from).collect()))
+            .collect(),
     })
 }
 
 /// Splits on `sep` outside parentheses.
-fn split_top(text: &str, sep: char) -> Vec<String> {
+fn split_top(text: &str, sep: u8) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0u32;
-    let mut cur = String::new();
-    for c in text.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ if b == sep && depth == 0 => {
+                out.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
             _ => {}
         }
-        if c == sep && depth == 0 {
-            out.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
-        }
     }
-    out.push(cur);
+    out.push(text.get(start..).unwrap_or(""));
     out
 }
 
 /// `name(a,b)` into its name and arguments.
-fn name_and_args(text: &str) -> (String, Vec<String>) {
+fn name_and_args(text: &str) -> (&str, Vec<&str>) {
     match text.split_once('(') {
         Some((name, rest)) => {
             let inner = rest.strip_suffix(')').unwrap_or(rest);
             let args = if inner.is_empty() {
                 Vec::new()
             } else {
-                split_top(inner, ',')
+                split_top(inner, b',')
             };
-            (name.to_string(), args)
+            (name, args)
         }
-        None => (text.to_string(), Vec::new()),
+        None => (text, Vec::new()),
     }
 }
 
@@ -173,7 +176,7 @@ pub(crate) fn acl_line(words: &[Word], span: Span, out: &mut Out<'_>) -> Option<
         return None;
     }
     let (flags, patterns, sample) =
-        criterion(&words[2..], span, &format!("ACL '{}'", name.text), out)?;
+        criterion(&words[2..], span, &format_args!("ACL '{}'", name.text), out)?;
     Some(Acl {
         name: Located::new(name.text.clone(), name.span),
         sample,
@@ -188,9 +191,9 @@ pub(crate) fn acl_line(words: &[Word], span: Span, out: &mut Out<'_>) -> Option<
 fn criterion(
     words: &[Word],
     span: Span,
-    what: &str,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
-) -> Option<(Vec<String>, Vec<String>, Sample)> {
+) -> Option<(Vec<SmolStr>, Vec<SmolStr>, Sample)> {
     let Some(crit) = words.first() else {
         out.error(
             "E0101",
@@ -249,11 +252,11 @@ fn criterion(
             }
             has_match_or_file |=
                 t == "-f" || (t == "-m" && matches!(v.text.as_str(), "found" | "bool"));
-            flags.push(t.to_string());
+            flags.push(w.text.clone());
             flags.push(v.text.clone());
             i += 2;
         } else if FLAGS.contains(&t) {
-            flags.push(t.to_string());
+            flags.push(w.text.clone());
             i += 1;
             if t == "--" {
                 has_match_or_file = true;
@@ -263,7 +266,7 @@ fn criterion(
             break;
         }
     }
-    let patterns: Vec<String> = words[i..].iter().map(|w| w.text.clone()).collect();
+    let patterns: Vec<SmolStr> = words[i..].iter().map(|w| w.text.clone()).collect();
     if !ip_patterns_valid(&sample, &flags, &words[i..], crit.span, what, out) {
         return None;
     }
@@ -285,10 +288,10 @@ fn criterion(
 /// networks, as HAProxy does when it loads them.
 fn ip_patterns_valid(
     sample: &Sample,
-    flags: &[String],
+    flags: &[SmolStr],
     inline: &[Word],
     at: Span,
-    what: &str,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> bool {
     let ip_typed = crate::keywords::find(FETCHES, &sample.fetch, |f| f.0)
@@ -355,8 +358,8 @@ fn is_network(text: &str) -> bool {
 /// Named ACLs must be in `known` or predefined.
 pub(crate) fn condition(
     words: &[Word],
-    known: &std::collections::BTreeSet<String>,
-    what: &str,
+    known: &super::AclNames,
+    what: &dyn std::fmt::Display,
     out: &mut Out<'_>,
 ) -> Option<Condition> {
     let negated = words.first().map(|w| w.text.as_str()) == Some("unless");
@@ -388,7 +391,12 @@ pub(crate) fn condition(
                 return None;
             };
             let inner = &words[term_start + 1..term_start + close];
-            criterion(inner, tw.span, &format!("an anonymous ACL in {what}"), out)?;
+            criterion(
+                inner,
+                tw.span,
+                &format_args!("an anonymous ACL in {what}"),
+                out,
+            )?;
             if let Some(last) = any_of.last_mut() {
                 last.push(CondTerm {
                     negated: neg,
@@ -404,13 +412,12 @@ pub(crate) fn condition(
                 format!("error detected while parsing {what} : no such ACL : '{name}'"),
             )
             .at(tw.span, "not declared in this proxy");
-            if let Some(g) = suggest::best(
-                name,
-                known
-                    .iter()
-                    .map(String::as_str)
-                    .chain(PREDEFINED.iter().copied()),
-            ) {
+            // Sorted, so that the first of equally close names is the
+            // same on every run.
+            let mut names: Vec<&str> = known.iter().map(SmolStr::as_str).collect();
+            names.sort_unstable();
+            let candidates = names.into_iter().chain(PREDEFINED.iter().copied());
+            if let Some(g) = suggest::best(name, candidates) {
                 d = d.with_help(format!("did you mean '{g}'?"));
             } else {
                 d = d.with_help(format!("declare it first: acl {name} <criterion> <values>"));
@@ -421,7 +428,7 @@ pub(crate) fn condition(
         if let Some(last) = any_of.last_mut() {
             last.push(CondTerm {
                 negated: neg,
-                acl: AclRef::Named(Located::new(name.to_string(), tw.span)),
+                acl: AclRef::Named(Located::new(name.into(), tw.span)),
             });
         }
         i = term_start + 1;
@@ -441,10 +448,10 @@ mod tests {
         assert_eq!(
             s.converters,
             [
-                ("lower".to_string(), vec![]),
+                (SmolStr::from("lower"), vec![]),
                 (
-                    "map".to_string(),
-                    vec!["/etc/x.map".to_string(), "def".to_string()]
+                    SmolStr::from("map"),
+                    vec![SmolStr::from("/etc/x.map"), SmolStr::from("def")]
                 )
             ]
         );

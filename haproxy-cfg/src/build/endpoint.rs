@@ -115,8 +115,7 @@ pub(crate) fn bind(line: &Line, section: &str, env: &Env<'_>, out: &mut Out<'_>)
             }
             _ => {}
         }
-        b.options
-            .push((name.to_string(), value.map(|v| v.text.clone())));
+        b.options.push((name.into(), value.map(|v| v.text.clone())));
         i += 1 + usize::from(arity);
     }
     Some(b)
@@ -152,7 +151,11 @@ pub(crate) fn server(
         );
         return None;
     }
-    let label = format!("'server {proxy}/{}'", name.text);
+    // Written out only when a diagnostic needs it.
+    let label = ServerLabel {
+        proxy,
+        server: &name.text,
+    };
     let mut opts = options(line, 3, &label, false, out)?;
     let address = match addr::parse(&address.text, Use::Server, env.resolve) {
         Ok(a) => a,
@@ -174,12 +177,32 @@ pub(crate) fn server(
     })
 }
 
+/// A number already checked against a 32-bit bound, as the model keeps
+/// it.
+fn narrow(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `'server PROXY/NAME'`, as diagnostics name a server.
+struct ServerLabel<'a> {
+    /// The proxy's name.
+    proxy: &'a str,
+    /// The server's name.
+    server: &'a str,
+}
+
+impl std::fmt::Display for ServerLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "'server {}/{}'", self.proxy, self.server)
+    }
+}
+
 /// Reads server options from word `from` on. `default_server` changes the
 /// wording of unknown keywords as HAProxy does.
 pub(crate) fn options(
     line: &Line,
     from: usize,
-    label: &str,
+    label: &dyn std::fmt::Display,
     default_server: bool,
     out: &mut Out<'_>,
 ) -> Option<ServerOptions> {
@@ -187,7 +210,7 @@ pub(crate) fn options(
     let mut i = from;
     while let Some(w) = line.words.get(i) {
         let name = w.text.as_str();
-        let Some(&(_, arity)) = crate::keywords::find(SERVER, name, |b| b.0) else {
+        let Some(arity) = crate::keywords::server_option_arity(name) else {
             let mut d = Diagnostic::error("E0100", format!("{label} : unknown keyword '{name}'"))
                 .at(w.span, "unknown server option");
             if let Some(g) = suggest::best(name, SERVER.iter().map(|(n, _)| *n)) {
@@ -270,11 +293,11 @@ pub(crate) fn options(
             "no-agent-check" => o.agent_check = Some(false),
             "disabled" => o.disabled = Some(true),
             "enabled" => o.disabled = Some(false),
-            "inter" => o.inter = Some(time(out)?),
-            "fastinter" => o.fastinter = Some(time(out)?),
-            "downinter" => o.downinter = Some(time(out)?),
+            "inter" => o.inter = Some(narrow(time(out)?)),
+            "fastinter" => o.rare_mut().fastinter = Some(narrow(time(out)?)),
+            "downinter" => o.rare_mut().downinter = Some(narrow(time(out)?)),
             "slowstart" => {
-                o.slowstart = Some(
+                o.rare_mut().slowstart = Some(narrow(
                     units::parse_time(text, TimeUnit::Ms)
                         .map_err(|e| {
                             out.error(
@@ -285,7 +308,7 @@ pub(crate) fn options(
                             );
                         })
                         .ok()?,
-                );
+                ));
             }
             "rise" | "fall" => {
                 let n = units::atol(text);
@@ -298,7 +321,8 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                let n = u64::try_from(n).unwrap_or(0);
+                // HAProxy keeps these in an `int`.
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
                 if name == "rise" {
                     o.rise = Some(n);
                 } else {
@@ -316,7 +340,7 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.weight = u64::try_from(n).ok();
+                o.weight = u32::try_from(n).ok();
             }
             "maxconn" | "maxqueue" => {
                 let n = if text.is_empty() {
@@ -325,13 +349,13 @@ pub(crate) fn options(
                     int(out, u64::from(u32::MAX))?
                 };
                 if name == "maxconn" {
-                    o.maxconn = Some(n);
+                    o.maxconn = Some(narrow(n));
                 } else {
-                    o.maxqueue = Some(n);
+                    o.rare_mut().maxqueue = Some(narrow(n));
                 }
             }
-            "port" => o.port = Some(int(out, 65535)?),
-            "agent-port" => o.agent_port = Some(int(out, 65535)?),
+            "port" => o.port = Some(narrow(int(out, 65535)?)),
+            "agent-port" => o.rare_mut().agent_port = Some(narrow(int(out, 65535)?)),
             "id" => {
                 let n = int(out, i32::MAX as u64)?;
                 if n == 0 {
@@ -343,15 +367,15 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.id = Some(n);
+                o.rare_mut().id = Some(narrow(n));
             }
-            "cookie" => o.cookie = Some(text.to_string()),
+            "cookie" => o.rare_mut().cookie = Some(text.into()),
             "verify" => {
                 if !matches!(text, "none" | "required") {
                     out.error("E0103", vspan, format!("{label} : 'verify' : unknown verify method '{text}', only 'none' and 'required' are supported"), "none or required");
                     return None;
                 }
-                o.verify = Some(text.to_string());
+                o.rare_mut().verify = Some(text.into());
             }
             "sni" => {
                 if let Err(e) = super::acl::sample(text, false) {
@@ -366,11 +390,12 @@ pub(crate) fn options(
                     );
                     return None;
                 }
-                o.sni = Some(text.to_string());
+                o.rare_mut().sni = Some(text.into());
             }
             _ => o
+                .rare_mut()
                 .other
-                .push((name.to_string(), value.map(|v| v.text.clone()))),
+                .push((name.into(), value.map(|v| v.text.clone()))),
         }
         i += 1 + usize::from(arity);
     }

@@ -211,7 +211,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
                 );
                 return;
             }
-            *slot = Some(Located::new(name.to_string(), span1));
+            *slot = Some(Located::new(name.into(), span1));
         }
         "chroot" | "pidfile" => {
             if out.too_many(line, 1, 1) {
@@ -236,7 +236,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
             } else {
                 &mut g.pidfile
             };
-            *slot = Some(Located::new(path.to_string(), span1));
+            *slot = Some(Located::new(path.into(), span1));
         }
         "log" => {
             if let Some(target) = log_target(line, skip, out) {
@@ -273,7 +273,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
                 .collect::<Vec<_>>()
                 .join(" ");
             g.tune
-                .insert(kw.to_string(), Located::new(value, line.span()));
+                .insert(kw.into(), Located::new(value.into(), line.span()));
         }
         _ if kw.starts_with("ssl-default-") && keywords::has(keywords::GLOBAL, kw) => {
             let Some(v) = arg(1) else {
@@ -286,7 +286,7 @@ fn keyword(line: &Line, g: &mut Global, out: &mut Out<'_>) {
                 return;
             };
             g.ssl_defaults
-                .insert(kw.to_string(), Located::new(v.to_string(), span1));
+                .insert(kw.into(), Located::new(v.into(), span1));
         }
         _ if keywords::has(keywords::GLOBAL, kw) => g.other.push(raw(line)),
         _ => unknown(kw_word.span, kw, "global", keywords::GLOBAL, out),

@@ -11,6 +11,33 @@ use crate::lex::Word;
 use crate::model::{Config, OtherSection, ProxyKind, RawLine};
 use crate::source::Span;
 use crate::tree::{Line, Section, SectionKind, Tree};
+use smol_str::SmolStr;
+
+/// The ACL names a proxy declared so far: a hash set with a short FNV-1a
+/// hash (names are short, and nothing here is exposed to hash flooding
+/// that a configuration's author would not cause themselves).
+pub(crate) type AclNames = std::collections::HashSet<SmolStr, std::hash::BuildHasherDefault<Fnv1a>>;
+
+/// The FNV-1a hash, 64 bits.
+pub(crate) struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
 
 /// What the builders need besides the tree.
 pub(crate) struct Env<'a> {
@@ -80,9 +107,8 @@ impl Out<'_> {
 
 /// The model of `tree`.
 pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> Config {
-    let mut out = Out { diags };
-    let mut config = Config::default();
-    config.proxies.reserve(
+    let mut builder = Builder::new();
+    builder.config.proxies.reserve(
         tree.sections
             .iter()
             .filter(|s| {
@@ -93,33 +119,63 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
             })
             .count(),
     );
-    // The defaults a new proxy takes: the last one read, anonymous or not.
-    let mut last_defaults: Option<usize> = None;
     for section in &tree.sections {
+        builder.section(section, env, diags);
+    }
+    builder.finish()
+}
+
+/// Builds the model one section at a time, in reading order, so that a
+/// caller may drop each section once it is built.
+pub(crate) struct Builder {
+    /// The model so far.
+    config: Config,
+    /// The defaults a new proxy takes: the last one read, anonymous or not.
+    last_defaults: Option<usize>,
+}
+
+impl Builder {
+    /// An empty model.
+    pub(crate) fn new() -> Self {
+        Builder {
+            config: Config::default(),
+            last_defaults: None,
+        }
+    }
+
+    /// Adds one section to the model.
+    pub(crate) fn section(
+        &mut self,
+        section: &Section,
+        env: &Env<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let mut out = Out { diags };
+        let config = &mut self.config;
         match section.kind {
             SectionKind::Global => global::build(section, &mut config.global, &mut out),
             SectionKind::Defaults
             | SectionKind::Frontend
             | SectionKind::Backend
             | SectionKind::Listen => {
-                let Some(header) = proxy::header(section, &config, last_defaults, &mut out) else {
-                    continue;
+                let Some(mut p) = proxy::header(section, config, self.last_defaults, &mut out)
+                else {
+                    return;
                 };
-                let mut p = header;
                 let servers = section
                     .lines
                     .iter()
                     .filter(|l| l.keyword() == "server")
                     .count();
                 p.servers.reserve_exact(servers);
-                let mut acls = std::collections::BTreeSet::new();
+                let mut acls = AclNames::default();
                 for line in &section.lines {
                     proxy::line(&mut p, &mut acls, line, env, &mut out);
                 }
                 proxy::finish_section(&mut p, &mut out);
                 if p.kind == ProxyKind::Defaults {
                     config.defaults.push(p);
-                    last_defaults = Some(config.defaults.len() - 1);
+                    self.last_defaults = Some(config.defaults.len() - 1);
                 } else {
                     config.proxies.push(p);
                 }
@@ -127,7 +183,11 @@ pub(crate) fn build(tree: &Tree, env: &Env<'_>, diags: &mut Vec<Diagnostic>) -> 
             _ => config.others.push(other(section, &mut out)),
         }
     }
-    config
+
+    /// The model.
+    pub(crate) fn finish(self) -> Config {
+        self.config
+    }
 }
 
 /// A section kept as raw lines.
@@ -142,7 +202,7 @@ fn other(section: &Section, out: &mut Out<'_>) -> OtherSection {
         );
     }
     OtherSection {
-        keyword: section.kind.keyword().to_string(),
+        keyword: section.kind.keyword().into(),
         name,
         lines: section.lines.iter().map(raw).collect(),
         span: section.header.span(),
@@ -190,5 +250,33 @@ pub(crate) fn proxy_kind(kind: SectionKind) -> Option<ProxyKind> {
         SectionKind::Backend => Some(ProxyKind::Backend),
         SectionKind::Listen => Some(ProxyKind::Listen),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::Hasher;
+
+    #[test]
+    fn fnv1a_reference_values() {
+        // The published FNV-1a 64-bit test vectors.
+        let hash = |bytes: &[u8]| {
+            let mut h = Fnv1a::default();
+            h.write(bytes);
+            h.finish()
+        };
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn acl_names_find_what_was_inserted() {
+        let mut names = AclNames::default();
+        assert!(names.insert(SmolStr::from("host_1")));
+        assert!(!names.insert(SmolStr::from("host_1")));
+        assert!(names.contains("host_1"));
+        assert!(!names.contains("host_2"));
     }
 }

@@ -4,7 +4,7 @@
 use super::acl;
 use super::endpoint;
 use super::global::{log_target, unknown, NEGATION_MESSAGE};
-use super::{bad_name_char, proxy_kind, raw, word_or_end, Env, Out};
+use super::{bad_name_char, proxy_kind, raw, word_or_end, AclNames, Env, Out};
 use crate::diag::Diagnostic;
 use crate::keywords::{self, OPTIONS, OPTIONS_SPECIAL};
 use crate::model::{
@@ -14,7 +14,7 @@ use crate::source::Span;
 use crate::suggest;
 use crate::tree::{Line, Section};
 use crate::units::{self, TimeError, TimeUnit};
-use std::collections::BTreeSet;
+use smol_str::SmolStr;
 
 /// Special options that accept `no option`.
 const NEGATABLE_SPECIAL: &[&str] = &[
@@ -155,7 +155,7 @@ pub(crate) fn header(
     };
     let name_text = match name {
         Some(n) => n.text.clone(),
-        None if kind == ProxyKind::Defaults => String::new(),
+        None if kind == ProxyKind::Defaults => SmolStr::default(),
         None => {
             out.error(
                 "E0101",
@@ -261,7 +261,7 @@ pub(crate) fn inherit(kind: ProxyKind, name: &str, span: Span, d: &Proxy) -> Pro
     if kind == ProxyKind::Defaults {
         let mut copy = d.clone();
         copy.kind = kind;
-        copy.name = name.to_string();
+        copy.name = name.into();
         copy.span = span;
         copy.inherits = Some(d.name.clone());
         copy.acls.clear();
@@ -344,7 +344,7 @@ fn lacks_capability(p: &Proxy, kw: &str, span: Span, out: &mut Out<'_>) -> bool 
 /// Reads one keyword line of a proxy section.
 pub(crate) fn line(
     p: &mut Proxy,
-    acls: &mut BTreeSet<String>,
+    acls: &mut AclNames,
     line: &Line,
     env: &Env<'_>,
     out: &mut Out<'_>,
@@ -365,7 +365,7 @@ pub(crate) fn line(
         );
         return;
     }
-    if !keywords::has(keywords::PROXY, kw) {
+    if !keywords::is_proxy_keyword(kw) {
         if kw == "monitor-net" {
             out.error("E0100", kw_word.span, "'monitor-net' doesn't exist anymore. Please use 'http-request return status 200 if { src ... }' instead", "removed keyword");
             return;
@@ -454,7 +454,7 @@ pub(crate) fn line(
             }
         }
         "default-server" => {
-            if let Some(o) = endpoint::options(line, 1, "'default-server'", true, out) {
+            if let Some(o) = endpoint::options(line, 1, &"'default-server'", true, out) {
                 p.default_server = o.over(&p.default_server);
             }
         }
@@ -749,11 +749,11 @@ fn option(p: &mut Proxy, line: &Line, negation: bool, out: &mut Out<'_>) {
         }
         _ => {}
     }
-    p.options.insert(name.to_string(), line.keyword() != "no");
+    p.options.insert(name.into(), line.keyword() != "no");
 }
 
 /// `use_backend NAME [if|unless COND]`.
-fn use_backend(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
+fn use_backend(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let Some(target) = line.words.get(1) else {
         out.error(
             "E0101",
@@ -766,7 +766,7 @@ fn use_backend(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Ou
     let condition = match line.words.get(2) {
         None => None,
         Some(w) if w.text == "if" || w.text == "unless" => {
-            let Some(c) = acl::condition(&line.words[2..], acls, "switching rule", out) else {
+            let Some(c) = acl::condition(&line.words[2..], acls, &"switching rule", out) else {
                 return;
             };
             Some(c)
@@ -795,12 +795,12 @@ fn known_action(action: &str, table: &[&str]) -> bool {
 
 /// `http-request ACTION ...`, `tcp-request content ACTION ...` and the
 /// other rule keywords.
-fn rule(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
+fn rule(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let kw = line.keyword();
-    let (table, keyword, action_at): (&[&str], String, usize) = match kw {
-        "http-request" => (keywords::HTTP_REQ, kw.to_string(), 1),
-        "http-response" => (keywords::HTTP_RES, kw.to_string(), 1),
-        "http-after-response" => (keywords::HTTP_AFTER, kw.to_string(), 1),
+    let (table, keyword, action_at): (&[&str], SmolStr, usize) = match kw {
+        "http-request" => (keywords::HTTP_REQ, kw.into(), 1),
+        "http-response" => (keywords::HTTP_RES, kw.into(), 1),
+        "http-after-response" => (keywords::HTTP_AFTER, kw.into(), 1),
         _ => {
             let sub = line.word(1).unwrap_or("");
             if sub == "inspect-delay" {
@@ -850,7 +850,7 @@ fn rule(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) 
                 );
                 return;
             }
-            (table, format!("{kw} {sub}"), 2)
+            (table, SmolStr::from(format!("{kw} {sub}")), 2)
         }
     };
     let (action, aspan) = word_or_end(line, action_at);
@@ -907,7 +907,7 @@ fn rule(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) 
     let cond_at = rest
         .iter()
         .position(|w| w.text == "if" || w.text == "unless");
-    let args: Vec<String> = rest[..cond_at.unwrap_or(rest.len())]
+    let args: Vec<SmolStr> = rest[..cond_at.unwrap_or(rest.len())]
         .iter()
         .map(|w| w.text.clone())
         .collect();
@@ -970,7 +970,7 @@ fn balance(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         return;
     };
     let (algo, arg) = match w.text.split_once('(') {
-        Some((a, rest)) => (a, Some(rest.trim_end_matches(')').to_string())),
+        Some((a, rest)) => (a, Some(SmolStr::from(rest.trim_end_matches(')')))),
         None => (w.text.as_str(), None),
     };
     let known = [
@@ -1013,7 +1013,7 @@ fn balance(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         return;
     }
     p.balance = Some(Balance {
-        algorithm: algo.to_string(),
+        algorithm: algo.into(),
         argument: arg,
         options: line.words[2..].iter().map(|w| w.text.clone()).collect(),
     });
@@ -1052,7 +1052,7 @@ fn hash_type(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
         }
     }
     p.hash_type = Some(HashType {
-        method: method.to_string(),
+        method: method.into(),
         function,
         avalanche,
     });
@@ -1102,7 +1102,7 @@ fn errorfile(p: &mut Proxy, line: &Line, env: &Env<'_>, out: &mut Out<'_>) {
 }
 
 /// `stats enable|uri|auth|refresh|admin|realm|...` in a proxy.
-fn stats(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>) {
+fn stats(p: &mut Proxy, acls: &AclNames, line: &Line, out: &mut Out<'_>) {
     let (sub, sspan) = word_or_end(line, 1);
     let arg = line.words.get(2);
     let need = |out: &mut Out<'_>, what: &str| {
@@ -1147,7 +1147,7 @@ fn stats(p: &mut Proxy, acls: &BTreeSet<String>, line: &Line, out: &mut Out<'_>)
                 return;
             };
             let _ = w;
-            if let Some(c) = acl::condition(&line.words[2..], acls, "a 'stats admin' rule", out) {
+            if let Some(c) = acl::condition(&line.words[2..], acls, &"a 'stats admin' rule", out) {
                 p.stats.admin = Some(c);
             }
         }
@@ -1193,7 +1193,7 @@ fn cookie(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
                     );
                     return;
                 }
-                options.push(t.to_string());
+                options.push(w.text.clone());
                 options.push(line.words[i + 1].text.clone());
                 i += 2;
                 continue;
@@ -1203,7 +1203,7 @@ fn cookie(p: &mut Proxy, line: &Line, out: &mut Out<'_>) {
                 return;
             }
         }
-        options.push(t.to_string());
+        options.push(w.text.clone());
     }
     p.cookie = Some(Cookie {
         name: name.text.clone(),
