@@ -5,6 +5,7 @@
 //! valid but no listener), and `-v`.
 
 mod cli;
+mod compile;
 
 use std::process::ExitCode;
 
