@@ -83,7 +83,9 @@ pub(crate) fn server_checks(
     let mut out = Vec::new();
     for s in &p.servers {
         let o = &s.options;
-        if o.check != Some(true) {
+        // A `disabled` server stays in maintenance: its checks could only
+        // bring it up against the configuration's wish.
+        if o.check != Some(true) || o.disabled == Some(true) {
             continue;
         }
         let Some(engine) = servers.iter().find(|e| e.name == s.name.value.as_str()) else {
@@ -112,12 +114,15 @@ pub(crate) fn server_checks(
             .and_then(|p| u16::try_from(p).ok())
             .unwrap_or(engine.addr.port());
         let addr = SocketAddr::new(engine.addr.ip(), port);
-        // HAProxy: `timeout check` bounds the read once connected, within
-        // `timeout connect`; without it `inter` bounds the whole check.
+        // HAProxy: without `timeout check`, `inter` bounds the whole check;
+        // with it, the connection gets min(`timeout connect`, `inter`) and
+        // the answer `timeout check` more.
         let timeout = match (&p.timeouts.check, &p.timeouts.connect) {
-            (Some(c), Some(k)) => Duration::from_millis(c.value.saturating_add(k.value)),
-            (Some(c), None) => Duration::from_millis(c.value),
-            _ => inter,
+            (Some(c), Some(k)) => {
+                inter.min(Duration::from_millis(k.value)) + Duration::from_millis(c.value)
+            }
+            (Some(c), None) => inter + Duration::from_millis(c.value),
+            (None, _) => inter,
         };
         let check = match &httpchk {
             Some(h) => match http_check(addr, timeout, h, &expect) {

@@ -322,9 +322,13 @@ fn checked_servers_get_rise_fall_and_intervals() {
     let c = compiled(&format!(
         "{HEAD}backend app\n    server app1 127.0.0.1:81 check\n\
          server app3 127.0.0.1:83 check inter 2s rise 4 fall 3 fastinter 500 downinter 5s\n\
-         server app4 127.0.0.1:84 backup\n"
+         server app4 127.0.0.1:84 backup\n    server app5 127.0.0.1:85 check disabled\n"
     ));
-    assert_eq!(c.checks.len(), 2, "app4 has no check");
+    assert_eq!(
+        c.checks.len(),
+        2,
+        "app4 has no check, app5 stays in maintenance"
+    );
     let a1 = &c.checks[0];
     assert_eq!((a1.backend.as_str(), a1.server.as_str()), ("app", "app1"));
     assert_eq!(a1.settings.inter, Duration::from_secs(2));
@@ -334,6 +338,25 @@ fn checked_servers_get_rise_fall_and_intervals() {
     assert_eq!((a3.settings.rise, a3.settings.fall), (4, 3));
     assert_eq!(a3.settings.fastinter, Some(Duration::from_millis(500)));
     assert_eq!(a3.settings.downinter, Some(Duration::from_secs(5)));
+    let Check::Tcp(t) = &a1.check else {
+        panic!("not tcp")
+    };
+    assert_eq!(
+        t.timeout,
+        Duration::from_secs(2),
+        "inter bounds the whole check"
+    );
+    let c = compiled(&format!(
+        "{HEAD}    timeout check 1s\nbackend app\n    server a 127.0.0.1:81 check inter 10s\n"
+    ));
+    let Check::Tcp(t) = &c.checks[0].check else {
+        panic!("not tcp")
+    };
+    assert_eq!(
+        t.timeout,
+        Duration::from_secs(6),
+        "min(connect 5s, inter 10s) + check 1s"
+    );
 }
 
 #[test]
