@@ -443,3 +443,154 @@ async fn appendix_a_seed_serves_http_and_https_with_round_robin_and_checks() {
         assert_eq!(https_get().await, ("200".to_string(), "rgw2".to_string()));
     }
 }
+
+/// The real HAProxy, if installed; under `CI=true` its absence fails.
+fn haproxy_binary() -> Option<&'static str> {
+    let path = "/usr/sbin/haproxy";
+    if Path::new(path).exists() {
+        return Some(path);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "{path} is missing: install the haproxy package"
+    );
+    eprintln!("skipping the comparison with HAProxy: {path} is not installed");
+    None
+}
+
+/// A log line's fields from the client address on (the syslog header and
+/// the process name differ between the two programs).
+fn log_fields(line: &str) -> Vec<String> {
+    let body = line.split_once("]: ").map_or(line, |(_, b)| b);
+    body.split_whitespace().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn section_5_seed_answers_and_logs_as_haproxy_does() {
+    let Some(haproxy) = haproxy_binary() else {
+        return;
+    };
+    let mut apps = Vec::new();
+    for (name, ip) in [
+        ("app1", "127.0.0.31"),
+        ("app2", "127.0.0.32"),
+        ("app3", "127.0.0.33"),
+        ("app4", "127.0.0.34"),
+    ] {
+        apps.push(Backend::start(name, ip).await);
+    }
+    let dir = TempDir::new("s5cmp");
+    let mut fronts = Vec::new();
+    let mut logs = Vec::new();
+    let mut cfgs = Vec::new();
+    for tag in ["ref", "rs"] {
+        let front: SocketAddr = format!("127.0.0.30:{}", free_port("127.0.0.30"))
+            .parse()
+            .unwrap();
+        let log = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        log.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let text = seed("section-5.cfg")
+            .replace("192.168.0.10:80", &front.to_string())
+            .replace("192.168.1.1:80", &apps[0].addr.to_string())
+            .replace("192.168.1.2:80", &apps[1].addr.to_string())
+            .replace("192.168.1.3:80", &apps[2].addr.to_string())
+            .replace("192.168.1.4:80", &apps[3].addr.to_string())
+            .replace(
+                "log 127.0.0.1 local2",
+                &format!("log {} local2", log.local_addr().unwrap()),
+            );
+        let cfg = dir.0.join(format!("{tag}.cfg"));
+        std::fs::write(&cfg, text).unwrap();
+        fronts.push(front);
+        logs.push(log);
+        cfgs.push(cfg);
+    }
+    let reference = Command::new(haproxy)
+        .arg("-db")
+        .arg("-f")
+        .arg(&cfgs[0])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy");
+    let _reference = KillOnDrop(reference);
+    let _ours = Proxy::start(&cfgs[1], fronts[1]).await;
+    let end = Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(fronts[0]).await.is_err() {
+        assert!(Instant::now() < end, "haproxy does not listen");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Wait for the first check round (HAProxy spreads the first checks
+    // over `inter`), then drain the lines of the readiness probes.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut buf = [0u8; 2048];
+    for log in &logs {
+        log.set_nonblocking(true).unwrap();
+        while log.recv(&mut buf).is_ok() {}
+        log.set_nonblocking(false).unwrap();
+    }
+
+    // The same answers, in the same round-robin order.
+    let mut answers = [Vec::new(), Vec::new()];
+    for _ in 0..3 {
+        for (i, front) in fronts.iter().enumerate() {
+            answers[i].push(get(&format!("http://{front}/")).await);
+        }
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].iter().all(|(code, _)| code == "200"));
+
+    // One log line per request with the same fields where the two must
+    // agree: frontend, backend/server, status, captured cookies,
+    // termination state, connection and queue counters and the request
+    // line; the same number of fields. (Timers may differ by load; the
+    // byte count differs: HAProxy logs 76 where haproxy-rs logs 69, the
+    // size of the response as the server sends it.)
+    for _ in 0..3 {
+        let mut lines = Vec::new();
+        for log in &logs {
+            let n = log.recv(&mut buf).expect("a log line");
+            lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert!(lines[0].starts_with("<150>") && lines[1].starts_with("<150>"));
+        let (a, b) = (log_fields(&lines[0]), log_fields(&lines[1]));
+        assert_eq!(a.len(), b.len(), "\n{}\n{}", lines[0], lines[1]);
+        for i in [2, 3, 5, 7, 8, 9, 10, 11] {
+            assert_eq!(a.get(i), b.get(i), "field {i}:\n{}\n{}", lines[0], lines[1]);
+        }
+        assert_eq!(
+            a[a.len() - 3..],
+            b[b.len() - 3..],
+            "\n{}\n{}",
+            lines[0],
+            lines[1]
+        );
+    }
+
+    // Every active server stopped: both send everything to the backup.
+    for app in apps.iter_mut().take(3) {
+        app.stop().await;
+    }
+    for front in &fronts {
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (code, body) = get(&format!("http://{front}/")).await;
+            if code == "200" && body == "app4" {
+                break;
+            }
+            assert!(Instant::now() < end, "{front}: no backup after 20 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A child killed (by its PID) on drop.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
