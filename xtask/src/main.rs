@@ -10,6 +10,7 @@ mod deps;
 mod fuzz;
 mod habench;
 mod kabench;
+mod proxybench;
 mod run;
 mod vm;
 
@@ -27,6 +28,7 @@ tasks:
   vm run SCRIPT [FILES]  run a script as root in a qemu VM with a real IPVS kernel
   vm test [FILTER]       lbkit-ipvs's VM tests in one boot of that VM
   bench-haproxy     haproxy -c vs haproxy-rs -c (hyperfine)
+  bench proxy       haproxy vs haproxy-rs proxying (wrk, pinned, interleaved)
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +36,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
         Some("test") => run::test(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
+            proxybench::run(&args[2..])
+        }
         Some("bench") => run::bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bench-keepalived") => kabench::run(&args[1..]),

@@ -20,7 +20,7 @@ pub(crate) const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(
     name = "haproxy-rs",
-    about = "An HAProxy-compatible proxy built from the lbkit crates (so far: the configuration check)",
+    about = "An HAProxy-compatible proxy built from the lbkit crates",
     disable_version_flag = true
 )]
 pub(crate) struct Cli {
@@ -31,6 +31,18 @@ pub(crate) struct Cli {
     /// be repeated, read in order.
     #[arg(short = 'f', value_name = "FILE|DIR", action = ArgAction::Append)]
     pub(crate) files: Vec<PathBuf>,
+    /// Go to the background (`daemon`).
+    #[arg(short = 'D')]
+    pub(crate) daemon: bool,
+    /// Stay in the foreground whatever `daemon` says.
+    #[arg(short = 'd')]
+    pub(crate) foreground: bool,
+    /// Write the process id to this file.
+    #[arg(short = 'p', value_name = "PIDFILE")]
+    pub(crate) pidfile: Option<PathBuf>,
+    /// Verbose: print warnings and server state changes.
+    #[arg(short = 'V')]
+    pub(crate) verbose: bool,
     /// Print the version and exit.
     #[arg(short = 'v')]
     pub(crate) version: bool,
@@ -71,10 +83,14 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         return 1;
     }
     if !cli.check && !cli.format {
-        eprintln!(
-            "haproxy-rs: only the configuration check (-c) and --format are implemented so far"
-        );
-        return 1;
+        let opts = crate::compile::process::RunOptions {
+            daemon: cli.daemon,
+            foreground: cli.foreground,
+            pidfile: cli.pidfile.clone(),
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+        };
+        return crate::compile::process::run(&files, &opts);
     }
     // A check needs the model only: each section is dropped once built.
     let opts = Options::new().strict(cli.strict).discard_tree(!cli.format);

@@ -1,10 +1,12 @@
 //! `haproxy-rs`: an HAProxy-compatible proxy built from the lbkit crates.
 //!
-//! First slice: the configuration check, `haproxy-rs -c -f FILE [-f
-//! FILE|DIR ...]`, with `haproxy -c`'s exit codes (0 valid, 1 errors, 2
-//! valid but no listener), and `-v`.
+//! `haproxy-rs -f FILE [-f FILE|DIR ...]` runs the configuration (compiled
+//! by [`compile`] into the proxy engine and health checks); `-c` checks it
+//! with `haproxy -c`'s exit codes (0 valid, 1 errors, 2 valid but no
+//! listener); `-v` prints the version.
 
 mod cli;
+mod compile;
 
 use std::process::ExitCode;
 
