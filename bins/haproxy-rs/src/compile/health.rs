@@ -98,15 +98,16 @@ pub(crate) fn server_checks(
             cx.error(s.span, "'check-ssl' is not supported");
             continue;
         }
-        let inter = Duration::from_millis(o.inter.unwrap_or(2000).max(1));
+        let inter = Duration::from_millis(u64::from(o.inter.unwrap_or(2000).max(1)));
+        let rare = o.rare();
         let settings = haproxy::Config {
             inter,
-            fastinter: o.fastinter.map(Duration::from_millis),
-            downinter: o.downinter.map(Duration::from_millis),
+            fastinter: rare.fastinter.map(|v| Duration::from_millis(u64::from(v))),
+            downinter: rare.downinter.map(|v| Duration::from_millis(u64::from(v))),
             rise: count(o.rise, 2),
             fall: count(o.fall, 3),
             weight: count(o.weight, 1),
-            slowstart: Duration::from_millis(o.slowstart.unwrap_or(0)),
+            slowstart: Duration::from_millis(u64::from(rare.slowstart.unwrap_or(0))),
             ..haproxy::Config::default()
         };
         let port = o
@@ -145,8 +146,8 @@ pub(crate) fn server_checks(
 }
 
 /// A count setting at least 1.
-fn count(v: Option<u64>, default: u32) -> u32 {
-    v.map_or(default, |v| u32::try_from(v).unwrap_or(u32::MAX).max(1))
+fn count(v: Option<u32>, default: u32) -> u32 {
+    v.map_or(default, |v| v.max(1))
 }
 
 /// The HTTP check of `option httpchk` and `http-check expect`.

@@ -27,6 +27,7 @@ use haproxy_rs::proxy::config::{
     HttpConnMode, LogAddr, LogFormat, LogSettings, LogTarget, Mode, Server, ServerTls, UseBackend,
 };
 use lbkit_haproxy_cfg::model::{self, ProxyKind};
+use lbkit_haproxy_cfg::SmolStr;
 use lbkit_haproxy_cfg::{Host, Loaded, Port, SockAddr, Span};
 use lbkit_sched::haproxy::{BalancerConfig, HashType};
 use std::collections::BTreeSet;
@@ -420,7 +421,7 @@ const LEVELS: [&str; 8] = [
 ];
 
 /// One `log ADDRESS FACILITY [LEVEL [MINLEVEL]]` target.
-fn log_target(address: &str, facility: &str, options: &[String]) -> Result<LogTarget, String> {
+fn log_target(address: &str, facility: &str, options: &[SmolStr]) -> Result<LogTarget, String> {
     let facility = FACILITIES
         .iter()
         .position(|f| *f == facility)
@@ -564,12 +565,16 @@ fn balance(cx: &mut Ctx<'_>, p: &model::Proxy) -> BalancerConfig {
 
 /// The `server` lines: addresses resolved, ids assigned.
 fn servers(cx: &mut Ctx<'_>, p: &model::Proxy) -> Vec<Server> {
-    let taken: BTreeSet<u64> = p.servers.iter().filter_map(|s| s.options.id).collect();
+    let taken: BTreeSet<u64> = p
+        .servers
+        .iter()
+        .filter_map(|s| s.options.rare().id.map(u64::from))
+        .collect();
     let mut next = 1u64;
     let mut out = Vec::new();
     for s in &p.servers {
-        let id = match s.options.id {
-            Some(id) => id,
+        let id = match s.options.rare().id {
+            Some(id) => u64::from(id),
             None => {
                 while taken.contains(&next) {
                     next += 1;
@@ -582,17 +587,21 @@ fn servers(cx: &mut Ctx<'_>, p: &model::Proxy) -> Vec<Server> {
             continue;
         };
         let o = &s.options;
+        let rare = o.rare();
         let mut srv = Server::new(s.name.value.as_str(), saturate(id), addr);
-        srv.weight = o.weight.map_or(1, saturate);
+        srv.weight = o.weight.unwrap_or(1);
         srv.backup = o.backup.unwrap_or(false);
         srv.disabled = o.disabled.unwrap_or(false);
-        srv.maxconn = o.maxconn.map_or(0, saturate);
-        srv.slowstart = o.slowstart.filter(|v| *v > 0).map(Duration::from_millis);
+        srv.maxconn = o.maxconn.unwrap_or(0);
+        srv.slowstart = rare
+            .slowstart
+            .filter(|v| *v > 0)
+            .map(|v| Duration::from_millis(u64::from(v)));
         if o.ssl == Some(true) {
             srv.tls = Some(ServerTls {
-                verify: o.verify.as_deref() != Some("none"),
+                verify: rare.verify.as_deref() != Some("none"),
                 ca_file: other(o, "ca-file").map(PathBuf::from),
-                sni: o.sni.as_deref().map(str::to_string),
+                sni: rare.sni.as_deref().map(str::to_string),
             });
         }
         if o.send_proxy == Some(true) {
@@ -605,7 +614,8 @@ fn servers(cx: &mut Ctx<'_>, p: &model::Proxy) -> Vec<Server> {
 
 /// The argument of an option the model keeps untyped.
 fn other<'a>(o: &'a model::ServerOptions, name: &str) -> Option<&'a str> {
-    o.other
+    o.rare()
+        .other
         .iter()
         .rev()
         .find(|(n, _)| n == name)

@@ -6,6 +6,7 @@ use haproxy_rs::proxy::config::{
     Term,
 };
 use lbkit_haproxy_cfg::model::{self, AclRef};
+use lbkit_haproxy_cfg::SmolStr;
 use lbkit_haproxy_cfg::Span;
 use std::collections::BTreeMap;
 
@@ -129,7 +130,7 @@ fn predefined(name: &str) -> Option<Acl> {
 }
 
 /// `{ FETCH [flags] PATTERNS }` read from its words.
-fn anonymous(words: &[String]) -> Result<AclMatch, String> {
+fn anonymous(words: &[SmolStr]) -> Result<AclMatch, String> {
     let Some(first) = words.first() else {
         return Err("empty anonymous ACL".to_string());
     };
@@ -142,7 +143,7 @@ fn anonymous(words: &[String]) -> Result<AclMatch, String> {
             let a = a
                 .strip_suffix(')')
                 .ok_or_else(|| format!("bad fetch '{fetch}'"))?;
-            (n, a.split(',').map(str::to_string).collect())
+            (n, a.split(',').map(SmolStr::from).collect())
         }
         None => (fetch, Vec::new()),
     };
@@ -172,10 +173,10 @@ fn anonymous(words: &[String]) -> Result<AclMatch, String> {
 /// One ACL line: fetch, converters, flags and patterns.
 pub(crate) fn acl_match(
     fetch: &str,
-    args: &[String],
-    converters: &[(String, Vec<String>)],
-    flags: &[String],
-    patterns: &[String],
+    args: &[SmolStr],
+    converters: &[(SmolStr, Vec<SmolStr>)],
+    flags: &[SmolStr],
+    patterns: &[SmolStr],
 ) -> Result<AclMatch, String> {
     if let Some((c, _)) = converters.first() {
         return Err(format!("converter '{c}' is not supported"));
@@ -188,7 +189,7 @@ pub(crate) fn acl_match(
             "-i" => ignore_case = true,
             "-n" | "--" => {}
             "-m" => {
-                method = flags.get(i + 1).map(String::as_str);
+                method = flags.get(i + 1).map(SmolStr::as_str);
                 i += 1;
             }
             "-u" => i += 1,
@@ -196,7 +197,7 @@ pub(crate) fn acl_match(
         }
         i += 1;
     }
-    let arg = || args.first().cloned().unwrap_or_default();
+    let arg = || args.first().map(SmolStr::to_string).unwrap_or_default();
     let fetch_name = fetch.strip_prefix("req.").unwrap_or(fetch);
     let f = match (fetch_name, method) {
         ("path", None | Some("str")) => Fetch::Path,
@@ -221,7 +222,7 @@ pub(crate) fn acl_match(
     Ok(AclMatch {
         fetch: f,
         ignore_case,
-        patterns: patterns.to_vec(),
+        patterns: patterns.iter().map(SmolStr::to_string).collect(),
     })
 }
 
@@ -259,11 +260,11 @@ pub(crate) fn http_request_rules(
 /// One `http-request` action and its arguments.
 pub(crate) fn http_request_action(
     action: &str,
-    args: &[String],
+    args: &[SmolStr],
 ) -> Result<HttpRequestAction, String> {
     let arg = |i: usize| {
         args.get(i)
-            .cloned()
+            .map(SmolStr::to_string)
             .ok_or_else(|| format!("'http-request {action}' expects more arguments"))
     };
     match action {
@@ -311,8 +312,8 @@ fn status_code(text: &str) -> Result<u16, String> {
 }
 
 /// `redirect location|prefix|scheme TARGET [code N]`.
-fn redirect(args: &[String]) -> Result<Redirect, String> {
-    let kind = match args.first().map(String::as_str) {
+fn redirect(args: &[SmolStr]) -> Result<Redirect, String> {
+    let kind = match args.first().map(SmolStr::as_str) {
         Some("location") => RedirectKind::Location,
         Some("prefix") => RedirectKind::Prefix,
         Some("scheme") => RedirectKind::Scheme,
@@ -320,7 +321,7 @@ fn redirect(args: &[String]) -> Result<Redirect, String> {
     };
     let target = args
         .get(1)
-        .cloned()
+        .map(SmolStr::to_string)
         .ok_or_else(|| "'redirect' expects a target".to_string())?;
     let mut code = 302;
     let mut i = 2;
@@ -341,7 +342,7 @@ fn redirect(args: &[String]) -> Result<Redirect, String> {
 }
 
 /// `return [status N] [content-type T] [string S] [hdr NAME VALUE]...`.
-fn http_return(args: &[String]) -> Result<HttpRequestAction, String> {
+fn http_return(args: &[SmolStr]) -> Result<HttpRequestAction, String> {
     let mut status = 200;
     let mut content_type = None;
     let mut body = String::new();
@@ -349,7 +350,7 @@ fn http_return(args: &[String]) -> Result<HttpRequestAction, String> {
     let mut i = 0;
     let need = |i: usize| {
         args.get(i)
-            .cloned()
+            .map(SmolStr::to_string)
             .ok_or_else(|| "'http-request return' expects more arguments".to_string())
     };
     while let Some(w) = args.get(i) {
