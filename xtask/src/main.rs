@@ -4,6 +4,7 @@
 // A command-line tool: its output is the point.
 #![allow(clippy::print_stdout)]
 
+mod benchkit;
 mod benchtable;
 mod demo;
 mod deps;
