@@ -91,7 +91,7 @@ fn parse_args(task: &str, args: &[String]) -> Result<BenchArgs, String> {
 
 /// Builds the workspace package `package` in release mode and returns the
 /// path of its binary, which has the package's name.
-fn build_release(package: &str) -> Result<PathBuf, String> {
+pub(crate) fn build_release(package: &str) -> Result<PathBuf, String> {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::run::cmd(Command::new(cargo).current_dir(&root).args([
@@ -131,7 +131,7 @@ pub(crate) fn run_name(tag: &str) -> String {
 /// Runs `body` in a new directory [`run_name`]`(tag)` under the system's
 /// temporary directory. Afterwards the directory is removed, whatever
 /// `body` returned, unless `keep` is set: then its path is printed.
-fn in_scratch_dir(
+pub(crate) fn in_scratch_dir(
     tag: &str,
     keep: bool,
     body: impl FnOnce(&Path) -> Result<(), String>,

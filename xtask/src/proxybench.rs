@@ -99,12 +99,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if cpus < 2 {
         return Err("the benchmark needs 2 CPUs (proxy on one, load on the other)".into());
     }
-    let ours = build_release()?;
-    let dir = std::env::temp_dir().join(format!("lbkit-proxybench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let result = bench_in(&dir, &ours, &settings);
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let ours = crate::benchkit::build_release("haproxy-rs")?;
+    crate::benchkit::in_scratch_dir("proxybench", false, |dir| bench_in(dir, &ours, &settings))
 }
 
 fn parse_args(args: &[String]) -> Result<Settings, String> {
@@ -141,32 +137,6 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
         }
     }
     Ok(s)
-}
-
-/// Builds haproxy-rs in release mode; its path.
-fn build_release() -> Result<PathBuf, String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    crate::run::cmd(Command::new(cargo).current_dir(&root).args([
-        "build",
-        "--release",
-        "-p",
-        "haproxy-rs",
-    ]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let target = if target.is_absolute() {
-        target
-    } else {
-        root.join(target)
-    };
-    let binary = target.join("release").join("haproxy-rs");
-    binary
-        .is_file()
-        .then_some(binary.clone())
-        .ok_or_else(|| format!("built, but {} is missing", binary.display()))
 }
 
 /// A child process stopped (TERM, then KILL) on drop.
@@ -207,7 +177,7 @@ fn pinned(cpu: u32, program: &Path, args: &[&str]) -> Result<Proc, String> {
 fn bench_in(dir: &Path, ours: &Path, s: &Settings) -> Result<(), String> {
     let pem = make_pem(dir)?;
     let backends_cfg = dir.join("backends.cfg");
-    write(&backends_cfg, &backends_config())?;
+    crate::benchkit::write_file(&backends_cfg, &backends_config())?;
     let haproxy = PathBuf::from("haproxy");
     let _backends = pinned(
         CLIENT_CPU,
@@ -219,7 +189,7 @@ fn bench_in(dir: &Path, ours: &Path, s: &Settings) -> Result<(), String> {
     let mut rows = Vec::new();
     for sc in &s.scenarios {
         let cfg = dir.join(format!("{sc}.cfg"));
-        write(&cfg, &proxy_config(sc, &pem))?;
+        crate::benchkit::write_file(&cfg, &proxy_config(sc, &pem))?;
         let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
         for round in 0..s.rounds {
             let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
@@ -245,10 +215,6 @@ fn bench_in(dir: &Path, ours: &Path, s: &Settings) -> Result<(), String> {
     }
     print_tables(&rows, s);
     Ok(())
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// A self-signed ECDSA P-256 certificate and its key in one PEM file, as
@@ -279,7 +245,7 @@ fn make_pem(dir: &Path) -> Result<PathBuf, String> {
     }
     let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let pem = dir.join("tls.pem");
-    write(&pem, &format!("{}{}", read(&crt)?, read(&key)?))?;
+    crate::benchkit::write_file(&pem, &format!("{}{}", read(&crt)?, read(&key)?))?;
     Ok(pem)
 }
 
