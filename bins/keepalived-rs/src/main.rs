@@ -7,7 +7,9 @@
 
 mod cli;
 mod commands;
+mod compile;
 mod config;
+mod daemon;
 mod info;
 mod status;
 
@@ -74,13 +76,6 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
         eprintln!("keepalived-rs: genhash mode (-T) is not supported");
         return status::FATAL;
     }
-    let Some(log) = &args.config_test else {
-        eprintln!(
-            "keepalived-rs: running the daemon is not implemented yet; \
-             use -t to test the configuration"
-        );
-        return status::FATAL;
-    };
     let path = args
         .use_file
         .clone()
@@ -90,8 +85,47 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
         config_id: args.config_id.as_deref(),
         strict: args.strict,
     };
+    let Some(log) = &args.config_test else {
+        return run_daemon(args, &req);
+    };
     let log_file = (!log.is_empty()).then(|| Path::new(log.as_str()));
     commands::config_test(&req, log_file, args.all_config)
+}
+
+/// Loads and compiles the configuration, then runs the VRRP instances in
+/// the foreground (`-n` or not) until SIGTERM.
+fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
+    if args.daemon.check && !args.daemon.vrrp {
+        eprintln!("keepalived-rs: the checker process (-C) is not implemented yet");
+        return status::FATAL;
+    }
+    let loaded = match req.load() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{e}");
+            return status::FATAL;
+        }
+    };
+    if loaded.has_errors() {
+        eprint!("{}", loaded.render());
+        let required = status::Required {
+            all: args.all_config,
+            main: true,
+        };
+        return status::config_test(&loaded.diagnostics, required).max(status::FATAL);
+    }
+    let (plan, warnings) = match daemon::prepare(&loaded) {
+        Ok(p) => p,
+        Err(errors) => {
+            eprint!("{errors}");
+            return status::FATAL;
+        }
+    };
+    let opts = daemon::Options {
+        detail: args.daemon.log_detail,
+        pid_file: args.daemon.pid.as_deref(),
+    };
+    daemon::run(plan, &warnings, &opts)
 }
 
 /// `--signum=SIGFUNC`: prints the signal number on standard output.
