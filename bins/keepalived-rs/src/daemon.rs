@@ -165,8 +165,9 @@ fn build(
         config.primary_address = source;
     }
     let vrid = config.vrid;
-    let priority = config.priority;
     let instance = Instance::new(config).map_err(|e| format!("({}) {e}", ip.name))?;
+    // The effective priority: tracked objects' weights included.
+    let priority = instance.priority();
     names
         .instances
         .insert(vrid, (ip.name.clone(), ip.notify, priority));

@@ -106,8 +106,16 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
             return status::FATAL;
         }
     };
-    if loaded.has_errors() {
+    // keepalived runs the scripts anyway when script security is off, and
+    // says so: those errors are warnings for the daemon.
+    let fatal = loaded.diagnostics.iter().any(|d| {
+        d.severity == lbkit_keepalived_cfg::Severity::Error
+            && !status::SECURITY_CODES.contains(&d.code)
+    });
+    if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render());
+    }
+    if fatal {
         let required = status::Required {
             all: args.all_config,
             main: true,
