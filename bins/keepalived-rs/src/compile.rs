@@ -101,6 +101,8 @@ pub(crate) struct ScriptPlan {
     pub(crate) rise: u32,
     /// Failures needed to go down.
     pub(crate) fall: u32,
+    /// `init_fail`: starts failed.
+    pub(crate) init_fail: bool,
 }
 
 /// Compiles the model; `Err` holds at least one error diagnostic. The
@@ -180,6 +182,7 @@ fn scripts(cfg: &model::Config) -> Vec<ScriptPlan> {
                 timeout: s.effective_timeout(),
                 rise: s.rise.as_ref().map_or(1, |r| r.value.max(1)),
                 fall: s.fall.as_ref().map_or(1, |f| f.value.max(1)),
+                init_fail: s.init_fail.as_ref().is_some_and(|f| f.value),
             })
         })
         .collect()
@@ -605,6 +608,7 @@ mod tests {
                 timeout: Duration::from_secs(2),
                 rise: 1,
                 fall: 1,
+                init_fail: false,
             }]
         );
     }
@@ -747,6 +751,7 @@ eth2
         );
         assert_eq!(t[2].weight, 0);
         assert_eq!((plan.scripts[0].rise, plan.scripts[0].fall), (2, 3));
+        assert!(plan.scripts[0].init_fail);
     }
 
     #[test]

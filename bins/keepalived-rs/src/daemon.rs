@@ -6,8 +6,9 @@
 //! advert and removes its virtual addresses, then the process exits 0.
 
 use crate::compile::{self, InstancePlan, NotifyPlan, Plan, RouterPlan, UnitPlan};
+use crate::track;
 use lbkit_vrrp::io::{Event, Interface, Router, VrrpSocket};
-use lbkit_vrrp::machine::{Instance, SyncGroup};
+use lbkit_vrrp::machine::{Instance, SyncGroup, TrackKind};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -67,12 +68,7 @@ struct Names {
 
 /// Opens every router, runs them until a stop signal, then shuts them down.
 async fn serve(plan: Plan, detail: bool) -> Result<(), String> {
-    if !plan.scripts.is_empty() {
-        eprintln!(
-            "Keepalived_vrrp: WARNING - vrrp_script results are not applied yet: \
-             tracked scripts keep their initial status"
-        );
-    }
+    start_tracking(&plan);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     for rp in plan.routers {
@@ -114,6 +110,62 @@ async fn serve(plan: Plan, detail: bool) -> Result<(), String> {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     eprintln!("Keepalived_vrrp: Stopped");
     result
+}
+
+/// Starts the script and interface trackers and logs what they see.
+///
+/// lbkit-vrrp's `Router` takes no status changes while it runs yet, so
+/// the changes are logged, not applied: tracked objects keep the status
+/// they start with.
+fn start_tracking(plan: &Plan) {
+    let mut interfaces: Vec<String> = Vec::new();
+    for rp in &plan.routers {
+        for unit in &rp.units {
+            let members = match unit {
+                UnitPlan::Single(ip) => std::slice::from_ref(ip),
+                UnitPlan::Group { members, .. } => members.as_slice(),
+            };
+            for t in members.iter().flat_map(|m| &m.config.tracks) {
+                if t.kind == TrackKind::Interface && !interfaces.contains(&t.name) {
+                    interfaces.push(t.name.clone());
+                }
+            }
+        }
+    }
+    if plan.scripts.is_empty() && interfaces.is_empty() {
+        return;
+    }
+    eprintln!(
+        "Keepalived_vrrp: WARNING - tracked script and interface changes are logged \
+         but not applied to priorities yet"
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<track::Change>(64);
+    for script in &plan.scripts {
+        tokio::spawn(track::run_script(
+            script.clone(),
+            !script.init_fail,
+            tx.clone(),
+        ));
+    }
+    for name in interfaces {
+        tokio::spawn(track::poll_interface(
+            name,
+            std::time::Duration::from_millis(100),
+            tx.clone(),
+        ));
+    }
+    let scripts: Vec<String> = plan.scripts.iter().map(|s| s.name.clone()).collect();
+    tokio::spawn(async move {
+        while let Some(change) = rx.recv().await {
+            let word = if change.up { "succeeded" } else { "failed" };
+            if scripts.contains(&change.name) {
+                eprintln!("Keepalived_vrrp: VRRP_Script({}) {word}", change.name);
+            } else {
+                let state = if change.up { "UP" } else { "DOWN" };
+                eprintln!("Keepalived_vrrp: Interface {} is {state}", change.name);
+            }
+        }
+    });
 }
 
 /// The socket and router of one interface, with its instances added.

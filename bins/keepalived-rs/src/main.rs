@@ -12,6 +12,7 @@ mod config;
 mod daemon;
 mod info;
 mod status;
+mod track;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, KeepalivedArgs};
