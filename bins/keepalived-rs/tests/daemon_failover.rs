@@ -155,6 +155,24 @@ fn appendix_a_two_nodes() {
     assert_eq!(pid_text.trim(), pid1.to_string());
     println!("h1 master after {:?}", up.unwrap());
 
+    // The tracked script runs: making it fail is seen within its interval
+    // (1 s, fall 1). (Applying it to the priority, 101 vs 102, needs the
+    // router to take status changes while it runs: not yet.)
+    std::fs::write(dir.join("fail-h1"), "").unwrap();
+    let seen = wait_for(Duration::from_secs(3), || {
+        lab.log("h1").contains("VRRP_Script(chk_haproxy) failed")
+    });
+    assert!(seen.is_some(), "script failure not seen: {}", lab.log("h1"));
+    std::fs::remove_file(dir.join("fail-h1")).unwrap();
+    let seen = wait_for(Duration::from_secs(3), || {
+        lab.log("h1").contains("VRRP_Script(chk_haproxy) succeeded")
+    });
+    assert!(
+        seen.is_some(),
+        "script recovery not seen: {}",
+        lab.log("h1")
+    );
+
     // kill -9: h2 takes over within Master_Down_Interval
     // (3 * 1 s + (256 - 102) / 256 s = 3.60 s), plus polling slack.
     lab.stop("h1", Signal::SIGKILL);
