@@ -1,9 +1,9 @@
 //! keepalived-rs: runs an existing `keepalived.conf`.
 //!
-//! This first slice reads keepalived 2.2.7's command line and implements
-//! its configuration test, `keepalived-rs -t -f FILE`, with keepalived's
-//! exit statuses, plus lbkit's `fmt` and `check [--json]` subcommands. The
-//! daemon's options are accepted; running the daemon is refused clearly.
+//! It reads keepalived 2.2.7's command line. `-t -f FILE` is keepalived's
+//! configuration test with its exit statuses; `fmt` and `check [--json]`
+//! are lbkit's. Without them, the VRRP daemon runs the configuration's
+//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]).
 
 mod cli;
 mod commands;
