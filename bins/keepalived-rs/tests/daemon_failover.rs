@@ -12,6 +12,9 @@
 //!   2.2.7 backup (SIGTERM hands over), then keepalived master against a
 //!   keepalived-rs backup (which stays backup, then takes over when
 //!   keepalived's VRRP process is killed).
+//! - `sync_group_members_move_together`: §4.1's VG1 (RH_EXT, RH_INT) on two
+//!   nodes: both VIPs move to the backup after SIGKILL of the master, and
+//!   the group's notify script gets `GROUP VG1 MASTER`.
 //!
 //! They need root, iproute2 (and keepalived for the second): under
 //! `CI=true` a missing one fails the test, elsewhere it is skipped with
@@ -322,4 +325,85 @@ fn start_keepalived(lab: &mut Lab, i: usize, name: &str, conf: &str) {
         "keepalived did not start: {}",
         lab.log(name)
     );
+}
+
+/// §4.1's sync group shape: VG1 with RH_EXT and RH_INT, the group's
+/// notify script.
+fn sync_group(dir: &Path, host: &str, state: &str, priority: u8) -> String {
+    let d = dir.display();
+    format!(
+        "vrrp_sync_group VG1 {{
+  group {{
+    RH_EXT
+    RH_INT
+  }}
+  notify \"{d}/notify.sh {host}\"
+}}
+vrrp_instance RH_EXT {{
+  state {state}
+  interface eth0
+  virtual_router_id 61
+  priority {priority}
+  virtual_ipaddress {{
+    {EXT}
+  }}
+}}
+vrrp_instance RH_INT {{
+  state {state}
+  interface eth0
+  virtual_router_id 62
+  priority {priority}
+  virtual_ipaddress {{
+    {INT}
+  }}
+}}
+"
+    )
+}
+
+const EXT: &str = "192.0.2.101/24";
+const INT: &str = "192.0.2.102/24";
+
+#[test]
+fn sync_group_members_move_together() {
+    if !lab::usable(&[]) {
+        return;
+    }
+    let mut lab = Lab::up("g", 2);
+    let dir = lab.dir().to_path_buf();
+    let log = dir.join("notify.log");
+    write_exec(
+        &dir.join("notify.sh"),
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+    );
+    start_rs(&mut lab, 1, "g1", &sync_group(&dir, "h1", "MASTER", 150));
+    start_rs(&mut lab, 2, "g2", &sync_group(&dir, "h2", "BACKUP", 100));
+    let both = |lab: &Lab, i: usize| {
+        let a = lab.addr_show(i);
+        (a.contains(EXT), a.contains(INT))
+    };
+    let up = wait_for(Duration::from_secs(5), || both(&lab, 1) == (true, true));
+    assert!(up.is_some(), "h1 never took both VIPs: {}", lab.log("g1"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(both(&lab, 2), (false, false), "{}", lab.log("g2"));
+
+    // kill -9 of h1: both members move to h2, within Master_Down_Interval
+    // (3 s + (256 - 100) / 256 s = 3.61 s).
+    lab.stop("g1", Signal::SIGKILL);
+    let moved = wait_for(Duration::from_secs(6), || both(&lab, 2) == (true, true));
+    let moved = moved.unwrap_or_else(|| panic!("group did not move: {}", lab.log("g2")));
+    println!("sync group VG1 moved (SIGKILL): {moved:?} (Master_Down_Interval 3.61 s)");
+    assert!(moved <= Duration::from_millis(3610 + 300), "{moved:?}");
+
+    let g2 = lab.log("g2");
+    assert!(g2.contains("(RH_EXT) Entering MASTER STATE"), "{g2}");
+    assert!(g2.contains("(RH_INT) Entering MASTER STATE"), "{g2}");
+    let got = wait_for(Duration::from_secs(2), || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("h2 GROUP VG1 MASTER"))
+    });
+    let notes = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(got.is_some(), "no group notify in:\n{notes}");
 }
