@@ -8,7 +8,7 @@
 //!   Master_Down_Interval; h1 restarted preempts back; after SIGTERM h1
 //!   sends priority 0, removes the VIP and exits 0, and h2 takes over
 //!   within its Skew_Time. The notify script gets keepalived's arguments.
-//! - `interop_with_keepalived`: keepalived-rs master against keepalived
+//! - `interop_with_keepalived_v2` / `_v3`: keepalived-rs master against keepalived
 //!   2.2.7 backup (SIGTERM hands over), then keepalived master against a
 //!   keepalived-rs backup (which stays backup, then takes over when
 //!   keepalived's VRRP process is killed).
@@ -71,7 +71,7 @@ vrrp_instance VI_1 {{
 }
 
 /// A plain instance for the interop test.
-fn plain(state: &str, priority: u8) -> String {
+fn plain(version: u8, state: &str, priority: u8) -> String {
     format!(
         "global_defs {{
   router_id kars-interop
@@ -82,6 +82,7 @@ vrrp_instance VI_1 {{
   virtual_router_id 52
   priority {priority}
   advert_int 1
+  version {version}
   virtual_ipaddress {{
     {VIP}
   }}
@@ -233,16 +234,26 @@ fn appendix_a_two_nodes() {
 }
 
 #[test]
-fn interop_with_keepalived() {
+fn interop_with_keepalived_v2() {
+    interop_with_keepalived(2);
+}
+
+#[test]
+fn interop_with_keepalived_v3() {
+    interop_with_keepalived(3);
+}
+
+/// Both roles against keepalived, VRRP `version`.
+fn interop_with_keepalived(version: u8) {
     if !lab::usable(&["keepalived"]) {
         return;
     }
-    let mut lab = Lab::up("k", 2);
+    let mut lab = Lab::up(&format!("k{version}"), 2);
     let dir = lab.dir().to_path_buf();
 
     // (a) keepalived-rs master (h1, 150), keepalived backup (h2, 100).
-    start_rs(&mut lab, 1, "rs", &plain("MASTER", 150));
-    start_keepalived(&mut lab, 2, "ka", &plain("BACKUP", 100));
+    start_rs(&mut lab, 1, "rs", &plain(version, "MASTER", 150));
+    start_keepalived(&mut lab, 2, "ka", &plain(version, "BACKUP", 100));
     let up = wait_for(Duration::from_secs(5), || has_vip(&lab, 1));
     assert!(
         up.is_some(),
@@ -259,7 +270,7 @@ fn interop_with_keepalived() {
     let status = lab.stop("rs", Signal::SIGTERM);
     let took = wait_for(Duration::from_secs(3), || has_vip(&lab, 2)).map(|_| start.elapsed());
     let took = took.unwrap_or_else(|| panic!("keepalived did not take over: {}", lab.log("ka")));
-    println!("keepalived took over from keepalived-rs (SIGTERM): {took:?} (Skew_Time 0.61 s)");
+    println!("v{version}: keepalived took over from keepalived-rs (SIGTERM): {took:?} (Skew_Time 0.61 s)");
     assert!(status.is_some_and(|s| s.success()));
     // Slack for a loaded machine; still far below Master_Down_Interval.
     assert!(took <= Duration::from_millis(610 + 1000), "{took:?}");
@@ -268,7 +279,7 @@ fn interop_with_keepalived() {
     // stays backup beyond its Master_Down_Interval, then takes over within
     // it ((3 + (256 - 50) / 256) s = 3.80 s) when keepalived's VRRP process
     // is killed.
-    start_rs(&mut lab, 1, "rs2", &plain("BACKUP", 50));
+    start_rs(&mut lab, 1, "rs2", &plain(version, "BACKUP", 50));
     std::thread::sleep(Duration::from_millis(4500));
     assert!(
         !has_vip(&lab, 1),
@@ -283,7 +294,7 @@ fn interop_with_keepalived() {
     let took =
         took.unwrap_or_else(|| panic!("keepalived-rs did not take over: {}", lab.log("rs2")));
     println!(
-        "keepalived-rs took over from keepalived (SIGKILL): {took:?} (Master_Down_Interval 3.80 s)"
+        "v{version}: keepalived-rs took over from keepalived (SIGKILL): {took:?} (Master_Down_Interval 3.80 s)"
     );
     assert!(took <= Duration::from_millis(3800 + 300), "{took:?}");
 }
