@@ -15,6 +15,9 @@
 //! - `sync_group_members_move_together`: §4.1's VG1 (RH_EXT, RH_INT) on two
 //!   nodes: both VIPs move to the backup after SIGKILL of the master, and
 //!   the group's notify script gets `GROUP VG1 MASTER`.
+//! - `nopreempt_keeps_the_new_master`: a higher-priority backup with
+//!   nopreempt stays backup while the master lives, and takes over on its
+//!   SIGTERM.
 //!
 //! They need root, iproute2 (and keepalived for the second): under
 //! `CI=true` a missing one fails the test, elsewhere it is skipped with
@@ -417,4 +420,41 @@ fn sync_group_members_move_together() {
     });
     let notes = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(got.is_some(), "no group notify in:\n{notes}");
+}
+
+#[test]
+fn nopreempt_keeps_the_new_master() {
+    if !lab::usable(&[]) {
+        return;
+    }
+    let mut lab = Lab::up("p", 2);
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_1 {{
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id 53
+  priority {priority}
+  virtual_ipaddress {{
+    {VIP}
+  }}
+}}
+"
+        )
+    };
+    start_rs(&mut lab, 2, "p2", &conf(100));
+    let up = wait_for(Duration::from_secs(6), || has_vip(&lab, 2));
+    assert!(up.is_some(), "h2 never became master: {}", lab.log("p2"));
+    // h1 has the higher priority but nopreempt: it stays backup, beyond
+    // its Master_Down_Interval (3.61 s), while h2 advertises.
+    start_rs(&mut lab, 1, "p1", &conf(101));
+    std::thread::sleep(Duration::from_millis(5000));
+    assert!(!has_vip(&lab, 1), "h1 preempted: {}", lab.log("p1"));
+    assert!(has_vip(&lab, 2));
+    assert!(lab.log("p1").contains("(VI_1) Entering BACKUP STATE"));
+    // And takes over when h2 goes.
+    lab.stop("p2", Signal::SIGTERM);
+    let took = wait_for(Duration::from_secs(3), || has_vip(&lab, 1));
+    assert!(took.is_some(), "h1 did not take over: {}", lab.log("p1"));
 }
