@@ -1,9 +1,9 @@
 //! The command line: keepalived 2.2.7's options (`keepalived --help`), plus
 //! lbkit's `fmt` and `check` subcommands.
 //!
-//! Only the configuration test is implemented so far; the daemon's options
-//! are accepted (so that existing unit files and scripts parse) and refused
-//! with a clear message when the daemon itself would have to run.
+//! All of keepalived's options are accepted (so that existing unit files
+//! and scripts parse); the daemon honours `-f`, `-P`, `-l`, `-D`, `-p` and
+//! runs in the foreground, and refuses `-C` (no checker yet).
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
 #[command(
     name = "keepalived-rs",
     about = "A keepalived-compatible daemon built from the lbkit crates \
-             (so far: the configuration test, formatter and checker)",
+             (so far: the configuration test, formatter, checker and the VRRP daemon)",
     disable_help_flag = true,
     disable_version_flag = true,
     args_conflicts_with_subcommands = true,

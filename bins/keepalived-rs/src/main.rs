@@ -1,15 +1,18 @@
 //! keepalived-rs: runs an existing `keepalived.conf`.
 //!
-//! This first slice reads keepalived 2.2.7's command line and implements
-//! its configuration test, `keepalived-rs -t -f FILE`, with keepalived's
-//! exit statuses, plus lbkit's `fmt` and `check [--json]` subcommands. The
-//! daemon's options are accepted; running the daemon is refused clearly.
+//! It reads keepalived 2.2.7's command line. `-t -f FILE` is keepalived's
+//! configuration test with its exit statuses; `fmt` and `check [--json]`
+//! are lbkit's. Without them, the VRRP daemon runs the configuration's
+//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]).
 
 mod cli;
 mod commands;
+mod compile;
 mod config;
+mod daemon;
 mod info;
 mod status;
+mod track;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, KeepalivedArgs};
@@ -74,13 +77,6 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
         eprintln!("keepalived-rs: genhash mode (-T) is not supported");
         return status::FATAL;
     }
-    let Some(log) = &args.config_test else {
-        eprintln!(
-            "keepalived-rs: running the daemon is not implemented yet; \
-             use -t to test the configuration"
-        );
-        return status::FATAL;
-    };
     let path = args
         .use_file
         .clone()
@@ -90,8 +86,55 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
         config_id: args.config_id.as_deref(),
         strict: args.strict,
     };
+    let Some(log) = &args.config_test else {
+        return run_daemon(args, &req);
+    };
     let log_file = (!log.is_empty()).then(|| Path::new(log.as_str()));
     commands::config_test(&req, log_file, args.all_config)
+}
+
+/// Loads and compiles the configuration, then runs the VRRP instances in
+/// the foreground (`-n` or not) until SIGTERM.
+fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
+    if args.daemon.check && !args.daemon.vrrp {
+        eprintln!("keepalived-rs: the checker process (-C) is not implemented yet");
+        return status::FATAL;
+    }
+    let loaded = match req.load() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("{e}");
+            return status::FATAL;
+        }
+    };
+    // keepalived runs the scripts anyway when script security is off, and
+    // says so: those errors are warnings for the daemon.
+    let fatal = loaded.diagnostics.iter().any(|d| {
+        d.severity == lbkit_keepalived_cfg::Severity::Error
+            && !status::SECURITY_CODES.contains(&d.code)
+    });
+    if !loaded.diagnostics.is_empty() {
+        eprint!("{}", loaded.render());
+    }
+    if fatal {
+        let required = status::Required {
+            all: args.all_config,
+            main: true,
+        };
+        return status::config_test(&loaded.diagnostics, required).max(status::FATAL);
+    }
+    let (plan, warnings) = match daemon::prepare(&loaded) {
+        Ok(p) => p,
+        Err(errors) => {
+            eprint!("{errors}");
+            return status::FATAL;
+        }
+    };
+    let opts = daemon::Options {
+        detail: args.daemon.log_detail,
+        pid_file: args.daemon.pid.as_deref(),
+    };
+    daemon::run(plan, &warnings, &opts)
 }
 
 /// `--signum=SIGFUNC`: prints the signal number on standard output.

@@ -270,8 +270,37 @@ fn signum_prints_keepalived_s_numbers() {
 }
 
 #[test]
-fn running_the_daemon_is_refused_clearly() {
+fn the_daemon_refuses_what_it_cannot_run() {
+    // A missing main file: the diagnostic, and -t's status for it (4).
     let out = run(&["-n", "-l", "-D", "-f", "/nonexistent.conf"]);
+    assert_eq!(status(&out), 4);
+    assert!(
+        stderr(&out).contains("/nonexistent.conf"),
+        "{}",
+        stderr(&out)
+    );
+    // An invalid configuration: -t's diagnostics and exit status.
+    let dir = std::env::temp_dir().join(format!("karscli{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("novrid.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {\n  interface lo\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n",
+    )
+    .unwrap();
+    let out = run(&["-n", "-l", "-f", conf.to_str().unwrap()]);
+    let test = run(&["-t", "-f", conf.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(status(&out), 0, "{}", stderr(&out));
+    assert_eq!(status(&out), status(&test), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("virtual_router_id"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("novrid.conf:1"), "{}", stderr(&out));
+    // The checker process is not there yet.
+    let out = run(&["-C", "-f", "/nonexistent.conf"]);
     assert_eq!(status(&out), 1);
     assert!(stderr(&out).contains("not implemented"), "{}", stderr(&out));
     let out = run(&["-T"]);
