@@ -2,18 +2,23 @@
 //! driver until SIGTERM / SIGINT, logs their transitions on standard
 //! error and runs their notify scripts with keepalived's arguments.
 //!
+//! `vrrp_script`s and tracked interfaces run as tasks of their own; each
+//! change of their status goes to every instance that tracks them (its
+//! router's tracker channel), which moves the effective priority or the
+//! FAULT state while the router runs.
+//!
 //! On SIGTERM every router shuts down: a master sends its priority-0
 //! advert and removes its virtual addresses, then the process exits 0.
 
-use crate::compile::{self, InstancePlan, NotifyPlan, Plan, RouterPlan, UnitPlan};
+use crate::compile::{self, InstancePlan, NotifyPlan, Plan, RouterPlan, ScriptPlan, UnitPlan};
 use crate::track;
-use lbkit_vrrp::io::{Event, Interface, Router, VrrpSocket};
-use lbkit_vrrp::machine::{Instance, SyncGroup, TrackKind};
+use lbkit_vrrp::io::{Event, Interface, Router, TrackUpdate, VrrpSocket};
+use lbkit_vrrp::machine::{Instance, SyncGroup, TrackKind, TrackStatus};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// How the daemon logs and where it writes its pid.
 #[derive(Debug, Clone, Default)]
@@ -66,13 +71,59 @@ struct Names {
     groups: Vec<(Vec<u8>, String, NotifyPlan)>,
 }
 
+/// Where one tracked object's status goes: every (router, VRID, track
+/// index) that tracks it.
+#[derive(Debug)]
+struct Subscription {
+    /// A script or an interface.
+    kind: TrackKind,
+    /// Its name.
+    name: String,
+    /// Router tracker channels, with VRID and track index.
+    targets: Vec<(mpsc::Sender<TrackUpdate>, u8, usize)>,
+}
+
+/// Every tracked object (a handful: a list is enough).
+#[derive(Debug, Default)]
+struct Subscribers(Vec<Subscription>);
+
+impl Subscribers {
+    /// The subscription of an object, if any instance tracks it.
+    fn get(&self, kind: TrackKind, name: &str) -> Option<&Subscription> {
+        self.0.iter().find(|s| s.kind == kind && s.name == name)
+    }
+
+    /// Adds a target for an object.
+    fn add(
+        &mut self,
+        kind: TrackKind,
+        name: String,
+        target: (mpsc::Sender<TrackUpdate>, u8, usize),
+    ) {
+        match self.0.iter_mut().find(|s| s.kind == kind && s.name == name) {
+            Some(s) => s.targets.push(target),
+            None => self.0.push(Subscription {
+                kind,
+                name,
+                targets: vec![target],
+            }),
+        }
+    }
+}
+
 /// Opens every router, runs them until a stop signal, then shuts them down.
 async fn serve(plan: Plan, detail: bool) -> Result<(), String> {
-    start_tracking(&plan);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut subscribers = Subscribers::default();
+    let mut routers = Vec::new();
     for rp in plan.routers {
         let (mut router, names) = open(rp)?;
+        subscribe_tracks(&mut router, &mut subscribers);
+        routers.push((router, names));
+    }
+    start_tracking(&plan.scripts, subscribers);
+    for (mut router, names) in routers {
         let events = router.subscribe();
         let names = Arc::new(names);
         tokio::spawn(report(events, names, detail));
@@ -112,60 +163,87 @@ async fn serve(plan: Plan, detail: bool) -> Result<(), String> {
     result
 }
 
-/// Starts the script and interface trackers and logs what they see.
-///
-/// lbkit-vrrp's `Router` takes no status changes while it runs yet, so
-/// the changes are logged, not applied: tracked objects keep the status
-/// they start with.
-fn start_tracking(plan: &Plan) {
-    let mut interfaces: Vec<String> = Vec::new();
-    for rp in &plan.routers {
-        for unit in &rp.units {
-            let members = match unit {
-                UnitPlan::Single(ip) => std::slice::from_ref(ip),
-                UnitPlan::Group { members, .. } => members.as_slice(),
-            };
-            for t in members.iter().flat_map(|m| &m.config.tracks) {
-                if t.kind == TrackKind::Interface && !interfaces.contains(&t.name) {
-                    interfaces.push(t.name.clone());
-                }
-            }
+/// Records, for each object the router's instances track, the router's
+/// tracker channel with the VRID and track index.
+fn subscribe_tracks(router: &mut Router, subscribers: &mut Subscribers) {
+    let mut wanted = Vec::new();
+    for instance in router.instances() {
+        let config = instance.config();
+        for (index, t) in config.tracks.iter().enumerate() {
+            wanted.push((t.kind, t.name.clone(), config.vrid, index));
         }
     }
-    if plan.scripts.is_empty() && interfaces.is_empty() {
+    if wanted.is_empty() {
         return;
     }
-    eprintln!(
-        "Keepalived_vrrp: WARNING - tracked script and interface changes are logged \
-         but not applied to priorities yet"
-    );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<track::Change>(64);
-    for script in &plan.scripts {
-        tokio::spawn(track::run_script(
-            script.clone(),
-            !script.init_fail,
-            tx.clone(),
-        ));
+    let tracker = router.tracker();
+    for (kind, name, vrid, index) in wanted {
+        subscribers.add(kind, name, (tracker.clone(), vrid, index));
     }
-    for name in interfaces {
-        tokio::spawn(track::poll_interface(
-            name,
-            std::time::Duration::from_millis(100),
-            tx.clone(),
-        ));
+}
+
+/// Starts the script and interface trackers; logs each change and sends
+/// it to every instance that tracks the object.
+fn start_tracking(scripts: &[ScriptPlan], subscribers: Subscribers) {
+    if subscribers.0.is_empty() {
+        return;
     }
-    let scripts: Vec<String> = plan.scripts.iter().map(|s| s.name.clone()).collect();
+    let (tx, mut rx) = mpsc::channel::<track::Change>(64);
+    for script in scripts {
+        if subscribers.get(TrackKind::Script, &script.name).is_some() {
+            tokio::spawn(track::run_script(
+                script.clone(),
+                !script.init_fail,
+                tx.clone(),
+            ));
+        }
+    }
+    for s in &subscribers.0 {
+        if s.kind == TrackKind::Interface {
+            tokio::spawn(track::poll_interface(
+                s.name.clone(),
+                std::time::Duration::from_millis(100),
+                tx.clone(),
+            ));
+        }
+    }
+    drop(tx);
     tokio::spawn(async move {
         while let Some(change) = rx.recv().await {
-            let word = if change.up { "succeeded" } else { "failed" };
-            if scripts.contains(&change.name) {
-                eprintln!("Keepalived_vrrp: VRRP_Script({}) {word}", change.name);
+            log_change(&change);
+            let status = if change.up {
+                TrackStatus::Up
             } else {
-                let state = if change.up { "UP" } else { "DOWN" };
-                eprintln!("Keepalived_vrrp: Interface {} is {state}", change.name);
+                TrackStatus::Down
+            };
+            let Some(s) = subscribers.get(change.kind, &change.name) else {
+                continue;
+            };
+            for (router, vrid, index) in &s.targets {
+                let update = TrackUpdate {
+                    vrid: *vrid,
+                    index: *index,
+                    status,
+                };
+                // A router that has stopped no longer listens.
+                let _ = router.send(update).await;
             }
         }
     });
+}
+
+/// Logs a tracked object's change as keepalived does.
+fn log_change(change: &track::Change) {
+    match change.kind {
+        TrackKind::Script => {
+            let word = if change.up { "succeeded" } else { "failed" };
+            eprintln!("Keepalived_vrrp: VRRP_Script({}) {word}", change.name);
+        }
+        _ => {
+            let state = if change.up { "UP" } else { "DOWN" };
+            eprintln!("Keepalived_vrrp: Interface {} is {state}", change.name);
+        }
+    }
 }
 
 /// The socket and router of one interface, with its instances added.

@@ -6,12 +6,15 @@
 //! Each runs as a small tokio task and reports changes on a channel.
 
 use crate::compile::ScriptPlan;
+use lbkit_vrrp::machine::TrackKind;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// A change of a tracked object's status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
+    /// A script or an interface.
+    pub(crate) kind: TrackKind,
     /// `vrrp_script` or interface name.
     pub(crate) name: String,
     /// Whether it is now up.
@@ -65,6 +68,7 @@ pub(crate) async fn run_script(script: ScriptPlan, initially_up: bool, tx: mpsc:
         let ok = run_once(&script.command, script.timeout).await;
         if let Some(up) = state.record(ok) {
             let change = Change {
+                kind: TrackKind::Script,
                 name: script.name.clone(),
                 up,
             };
@@ -103,8 +107,10 @@ pub(crate) async fn run_once(command: &str, timeout: Duration) -> bool {
 }
 
 /// Polls an interface's link state every `every`, sending each change.
+/// A tracked interface is assumed up until told otherwise, so a link down
+/// at the first poll is reported too.
 pub(crate) async fn poll_interface(name: String, every: Duration, tx: mpsc::Sender<Change>) {
-    let mut last = link_up(&name);
+    let mut last = true;
     let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
@@ -113,6 +119,7 @@ pub(crate) async fn poll_interface(name: String, every: Duration, tx: mpsc::Send
             last = now;
             if tx
                 .send(Change {
+                    kind: TrackKind::Interface,
                     name: name.clone(),
                     up: now,
                 })
@@ -213,6 +220,7 @@ mod tests {
             assert_eq!(
                 first.unwrap(),
                 Some(Change {
+                    kind: TrackKind::Script,
                     name: "chk".into(),
                     up: false
                 })

@@ -4,7 +4,8 @@
 //!   (`vrrp_script chk_haproxy` with weight 2 and `track_script`; the script
 //!   is a test for a file instead of `killall -0 haproxy`) on two
 //!   keepalived-rs nodes, priority 101 (h1, MASTER) and 100 (h2, BACKUP).
-//!   h1 holds the VIP; after SIGKILL h2 takes over within its
+//!   h1 holds the VIP; its script failing (101 vs 102) hands the VIP to
+//!   h2, its recovery (103 vs 102) takes it back; after SIGKILL h2 takes over within its
 //!   Master_Down_Interval; h1 restarted preempts back; after SIGTERM h1
 //!   sends priority 0, removes the VIP and exits 0, and h2 takes over
 //!   within its Skew_Time. The notify script gets keepalived's arguments.
@@ -162,23 +163,53 @@ fn appendix_a_two_nodes() {
     assert_eq!(pid_text.trim(), pid1.to_string());
     println!("h1 master after {:?}", up.unwrap());
 
-    // The tracked script runs: making it fail is seen within its interval
-    // (1 s, fall 1). (Applying it to the priority, 101 vs 102, needs the
-    // router to take status changes while it runs: not yet.)
+    // The guide's design: h1's script failing takes its weight away
+    // (101 vs 102): h2 no longer hears an advert at or above its own
+    // priority and takes over when its Master_Down_Interval
+    // (3 s + (256 - 102) / 256 s = 3.60 s) runs out; h1 steps down on
+    // h2's first advert. Detection adds up to one script interval (1 s,
+    // fall 1).
+    let budget = Duration::from_millis(1000 + 3600 + 500);
     std::fs::write(dir.join("fail-h1"), "").unwrap();
-    let seen = wait_for(Duration::from_secs(3), || {
-        lab.log("h1").contains("VRRP_Script(chk_haproxy) failed")
+    let failover = wait_for(Duration::from_secs(8), || {
+        has_vip(&lab, 2) && !has_vip(&lab, 1)
     });
-    assert!(seen.is_some(), "script failure not seen: {}", lab.log("h1"));
-    std::fs::remove_file(dir.join("fail-h1")).unwrap();
-    let seen = wait_for(Duration::from_secs(3), || {
-        lab.log("h1").contains("VRRP_Script(chk_haproxy) succeeded")
-    });
+    let failover =
+        failover.unwrap_or_else(|| panic!("no failover: {}\n{}", lab.log("h1"), lab.log("h2")));
+    let h1 = lab.log("h1");
+    assert!(h1.contains("VRRP_Script(chk_haproxy) failed"), "{h1}");
     assert!(
-        seen.is_some(),
-        "script recovery not seen: {}",
-        lab.log("h1")
+        h1.contains("(VI_1) Changing effective priority from 103 to 101"),
+        "{h1}"
     );
+    println!(
+        "script failure takeover (101 vs 102): {failover:?} \
+         (script interval 1 s + Master_Down_Interval 3.60 s)"
+    );
+    assert!(failover <= budget, "{failover:?}");
+    // Nothing moves back while the script fails.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(has_vip(&lab, 2) && !has_vip(&lab, 1), "{}", lab.log("h1"));
+
+    // The script recovers (103 vs 102): h1 preempts back when its own
+    // Master_Down_Interval (3 s + (256 - 103) / 256 s = 3.60 s) runs out.
+    std::fs::remove_file(dir.join("fail-h1")).unwrap();
+    let recovered = wait_for(Duration::from_secs(8), || {
+        has_vip(&lab, 1) && !has_vip(&lab, 2)
+    });
+    let recovered =
+        recovered.unwrap_or_else(|| panic!("no preemption: {}\n{}", lab.log("h1"), lab.log("h2")));
+    let h1 = lab.log("h1");
+    assert!(h1.contains("VRRP_Script(chk_haproxy) succeeded"), "{h1}");
+    assert!(
+        h1.contains("(VI_1) Changing effective priority from 101 to 103"),
+        "{h1}"
+    );
+    println!(
+        "script recovery preemption (103 vs 102): {recovered:?} \
+         (script interval 1 s + Master_Down_Interval 3.60 s)"
+    );
+    assert!(recovered <= budget, "{recovered:?}");
 
     // kill -9: h2 takes over within Master_Down_Interval
     // (3 * 1 s + (256 - 102) / 256 s = 3.60 s), plus polling slack.
@@ -229,6 +260,8 @@ fn appendix_a_two_nodes() {
         "h1 INSTANCE VI_1 MASTER 103",
         "h2 INSTANCE VI_1 BACKUP 102",
         "h2 INSTANCE VI_1 MASTER 102",
+        // Stepping down while the script failed.
+        "h1 INSTANCE VI_1 BACKUP 101",
     ] {
         assert!(notes.lines().any(|l| l == line), "no {line:?} in:\n{notes}");
     }

@@ -12,7 +12,8 @@
 //! - [`VipTable`]: adds and removes virtual addresses;
 //! - [`Announcer`]: gratuitous ARP and unsolicited NA;
 //! - [`Router`]: runs state machines over a socket and carries out their
-//!   actions with the pieces above.
+//!   actions with the pieces above; [`TrackUpdate`]s fed to it while it
+//!   runs move its instances' effective priorities.
 //!
 //! Everything works in the network namespace of the calling thread.
 
@@ -28,6 +29,6 @@ pub use announce::Announcer;
 pub use demux::{Demux, DropCounters};
 pub use error::IoError;
 pub use iface::Interface;
-pub use runner::{discard_of, Event, Router, EVENT_QUEUE};
+pub use runner::{discard_of, Event, Router, TrackUpdate, EVENT_QUEUE, TRACK_QUEUE};
 pub use socket::VrrpSocket;
 pub use vip::{Vip, VipTable};

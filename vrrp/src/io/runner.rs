@@ -14,6 +14,11 @@
 //!   a packet that does not decode cannot be trusted);
 //! - the earliest [`Instance::poll_timeout`] is slept until, then
 //!   [`Instance::handle_timeout`] runs;
+//! - a [`TrackUpdate`] sent on the channel of [`Router::tracker`] (a
+//!   tracked script, interface or file changed) goes to
+//!   [`Instance::set_track`] (or [`SyncGroup::set_track`] for a group
+//!   member), so the effective priority, or FAULT, follows it while the
+//!   router runs;
 //! - every [`Action`] is carried out in order, and transitions and
 //!   priority changes are reported as [`Event`]s on a channel;
 //! - on shutdown every instance is [shut down](Instance::shutdown): a
@@ -38,7 +43,8 @@ use super::error::IoError;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
 use crate::machine::{
-    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, Transition,
+    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, TrackStatus,
+    Transition, UnknownTrack,
 };
 use crate::wire::{self, DecodeError};
 
@@ -79,11 +85,35 @@ pub enum Event {
         /// What went wrong.
         error: String,
     },
+    /// A [`TrackUpdate`] named a VRID this router does not have, or a
+    /// tracked object its instance does not have; it was ignored.
+    UnknownTrack {
+        /// The VRID of the update.
+        vrid: u8,
+        /// The tracked object index of the update.
+        index: usize,
+    },
+}
+
+/// A tracked object's new status, for the instance of `vrid` on a
+/// running [`Router`] (see [`Router::tracker`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackUpdate {
+    /// The instance's VRID.
+    pub vrid: u8,
+    /// The object's position in the instance's
+    /// [`Config::tracks`](crate::machine::Config::tracks).
+    pub index: usize,
+    /// Its status now.
+    pub status: TrackStatus,
 }
 
 /// Events queued for a slow reader before newer ones are dropped (and
 /// counted in [`Router::events_dropped`]).
 pub const EVENT_QUEUE: usize = 256;
+
+/// Track updates queued for the router before senders wait.
+pub const TRACK_QUEUE: usize = 64;
 
 /// An instance, or a sync group, and the prefix lengths of their
 /// virtual addresses.
@@ -146,6 +176,20 @@ impl Unit {
         match self {
             Unit::Single { instance, .. } => instance.handle_timeout(now),
             Unit::Group { group, .. } => group.handle_timeout(now),
+        }
+    }
+
+    /// Tracked object `track` of member `index` is now `status`.
+    fn set_track(
+        &mut self,
+        now: Instant,
+        index: usize,
+        track: usize,
+        status: TrackStatus,
+    ) -> Result<(), UnknownTrack> {
+        match self {
+            Unit::Single { instance, .. } => instance.set_track(now, track, status),
+            Unit::Group { group, .. } => group.set_track(now, index, track, status),
         }
     }
 
@@ -213,6 +257,7 @@ pub struct Router {
     events: Option<mpsc::Sender<Event>>,
     events_dropped: u64,
     unattributed: DropCounters,
+    tracks: Option<mpsc::Receiver<TrackUpdate>>,
 }
 
 impl Router {
@@ -229,6 +274,7 @@ impl Router {
             events: None,
             events_dropped: 0,
             unattributed: DropCounters::default(),
+            tracks: None,
         })
     }
 
@@ -268,6 +314,22 @@ impl Router {
         rx
     }
 
+    /// A channel on which to report tracked objects' status while
+    /// [`run`](Self::run) runs (at most [`TRACK_QUEUE`] waiting). Each
+    /// [`TrackUpdate`] is applied to its instance in turn and the actions
+    /// that follow (a new priority in the adverts, FAULT, a takeover) are
+    /// carried out; an update for a VRID or index the router does not have
+    /// is reported as [`Event::UnknownTrack`]. Replaces any earlier channel;
+    /// once every sender is dropped the router just stops listening.
+    ///
+    /// Updates sent before `run` starts are applied after the instances
+    /// start up.
+    pub fn tracker(&mut self) -> mpsc::Sender<TrackUpdate> {
+        let (tx, rx) = mpsc::channel(TRACK_QUEUE);
+        self.tracks = Some(rx);
+        tx
+    }
+
     /// The instances, sync group members included.
     pub fn instances(&self) -> impl Iterator<Item = &Instance> {
         self.units.iter().flat_map(Unit::instances)
@@ -303,6 +365,10 @@ impl Router {
                     Err(e) => break Err(e),
                 },
                 () = sleep_until(wake) => self.timeouts(),
+                update = next_update(&mut self.tracks) => match update {
+                    Some(update) => self.track(update),
+                    None => self.tracks = None,
+                },
             }
             self.carry_out().await;
         };
@@ -326,6 +392,24 @@ impl Router {
             if u.poll_timeout().is_some_and(|t| t <= now) {
                 u.handle_timeout(now);
             }
+        }
+    }
+
+    /// Applies one tracked object's status to its instance.
+    fn track(&mut self, update: TrackUpdate) {
+        let now = Instant::now();
+        let TrackUpdate {
+            vrid,
+            index,
+            status,
+        } = update;
+        let applied = self
+            .units
+            .iter_mut()
+            .find_map(|u| u.member(vrid).map(|member| (u, member)))
+            .is_some_and(|(unit, member)| unit.set_track(now, member, index, status).is_ok());
+        if !applied {
+            self.emit(Event::UnknownTrack { vrid, index });
         }
     }
 
@@ -469,6 +553,14 @@ fn full_prefix(addr: IpAddr) -> u8 {
     }
 }
 
+/// The next track update, or never when there is no channel.
+async fn next_update(rx: &mut Option<mpsc::Receiver<TrackUpdate>>) -> Option<TrackUpdate> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sleeps until `at`, or forever when there is no timer.
 async fn sleep_until(at: Option<Instant>) {
     match at {
@@ -502,6 +594,70 @@ pub fn discard_of(reason: &DecodeError) -> Discard {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    /// An instance of `vrid`, priority 100, tracking two scripts: index 0
+    /// with weight 2, index 1 with weight -10.
+    fn tracked(vrid: u8) -> Instance {
+        use crate::machine::{Config, Track, TrackKind};
+        let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 0, 2, last));
+        let mut c = Config::new(crate::Version::V3, vrid, 100, ip(10), vec![ip(vrid)]);
+        c.tracks = vec![
+            Track::new("a", TrackKind::Script, 2),
+            Track::new("b", TrackKind::Script, -10),
+        ];
+        Instance::new(c).unwrap()
+    }
+
+    fn priorities(unit: &Unit) -> Vec<u8> {
+        unit.instances().iter().map(Instance::priority).collect()
+    }
+
+    #[test]
+    fn track_updates_reach_the_member_and_object_they_name() {
+        let t0 = Instant::now();
+        let mut single = Unit::Single {
+            instance: Box::new(tracked(1)),
+            vips: Vec::new(),
+        };
+        single.startup(t0);
+        while single.poll_action().is_some() {}
+        // Both up: 100 + 2.
+        assert_eq!(priorities(&single), [102]);
+        single.set_track(t0, 0, 0, TrackStatus::Down).unwrap();
+        assert_eq!(priorities(&single), [100]);
+        single.set_track(t0, 0, 1, TrackStatus::Down).unwrap();
+        assert_eq!(priorities(&single), [90]);
+        let mut changes = Vec::new();
+        while let Some(p) = single.poll_action() {
+            if let Pending::Member {
+                vrid,
+                action: Action::PriorityChanged { from, to },
+                ..
+            } = p
+            {
+                changes.push((vrid, from, to));
+            }
+        }
+        assert_eq!(changes, [(1, 102, 100), (1, 100, 90)]);
+        assert_eq!(
+            single.set_track(t0, 0, 2, TrackStatus::Down),
+            Err(UnknownTrack(2))
+        );
+
+        // In a group the member index picks the instance, the track index
+        // the object.
+        let mut group = Unit::Group {
+            group: SyncGroup::new(vec![tracked(7), tracked(8)]),
+            vips: vec![Vec::new(), Vec::new()],
+        };
+        group.startup(t0);
+        assert_eq!(group.member(8), Some(1));
+        group.set_track(t0, 1, 1, TrackStatus::Down).unwrap();
+        assert_eq!(priorities(&group), [102, 92]);
+        group.set_track(t0, 1, 1, TrackStatus::Up).unwrap();
+        assert_eq!(priorities(&group), [102, 102]);
+        assert!(group.set_track(t0, 2, 0, TrackStatus::Down).is_err());
+    }
 
     #[test]
     fn codec_errors_map_to_keepalived_counters() {
