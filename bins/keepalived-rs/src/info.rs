@@ -9,7 +9,8 @@ pub(crate) fn version_text() -> String {
     format!(
         "keepalived-rs v{} (lbkit), compatible with {KEEPALIVED_VERSION}\n\n\
          Reads keepalived.conf as keepalived 2.2.7 does (lbkit-keepalived-cfg).\n\
-         Implemented: the configuration test (-t), `fmt` and `check`; the daemon is not yet.\n",
+         Implemented: the configuration test (-t), `fmt`, `check`, and the VRRP daemon\n\
+         (-f FILE -n); LVS and health checks are not yet.\n",
         env!("CARGO_PKG_VERSION")
     )
 }
