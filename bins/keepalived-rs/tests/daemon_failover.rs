@@ -33,7 +33,8 @@
 )]
 
 #[allow(dead_code)]
-#[path = "support/lab.rs"]
+// The network-namespace lab of lbkit-vrrp's interop tests, shared as a file.
+#[path = "../../../vrrp/tests/interop/lab.rs"]
 mod lab;
 
 use lab::Lab;

@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
@@ -71,7 +71,7 @@ impl Lab {
     /// Builds the lab: `tag` keeps concurrent labs apart (namespace names
     /// carry the test process id too).
     pub(crate) fn up(tag: &str, hosts: usize) -> Lab {
-        let prefix = format!("lbv{}{tag}", std::process::id() % 100_000);
+        let prefix = format!("lab{}{tag}", std::process::id() % 100_000);
         let dir = std::env::temp_dir().join(&prefix);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -220,13 +220,11 @@ impl Lab {
     }
 
     /// Sends `signal` to the process started as `name`, and waits for it
-    /// (up to 5 s, then SIGKILL).
-    pub(crate) fn stop(&mut self, name: &str, signal: Signal) {
-        let Some(at) = self.children.iter().position(|(n, _)| n == name) else {
-            return;
-        };
+    /// (up to 5 s, then SIGKILL); returns its exit status.
+    pub(crate) fn stop(&mut self, name: &str, signal: Signal) -> Option<ExitStatus> {
+        let at = self.children.iter().position(|(n, _)| n == name)?;
         let (_, mut child) = self.children.remove(at);
-        stop_child(&mut child, signal);
+        stop_child(&mut child, signal)
     }
 
     /// Sends `signal` to the process started as `name` without waiting
@@ -263,25 +261,26 @@ impl Lab {
     }
 }
 
-fn stop_child(child: &mut Child, signal: Signal) {
+fn stop_child(child: &mut Child, signal: Signal) -> Option<ExitStatus> {
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = kill(Pid::from_raw(pid), signal);
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
     let _ = child.wait();
+    None
 }
 
 impl Drop for Lab {
     fn drop(&mut self) {
         for (_, mut child) in std::mem::take(&mut self.children) {
-            stop_child(&mut child, Signal::SIGTERM);
+            let _ = stop_child(&mut child, Signal::SIGTERM);
         }
         let mut namespaces: Vec<String> = (1..=self.hosts).map(|i| self.host(i)).collect();
         namespaces.push(self.switch());

@@ -146,7 +146,7 @@ impl Capture {
     pub(crate) fn finish(self, lab: &mut Lab, fields: &[&str]) -> Vec<Vec<String>> {
         // Let the last packets reach the file.
         std::thread::sleep(Duration::from_millis(300));
-        lab.stop(&self.name, Signal::SIGINT);
+        let _ = lab.stop(&self.name, Signal::SIGINT);
         let mut cmd = Command::new("tshark");
         cmd.args(["-n", "-r", &self.file, "-o", "ip.check_checksum:TRUE"])
             .args([
