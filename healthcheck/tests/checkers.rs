@@ -384,17 +384,36 @@ async fn smtp_failures() {
 
 // ---- MISC ----
 
-fn script(name: &str, body: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("lbkit-hc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    Command::new("chmod").arg("+x").arg(&p).status().unwrap();
-    p.to_string_lossy().into_owned()
+/// A scratch directory of test scripts, removed on drop (also when the
+/// test fails).
+struct Scripts(std::path::PathBuf);
+
+impl Scripts {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("lbkit-hc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scripts(dir)
+    }
+
+    /// Writes an executable `sh` script; its path.
+    fn script(&self, name: &str, body: &str) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        Command::new("chmod").arg("+x").arg(&p).status().unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scripts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[tokio::test]
 async fn misc_exit_codes_and_timeout() {
+    let scripts = Scripts::new();
+    let script = |name: &str, body: &str| scripts.script(name, body);
     let ok = MiscCheck::new(&script("ok.sh", "exit 0"), T).run().await;
     assert_eq!(ok.result.status, Status::ProcOk);
     let bad = MiscCheck::new(&script("bad.sh", "exit 1"), T).run().await;
