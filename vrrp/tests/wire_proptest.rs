@@ -17,65 +17,58 @@ fn auth_v2() -> impl Strategy<Value = Auth> {
 
 /// Any advert the wire can carry, with a matching source and destination.
 fn carried() -> impl Strategy<Value = (Advertisement, IpAddr, IpAddr)> {
-    let v2 = (
-        any::<u8>(),
-        any::<u8>(),
-        1u16..=255,
-        auth_v2(),
-        prop::collection::vec(any::<[u8; 4]>(), 0..20),
-        any::<[u8; 4]>(),
-        any::<[u8; 4]>(),
-    )
-        .prop_map(|(vrid, priority, secs, auth, addrs, s, d)| {
+    let v2 = (1u16..=255, auth_v2(), addressed::<[u8; 4]>(20)).prop_map(
+        |(secs, auth, (vrid, priority, addresses, s, d))| {
             let advert = Advertisement {
                 version: Version::V2,
                 vrid,
                 priority,
                 interval_cs: secs * 100,
                 auth,
-                addresses: addrs.into_iter().map(IpAddr::from).collect(),
+                addresses,
             };
-            (advert, IpAddr::from(s), IpAddr::from(d))
-        });
-    let v3_4 = (
+            (advert, s, d)
+        },
+    );
+    prop_oneof![v2, v3::<[u8; 4]>(20), v3::<[u8; 16]>(10)]
+}
+
+/// A version 3 advert over the address family of `A` (`[u8; 4]` or
+/// `[u8; 16]`), with fewer than `max` addresses.
+fn v3<A>(max: usize) -> impl Strategy<Value = (Advertisement, IpAddr, IpAddr)>
+where
+    A: Arbitrary + Into<IpAddr> + 'static,
+{
+    (1u16..=4095, addressed::<A>(max)).prop_map(|(cs, (vrid, priority, addresses, s, d))| {
+        let advert = Advertisement {
+            version: Version::V3,
+            vrid,
+            priority,
+            interval_cs: cs,
+            auth: Auth::None,
+            addresses,
+        };
+        (advert, s, d)
+    })
+}
+
+/// What every advert has: VRID, priority, fewer than `max` addresses of
+/// the family of `A`, and a source and destination of that family.
+fn addressed<A>(max: usize) -> impl Strategy<Value = (u8, u8, Vec<IpAddr>, IpAddr, IpAddr)>
+where
+    A: Arbitrary + Into<IpAddr> + 'static,
+{
+    (
         any::<u8>(),
         any::<u8>(),
-        1u16..=4095,
-        prop::collection::vec(any::<[u8; 4]>(), 0..20),
-        any::<[u8; 4]>(),
-        any::<[u8; 4]>(),
+        prop::collection::vec(any::<A>(), 0..max),
+        any::<A>(),
+        any::<A>(),
     )
-        .prop_map(|(vrid, priority, cs, addrs, s, d)| {
-            let advert = Advertisement {
-                version: Version::V3,
-                vrid,
-                priority,
-                interval_cs: cs,
-                auth: Auth::None,
-                addresses: addrs.into_iter().map(IpAddr::from).collect(),
-            };
-            (advert, IpAddr::from(s), IpAddr::from(d))
-        });
-    let v3_6 = (
-        any::<u8>(),
-        any::<u8>(),
-        1u16..=4095,
-        prop::collection::vec(any::<[u8; 16]>(), 0..10),
-        any::<[u8; 16]>(),
-        any::<[u8; 16]>(),
-    )
-        .prop_map(|(vrid, priority, cs, addrs, s, d)| {
-            let advert = Advertisement {
-                version: Version::V3,
-                vrid,
-                priority,
-                interval_cs: cs,
-                auth: Auth::None,
-                addresses: addrs.into_iter().map(IpAddr::from).collect(),
-            };
-            (advert, IpAddr::from(s), IpAddr::from(d))
-        });
-    prop_oneof![v2, v3_4, v3_6]
+        .prop_map(|(vrid, priority, addrs, s, d)| {
+            let addresses = addrs.into_iter().map(Into::into).collect();
+            (vrid, priority, addresses, s.into(), d.into())
+        })
 }
 
 proptest! {
