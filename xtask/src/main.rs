@@ -8,6 +8,7 @@ mod benchkit;
 mod benchtable;
 mod demo;
 mod deps;
+mod examples;
 mod fuzz;
 mod habench;
 mod kabench;
@@ -22,7 +23,8 @@ usage: cargo xtask <task>
 
 tasks:
   demo    the scheduler demonstration (the seed's scheduling examples)
-  test    every check CI runs: fmt, clippy, tests, docs, a short fuzz run
+  test    every check CI runs: fmt, clippy, tests, examples, docs, a short fuzz run
+  examples  run every runnable example with known inputs, check their output
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
   bench-keepalived  keepalived -t vs keepalived-rs -t (hyperfine, needs root)
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
         Some("test") => run::test(),
+        Some("examples") => examples::run(&run::workspace_root()),
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
             proxybench::run(&args[2..])
         }

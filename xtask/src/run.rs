@@ -24,7 +24,7 @@ fn cargo() -> Command {
     c
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
@@ -43,6 +43,7 @@ pub(crate) fn test() -> Result<(), String> {
         "warnings",
     ]))?;
     cmd(cargo().args(["test", "--workspace"]))?;
+    crate::examples::run(&workspace_root())?;
     // lbkit-ipvs's real-kernel tests, in one boot of the IPVS VM.
     crate::vm::test(&[], false)?;
     cmd(cargo()
