@@ -355,7 +355,7 @@ fn start(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
-    for stream in [
+    let streams = [
         child
             .stdout
             .take()
@@ -364,14 +364,17 @@ fn start(
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    ];
+    for (i, stream) in streams.into_iter().enumerate() {
+        let Some(stream) = stream else { continue };
         let out = Arc::clone(out);
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
                 say(&out, &format!("log {daemon} {line}"));
+            }
+            // Standard error closes when the process ends.
+            if i == 1 {
+                say(&out, &format!("log {daemon} [{daemon} ended]"));
             }
         });
     }

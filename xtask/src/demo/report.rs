@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 enum Outcome {
     Ok,
     Failed,
+    /// Not a step: a heading of the summary.
+    Group,
 }
 
 /// One step, for the summary.
@@ -93,6 +95,17 @@ impl Narrator {
         self.detail = text.to_string();
     }
 
+    /// Starts a group of steps in the summary.
+    pub(crate) fn group(&mut self, name: &str) {
+        self.steps.push(Step {
+            name: name.to_string(),
+            at: Duration::ZERO,
+            took: Duration::ZERO,
+            outcome: Outcome::Group,
+            detail: String::new(),
+        });
+    }
+
     /// Runs one step: prints its name, runs it, records how it ended. A
     /// failure names the step.
     pub(crate) fn step<T>(
@@ -140,6 +153,10 @@ impl Narrator {
             let result = match s.outcome {
                 Outcome::Ok => self.paint("32", "ok    "),
                 Outcome::Failed => self.paint("1;31", "FAILED"),
+                Outcome::Group => {
+                    println!("  {}", self.paint("1", &format!("{}:", s.name)));
+                    continue;
+                }
             };
             println!(
                 "  {:<width$}  {:>8.3}s  {:>7.3}s  {result}  {}",

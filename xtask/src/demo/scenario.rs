@@ -80,7 +80,9 @@ pub(crate) fn run(with_originals: bool) -> Result<(), String> {
     n.summary();
     match result {
         Ok(runs) => {
-            side_by_side(&n, &runs);
+            if runs.len() > 1 {
+                side_by_side(&n, &runs);
+            }
             Ok(())
         }
         Err(e) => Err(e),
@@ -253,9 +255,10 @@ impl World {
 fn scenario(n: &mut Narrator, flavor: &Flavor) -> Result<Timeline, String> {
     let (kd, hd) = flavor.daemons();
     n.section(&format!("{kd} + {hd}: setting up the guide's Appendix A"));
+    n.group(&format!("{kd} + {hd}"));
     let mut world = World::default();
     let result = play(n, flavor, &mut world);
-    if result.is_err() {
+    if result.is_err() && !signals::interrupted() {
         world.dump_logs();
     }
     n.note("cleaning up");
@@ -693,11 +696,19 @@ fn interruption(
     };
     let length = outage.length().ok_or("the client is not answered again")?;
     let from = outage.last_good.unwrap_or(outage.first_failed);
+    let requests = if outage.failed == 1 {
+        "request"
+    } else {
+        "requests"
+    };
     n.good(&format!(
-        "client interruption: {} (no answer from {} to {}; {} requests failed, first: {})",
+        "client interruption: {} (no answer from {} to {}; {} {requests} failed, first: {})",
         secs(Some(length)),
-        n.stamp(from),
-        outage.back.map(|b| n.stamp(b)).unwrap_or_default(),
+        n.stamp(from).replace(' ', ""),
+        outage
+            .back
+            .map(|b| n.stamp(b).replace(' ', ""))
+            .unwrap_or_default(),
         outage.failed,
         outage.reason
     ));
@@ -761,20 +772,29 @@ fn watch(
     limit: Duration,
 ) -> Result<Vec<Option<Instant>>, String> {
     let mut seen: Vec<Option<Instant>> = vec![None; watches.len()];
+    // Events wait a little before they are printed, so that those seen
+    // in different polls still print in the order they happened.
+    let mut pending: Vec<(Instant, usize)> = Vec::new();
+    let print = |pending: &mut Vec<(Instant, usize)>, all: bool| {
+        pending.sort();
+        let ripe = Instant::now().checked_sub(Duration::from_millis(150));
+        while let Some(&(at, i)) = pending.first() {
+            if !all && ripe.is_some_and(|r| at > r) {
+                break;
+            }
+            pending.remove(0);
+            let after = at.saturating_duration_since(since).as_secs_f64();
+            n.event(at, &format!("{:<34} (+{after:.3} s)", watches[i].label));
+        }
+    };
     loop {
-        let mut fresh: Vec<(Instant, usize)> = Vec::new();
         for (i, watch) in watches.iter().enumerate() {
             if seen[i].is_none() {
                 if let Some(at) = happened(w, since, &watch.cond) {
                     seen[i] = Some(at);
-                    fresh.push((at, i));
+                    pending.push((at, i));
                 }
             }
-        }
-        fresh.sort();
-        for (at, i) in fresh {
-            let after = at.saturating_duration_since(since).as_secs_f64();
-            n.event(at, &format!("{:<34} (+{after:.3} s)", watches[i].label));
         }
         let missing: Vec<&str> = watches
             .iter()
@@ -783,9 +803,12 @@ fn watch(
             .map(|(w, _)| w.label.as_str())
             .collect();
         if missing.is_empty() {
+            print(&mut pending, true);
             return Ok(seen);
         }
+        print(&mut pending, false);
         if since.elapsed() > limit {
+            print(&mut pending, true);
             return Err(format!(
                 "not within {} s: {}",
                 limit.as_secs(),
@@ -816,7 +839,7 @@ fn happened(w: &World, since: Instant, cond: &Cond) -> Option<Instant> {
             attempts
                 .iter()
                 .find(|a| a.sent >= since && a.outcome.as_ref().map_or(true, |r| r.status != 200))
-                .map(|a| a.sent)
+                .map(|a| a.done)
         }
     }
 }

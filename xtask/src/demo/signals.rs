@@ -41,9 +41,14 @@ pub(crate) fn unblock() -> Result<(), String> {
         .map_err(|e| format!("cannot unblock signals: {e}"))
 }
 
+/// Whether a signal came.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Fails once a signal came.
 pub(crate) fn check() -> Result<(), String> {
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if interrupted() {
         Err("interrupted (signal received)".to_string())
     } else {
         Ok(())
