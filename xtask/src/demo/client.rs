@@ -83,6 +83,9 @@ pub(crate) fn get(addr: SocketAddr) -> Result<Reply, String> {
     s.take(64 * 1024)
         .read_to_end(&mut bytes)
         .map_err(|e| describe(&e))?;
+    if bytes.is_empty() {
+        return Err("closed without an answer".into());
+    }
     parse(&String::from_utf8_lossy(&bytes))
 }
 

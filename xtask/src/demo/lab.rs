@@ -108,10 +108,19 @@ impl Lab {
         Ok(())
     }
 
-    /// Sets a sysctl inside host `name`'s namespace.
-    pub(crate) fn sysctl(&self, name: &str, setting: &str) -> Result<(), String> {
+    /// Writes `value` to `/proc/sys/KEY` inside host `name`'s namespace
+    /// (network sysctls belong to the namespace of the thread that opens
+    /// them; no `sysctl` program needed).
+    pub(crate) fn sysctl(&self, name: &str, key: &str, value: &str) -> Result<(), String> {
         let ns = self.ns(name);
-        run(Command::new("ip").args(["netns", "exec", &ns, "sysctl", "-qw", setting]))
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        let value = value.to_string();
+        let t = std::thread::spawn(move || {
+            enter(&ns)?;
+            std::fs::write(&path, value).map_err(|e| format!("{ns}: {path}: {e}"))
+        });
+        t.join()
+            .unwrap_or_else(|_| Err("the sysctl thread failed".into()))
     }
 
     /// Whether host `name` holds the VIP on eth0.

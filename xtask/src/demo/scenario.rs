@@ -77,7 +77,9 @@ pub(crate) fn run(with_originals: bool) -> Result<(), String> {
     n.say("HAProxy + keepalived on two nodes in front of two Ceph Object Gateways,");
     n.say("in network namespaces on one bridge; the master's haproxy fails and comes back.");
     let result = everything(&mut n, with_originals);
+    let released = signals::release();
     n.summary();
+    let result = result.and_then(|runs| released.map(|()| runs));
     match result {
         Ok(runs) => {
             if runs.len() > 1 {
@@ -314,7 +316,7 @@ fn play(n: &mut Narrator, flavor: &Flavor, w: &mut World) -> Result<Timeline, St
         // Both nodes' haproxy bind VIP:443 whether or not they hold the
         // VIP, as such setups do.
         for (name, _, _) in NODES {
-            lab.sysctl(name, "net.ipv4.ip_nonlocal_bind=1")?;
+            lab.sysctl(name, "net.ipv4.ip_nonlocal_bind", "1")?;
         }
         n.say("net.ipv4.ip_nonlocal_bind=1 on both nodes: haproxy binds VIP:443 on each");
         n.detail(&format!("{} namespaces", lab.namespaces().len()));
