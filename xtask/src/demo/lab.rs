@@ -171,6 +171,50 @@ impl Drop for Lab {
     }
 }
 
+/// The process id in a demo namespace's or directory's name
+/// (`lbdemo1234r-client`, `lbkit-demo-1234r`).
+fn owner(name: &str, prefix: &str) -> Option<u32> {
+    let rest = name.strip_prefix(prefix)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Removes what a demo killed outright (SIGKILL) left behind: its
+/// namespaces, once nothing runs in them (its nodes end by themselves
+/// when the demo is gone), and its scratch directory. Only names of
+/// demos whose process is gone are touched. Returns what was removed.
+pub(crate) fn sweep_leftovers() -> Vec<String> {
+    let dead = |pid: u32| !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let mut removed = Vec::new();
+    let list = Command::new("ip").args(["netns", "list"]).output();
+    let list = list.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    for ns in list
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+    {
+        if !owner(ns, "lbdemo").is_some_and(dead) {
+            continue;
+        }
+        let pids = Command::new("ip").args(["netns", "pids", ns]).output();
+        let empty = pids.is_ok_and(|o| o.status.success() && o.stdout.trim_ascii().is_empty());
+        if empty && ip(&["netns", "del", ns]).is_ok() {
+            removed.push(ns.to_string());
+        }
+    }
+    if let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if owner(&name, "lbkit-demo-").is_some_and(dead)
+                && std::fs::remove_dir_all(entry.path()).is_ok()
+            {
+                removed.push(entry.path().display().to_string());
+            }
+        }
+    }
+    removed
+}
+
 /// Moves the calling thread into namespace `ns` (its later sockets live
 /// there; threads it starts inherit it).
 pub(crate) fn enter(ns: &str) -> Result<(), String> {
@@ -214,5 +258,13 @@ mod tests {
         }
         assert_eq!(host_of(Ipv4Addr::new(192, 0, 2, 12)), Some("haproxy2"));
         assert_eq!(addr("rgw2"), Some(Ipv4Addr::new(192, 0, 2, 80)));
+    }
+
+    #[test]
+    fn leftovers_are_known_by_the_process_id_in_their_name() {
+        assert_eq!(owner("lbdemo1234r-client", "lbdemo"), Some(1234));
+        assert_eq!(owner("lbkit-demo-77o", "lbkit-demo-"), Some(77));
+        assert_eq!(owner("lab123a-h1", "lbdemo"), None);
+        assert_eq!(owner("lbdemo-x", "lbdemo"), None);
     }
 }

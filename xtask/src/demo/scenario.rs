@@ -100,6 +100,14 @@ fn everything(n: &mut Narrator, with_originals: bool) -> Result<Vec<(String, Tim
             Err("the demo makes network namespaces: run it as root".into())
         }
     })?;
+    n.step("remove what an interrupted earlier demo left", |n| {
+        let removed = lab::sweep_leftovers();
+        for name in &removed {
+            n.say(&format!("removed {name}"));
+        }
+        n.detail(&format!("{} removed", removed.len()));
+        Ok(())
+    })?;
     n.step("install the tools the demo uses", |n| {
         let mut tools: Vec<&Tool> = TOOLS.iter().collect();
         if with_originals {
@@ -393,10 +401,10 @@ fn play(n: &mut Narrator, flavor: &Flavor, w: &mut World) -> Result<Timeline, St
     })?;
 
     n.step(&format!("start {kd} on both nodes"), |n| {
+        let since = Instant::now();
         for i in 0..NODES.len() {
             w.node(i)?.start_keepalived()?;
         }
-        let since = Instant::now();
         let seen = watch(
             n,
             w,
@@ -715,7 +723,7 @@ fn interruption(
         outage.reason
     ));
     n.detail(&format!(
-        "{} ({} requests failed)",
+        "{} ({} {requests} failed)",
         secs(Some(length)),
         outage.failed
     ));
