@@ -134,12 +134,31 @@ fn everything(n: &mut Narrator, with_originals: bool) -> Result<Vec<(String, Tim
         scenario(n, &Flavor::Lbkit(bin))?,
     )];
     if with_originals {
-        runs.push((
-            "keepalived 2.2 + HAProxy 2.6".to_string(),
-            scenario(n, &Flavor::Originals)?,
-        ));
+        let label = format!(
+            "keepalived {} + HAProxy {}",
+            version("keepalived", "--version", "Keepalived v"),
+            version("haproxy", "-v", "HAProxy version "),
+        );
+        runs.push((label, scenario(n, &Flavor::Originals)?));
     }
     Ok(runs)
+}
+
+/// The version `program FLAG` prints after `prefix` (on standard output
+/// or error), up to the first space or `-`; `?` when it prints none.
+fn version(program: &str, flag: &str, prefix: &str) -> String {
+    let out = Command::new(program).arg(flag).output();
+    let text = out
+        .map(|o| {
+            let mut t = String::from_utf8_lossy(&o.stdout).into_owned();
+            t.push_str(&String::from_utf8_lossy(&o.stderr));
+            t
+        })
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|v| v.split([' ', '-']).next())
+        .map_or_else(|| "?".to_string(), str::to_string)
 }
 
 /// Builds both daemons in the profile this program was built in (debug
