@@ -22,8 +22,11 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  demo    the scheduler demonstration (the seed's scheduling examples)
-  test    every check CI runs: fmt, clippy, tests, examples, docs, a short fuzz run
+  demo    the seed guide's Appendix A live: HAProxy + keepalived failover
+          in network namespaces (root; --with-originals; `demo sched`:
+          the scheduler demonstration)
+  test    every check CI runs: fmt, clippy, tests, examples, the demo, docs,
+          a short fuzz run
   examples  run every runnable example with known inputs, check their output
   bench   the criterion benchmarks of lbkit-sched
   fuzz    every fuzz target for a while (--secs N)
@@ -37,7 +40,7 @@ tasks:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("demo") => demo::run(),
+        Some("demo") => demo::run(&args[1..]),
         Some("test") => run::test(),
         Some("examples") => examples::run(&run::workspace_root()),
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {

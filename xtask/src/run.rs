@@ -44,6 +44,8 @@ pub(crate) fn test() -> Result<(), String> {
     ]))?;
     cmd(cargo().args(["test", "--workspace"]))?;
     crate::examples::run(&workspace_root())?;
+    // The README's main command: the guide's Appendix A failover, live.
+    crate::demo::run(&[])?;
     // lbkit-ipvs's real-kernel tests, in one boot of the IPVS VM.
     crate::vm::test(&[], false)?;
     cmd(cargo()
