@@ -137,6 +137,7 @@ fn address_block(w: &mut Writer, kw: &str, addrs: &[Spanned<VirtualAddress>]) {
 /// The words of one address line.
 fn address_words(a: &VirtualAddress) -> Vec<String> {
     let mut v = vec![prefix_text(&a.addr.value)];
+    let o = a.options();
     let mut opt = |k: &str, x: &Option<Spanned<String>>| {
         if let Some(x) = x {
             v.push(k.to_string());
@@ -145,18 +146,18 @@ fn address_words(a: &VirtualAddress) -> Vec<String> {
     };
     opt(
         "brd",
-        &a.brd.map(|b| Spanned::new(b.value.to_string(), b.span)),
+        &o.brd.map(|b| Spanned::new(b.value.to_string(), b.span)),
     );
-    opt("brd", &a.brd_word);
+    opt("brd", &o.brd_word);
     opt("dev", &a.dev);
-    opt("scope", &a.scope);
-    opt("label", &a.label);
+    opt("scope", &o.scope);
+    opt("label", &o.label);
     opt(
         "peer",
-        &a.peer.map(|p| Spanned::new(prefix_text(&p.value), p.span)),
+        &o.peer.map(|p| Spanned::new(prefix_text(&p.value), p.span)),
     );
-    opt("preferred_lft", &a.preferred_lft);
-    opt("track_group", &a.track_group);
+    opt("preferred_lft", &o.preferred_lft);
+    opt("track_group", &o.track_group);
     for (set, word) in [
         (a.home, "home"),
         (a.no_dad, "-nodad"),

@@ -75,7 +75,7 @@ fn bench_in(dir: &Path, binary: PathBuf, runs: Option<u32>) -> Result<(), String
         args: vec!["-f".into(), conf.to_string_lossy().into()],
         warmup: 3,
         runs,
-        show_cpu: false,
+        show_cpu: true,
     }
     .run(dir)
 }

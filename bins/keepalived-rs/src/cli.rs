@@ -6,6 +6,7 @@
 //! runs in the foreground, and refuses `-C` (no checker yet).
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// keepalived's default configuration file.
@@ -275,6 +276,59 @@ pub(crate) struct DaemonArgs {
     pub(crate) mem_check_log: bool,
 }
 
+/// The plain configuration test, `-t` (or `--config-test[=LOG]`) with at
+/// most one `-f FILE` (`--use-file FILE`, `--use-file=FILE`), read without
+/// building clap's command: the test is run far more often than any other
+/// command line (by scripts, by every configuration change), and clap's
+/// start-up costs more than a small configuration's check. Anything else,
+/// including these options repeated, combined (`-tf`) or with a value
+/// starting with `-`, goes to clap, which then gives the same result.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct QuickTest {
+    /// `-f FILE`, or keepalived's default file.
+    pub(crate) path: PathBuf,
+    /// `--config-test=LOG`: the log file; empty for standard error.
+    pub(crate) log: String,
+}
+
+impl QuickTest {
+    /// The test asked for by `args` (without the program name), when the
+    /// command line is nothing else.
+    pub(crate) fn from_args(args: impl IntoIterator<Item = OsString>) -> Option<QuickTest> {
+        let mut test: Option<String> = None;
+        let mut file: Option<PathBuf> = None;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let text = arg.to_str();
+            match text {
+                Some("-t" | "--config-test") if test.is_none() => test = Some(String::new()),
+                Some("-f" | "--use-file") if file.is_none() => {
+                    file = Some(PathBuf::from(plain_value(args.next()?)?));
+                }
+                Some(t) if t.starts_with("--config-test=") && test.is_none() => {
+                    test = Some(t["--config-test=".len()..].to_owned());
+                }
+                Some(t) if t.starts_with("--use-file=") && file.is_none() => {
+                    let value = OsString::from(&t["--use-file=".len()..]);
+                    file = Some(PathBuf::from(plain_value(value)?));
+                }
+                _ => return None,
+            }
+        }
+        Some(QuickTest {
+            path: file.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE)),
+            log: test?,
+        })
+    }
+}
+
+/// An option's value that clap takes as it is: not empty, not starting
+/// with `-`.
+fn plain_value(value: OsString) -> Option<OsString> {
+    let first = value.as_encoded_bytes().first().copied();
+    (first.is_some() && first != Some(b'-')).then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +444,80 @@ mod tests {
     fn unknown_option_is_an_error() {
         assert!(parse(&["-Z"]).is_err());
         assert!(parse(&["--use-file"]).is_err());
+    }
+
+    /// Every command line the quick path takes, read by clap as well:
+    /// both must agree, and clap must leave every other option unset.
+    #[test]
+    fn quick_test_agrees_with_clap() {
+        let cases: &[&[&str]] = &[
+            &["-t"],
+            &["-t", "-f", "a.conf"],
+            &["-f", "a.conf", "-t"],
+            &["--config-test", "--use-file", "b.conf"],
+            &["--config-test=/tmp/log", "--use-file=c.conf"],
+            &["--config-test=", "-f", "d e.conf"],
+            &["-t", "-f", "/etc/keepalived/keepalived.conf"],
+        ];
+        for args in cases {
+            let quick = QuickTest::from_args(args.iter().map(OsString::from))
+                .unwrap_or_else(|| panic!("{args:?} not taken"));
+            let cli = parse(args).unwrap();
+            assert!(cli.command.is_none(), "{args:?}");
+            let k = &cli.keepalived;
+            assert_eq!(
+                k.config_test.as_deref(),
+                Some(quick.log.as_str()),
+                "{args:?}"
+            );
+            let path = k
+                .use_file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+            assert_eq!(path, quick.path, "{args:?}");
+            assert!(
+                k.config_id.is_none() && !k.all_config && !k.strict,
+                "{args:?}"
+            );
+            assert!(k.signum.is_none() && !k.version && !k.help, "{args:?}");
+            assert!(!k.daemon.genhash, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn quick_test_leaves_the_rest_to_clap() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &["-f", "a.conf"],
+            &["-t", "-t"],
+            &["-tf", "a.conf"],
+            &["-t", "-f"],
+            &["-t", "-f", ""],
+            &["-t", "-f", "-"],
+            &["-t", "-f", "-e"],
+            &["-t", "-f", "a.conf", "-f", "b.conf"],
+            &["-t", "-e", "-f", "a.conf"],
+            &["-t", "--strict"],
+            &["-t", "a.conf"],
+            &["-t", "-i", "lb1"],
+            &["check", "-t"],
+            &["--version"],
+        ];
+        for args in cases {
+            assert_eq!(
+                QuickTest::from_args(args.iter().map(OsString::from)),
+                None,
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quick_test_takes_paths_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStringExt;
+        let name = OsString::from_vec(b"k\xffa.conf".to_vec());
+        let args = [OsString::from("-t"), OsString::from("-f"), name.clone()];
+        let quick = QuickTest::from_args(args);
+        assert_eq!(quick.map(|q| q.path), Some(PathBuf::from(name)));
     }
 }

@@ -393,7 +393,7 @@ fn vips(inst: &VrrpInstance, interface: &str, diags: &mut Vec<Diagnostic>) -> Op
             ok = false;
             continue;
         }
-        if let Some(label) = &v.label {
+        if let Some(label) = &v.options().label {
             diags.push(
                 Diagnostic::warning("W9001", "address labels are not applied yet")
                     .at(label.span, "ignored"),

@@ -15,13 +15,23 @@ mod status;
 mod track;
 
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, KeepalivedArgs};
+use cli::{Cli, Command, KeepalivedArgs, QuickTest};
 use config::Request;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if let Some(test) = QuickTest::from_args(std::env::args_os().skip(1)) {
+        // The plain `-t [-f FILE]`, without clap's start-up.
+        let req = Request {
+            path: &test.path,
+            config_id: None,
+            strict: false,
+        };
+        let log_file = (!test.log.is_empty()).then(|| Path::new(test.log.as_str()));
+        return ExitCode::from(commands::config_test(&req, log_file, false));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -107,7 +107,7 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
                 if SCOPES.contains(&v.text.as_str())
                     || parse_unsigned(&v.text).is_ok_and(|s| s <= 255)
                 {
-                    va.scope = Some(spanned_text(v));
+                    va.options_mut().scope = Some(spanned_text(v));
                 } else {
                     cx.error(
                         codes::INVALID_VALUE,
@@ -128,10 +128,12 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
                     return None;
                 }
                 if v.text == "+" || v.text == "-" {
-                    va.brd_word = Some(spanned_text(v));
+                    va.options_mut().brd_word = Some(spanned_text(v));
                 } else {
                     match parse_ip(&v.text) {
-                        Some(ip @ IpAddr::V4(_)) => va.brd = Some(Spanned::new(ip, v.span)),
+                        Some(ip @ IpAddr::V4(_)) => {
+                            va.options_mut().brd = Some(Spanned::new(ip, v.span))
+                        }
                         _ => {
                             cx.error(
                                 codes::INVALID_ADDRESS,
@@ -154,7 +156,7 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
                     );
                     return None;
                 }
-                va.label = Some(spanned_text(v));
+                va.options_mut().label = Some(spanned_text(v));
             }
             ("peer", Some(v)) => {
                 let Some(p) = ip_prefix(cx, v) else { continue };
@@ -170,11 +172,11 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
                     );
                     continue;
                 }
-                va.peer = Some(p);
+                va.options_mut().peer = Some(p);
             }
             ("preferred_lft", Some(v)) => {
                 if v.text == "forever" || parse_unsigned(&v.text).is_ok() {
-                    va.preferred_lft = Some(spanned_text(v));
+                    va.options_mut().preferred_lft = Some(spanned_text(v));
                 } else {
                     cx.error(
                         codes::INVALID_VALUE,
@@ -184,7 +186,7 @@ fn address_line(cx: &mut Cx<'_>, n: &Node, static_addr: bool) -> Option<Spanned<
                     );
                 }
             }
-            ("track_group", Some(v)) => va.track_group = Some(spanned_text(v)),
+            ("track_group", Some(v)) => va.options_mut().track_group = Some(spanned_text(v)),
             ("home", None) => va.home = true,
             ("-nodad", None) => va.no_dad = true,
             ("mngtmpaddr", None) => va.mngtmpaddr = true,

@@ -265,10 +265,16 @@ fn addresses_read_their_options() {
     assert_eq!(v.len(), 3);
     let a = &v[0].value;
     assert_eq!(a.addr.value.prefix, Some(24));
-    assert_eq!(a.brd.map(|b| b.value), "192.0.2.255".parse().ok());
+    assert_eq!(a.options().brd.map(|b| b.value), "192.0.2.255".parse().ok());
     assert_eq!(a.dev.as_ref().map(|x| x.value.as_str()), Some("eth0"));
-    assert_eq!(a.label.as_ref().map(|x| x.value.as_str()), Some("eth0:1"));
-    assert_eq!(a.scope.as_ref().map(|x| x.value.as_str()), Some("link"));
+    assert_eq!(
+        a.options().label.as_ref().map(|x| x.value.as_str()),
+        Some("eth0:1")
+    );
+    assert_eq!(
+        a.options().scope.as_ref().map(|x| x.value.as_str()),
+        Some("link")
+    );
     assert!(v[1].value.no_dad);
     assert_eq!(v[2].value.addr.value.prefix, None);
 }

@@ -137,11 +137,11 @@ fn address(static_addr: bool) -> impl Strategy<Value = Spanned<VirtualAddress>> 
         .prop_map(move |(addr, brd, dev, scope, label, bits, lft, tg)| {
             let mut a = VirtualAddress::new(sp(addr));
             if addr.addr.is_ipv4() {
-                a.brd = brd.map(sp);
-                a.label = label.map(sp);
+                a.options_mut().brd = brd.map(sp);
+                a.options_mut().label = label.map(sp);
             }
             a.dev = dev.map(sp);
-            a.scope = scope.map(|s| sp(s.to_string()));
+            a.options_mut().scope = scope.map(|s| sp(s.to_string()));
             a.home = bits[0];
             a.no_dad = bits[1];
             a.mngtmpaddr = bits[2];
@@ -149,9 +149,9 @@ fn address(static_addr: bool) -> impl Strategy<Value = Spanned<VirtualAddress>> 
             a.autojoin = bits[4];
             a.no_track = bits[5];
             a.use_vmac = bits[6] && !static_addr;
-            a.preferred_lft = lft.map(|s| sp(s.to_string()));
+            a.options_mut().preferred_lft = lft.map(|s| sp(s.to_string()));
             if static_addr {
-                a.track_group = tg.map(sp);
+                a.options_mut().track_group = tg.map(sp);
             }
             sp(a)
         })

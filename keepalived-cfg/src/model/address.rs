@@ -28,24 +28,20 @@ impl IpPrefix {
 /// `static_ipaddress`:
 /// `ADDR[/LEN] [brd ADDR] [dev IF] [scope SCOPE] [label LABEL] [peer ADDR]
 /// [home] [-nodad] [noprefixroute] [autojoin] [track_group NAME] ...`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The address, its device and the flags are inline; the options that
+/// take a value besides `dev` are rarely written and boxed
+/// ([`VirtualAddress::options`]), so that an address stays small.
+/// Equality compares the options, however they are stored.
+#[derive(Clone, Debug)]
 pub struct VirtualAddress {
     /// The address and prefix length (first word).
     pub addr: Spanned<IpPrefix>,
-    /// `brd ADDR` / `broadcast ADDR`; the word `+` (compute from the
-    /// prefix) or `-` (none) is kept as written in `brd_word`.
-    pub brd: Option<Spanned<IpAddr>>,
-    /// `brd +` or `brd -` when written so.
-    pub brd_word: Option<Spanned<String>>,
     /// `dev IF`: the interface; default the instance's `interface`.
     pub dev: Option<Spanned<String>>,
-    /// `scope SCOPE` (`global`, `site`, `link`, `host`, `nowhere` or a
-    /// number); default `global`.
-    pub scope: Option<Spanned<String>>,
-    /// `label LABEL`: the IPv4 address label.
-    pub label: Option<Spanned<String>>,
-    /// `peer ADDR[/LEN]`: the peer of a point-to-point address.
-    pub peer: Option<Spanned<IpPrefix>>,
+    /// `brd`, `scope`, `label`, `peer`, `preferred_lft`, `track_group`;
+    /// `None` when none of them is written.
+    pub options: Option<Box<AddressOptions>>,
     /// `home` (IPv6 home address).
     pub home: bool,
     /// `-nodad` / `no_dad` (IPv6: no duplicate address detection).
@@ -60,6 +56,25 @@ pub struct VirtualAddress {
     pub no_track: bool,
     /// `use_vmac` (virtual addresses only): put the address on the VMAC.
     pub use_vmac: bool,
+}
+
+/// The options of an address line that take a value, besides `dev`
+/// ([`VirtualAddress::options`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AddressOptions {
+    /// `brd ADDR` / `broadcast ADDR`; the word `+` (compute from the
+    /// prefix) or `-` (none) is kept as written in `brd_word`.
+    pub brd: Option<Spanned<IpAddr>>,
+    /// `brd +` or `brd -` when written so.
+    pub brd_word: Option<Spanned<String>>,
+    /// `scope SCOPE` (`global`, `site`, `link`, `host`, `nowhere` or a
+    /// number); default `global`.
+    pub scope: Option<Spanned<String>>,
+    /// `label LABEL`: the IPv4 address label.
+    pub label: Option<Spanned<String>>,
+    /// `peer ADDR[/LEN]`: the peer of a point-to-point address.
+    pub peer: Option<Spanned<IpPrefix>>,
     /// `preferred_lft forever|SECS`.
     pub preferred_lft: Option<Spanned<String>>,
     /// `track_group NAME`.
@@ -71,12 +86,8 @@ impl VirtualAddress {
     pub fn new(addr: Spanned<IpPrefix>) -> Self {
         VirtualAddress {
             addr,
-            brd: None,
-            brd_word: None,
             dev: None,
-            scope: None,
-            label: None,
-            peer: None,
+            options: None,
             home: false,
             no_dad: false,
             noprefixroute: false,
@@ -84,11 +95,45 @@ impl VirtualAddress {
             mngtmpaddr: false,
             no_track: false,
             use_vmac: false,
-            preferred_lft: None,
-            track_group: None,
         }
     }
+
+    /// The options as written (all `None` when none was).
+    pub fn options(&self) -> &AddressOptions {
+        static NONE: AddressOptions = AddressOptions {
+            brd: None,
+            brd_word: None,
+            scope: None,
+            label: None,
+            peer: None,
+            preferred_lft: None,
+            track_group: None,
+        };
+        self.options.as_deref().unwrap_or(&NONE)
+    }
+
+    /// The options, made empty when none was written yet.
+    pub fn options_mut(&mut self) -> &mut AddressOptions {
+        self.options.get_or_insert_with(Box::default)
+    }
 }
+
+impl PartialEq for VirtualAddress {
+    fn eq(&self, o: &Self) -> bool {
+        self.addr == o.addr
+            && self.dev == o.dev
+            && self.options() == o.options()
+            && self.home == o.home
+            && self.no_dad == o.no_dad
+            && self.noprefixroute == o.noprefixroute
+            && self.autojoin == o.autojoin
+            && self.mngtmpaddr == o.mngtmpaddr
+            && self.no_track == o.no_track
+            && self.use_vmac == o.use_vmac
+    }
+}
+
+impl Eq for VirtualAddress {}
 
 /// One line of `virtual_routes` / `static_routes`, in `ip route` syntax
 /// (`[src ADDR] [to] DEST [via GW] [dev IF] [table N] [metric N] ...`).

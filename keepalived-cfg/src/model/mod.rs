@@ -15,7 +15,9 @@ mod global;
 mod ipvs;
 mod vrrp;
 
-pub use address::{IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress};
+pub use address::{
+    AddressOptions, IpPrefix, Route, Rule, ScriptCommand, UserGroup, VirtualAddress,
+};
 pub use global::{GlobalDefs, SmtpServer};
 pub use ipvs::{
     Checker, CheckerCommon, CheckerConnection, CheckerKind, CheckerTiming, DnsCheck, FileCheck,
