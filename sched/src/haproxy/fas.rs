@@ -7,30 +7,16 @@
 //! server under its own key; ids being unique in a tree, that changes
 //! nothing and is skipped.
 
-use super::server::ebtree::EbTree;
+use super::grouptrees::GroupTrees;
 use super::server::{LbSummary, Srv};
 
-/// Which tree a server's `lb_tree` points to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Place {
-    /// `lb_tree == NULL`.
-    #[default]
-    Nowhere,
-    /// `fas.act`.
-    Act,
-    /// `fas.bck`.
-    Bck,
-}
-
-/// `struct lb_fas` plus each server's `lb_tree`.
+/// `struct lb_fas` plus each server's `lb_tree`: servers keyed by id.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Fas {
-    /// Active servers by id.
-    act: EbTree,
-    /// Backup servers by id.
-    bck: EbTree,
-    /// `lb_tree` by server index.
-    place: Vec<Place>,
+pub(crate) struct Fas(GroupTrees);
+
+/// A server's key in the trees: its numeric id (`puid`).
+fn id_key(srv: &Srv) -> u32 {
+    srv.id.0
 }
 
 impl Fas {
@@ -41,77 +27,24 @@ impl Fas {
 
     /// Sizes everything for `n` servers.
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.act.reserve(n);
-        self.bck.reserve(n);
-        if self.place.len() < n {
-            self.place.resize(n, Place::Nowhere);
-        }
+        self.0.reserve(n);
     }
 
     /// `fas_init_server_tree()`.
     pub(crate) fn init(&mut self, servers: &[Srv]) {
-        self.reserve(servers.len());
-        self.act.clear();
-        self.bck.clear();
-        for (idx, srv) in servers.iter().enumerate() {
-            self.place[idx] = Place::Nowhere;
-            if srv.usable() {
-                self.queue(srv, idx);
-            }
-        }
+        self.0.init(servers, id_key);
     }
 
     /// `fas_get_next_server()` with no server to avoid: the lowest id whose
     /// server is not full.
     pub(crate) fn get_next_server(&self, servers: &[Srv], summary: &LbSummary) -> Option<usize> {
-        let tree = if summary.srv_act > 0 {
-            &self.act
-        } else if summary.fbck.is_some() {
-            return summary.fbck;
-        } else if summary.srv_bck > 0 {
-            &self.bck
-        } else {
-            return None;
-        };
-        tree.first_where(|idx| servers.get(idx).is_some_and(|s| !s.is_full()))
+        self.0.get_next_server(servers, summary)
     }
 
     /// `fas_update_server_weight()` and the up / down callbacks it defers
     /// to: `servers[idx]` holds the new state and weight.
     pub(crate) fn update_server(&mut self, servers: &[Srv], idx: usize, was_usable: bool) {
-        let Some(srv) = servers.get(idx) else {
-            return;
-        };
-        self.reserve(servers.len());
-        match (was_usable, srv.usable()) {
-            (false, false) => {}
-            (false, true) | (true, true) => {
-                self.dequeue(idx);
-                self.queue(srv, idx);
-            }
-            (true, false) => {
-                self.dequeue(idx);
-                self.place[idx] = Place::Nowhere;
-            }
-        }
-    }
-
-    /// `fas_queue_srv()` into the server's group tree, keyed by its id.
-    fn queue(&mut self, srv: &Srv, idx: usize) {
-        if srv.backup {
-            self.place[idx] = Place::Bck;
-            self.bck.insert(idx, srv.id.0);
-        } else {
-            self.place[idx] = Place::Act;
-            self.act.insert(idx, srv.id.0);
-        }
-    }
-
-    /// `fas_dequeue_srv()`.
-    fn dequeue(&mut self, idx: usize) {
-        if !self.act.remove(idx) {
-            self.bck.remove(idx);
-        }
+        self.0.update_server(servers, idx, was_usable, id_key);
     }
 }
 

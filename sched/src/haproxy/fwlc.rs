@@ -7,7 +7,7 @@
 //! behind the servers of equal key) whenever its key changes, which makes
 //! equally loaded servers take turns.
 
-use super::server::ebtree::EbTree;
+use super::grouptrees::GroupTrees;
 use super::server::{LbSummary, Srv, SRV_EWGHT_MAX};
 
 /// `lb_node.key` for a server with `inflight` connections (served plus
@@ -19,27 +19,13 @@ pub(crate) fn fwlc_key(inflight: u32, eweight: u32) -> u32 {
     inflight.wrapping_add(1).wrapping_mul(SRV_EWGHT_MAX) / eweight.max(1)
 }
 
-/// Which tree a server's `lb_tree` points to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Place {
-    /// `lb_tree == NULL`.
-    #[default]
-    Nowhere,
-    /// `fwlc.act`.
-    Act,
-    /// `fwlc.bck`.
-    Bck,
-}
-
-/// `struct lb_fwlc` plus each server's `lb_tree`.
+/// `struct lb_fwlc` plus each server's `lb_tree`: servers keyed by load.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Fwlc {
-    /// Active servers.
-    act: EbTree,
-    /// Backup servers.
-    bck: EbTree,
-    /// `lb_tree` by server index.
-    place: Vec<Place>,
+pub(crate) struct Fwlc(GroupTrees);
+
+/// A server's key in the trees (`fwlc_queue_srv()`).
+fn load_key(srv: &Srv) -> u32 {
+    fwlc_key(srv.served, srv.eweight)
 }
 
 impl Fwlc {
@@ -50,39 +36,18 @@ impl Fwlc {
 
     /// Sizes everything for `n` servers.
     pub(crate) fn reserve(&mut self, n: usize) {
-        self.act.reserve(n);
-        self.bck.reserve(n);
-        if self.place.len() < n {
-            self.place.resize(n, Place::Nowhere);
-        }
+        self.0.reserve(n);
     }
 
     /// `fwlc_init_server_tree()`: every usable server is queued in list order.
     pub(crate) fn init(&mut self, servers: &[Srv]) {
-        self.reserve(servers.len());
-        self.act.clear();
-        self.bck.clear();
-        for (idx, srv) in servers.iter().enumerate() {
-            self.place[idx] = Place::Nowhere;
-            if srv.usable() {
-                self.queue(srv, idx);
-            }
-        }
+        self.0.init(servers, load_key);
     }
 
     /// `fwlc_get_next_server()` with no server to avoid: the least loaded
     /// server that is not full, the oldest among equals.
     pub(crate) fn get_next_server(&self, servers: &[Srv], summary: &LbSummary) -> Option<usize> {
-        let tree = if summary.srv_act > 0 {
-            &self.act
-        } else if summary.fbck.is_some() {
-            return summary.fbck;
-        } else if summary.srv_bck > 0 {
-            &self.bck
-        } else {
-            return None;
-        };
-        tree.first_where(|idx| servers.get(idx).is_some_and(|s| !s.is_full()))
+        self.0.get_next_server(servers, summary)
     }
 
     /// `fwlc_srv_reposition()`, run when a connection is taken or dropped:
@@ -91,11 +56,9 @@ impl Fwlc {
         let Some(srv) = servers.get(idx) else {
             return;
         };
-        let key = fwlc_key(srv.served, srv.eweight);
-        let tree = match self.place.get(idx) {
-            Some(Place::Act) => &mut self.act,
-            Some(Place::Bck) => &mut self.bck,
-            _ => return,
+        let key = load_key(srv);
+        let Some(tree) = self.0.tree_of(idx) else {
+            return;
         };
         if tree.key(idx) != Some(key) {
             tree.insert(idx, key);
@@ -105,40 +68,7 @@ impl Fwlc {
     /// `fwlc_update_server_weight()` (and the up / down callbacks it
     /// defers to): `servers[idx]` holds the new state and weight.
     pub(crate) fn update_server(&mut self, servers: &[Srv], idx: usize, was_usable: bool) {
-        let Some(srv) = servers.get(idx) else {
-            return;
-        };
-        self.reserve(servers.len());
-        match (was_usable, srv.usable()) {
-            (false, false) => {}
-            (false, true) | (true, true) => {
-                self.dequeue(idx);
-                self.queue(srv, idx);
-            }
-            (true, false) => {
-                self.dequeue(idx);
-                self.place[idx] = Place::Nowhere;
-            }
-        }
-    }
-
-    /// `fwlc_queue_srv()` into the server's group tree.
-    fn queue(&mut self, srv: &Srv, idx: usize) {
-        let key = fwlc_key(srv.served, srv.eweight);
-        if srv.backup {
-            self.place[idx] = Place::Bck;
-            self.bck.insert(idx, key);
-        } else {
-            self.place[idx] = Place::Act;
-            self.act.insert(idx, key);
-        }
-    }
-
-    /// `fwlc_dequeue_srv()`.
-    fn dequeue(&mut self, idx: usize) {
-        if !self.act.remove(idx) {
-            self.bck.remove(idx);
-        }
+        self.0.update_server(servers, idx, was_usable, load_key);
     }
 }
 

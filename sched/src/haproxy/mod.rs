@@ -23,6 +23,7 @@ mod config;
 mod fas;
 mod fwlc;
 mod fwrr;
+mod grouptrees;
 mod hash;
 mod key;
 mod map;
