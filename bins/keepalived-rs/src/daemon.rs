@@ -27,6 +27,8 @@ pub(crate) struct Options<'a> {
     pub(crate) detail: bool,
     /// `-p FILE`.
     pub(crate) pid_file: Option<&'a Path>,
+    /// The configuration whose virtual servers run (`None` with `-P`).
+    pub(crate) lvs: Option<&'a lbkit_keepalived_cfg::model::Config>,
 }
 
 /// Runs `plan` until SIGTERM or SIGINT; returns the exit status.
@@ -44,7 +46,7 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
         .enable_all()
         .build();
     let status = match runtime {
-        Ok(rt) => match rt.block_on(serve(plan, opts.detail)) {
+        Ok(rt) => match rt.block_on(serve_with_lvs(plan, opts)) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("Keepalived_vrrp: {e}");
@@ -60,6 +62,26 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
         let _ = std::fs::remove_file(path);
     }
     status
+}
+
+/// The LVS side (virtual servers, checkers) started before the VRRP
+/// routers and shut down after them: its IPVS services are removed.
+async fn serve_with_lvs(plan: Plan, opts: &Options<'_>) -> Result<(), String> {
+    let lvs = match opts.lvs {
+        Some(config) => Some(
+            crate::lvs::Lvs::start(config)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let result = serve(plan, opts.detail).await;
+    if let Some(lvs) = lvs {
+        if let Err(e) = lvs.shutdown().await {
+            eprintln!("Keepalived_healthcheckers: {e}");
+        }
+    }
+    result
 }
 
 /// Names and notify scripts of one router's instances and groups, by VRID.
