@@ -776,3 +776,253 @@ fn hostname() -> String {
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lbkit_keepalived_cfg::{load_str, Options};
+
+    fn plan_of(text: &str) -> (LvsPlan, Vec<String>) {
+        let loaded = load_str("t.conf", text, &Options::new());
+        compile(&loaded.config)
+    }
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn tcp_target(c: &CheckPlan) -> (SocketAddr, Duration) {
+        match &c.check {
+            Check::Tcp(t) => (t.addr, t.timeout),
+            other => panic!("not a TCP check: {other:?}"),
+        }
+    }
+
+    /// The seed's §4.1 (lb1.conf): one NAT service, rr, TCP, four real
+    /// servers on port 80 each with a TCP_CHECK of 10 s, delay_loop 6.
+    #[test]
+    fn seed_nat_with_tcp_check() {
+        let (plan, warnings) = plan_of(include_str!("../../tests/data/lb1.conf"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(plan.virtual_servers.len(), 1);
+        let vs = &plan.virtual_servers[0];
+        let key = ServiceKey::tcp(sa("10.0.0.1:80"));
+        assert_eq!(vs.services, [Service::new(key).scheduler("rr")]);
+        assert_eq!((vs.quorum, vs.hysteresis, vs.sorry.is_none()), (1, 0, true));
+        let addrs: Vec<SocketAddr> = vs
+            .real_servers
+            .iter()
+            .map(|r| r.destination(&key).addr)
+            .collect();
+        assert_eq!(
+            addrs,
+            [
+                "192.168.1.20:80",
+                "192.168.1.21:80",
+                "192.168.1.22:80",
+                "192.168.1.23:80"
+            ]
+            .map(sa)
+        );
+        for rs in &vs.real_servers {
+            let d = rs.destination(&key);
+            assert_eq!(
+                (d.forward, d.weight, rs.inhibit),
+                (ForwardMethod::Masquerade, 1, false)
+            );
+            assert_eq!(rs.checkers.len(), 1);
+            let c = &rs.checkers[0];
+            assert_eq!(tcp_target(c), (d.addr, Duration::from_secs(10)));
+            // keepalived: retry 1, delay_before_retry 1 s, warmup up to
+            // delay_loop, not alpha.
+            assert_eq!(
+                c.timing,
+                CheckerConfig {
+                    delay_loop: Duration::from_secs(6),
+                    retry: 1,
+                    delay_before_retry: Duration::from_secs(1),
+                    warmup: Some(Duration::from_secs(6)),
+                    alpha: false,
+                }
+            );
+        }
+    }
+
+    /// The seed's §4.2 (DR master): direct routing, persistence 9600 s,
+    /// three real servers checked on connect_port 80.
+    #[test]
+    fn seed_dr_with_persistence() {
+        let (plan, warnings) = plan_of(include_str!("../../tests/data/dr-master.conf"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let vs = &plan.virtual_servers[0];
+        let key = ServiceKey::tcp(sa("172.31.0.1:80"));
+        let svc = &vs.services[0];
+        assert_eq!(svc.key, key);
+        assert_eq!(svc.scheduler, "rr");
+        assert_eq!(svc.flags, ServiceFlags::PERSISTENT);
+        assert_eq!((svc.timeout, svc.netmask), (9600, u32::MAX));
+        assert_eq!(vs.real_servers.len(), 3);
+        for (i, rs) in vs.real_servers.iter().enumerate() {
+            let d = rs.destination(&key);
+            let want = sa(&format!("192.168.0.{}:80", i + 1));
+            assert_eq!(
+                (d.addr, d.forward, d.weight),
+                (want, ForwardMethod::Route, 1)
+            );
+            assert_eq!(tcp_target(&rs.checkers[0]), (want, Duration::from_secs(10)));
+            assert_eq!(rs.checkers[0].timing.delay_loop, Duration::from_secs(10));
+        }
+    }
+
+    #[test]
+    fn defaults_and_inheritance() {
+        let (plan, _) = plan_of(
+            r#"
+virtual_server 192.0.2.10 8080 {
+    protocol TCP
+    retry 4
+    sorry_server 203.0.113.9
+    quorum 9
+    hysteresis 5
+    real_server 198.51.100.1 {
+        weight 3
+        delay_before_retry 2
+        TCP_CHECK {
+            warmup 0
+        }
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200 300-302
+            }
+            url {
+                path /
+                digest 9e107d9d372bb6826bd81d3542a419d6
+            }
+            retry 2
+        }
+    }
+    real_server 198.51.100.2 9090 {
+        MISC_CHECK {
+            misc_path "/bin/check 'a b'"
+        }
+    }
+}
+virtual_server fwmark 7 {
+    lb_algo sh
+    lb_kind DR
+    persistence_granularity 255.255.255.0
+    real_server 198.51.100.3 80 {
+        inhibit_on_failure
+    }
+}
+"#,
+        );
+        let vs = &plan.virtual_servers[0];
+        let key = ServiceKey::tcp(sa("192.0.2.10:8080"));
+        // Nothing written: wlc (keepalived's report, then the default).
+        assert_eq!(vs.services[0].scheduler, "wlc");
+        // quorum above the total weight 4 is lowered to 4, and
+        // hysteresis below it.
+        assert_eq!((vs.quorum, vs.hysteresis), (4, 3));
+        let sorry = vs.sorry.as_ref().unwrap().destination(&key, 1);
+        assert_eq!(
+            (sorry.addr, sorry.forward),
+            (sa("203.0.113.9:8080"), ForwardMethod::Masquerade)
+        );
+        let rs1 = &vs.real_servers[0];
+        assert_eq!(rs1.destination(&key).addr, sa("198.51.100.1:8080"));
+        assert_eq!(rs1.checkers.len(), 3);
+        let tcp = &rs1.checkers[0].timing;
+        // The virtual server's retry, the real server's delay_before_retry,
+        // warmup 0 is none.
+        assert_eq!(
+            (tcp.retry, tcp.delay_before_retry, tcp.warmup),
+            (4, Duration::from_secs(2), None)
+        );
+        assert_eq!(tcp.delay_loop, Duration::from_secs(60));
+        assert_eq!(
+            tcp_target(&rs1.checkers[0]),
+            (sa("198.51.100.1:8080"), Duration::from_secs(5))
+        );
+        let http = &rs1.checkers[1];
+        assert_eq!((http.timing.retry, http.keyword), (2, "HTTP_GET"));
+        let Check::Http(h) = &http.check else {
+            panic!()
+        };
+        assert_eq!(h.uri, "/health");
+        assert!(matches!(&h.expect, Expect::Status(r) if *r == vec![200..=200, 300..=302]));
+        let Check::Http(h2) = &rs1.checkers[2].check else {
+            panic!()
+        };
+        assert!(matches!(&h2.expect, Expect::Digest { status, .. } if *status == vec![200..=299]));
+        let misc = &vs.real_servers[1].checkers[0];
+        // MISC_CHECK: keepalived's retry 0 is overridden by the virtual
+        // server's retry; its timeout defaults to delay_loop.
+        assert_eq!(misc.timing.retry, 4);
+        let Check::Misc(m) = &misc.check else {
+            panic!()
+        };
+        assert_eq!(m.command, ["/bin/check", "a b"]);
+        assert_eq!(m.timeout, Duration::from_secs(60));
+
+        let fw = &plan.virtual_servers[1];
+        let key = ServiceKey::fwmark(7);
+        assert_eq!(fw.services[0].key, key);
+        // Granularity alone turns persistence on for 360 s.
+        assert_eq!(
+            (fw.services[0].timeout, fw.services[0].netmask),
+            (360, 0xffff_ff00)
+        );
+        let d = fw.real_servers[0].destination(&key);
+        // DR into a firewall-mark service: no port.
+        assert_eq!(
+            (d.addr, d.forward),
+            (sa("198.51.100.3:0"), ForwardMethod::Route)
+        );
+        assert!(fw.real_servers[0].inhibit);
+    }
+
+    #[test]
+    fn group_expands_ranges_and_marks() {
+        let (plan, warnings) = plan_of(
+            r#"
+virtual_server_group G {
+    192.0.2.1-3 80
+    fwmark 5
+}
+virtual_server group G {
+    protocol TCP
+    lb_kind DR
+    real_server 198.51.100.1 80 {
+    }
+}
+"#,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let keys: Vec<ServiceKey> = plan.virtual_servers[0]
+            .services
+            .iter()
+            .map(|s| s.key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ServiceKey::tcp(sa("192.0.2.1:80")),
+                ServiceKey::tcp(sa("192.0.2.2:80")),
+                ServiceKey::tcp(sa("192.0.2.3:80")),
+                ServiceKey::fwmark(5),
+            ]
+        );
+        let rs = &plan.virtual_servers[0].real_servers[0];
+        assert_eq!(rs.destination(&keys[1]).addr, sa("198.51.100.1:80"));
+        assert_eq!(rs.destination(&keys[3]).addr, sa("198.51.100.1:0"));
+    }
+
+    #[test]
+    fn unknown_group_is_reported_and_left_out() {
+        let (plan, warnings) = plan_of("virtual_server group NOPE {\n protocol TCP\n}\n");
+        assert!(plan.virtual_servers.is_empty());
+        assert!(warnings[0].contains("NOPE"), "{warnings:?}");
+    }
+}
