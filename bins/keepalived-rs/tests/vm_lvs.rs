@@ -3,8 +3,8 @@
 //! daemon as `/payload/keepalived-rs`).
 //!
 //! `checks_drive_the_ipvs_table`: two virtual servers whose real servers
-//! are TCP listeners on the guest's loopback, one open (weight 3), one
-//! closed port (weight 2):
+//! are TCP ports of a namespace behind a veth pair, one served by busybox
+//! httpd (weight 3), one closed (weight 2):
 //! - at start the closed one is removed from the plain service and kept
 //!   at weight 0 in the `inhibit_on_failure` one; an IPVS service the
 //!   configuration does not name is left alone;
@@ -27,12 +27,9 @@
 use lbkit_ipvs::{Client, Destination, ForwardMethod, Service, ServiceKey};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long any expected change may take (the VM is emulated: slow).
@@ -61,48 +58,93 @@ fn daemon_binary() -> PathBuf {
     }
 }
 
-/// A TCP listener that accepts (and drops) connections until stopped.
-struct Listener {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+/// iproute2 (busybox's `ip` comes first on the guest's PATH).
+const IP: &str = "/usr/sbin/ip";
+/// The real servers' namespace.
+const NS: &str = "ka-rs";
+/// The real servers' address (in [`NS`]); the director side is .1.
+const RS_IP: &str = "198.51.100.2";
+/// The sorry server (never checked: it need not exist).
+const SORRY_IP: &str = "198.51.100.3";
+
+/// Runs a shell command line in the guest, which must succeed.
+fn sh(line: &str) {
+    let out = Command::new("/bin/sh").args(["-c", line]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "`{line}`: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
+/// A namespace holding the real servers' address, joined to the guest by
+/// a veth pair: a destination the kernel does not see as local (a local
+/// one would be turned into a "Local" destination). Removed on drop.
+struct Lab;
+
+impl Lab {
+    fn up() -> Lab {
+        Lab::down_quietly();
+        sh(&format!(
+            "set -e
+            {IP} netns add {NS}
+            {IP} link add ka-d type veth peer name eth0 netns {NS}
+            {IP} addr add 198.51.100.1/24 dev ka-d
+            {IP} link set ka-d up
+            {IP} -n {NS} link set lo up
+            {IP} -n {NS} addr add {RS_IP}/24 dev eth0
+            {IP} -n {NS} link set eth0 up
+            mkdir -p /tmp/ka-www
+            echo ok >/tmp/ka-www/index.html"
+        ));
+        Lab
+    }
+
+    fn down_quietly() {
+        let _ = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("{IP} link del ka-d; {IP} netns del {NS}"))
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        Lab::down_quietly();
+    }
+}
+
+/// A real server: busybox httpd in the namespace; killed on drop.
+struct Listener(Child);
+
 impl Listener {
-    fn open(addr: SocketAddr) -> Listener {
-        let l = TcpListener::bind(addr).unwrap();
-        l.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                match l.accept() {
-                    Ok((s, _)) => drop(s),
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        Listener {
-            stop,
-            thread: Some(thread),
+    fn open(port: u16) -> Listener {
+        let child = Command::new(IP)
+            .args(["netns", "exec", NS, "busybox", "httpd", "-f", "-p"])
+            .arg(port.to_string())
+            .args(["-h", "/tmp/ka-www"])
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let to: SocketAddr = format!("{RS_IP}:{port}").parse().unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect_timeout(&to, Duration::from_secs(1)).is_err() {
+            assert!(start.elapsed() < WAIT, "httpd on {to} did not come up");
+            std::thread::sleep(Duration::from_millis(50));
         }
+        Listener(child)
     }
 
-    /// Stops accepting and closes the socket.
-    fn close(mut self) {
-        self.shut();
-    }
-
-    fn shut(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    /// Stops the server: its port is closed.
+    fn close(self) {}
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.shut();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -180,16 +222,7 @@ fn wait_for(
     }
 }
 
-/// A port on 127.0.0.1 nothing listens on.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn config(open: u16, closed: u16, sorry: u16) -> String {
+fn config(open: u16, closed: u16) -> String {
     let check = "TCP_CHECK {\n            connect_timeout 1\n            warmup 0\n        }";
     format!(
         "virtual_server 192.0.2.10 80 {{
@@ -199,12 +232,12 @@ fn config(open: u16, closed: u16, sorry: u16) -> String {
     protocol TCP
     retry 1
     delay_before_retry 1
-    sorry_server 127.0.0.1 {sorry}
-    real_server 127.0.0.1 {open} {{
+    sorry_server {SORRY_IP} 8000
+    real_server {RS_IP} {open} {{
         weight 3
         {check}
     }}
-    real_server 127.0.0.1 {closed} {{
+    real_server {RS_IP} {closed} {{
         weight 2
         {check}
     }}
@@ -215,11 +248,11 @@ virtual_server 192.0.2.11 80 {{
     lb_kind NAT
     protocol TCP
     inhibit_on_failure
-    real_server 127.0.0.1 {open} {{
+    real_server {RS_IP} {open} {{
         weight 3
         {check}
     }}
-    real_server 127.0.0.1 {closed} {{
+    real_server {RS_IP} {closed} {{
         weight 2
         {check}
     }}
@@ -244,18 +277,17 @@ fn checks_drive_the_ipvs_table() {
     c.add_dest(&other, &Destination::new("127.0.0.1:9".parse().unwrap()))
         .unwrap();
 
-    let open = closed_port();
-    let closed = closed_port();
-    let sorry = closed_port();
-    let a: SocketAddr = format!("127.0.0.1:{open}").parse().unwrap();
-    let b: SocketAddr = format!("127.0.0.1:{closed}").parse().unwrap();
-    let s: SocketAddr = format!("127.0.0.1:{sorry}").parse().unwrap();
+    let lab = Lab::up();
+    let (open, closed) = (8080, 8081);
+    let a: SocketAddr = format!("{RS_IP}:{open}").parse().unwrap();
+    let b: SocketAddr = format!("{RS_IP}:{closed}").parse().unwrap();
+    let s: SocketAddr = format!("{SORRY_IP}:8000").parse().unwrap();
     let plain = ServiceKey::tcp("192.0.2.10:80".parse().unwrap());
     let inhibit = ServiceKey::tcp("192.0.2.11:80".parse().unwrap());
 
-    let listener = Listener::open(a);
+    let listener = Listener::open(open);
     let started = Instant::now();
-    let daemon = Daemon::start(&config(open, closed, sorry), &dir);
+    let daemon = Daemon::start(&config(open, closed), &dir);
 
     // Start: the closed port fails its first check (keepalived: one
     // failure is enough initially) and leaves the plain service.
@@ -281,7 +313,7 @@ fn checks_drive_the_ipvs_table() {
     wait_for(&mut c, &daemon, &inhibit, &[(a, 0), (b, 0)]);
 
     // Back: weight 3 again, the sorry server leaves.
-    let listener = Listener::open(a);
+    let listener = Listener::open(open);
     let t = wait_for(&mut c, &daemon, &plain, &[(a, 3)]);
     println!(
         "listener back to real server added: {:.2} s",
@@ -317,6 +349,7 @@ fn checks_drive_the_ipvs_table() {
         Some(vec![("127.0.0.1:9".parse().unwrap(), 1)])
     );
     drop(listener);
+    drop(lab);
     c.flush().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,11 +20,11 @@ pub(crate) mod compile;
 mod dump;
 mod state;
 
-use compile::{LvsPlan, VsPlan};
+use compile::LvsPlan;
 use lbkit_healthcheck::checkers::{Check, Outcome};
 use lbkit_ipvs::{Client, CurrentService, DesiredService, Op, ServiceKey};
 use lbkit_keepalived_cfg::model::Config;
-use state::{Change, RsState, VsState};
+use state::{Change, VsState};
 use std::collections::BTreeSet;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -94,8 +94,7 @@ impl Lvs {
             vss: Vec::new(),
             owned: BTreeSet::new(),
             done_tx,
-            next_id: 0,
-            rng: seed(),
+            ids: state::Ids::new(seed()),
         };
         rt.install(plan, Instant::now());
         rt.sync()?;
@@ -178,10 +177,8 @@ struct Runtime {
     owned: BTreeSet<ServiceKey>,
     /// Where checks report.
     done_tx: mpsc::Sender<Done>,
-    /// The next real-server id.
-    next_id: u64,
-    /// xorshift state for the warmup delays.
-    rng: u64,
+    /// Ids and warmup randomness for new real servers.
+    ids: state::Ids,
 }
 
 impl Runtime {
@@ -235,65 +232,15 @@ impl Runtime {
     }
 
     /// Replaces the virtual servers by `plan`'s, carrying over the state
-    /// of every real server whose virtual server and settings are
-    /// unchanged.
+    /// of unchanged real servers; logs what a new quorum state changed.
     fn install(&mut self, plan: LvsPlan, now: Instant) {
-        let mut old = std::mem::take(&mut self.vss);
-        for vp in plan.virtual_servers {
-            let previous = old
-                .iter()
-                .position(|v| same_services(&v.plan, &vp))
-                .map(|i| old.swap_remove(i));
-            let vs = self.build(vp, previous, now);
-            self.vss.push(vs);
-        }
-    }
-
-    /// A virtual server's state, from its previous one when there is one.
-    fn build(&mut self, plan: VsPlan, previous: Option<VsState>, now: Instant) -> VsState {
-        let mut old_servers = previous
-            .as_ref()
-            .map(|p| p.servers.clone())
-            .unwrap_or_default();
-        let mut servers = Vec::new();
-        for rp in &plan.real_servers {
-            let kept = old_servers
-                .iter()
-                .position(|o| {
-                    o.plan.addr == rp.addr
-                        && o.plan.port == rp.port
-                        && o.plan.fingerprint == rp.fingerprint
-                })
-                .map(|i| old_servers.swap_remove(i));
-            let rs = match kept {
-                Some(mut o) => {
-                    o.plan = rp.clone();
-                    o
-                }
-                None => {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    let mut rng = self.rng;
-                    let rs = RsState::new(id, rp.clone(), now, &mut || xorshift(&mut rng));
-                    self.rng = rng;
-                    rs
-                }
-            };
-            servers.push(rs);
-        }
-        match previous {
-            Some(p) => {
-                let mut vs = VsState {
-                    plan,
-                    servers,
-                    quorum_up: p.quorum_up,
-                };
-                let mut changes = Vec::new();
-                vs.update_quorum(&mut changes);
-                report(&vs, &changes);
-                vs
+        let old = std::mem::take(&mut self.vss);
+        let (vss, changes) = state::rebuild(old, plan, &mut self.ids, now);
+        self.vss = vss;
+        for (v, c) in changes {
+            if let Some(vs) = self.vss.get(v) {
+                report(vs, &c);
             }
-            None => VsState::new(plan, servers),
         }
     }
 
@@ -431,23 +378,6 @@ impl Runtime {
         self.owned.clear();
         result
     }
-}
-
-/// A uniform `u32` from an xorshift state.
-fn xorshift(s: &mut u64) -> u32 {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    (*s >> 32) as u32
-}
-
-/// Whether two plans stand for the same IPVS services.
-fn same_services(a: &VsPlan, b: &VsPlan) -> bool {
-    a.services.len() == b.services.len()
-        && a.services
-            .iter()
-            .zip(&b.services)
-            .all(|(x, y)| x.key == y.key)
 }
 
 /// Runs one check in a task of its own and reports it.

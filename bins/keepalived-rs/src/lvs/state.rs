@@ -9,7 +9,7 @@
 //! one per checker so that a reload can carry unchanged real servers'
 //! checkers over.
 
-use super::compile::{RsPlan, VsPlan};
+use super::compile::{LvsPlan, RsPlan, VsPlan};
 use lbkit_healthcheck::keepalived::{Checker, CheckerChange};
 use lbkit_ipvs::DesiredService;
 use std::time::Instant;
@@ -236,6 +236,113 @@ impl VsState {
     }
 }
 
+/// Ids and warmup randomness for new real servers.
+#[derive(Debug, Clone)]
+pub(crate) struct Ids {
+    /// The next id.
+    next: u64,
+    /// xorshift state.
+    rng: u64,
+}
+
+impl Ids {
+    /// Ids from 0, randomness from `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        Ids {
+            next: 0,
+            rng: seed | 1,
+        }
+    }
+
+    /// A new id.
+    fn id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+
+    /// A uniform `u32`.
+    fn random(&mut self) -> u32 {
+        let s = &mut self.rng;
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s >> 32) as u32
+    }
+}
+
+/// The virtual servers of `plan`, built from `old` where they match: a
+/// virtual server with the same IPVS services keeps its quorum state, a
+/// real server with the same address, port and settings keeps its id and
+/// checkers (retries, next run, state). Returns the quorum changes the
+/// new settings cause, by virtual-server index.
+pub(crate) fn rebuild(
+    mut old: Vec<VsState>,
+    plan: LvsPlan,
+    ids: &mut Ids,
+    now: Instant,
+) -> (Vec<VsState>, Vec<(usize, Vec<Change>)>) {
+    let mut out = Vec::new();
+    let mut changes = Vec::new();
+    for vp in plan.virtual_servers {
+        let previous = old
+            .iter()
+            .position(|v| same_services(&v.plan, &vp))
+            .map(|i| old.swap_remove(i));
+        let mut old_servers = previous
+            .as_ref()
+            .map(|p| p.servers.clone())
+            .unwrap_or_default();
+        let mut servers = Vec::new();
+        for rp in &vp.real_servers {
+            let kept = old_servers
+                .iter()
+                .position(|o| {
+                    o.plan.addr == rp.addr
+                        && o.plan.port == rp.port
+                        && o.plan.fingerprint == rp.fingerprint
+                })
+                .map(|i| old_servers.swap_remove(i));
+            servers.push(match kept {
+                Some(mut o) => {
+                    o.plan = rp.clone();
+                    o
+                }
+                None => {
+                    let id = ids.id();
+                    RsState::new(id, rp.clone(), now, &mut || ids.random())
+                }
+            });
+        }
+        let vs = match previous {
+            Some(p) => {
+                let mut vs = VsState {
+                    plan: vp,
+                    servers,
+                    quorum_up: p.quorum_up,
+                };
+                let mut c = Vec::new();
+                vs.update_quorum(&mut c);
+                if !c.is_empty() {
+                    changes.push((out.len(), c));
+                }
+                vs
+            }
+            None => VsState::new(vp, servers),
+        };
+        out.push(vs);
+    }
+    (out, changes)
+}
+
+/// Whether two plans stand for the same IPVS services.
+fn same_services(a: &VsPlan, b: &VsPlan) -> bool {
+    a.services.len() == b.services.len()
+        && a.services
+            .iter()
+            .zip(&b.services)
+            .all(|(x, y)| x.key == y.key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::compile::{CheckPlan, SorryPlan};
@@ -292,7 +399,7 @@ mod tests {
         let states = servers
             .into_iter()
             .enumerate()
-            .map(|(i, p)| RsState::new(i as u64, p, t, &mut || 0))
+            .map(|(i, p)| RsState::new(100 + i as u64, p, t, &mut || 0))
             .collect();
         VsState::new(plan, states)
     }
@@ -367,5 +474,44 @@ mod tests {
             v.on_result(0, 0, t, true),
             vec![Change::Up(0), Change::QuorumGained(4)]
         );
+    }
+
+    #[test]
+    fn alpha_servers_start_out_of_the_pool() {
+        let mut p = rs(1, 1, false, 1);
+        p.checkers[0].timing.alpha = true;
+        let v = vs(vec![p, rs(2, 1, false, 1)], 1, 0, false);
+        assert_eq!(weights(&v), [(2, 1)]);
+    }
+
+    /// A reload keeps an unchanged real server's id and failed state,
+    /// restarts a changed one (alive, new weight) and adds a new one.
+    #[test]
+    fn reload_keeps_unchanged_servers_state() {
+        let t = Instant::now();
+        let mut v = vs(vec![rs(1, 1, false, 1), rs(2, 1, false, 1)], 1, 0, false);
+        v.on_result(0, 0, t, false);
+        v.on_result(1, 0, t, false);
+        assert_eq!(weights(&v), []);
+        let mut plan = v.plan.clone();
+        let mut changed = rs(2, 5, false, 1);
+        changed.fingerprint = "weight 5".into();
+        plan.real_servers = vec![rs(1, 1, false, 1), changed, rs(3, 1, false, 1)];
+        let mut ids = Ids::new(7);
+        let (new, changes) = rebuild(
+            vec![v],
+            LvsPlan {
+                virtual_servers: vec![plan],
+            },
+            &mut ids,
+            t,
+        );
+        let n = &new[0];
+        assert_eq!((n.servers[0].id, n.servers[0].alive), (100, false));
+        assert_eq!((n.servers[1].id, n.servers[1].alive), (1, true));
+        assert_eq!(n.servers[2].id, 2);
+        assert_eq!(weights(n), [(2, 5), (3, 1)]);
+        // The quorum, lost before, is met again by the new servers.
+        assert_eq!(changes, [(0, vec![Change::QuorumGained(6)])]);
     }
 }
