@@ -68,11 +68,15 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
 /// routers and shut down after them: its IPVS services are removed.
 async fn serve_with_lvs(plan: Plan, opts: &Options<'_>) -> Result<(), String> {
     let lvs = match opts.lvs {
-        Some(config) => Some(
-            crate::lvs::Lvs::start(config)
-                .await
-                .map_err(|e| e.to_string())?,
-        ),
+        Some(config) => match crate::lvs::Lvs::start(config).await {
+            Ok(lvs) => Some(lvs),
+            // Like keepalived's checker process failing: VRRP carries on.
+            Err(e) if !plan.routers.is_empty() => {
+                eprintln!("Keepalived_healthcheckers: {e}; virtual servers not run");
+                None
+            }
+            Err(e) => return Err(e.to_string()),
+        },
         None => None,
     };
     let result = serve(plan, opts.detail).await;

@@ -87,10 +87,9 @@ impl Lvs {
     /// once and starts checking. Warnings are logged.
     pub(crate) async fn start(config: &Config) -> Result<Lvs, Error> {
         let plan = compiled(config);
-        let ipvs = Client::connect()?;
         let (done_tx, done_rx) = mpsc::channel(256);
         let mut rt = Runtime {
-            ipvs,
+            ipvs: None,
             vss: Vec::new(),
             owned: BTreeSet::new(),
             done_tx,
@@ -169,8 +168,8 @@ struct Done {
 
 /// The task's state.
 struct Runtime {
-    /// The kernel.
-    ipvs: Client,
+    /// The kernel, connected when there is a service to manage.
+    ipvs: Option<Client>,
     /// The virtual servers.
     vss: Vec<VsState>,
     /// The services the last reconcile left in the kernel.
@@ -334,8 +333,14 @@ impl Runtime {
     fn sync(&mut self) -> Result<(), Error> {
         let desired: Vec<DesiredService> = self.vss.iter().flat_map(VsState::desired).collect();
         let wanted: BTreeSet<ServiceKey> = desired.iter().map(|d| d.service.key).collect();
-        let current: Vec<CurrentService> = self
-            .ipvs
+        if wanted.is_empty() && self.owned.is_empty() {
+            return Ok(());
+        }
+        let ipvs = match &mut self.ipvs {
+            Some(c) => c,
+            None => self.ipvs.insert(Client::connect()?),
+        };
+        let current: Vec<CurrentService> = ipvs
             .state()?
             .into_iter()
             .filter(|c| wanted.contains(&c.service.key) || self.owned.contains(&c.service.key))
@@ -346,7 +351,7 @@ impl Runtime {
         }
         let reqs: Vec<_> = plan.ops.iter().map(Op::request).collect();
         self.owned = wanted;
-        self.ipvs.execute_batch(&reqs)?;
+        ipvs.execute_batch(&reqs)?;
         Ok(())
     }
 
@@ -367,15 +372,17 @@ impl Runtime {
             }
         }
         let mut result = Ok(());
-        let keys: Vec<ServiceKey> = self.owned.iter().copied().collect();
+        let keys: Vec<ServiceKey> = std::mem::take(&mut self.owned).into_iter().collect();
+        let Some(ipvs) = self.ipvs.as_mut() else {
+            return result;
+        };
         for key in keys {
             eprintln!("{LOG} Removing Virtual Server {key}");
-            match self.ipvs.del_service(&key) {
+            match ipvs.del_service(&key) {
                 Ok(()) | Err(lbkit_ipvs::Error::NoSuchService { .. }) => {}
                 Err(e) => result = Err(e.into()),
             }
         }
-        self.owned.clear();
         result
     }
 }
