@@ -27,8 +27,10 @@ pub(crate) struct Options<'a> {
     pub(crate) detail: bool,
     /// `-p FILE`.
     pub(crate) pid_file: Option<&'a Path>,
-    /// The configuration whose virtual servers run (`None` with `-P`).
-    pub(crate) lvs: Option<&'a lbkit_keepalived_cfg::model::Config>,
+    /// The configuration (for its virtual servers and `lvs_sync_daemon`).
+    pub(crate) config: Option<&'a lbkit_keepalived_cfg::model::Config>,
+    /// Run the virtual servers (not with `-P`).
+    pub(crate) lvs: bool,
 }
 
 /// Runs `plan` until SIGTERM or SIGINT; returns the exit status.
@@ -67,11 +69,15 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
 /// The LVS side (virtual servers, checkers) started before the VRRP
 /// routers and shut down after them: its IPVS services are removed.
 async fn serve_with_lvs(plan: Plan, opts: &Options<'_>) -> Result<(), String> {
-    let lvs = match opts.lvs {
+    let vrrp = !plan.routers.is_empty();
+    if let (true, Some(config)) = (vrrp, opts.config) {
+        crate::lvs::sync::configure(config);
+    }
+    let lvs = match opts.config.filter(|_| opts.lvs) {
         Some(config) => match crate::lvs::Lvs::start(config).await {
             Ok(lvs) => Some(lvs),
             // Like keepalived's checker process failing: VRRP carries on.
-            Err(e) if !plan.routers.is_empty() => {
+            Err(e) if vrrp => {
                 eprintln!("Keepalived_healthcheckers: {e}; virtual servers not run");
                 None
             }
@@ -80,6 +86,9 @@ async fn serve_with_lvs(plan: Plan, opts: &Options<'_>) -> Result<(), String> {
         None => None,
     };
     let result = serve(plan, opts.detail).await;
+    if vrrp {
+        crate::lvs::sync::stop();
+    }
     if let Some(lvs) = lvs {
         if let Err(e) = lvs.shutdown().await {
             eprintln!("Keepalived_healthcheckers: {e}");
@@ -358,6 +367,7 @@ async fn report(mut events: tokio::sync::mpsc::Receiver<Event>, names: Arc<Names
                 }
                 let priority = priorities.get(&vrid).copied().unwrap_or(0);
                 notify_all(notify, "INSTANCE", name, state, priority);
+                crate::lvs::sync::on_vrrp_state(name, transition.to.keepalived_name());
             }
             Event::PriorityChanged { vrid, from, to } => {
                 priorities.insert(vrid, to);

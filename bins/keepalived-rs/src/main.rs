@@ -137,7 +137,8 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
     let opts = daemon::Options {
         detail: args.daemon.log_detail,
         pid_file: args.daemon.pid.as_deref(),
-        lvs: (check || !vrrp).then_some(&loaded.config),
+        config: Some(&loaded.config),
+        lvs: check || !vrrp,
     };
     daemon::run(plan, &warnings, &opts)
 }

@@ -15,6 +15,12 @@
 //! - SIGUSR1 writes the state dump; SIGTERM removes both services and
 //!   nothing else.
 //!
+//! `sync_daemon_follows_vrrp`: with `lvs_sync_daemon` following a
+//! MASTER instance, the master sync daemon runs once the instance is
+//! master, next to the virtual server; SIGTERM stops it and removes the
+//! service. With `-P` (VRRP only) the sync daemon runs but no service is
+//! created.
+//!
 //! The times from a listener's change to the table's are printed.
 
 #![allow(
@@ -24,7 +30,7 @@
     clippy::print_stdout
 )]
 
-use lbkit_ipvs::{Client, Destination, ForwardMethod, Service, ServiceKey};
+use lbkit_ipvs::{Client, DaemonState, Destination, ForwardMethod, Service, ServiceKey};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::net::SocketAddr;
@@ -155,12 +161,14 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(config: &str, dir: &std::path::Path) -> Daemon {
+    fn start(config: &str, dir: &std::path::Path, flags: &[&str]) -> Daemon {
         let conf = dir.join("keepalived.conf");
         std::fs::write(&conf, config).unwrap();
         let log = dir.join("daemon.log");
         let child = Command::new(daemon_binary())
-            .args(["-n", "-l", "-C", "-f"])
+            .args(["-n", "-l"])
+            .args(flags)
+            .arg("-f")
             .arg(&conf)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -287,7 +295,7 @@ fn checks_drive_the_ipvs_table() {
 
     let listener = Listener::open(open);
     let started = Instant::now();
-    let daemon = Daemon::start(&config(open, closed), &dir);
+    let daemon = Daemon::start(&config(open, closed), &dir, &["-C"]);
 
     // Start: the closed port fails its first check (keepalived: one
     // failure is enough initially) and leaves the plain service.
@@ -348,6 +356,106 @@ fn checks_drive_the_ipvs_table() {
         table(&mut c, &other),
         Some(vec![("127.0.0.1:9".parse().unwrap(), 1)])
     );
+    drop(listener);
+    drop(lab);
+    c.flush().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// VRRP on the veth towards the lab, a sync daemon following it, one
+/// virtual server.
+const SYNC_CONFIG: &str = "global_defs {
+    lvs_sync_daemon ka-d VI_1 id 7
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface ka-d
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.200/32
+    }
+}
+virtual_server 192.0.2.200 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.51.100.2 8080 {
+        TCP_CHECK {
+            connect_timeout 1
+            warmup 0
+        }
+    }
+}
+";
+
+/// Waits until the sync daemons running are `want` (role, interface, id).
+fn wait_daemons(c: &mut Client, daemon: &Daemon, want: &[(DaemonState, &str, u32)]) -> Duration {
+    let start = Instant::now();
+    loop {
+        let got: Vec<(DaemonState, String, u32)> = c
+            .daemons()
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.state, d.interface, d.sync_id))
+            .collect();
+        let same = got.len() == want.len()
+            && want
+                .iter()
+                .all(|(s, i, id)| got.iter().any(|g| g.0 == *s && g.1 == *i && g.2 == *id));
+        if same {
+            return start.elapsed();
+        }
+        if start.elapsed() > WAIT {
+            panic!(
+                "sync daemons: want {want:?}, have {got:?}\n--- daemon log ---\n{}",
+                daemon.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+#[ignore = "needs a real IPVS kernel: cargo xtask vm test"]
+fn sync_daemon_follows_vrrp() {
+    if !in_vm("sync_daemon_follows_vrrp") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("vm-lvs-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = Client::connect().unwrap();
+    c.flush().unwrap();
+    let lab = Lab::up();
+    let listener = Listener::open(8080);
+    let key = ServiceKey::tcp("192.0.2.200:80".parse().unwrap());
+    let rs: SocketAddr = format!("{RS_IP}:8080").parse().unwrap();
+
+    let started = Instant::now();
+    let mut daemon = Daemon::start(SYNC_CONFIG, &dir, &[]);
+    wait_daemons(&mut c, &daemon, &[(DaemonState::Master, "ka-d", 7)]);
+    println!(
+        "start to master sync daemon: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    wait_for(&mut c, &daemon, &key, &[(rs, 1)]);
+    daemon.signal(Signal::SIGTERM);
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "{status:?}\n{}", daemon.log());
+    wait_daemons(&mut c, &daemon, &[]);
+    assert_eq!(table(&mut c, &key), None, "{}", daemon.log());
+
+    // -P: VRRP (and its sync daemon) only.
+    let mut daemon = Daemon::start(SYNC_CONFIG, &dir, &["-P"]);
+    wait_daemons(&mut c, &daemon, &[(DaemonState::Master, "ka-d", 7)]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(table(&mut c, &key), None, "{}", daemon.log());
+    daemon.signal(Signal::SIGTERM);
+    assert!(daemon.child.wait().unwrap().success());
+    wait_daemons(&mut c, &daemon, &[]);
+
     drop(listener);
     drop(lab);
     c.flush().unwrap();

@@ -19,6 +19,7 @@
 pub(crate) mod compile;
 mod dump;
 mod state;
+pub(crate) mod sync;
 
 use compile::LvsPlan;
 use lbkit_healthcheck::checkers::{Check, Outcome};
@@ -88,13 +89,23 @@ impl Lvs {
     pub(crate) async fn start(config: &Config) -> Result<Lvs, Error> {
         let plan = compiled(config);
         let (done_tx, done_rx) = mpsc::channel(256);
+        let flush_on_stop = config
+            .global_defs
+            .lvs_flush_on_stop
+            .as_ref()
+            .is_some_and(|w| {
+                w.first()
+                    .is_some_and(|w| w.value.eq_ignore_ascii_case("ALL"))
+            });
         let mut rt = Runtime {
+            flush_on_stop,
             ipvs: None,
             vss: Vec::new(),
             owned: BTreeSet::new(),
             done_tx,
             ids: state::Ids::new(seed()),
         };
+        rt.globals(config)?;
         rt.install(plan, Instant::now());
         rt.sync()?;
         let (commands, rx) = mpsc::channel(8);
@@ -168,6 +179,8 @@ struct Done {
 
 /// The task's state.
 struct Runtime {
+    /// `lvs_flush_on_stop ALL`: flush the whole table at shutdown.
+    flush_on_stop: bool,
     /// The kernel, connected when there is a service to manage.
     ipvs: Option<Client>,
     /// The virtual servers.
@@ -228,6 +241,34 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// `lvs_flush` and `lvs_timeouts`, at start.
+    fn globals(&mut self, config: &Config) -> Result<(), Error> {
+        let flush = config
+            .global_defs
+            .lvs_flush
+            .as_ref()
+            .is_some_and(|f| f.value);
+        let timeouts = sync::timeouts(config).unwrap_or_else(|e| {
+            eprintln!("{LOG} {e}");
+            None
+        });
+        if !flush && timeouts.is_none() {
+            return Ok(());
+        }
+        let ipvs = match &mut self.ipvs {
+            Some(c) => c,
+            None => self.ipvs.insert(Client::connect()?),
+        };
+        if flush {
+            eprintln!("{LOG} Flushing the IPVS table (lvs_flush)");
+            ipvs.flush()?;
+        }
+        if let Some(t) = timeouts {
+            ipvs.set_timeouts(&t)?;
+        }
+        Ok(())
     }
 
     /// Replaces the virtual servers by `plan`'s, carrying over the state
@@ -376,6 +417,10 @@ impl Runtime {
         let Some(ipvs) = self.ipvs.as_mut() else {
             return result;
         };
+        if self.flush_on_stop {
+            eprintln!("{LOG} Flushing the IPVS table (lvs_flush_on_stop ALL)");
+            return ipvs.flush().map_err(Error::from);
+        }
         for key in keys {
             eprintln!("{LOG} Removing Virtual Server {key}");
             match ipvs.del_service(&key) {
