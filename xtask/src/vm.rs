@@ -137,7 +137,7 @@ fn report_times(o: &qemu::Outcome) {
 }
 
 /// keepalived-rs's tests that run in the VM (`tests/vm_*.rs`).
-const KEEPALIVED_VM_TESTS: &[&str] = &["vm_lvs"];
+const KEEPALIVED_VM_TESTS: &[&str] = &["vm_lvs", "vm_lvs_topology"];
 
 /// Builds lbkit-ipvs's test binaries (and keepalived-rs's VM tests with
 /// the daemon) and runs their VM tests in one boot (or, for `bench`, only
