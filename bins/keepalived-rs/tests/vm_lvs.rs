@@ -12,6 +12,7 @@
 //!   plain service, out of quorum, then holds its sorry server alone;
 //! - listening again brings it back at weight 3 and the sorry server
 //!   leaves;
+//! - each reconcile only holds what changed (14 operations in all);
 //! - SIGUSR1 writes the state dump; SIGTERM removes both services and
 //!   nothing else.
 //!
@@ -344,6 +345,14 @@ fn checks_drive_the_ipvs_table() {
         text.contains(&format!("RS = {b}, Masq, weight = 2, FAILED")),
         "{text}"
     );
+
+    // Every reconcile changed only what the checks changed: 6 operations
+    // to start, then 2 (closed port), 3 (open one gone, sorry in), 3
+    // (back, sorry out); no service edited.
+    let log = daemon.log();
+    let ops: Vec<&str> = log.lines().filter(|l| l.contains(" IPVS: ")).collect();
+    assert_eq!(ops.len(), 14, "{ops:#?}");
+    assert!(!log.contains("IPVS: edit service"), "{log}");
 
     // SIGTERM: both services gone, the other one kept.
     let mut daemon = daemon;
