@@ -5,7 +5,7 @@
 //! once the quorum is lost).
 //!
 //! Each checker's retry logic is lbkit-healthcheck's
-//! [`Checker`](lbkit_healthcheck::keepalived::Checker); this module keeps
+//! `lbkit_healthcheck::keepalived::Checker`; this module keeps
 //! one per checker so that a reload can carry unchanged real servers'
 //! checkers over.
 
