@@ -340,7 +340,7 @@ fn checks_drive_the_ipvs_table() {
     }
     std::thread::sleep(Duration::from_millis(200));
     let text = std::fs::read_to_string(dump).unwrap();
-    assert!(text.contains("VS = 192.0.2.10:80"), "{text}");
+    assert!(text.contains("VS = [192.0.2.10]:tcp:80"), "{text}");
     assert!(
         text.contains(&format!("RS = {b}, Masq, weight = 2, FAILED")),
         "{text}"

@@ -235,16 +235,39 @@ fn script(s: &ScriptCommand) -> String {
     s.command.value.clone()
 }
 
-/// How logs name a virtual server, as keepalived's `FMT_VS` does.
+/// How logs name a virtual server, as keepalived's `FMT_VS` does:
+/// `[192.0.2.1]:tcp:80`, `FWM 5`, `[group]:tcp:0`.
 fn vs_name(vs: &VirtualServer) -> String {
+    let proto = protocol_name(vs.effective_protocol());
     match &vs.target.value {
-        VsTarget::Addr { addr, port } => {
-            format!("{}", SocketAddr::new(*addr, port.unwrap_or(0)))
-        }
+        VsTarget::Addr { addr, port } => format!("[{addr}]:{proto}:{}", port.unwrap_or(0)),
         VsTarget::Fwmark(m) => format!("FWM {m}"),
-        VsTarget::Group(g) => format!("group {g}"),
+        VsTarget::Group(g) => format!("[{g}]:{proto}:0"),
         _ => "virtual server".to_string(),
     }
+}
+
+/// The lower-case protocol name keepalived's logs use.
+fn protocol_name(p: model::Protocol) -> &'static str {
+    match p {
+        model::Protocol::Tcp => "tcp",
+        model::Protocol::Sctp => "sctp",
+        _ => "udp",
+    }
+}
+
+/// How logs name a real server or sorry server of `key`, as keepalived's
+/// `FMT_RS` does: `[198.51.100.1]:tcp:80`.
+pub(crate) fn rs_name(key: &ServiceKey, addr: SocketAddr) -> String {
+    let proto = match key {
+        ServiceKey::Addr { protocol, .. } => match protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+        },
+        ServiceKey::Fwmark { .. } => "fwm",
+    };
+    format!("[{}]:{proto}:{}", addr.ip(), addr.port())
 }
 
 /// The IPVS keys a virtual server stands for.
@@ -809,6 +832,12 @@ mod tests {
         let key = ServiceKey::tcp(sa("10.0.0.1:80"));
         assert_eq!(vs.services, [Service::new(key).scheduler("rr")]);
         assert_eq!((vs.quorum, vs.hysteresis, vs.sorry.is_none()), (1, 0, true));
+        // Logs name them as keepalived does.
+        assert_eq!(vs.name, "[10.0.0.1]:tcp:80");
+        assert_eq!(
+            rs_name(&key, sa("192.168.1.20:80")),
+            "[192.168.1.20]:tcp:80"
+        );
         let addrs: Vec<SocketAddr> = vs
             .real_servers
             .iter()

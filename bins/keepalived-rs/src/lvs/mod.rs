@@ -341,8 +341,10 @@ impl Runtime {
             let rs = &vs.servers[r];
             let word = if is_up { "succeeded" } else { "failed" };
             eprintln!(
-                "{LOG} {keyword} on service {} of {} {word} ({}).",
-                rs.plan.dest.addr, vs.plan.name, d.outcome.result
+                "{LOG} {keyword} on service {} of VS {} {word} ({}).",
+                rs_label(vs, rs),
+                vs.plan.name,
+                d.outcome.result
             );
         }
         let weight = match d.outcome.weight {
@@ -463,10 +465,15 @@ fn report(vs: &VsState, changes: &[Change]) {
                     (false, true) => "Disabling",
                     (false, false) => "Removing",
                 };
-                let what = if up { "to" } else { "from" };
+                let what = match (rs.plan.inhibit, up) {
+                    (true, _) => "of",
+                    (false, true) => "to",
+                    (false, false) => "from",
+                };
                 eprintln!(
                     "{LOG} {verb} service {} {what} VS {}",
-                    rs.plan.dest.addr, vs.plan.name
+                    rs_label(vs, rs),
+                    vs.plan.name
                 );
                 let script = if up {
                     &rs.plan.notify_up
@@ -509,6 +516,14 @@ fn report(vs: &VsState, changes: &[Change]) {
                 }
             }
         }
+    }
+}
+
+/// A real server as keepalived's logs name it (for its first service).
+fn rs_label(vs: &VsState, rs: &state::RsState) -> String {
+    match vs.plan.services.first() {
+        Some(s) => compile::rs_name(&s.key, rs.plan.destination(&s.key).addr),
+        None => rs.plan.dest.addr.to_string(),
     }
 }
 
