@@ -361,6 +361,7 @@ fn checks_drive_the_ipvs_table() {
     assert!(status.success(), "{status:?}\n{}", daemon.log());
     assert_eq!(table(&mut c, &plain), None, "{}", daemon.log());
     assert_eq!(table(&mut c, &inhibit), None);
+    println!("--- daemon log ---\n{}", daemon.log());
     assert_eq!(
         table(&mut c, &other),
         Some(vec![("127.0.0.1:9".parse().unwrap(), 1)])
