@@ -486,25 +486,28 @@ fn report(vs: &VsState, changes: &[Change]) {
             }
             Change::QuorumGained(w) | Change::QuorumLost(w) => {
                 let gained = matches!(c, Change::QuorumGained(_));
-                let (word, sign) = if gained {
-                    ("Gained", '+')
+                let (q, h) = (u64::from(vs.plan.quorum), u64::from(vs.plan.hysteresis));
+                if gained {
+                    eprintln!(
+                        "{LOG} Gained quorum {q}+{h}={} <= {w} for VS {}",
+                        q + h,
+                        vs.plan.name
+                    );
                 } else {
-                    ("Lost", '-')
-                };
-                eprintln!(
-                    "{LOG} {word} quorum {}{sign}{}={} <= {w} for VS {}",
-                    vs.plan.quorum,
-                    vs.plan.hysteresis,
-                    if gained {
-                        u64::from(vs.plan.quorum) + u64::from(vs.plan.hysteresis)
+                    eprintln!(
+                        "{LOG} Lost quorum {q}-{h}={} > {w} for VS {}",
+                        q.saturating_sub(h),
+                        vs.plan.name
+                    );
+                }
+                if let (Some(s), Some(svc)) = (&vs.plan.sorry, vs.plan.services.first()) {
+                    let who = compile::rs_name(&svc.key, s.destination(&svc.key, 1).addr);
+                    let (verb, what) = if gained {
+                        ("Removing", "from")
                     } else {
-                        u64::from(vs.plan.quorum).saturating_sub(u64::from(vs.plan.hysteresis))
-                    },
-                    vs.plan.name
-                );
-                if vs.plan.sorry.is_some() {
-                    let verb = if gained { "Removing" } else { "Adding" };
-                    eprintln!("{LOG} {verb} sorry server to VS {}", vs.plan.name);
+                        ("Adding", "to")
+                    };
+                    eprintln!("{LOG} {verb} sorry server {who} {what} VS {}", vs.plan.name);
                 }
                 let script = if gained {
                     &vs.plan.quorum_up
