@@ -6,8 +6,9 @@
 //!   in `/payload`, with FILES and their libraries) as root in the guest,
 //!   prints its output, exits with its status.
 //! * `cargo xtask vm test`: builds lbkit-ipvs's test binaries and
-//!   keepalived-rs's `vm_*` tests with the daemon itself, and runs their VM
-//!   tests (the `#[ignore]`d ones) in one boot.
+//!   keepalived-rs's `vm_*` tests with the daemon itself (and the host's
+//!   keepalived as their reference), and runs their VM tests (the
+//!   `#[ignore]`d ones) in one boot.
 //! * `cargo xtask vm bench`: the same binaries, only the performance test
 //!   (`vm_bench`), built with `--release`, with 2 GiB of guest memory.
 //!
@@ -136,6 +137,9 @@ fn report_times(o: &qemu::Outcome) {
     }
 }
 
+/// The reference keepalived shipped into the guest.
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+
 /// keepalived-rs's tests that run in the VM (`tests/vm_*.rs`).
 const KEEPALIVED_VM_TESTS: &[&str] = &["vm_lvs", "vm_lvs_topology"];
 
@@ -157,6 +161,15 @@ pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
             return Err("cargo did not report the keepalived-rs binary".into());
         }
         binaries.extend(daemon);
+        // The reference keepalived, for the side-by-side VM test.
+        let reference = PathBuf::from(KEEPALIVED);
+        if reference.is_file() {
+            binaries.push(reference);
+        } else {
+            eprintln!(
+                "xtask vm: {KEEPALIVED} is missing: the keepalived reference test will fail in CI"
+            );
+        }
     }
     let tmp = TempDir::new("test")?;
     let script = tmp.0.join("run-tests.sh");
@@ -227,10 +240,10 @@ fn stripped(binaries: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Whether `path` is a program the tests use rather than a test: the
-/// ipvsadm example, the keepalived-rs daemon.
+/// ipvsadm example, the keepalived-rs daemon, the reference keepalived.
 fn is_tool(path: &Path) -> bool {
     path.file_name()
-        .is_some_and(|n| n == "ipvsadm" || n == "keepalived-rs")
+        .is_some_and(|n| n == "ipvsadm" || n == "keepalived-rs" || n == "keepalived")
 }
 
 /// `cargo test -p PACKAGE --no-run --message-format=json ARGS`: the

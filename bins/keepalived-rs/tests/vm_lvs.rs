@@ -22,6 +22,9 @@
 //! service. With `-P` (VRRP only) the sync daemon runs but no service is
 //! created.
 //!
+//! `keepalived_reaches_the_same_tables`: the first scenario with the real
+//! keepalived 2.2.7 (`-C`) reaches the same tables at each step.
+//!
 //! The times from a listener's change to the table's are printed.
 
 #![allow(
@@ -163,10 +166,19 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &str, dir: &std::path::Path, flags: &[&str]) -> Daemon {
+        Daemon::start_program(&daemon_binary(), config, dir, flags)
+    }
+
+    fn start_program(
+        program: &std::path::Path,
+        config: &str,
+        dir: &std::path::Path,
+        flags: &[&str],
+    ) -> Daemon {
         let conf = dir.join("keepalived.conf");
         std::fs::write(&conf, config).unwrap();
         let log = dir.join("daemon.log");
-        let child = Command::new(daemon_binary())
+        let child = Command::new(program)
             .args(["-n", "-l"])
             .args(flags)
             .arg("-f")
@@ -270,13 +282,26 @@ virtual_server 192.0.2.11 80 {{
     )
 }
 
-#[test]
-#[ignore = "needs a real IPVS kernel: cargo xtask vm test"]
-fn checks_drive_the_ipvs_table() {
-    if !in_vm("checks_drive_the_ipvs_table") {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("vm-lvs-{}", std::process::id()));
+/// The shared scenario's times: closed port removed after start, open
+/// server removed (sorry server in) after its listener closed, back after
+/// it listens again.
+#[derive(Debug)]
+struct Times {
+    start: Duration,
+    down: Duration,
+    up: Duration,
+}
+
+/// The scenario of the module's documentation, with `start` starting the
+/// daemon: checks the table at each step and stops the daemon with
+/// SIGTERM; `during` runs before the SIGTERM (dump, log checks). Returns
+/// the times and the daemon's log.
+fn scenario(
+    test: &str,
+    start: impl FnOnce(&str, &std::path::Path) -> Daemon,
+    during: impl FnOnce(&Daemon),
+) -> (Times, String) {
+    let dir = std::env::temp_dir().join(format!("vm-lvs-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut c = Client::connect().unwrap();
     c.flush().unwrap();
@@ -296,15 +321,12 @@ fn checks_drive_the_ipvs_table() {
 
     let listener = Listener::open(open);
     let started = Instant::now();
-    let daemon = Daemon::start(&config(open, closed), &dir, &["-C"]);
+    let mut daemon = start(&config(open, closed), &dir);
 
     // Start: the closed port fails its first check (keepalived: one
     // failure is enough initially) and leaves the plain service.
     wait_for(&mut c, &daemon, &plain, &[(a, 3)]);
-    println!(
-        "start to closed real server removed: {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
+    let t_start = started.elapsed();
     wait_for(&mut c, &daemon, &inhibit, &[(a, 3), (b, 0)]);
     let svc = c.service(&plain).unwrap().service;
     assert_eq!(svc.scheduler, "wrr");
@@ -314,62 +336,125 @@ fn checks_drive_the_ipvs_table() {
     // The open one closes: after its retry it is removed (weight 0 in
     // the inhibit service); the plain service holds the sorry server.
     listener.close();
-    let t = wait_for(&mut c, &daemon, &plain, &[(s, 1)]);
-    println!(
-        "listener closed to real server removed and sorry server in: {:.2} s (delay_loop 1, retry 1, delay_before_retry 1)",
-        t.as_secs_f64()
-    );
+    let t_down = wait_for(&mut c, &daemon, &plain, &[(s, 1)]);
     wait_for(&mut c, &daemon, &inhibit, &[(a, 0), (b, 0)]);
 
     // Back: weight 3 again, the sorry server leaves.
     let listener = Listener::open(open);
-    let t = wait_for(&mut c, &daemon, &plain, &[(a, 3)]);
-    println!(
-        "listener back to real server added: {:.2} s",
-        t.as_secs_f64()
-    );
+    let t_up = wait_for(&mut c, &daemon, &plain, &[(a, 3)]);
     wait_for(&mut c, &daemon, &inhibit, &[(a, 3), (b, 0)]);
 
-    // SIGUSR1: the state dump.
-    let dump = std::path::Path::new("/tmp/keepalived_check.data");
-    let _ = std::fs::remove_file(dump);
-    daemon.signal(Signal::SIGUSR1);
-    let start = Instant::now();
-    while !dump.is_file() && start.elapsed() < WAIT {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(200));
-    let text = std::fs::read_to_string(dump).unwrap();
-    assert!(text.contains("VS = [192.0.2.10]:tcp:80"), "{text}");
-    assert!(
-        text.contains(&format!("RS = {b}, Masq, weight = 2, FAILED")),
-        "{text}"
-    );
-
-    // Every reconcile changed only what the checks changed: 6 operations
-    // to start, then 2 (closed port), 3 (open one gone, sorry in), 3
-    // (back, sorry out); no service edited.
-    let log = daemon.log();
-    let ops: Vec<&str> = log.lines().filter(|l| l.contains(" IPVS: ")).collect();
-    assert_eq!(ops.len(), 14, "{ops:#?}");
-    assert!(!log.contains("IPVS: edit service"), "{log}");
+    during(&daemon);
 
     // SIGTERM: both services gone, the other one kept.
-    let mut daemon = daemon;
     daemon.signal(Signal::SIGTERM);
     let status = daemon.child.wait().unwrap();
     assert!(status.success(), "{status:?}\n{}", daemon.log());
+    let deadline = Instant::now() + WAIT;
+    while table(&mut c, &plain).is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(table(&mut c, &plain), None, "{}", daemon.log());
     assert_eq!(table(&mut c, &inhibit), None);
-    println!("--- daemon log ---\n{}", daemon.log());
     assert_eq!(
         table(&mut c, &other),
         Some(vec![("127.0.0.1:9".parse().unwrap(), 1)])
     );
+    let log = daemon.log();
     drop(listener);
     drop(lab);
     c.flush().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    let times = Times {
+        start: t_start,
+        down: t_down,
+        up: t_up,
+    };
+    (times, log)
+}
+
+fn print_times(who: &str, t: &Times) {
+    println!(
+        "{who}: start to closed real server removed {:.2} s; listener closed to removed and sorry server in {:.2} s; listener back to added {:.2} s (delay_loop 1, retry 1, delay_before_retry 1)",
+        t.start.as_secs_f64(),
+        t.down.as_secs_f64(),
+        t.up.as_secs_f64()
+    );
+}
+
+#[test]
+#[ignore = "needs a real IPVS kernel: cargo xtask vm test"]
+fn checks_drive_the_ipvs_table() {
+    if !in_vm("checks_drive_the_ipvs_table") {
+        return;
+    }
+    let (times, log) = scenario(
+        "rs",
+        |config, dir| Daemon::start(config, dir, &["-C"]),
+        |daemon| {
+            // SIGUSR1: the state dump.
+            let dump = std::path::Path::new("/tmp/keepalived_check.data");
+            let _ = std::fs::remove_file(dump);
+            daemon.signal(Signal::SIGUSR1);
+            let start = Instant::now();
+            while !dump.is_file() && start.elapsed() < WAIT {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            let text = std::fs::read_to_string(dump).unwrap();
+            assert!(text.contains("VS = [192.0.2.10]:tcp:80"), "{text}");
+            let b = format!("{RS_IP}:8081");
+            assert!(
+                text.contains(&format!("RS = {b}, Masq, weight = 2, FAILED")),
+                "{text}"
+            );
+            // Every reconcile changed only what the checks changed: 6
+            // operations to start, then 2 (closed port), 3 (open one
+            // gone, sorry in), 3 (back, sorry out); no service edited.
+            let log = daemon.log();
+            let ops: Vec<&str> = log.lines().filter(|l| l.contains(" IPVS: ")).collect();
+            assert_eq!(ops.len(), 14, "{ops:#?}");
+            assert!(!log.contains("IPVS: edit service"), "{log}");
+        },
+    );
+    print_times("keepalived-rs", &times);
+    println!("--- daemon log ---\n{log}");
+}
+
+/// The same scenario with keepalived 2.2.7's checker process (shipped
+/// into the guest by `cargo xtask vm test` when the host has it): the
+/// reference reaches the same tables, side by side times.
+#[test]
+#[ignore = "needs a real IPVS kernel: cargo xtask vm test"]
+fn keepalived_reaches_the_same_tables() {
+    if !in_vm("keepalived_reaches_the_same_tables") {
+        return;
+    }
+    let program = PathBuf::from("/payload/keepalived");
+    if !program.is_file() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("keepalived was not shipped into the VM (install keepalived)");
+        }
+        eprintln!("skipped keepalived_reaches_the_same_tables: no keepalived in the VM");
+        return;
+    }
+    let (times, _) = scenario(
+        "ka",
+        |config, dir| {
+            let pid = dir.join("k.pid");
+            let cpid = dir.join("kc.pid");
+            let flags = [
+                "-C",
+                "-p",
+                pid.to_str().unwrap(),
+                "-c",
+                cpid.to_str().unwrap(),
+            ];
+            Daemon::start_program(&program, config, dir, &flags)
+        },
+        |_| {},
+    );
+    print_times("keepalived 2.2.7", &times);
 }
 
 /// VRRP on the veth towards the lab, a sync daemon following it, one
