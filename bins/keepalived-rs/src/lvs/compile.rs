@@ -1054,4 +1054,106 @@ virtual_server group G {
         assert!(plan.virtual_servers.is_empty());
         assert!(warnings[0].contains("NOPE"), "{warnings:?}");
     }
+
+    #[test]
+    fn tunnels_other_checkers_and_sorry_ports() {
+        let (plan, warnings) = plan_of(
+            r#"
+track_file tf {
+    file /tmp/nothing
+}
+virtual_server 192.0.2.20 443 {
+    protocol TCP
+    lb_kind TUN type gue port 6080 csum
+    sorry_server 203.0.113.5 8443
+    real_server 198.51.100.7 {
+        SSL_GET {
+            url {
+                path /
+            }
+            enable_sni
+            virtualhost www.example.com
+            http_protocol 1.1
+        }
+        SMTP_CHECK {
+            helo_name mx.example.com
+            connect_port 25
+        }
+        DNS_CHECK {
+            type a
+            name example.com
+        }
+        PING_CHECK {
+        }
+        UDP_CHECK {
+            connect_port 53
+            payload 0a0b
+            require_reply
+        }
+        FILE_CHECK {
+            track_file tf
+        }
+    }
+}
+"#,
+        );
+        let vs = &plan.virtual_servers[0];
+        let key = vs.services[0].key;
+        let tun = ForwardMethod::Tunnel(Tunnel {
+            kind: TunnelType::Gue,
+            port: 6080,
+            flags: TunnelFlags::CSUM,
+        });
+        // Not NAT: the sorry server's port is the service's.
+        let sorry = vs.sorry.as_ref().unwrap().destination(&key, 1);
+        assert_eq!((sorry.addr, sorry.forward), (sa("203.0.113.5:443"), tun));
+        let rs = &vs.real_servers[0];
+        assert_eq!(rs.destination(&key).forward, tun);
+        let kinds: Vec<&str> = rs.checkers.iter().map(|c| c.keyword).collect();
+        assert_eq!(
+            kinds,
+            [
+                "SSL_GET",
+                "SMTP_CHECK",
+                "DNS_CHECK",
+                "PING_CHECK",
+                "UDP_CHECK"
+            ]
+        );
+        let Check::Http(h) = &rs.checkers[0].check else {
+            panic!()
+        };
+        assert!(h.tls.is_some());
+        assert_eq!(h.version, http::Version::HTTP_11);
+        assert_eq!(h.host.as_deref(), Some("www.example.com"));
+        let Check::Smtp(m) = &rs.checkers[1].check else {
+            panic!()
+        };
+        assert_eq!(
+            (m.addr, m.helo_name.as_str()),
+            (sa("198.51.100.7:25"), "mx.example.com")
+        );
+        let Check::Dns(d) = &rs.checkers[2].check else {
+            panic!()
+        };
+        assert_eq!((d.qtype, d.name.as_str()), (QueryType::A, "example.com"));
+        // DNS_CHECK: retry 3, delay_before_retry = delay_loop.
+        assert_eq!(rs.checkers[2].timing.retry, 3);
+        assert_eq!(
+            rs.checkers[2].timing.delay_before_retry,
+            Duration::from_secs(60)
+        );
+        let Check::Udp(u) = &rs.checkers[4].check else {
+            panic!()
+        };
+        assert_eq!(
+            (u.payload.as_slice(), u.expect.as_deref()),
+            (&[10u8, 11][..], Some(&[][..]))
+        );
+        // FILE_CHECK is reported, not run.
+        assert!(
+            warnings.iter().any(|w| w.contains("FILE_CHECK")),
+            "{warnings:?}"
+        );
+    }
 }
