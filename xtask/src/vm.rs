@@ -5,8 +5,10 @@
 //! * `cargo xtask vm run SCRIPT [FILES...]`: runs SCRIPT (busybox `sh`,
 //!   in `/payload`, with FILES and their libraries) as root in the guest,
 //!   prints its output, exits with its status.
-//! * `cargo xtask vm test`: builds lbkit-ipvs's test binaries and runs
-//!   their VM tests (the `#[ignore]`d ones) in one boot.
+//! * `cargo xtask vm test`: builds lbkit-ipvs's test binaries and
+//!   keepalived-rs's `vm_*` tests with the daemon itself (and the host's
+//!   keepalived as their reference), and runs their VM tests (the
+//!   `#[ignore]`d ones) in one boot.
 //! * `cargo xtask vm bench`: the same binaries, only the performance test
 //!   (`vm_bench`), built with `--release`, with 2 GiB of guest memory.
 //!
@@ -135,12 +137,39 @@ fn report_times(o: &qemu::Outcome) {
     }
 }
 
-/// Builds lbkit-ipvs's test binaries and runs their VM tests in one boot
-/// (or, for `bench`, only the performance test).
+/// The reference keepalived shipped into the guest.
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+
+/// keepalived-rs's tests that run in the VM (`tests/vm_*.rs`).
+const KEEPALIVED_VM_TESTS: &[&str] = &["vm_lvs", "vm_lvs_topology"];
+
+/// Builds lbkit-ipvs's test binaries (and keepalived-rs's VM tests with
+/// the daemon) and runs their VM tests in one boot (or, for `bench`, only
+/// lbkit-ipvs's performance test).
 pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
-    let binaries = build_test_binaries(bench)?;
+    let mut binaries = build_test_binaries("lbkit-ipvs", &[], bench)?;
     if binaries.is_empty() {
         return Err("cargo built no lbkit-ipvs test binaries".into());
+    }
+    if !bench {
+        let args: Vec<&str> = KEEPALIVED_VM_TESTS
+            .iter()
+            .flat_map(|t| ["--test", t])
+            .collect();
+        let daemon = build_test_binaries("keepalived-rs", &args, false)?;
+        if !daemon.iter().any(|b| is_tool(b)) {
+            return Err("cargo did not report the keepalived-rs binary".into());
+        }
+        binaries.extend(daemon);
+        // The reference keepalived, for the side-by-side VM test.
+        let reference = PathBuf::from(KEEPALIVED);
+        if reference.is_file() {
+            binaries.push(reference);
+        } else {
+            eprintln!(
+                "xtask vm: {KEEPALIVED} is missing: the keepalived reference test will fail in CI"
+            );
+        }
     }
     let tmp = TempDir::new("test")?;
     let script = tmp.0.join("run-tests.sh");
@@ -159,7 +188,7 @@ pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
         let is_bench = b
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("vm_bench-"));
-        !is_example(b) && (!bench || is_bench)
+        !is_tool(b) && (!bench || is_bench)
     };
     for b in binaries.iter().filter(wanted) {
         let name = b
@@ -210,45 +239,56 @@ fn stripped(binaries: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Whether `path` is the ipvsadm example (shipped, not run as a test).
-fn is_example(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "ipvsadm")
+/// Whether `path` is a program the tests use rather than a test: the
+/// ipvsadm example, the keepalived-rs daemon, the reference keepalived.
+fn is_tool(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == "ipvsadm" || n == "keepalived-rs" || n == "keepalived")
 }
 
-/// `cargo test -p lbkit-ipvs --no-run --message-format=json`: the paths
-/// of the test executables it reports, and of the ipvsadm example.
-fn build_test_binaries(release: bool) -> Result<Vec<PathBuf>, String> {
+/// `cargo test -p PACKAGE --no-run --message-format=json ARGS`: the
+/// paths of the test executables it reports, and of the examples and
+/// binaries it built (the ipvsadm example, the keepalived-rs daemon).
+fn build_test_binaries(
+    package: &str,
+    args: &[&str],
+    release: bool,
+) -> Result<Vec<PathBuf>, String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let profile: &[&str] = if release { &["--release"] } else { &[] };
     eprintln!(
-        "xtask vm: $ cargo test -p lbkit-ipvs --no-run --message-format=json {}",
+        "xtask vm: $ cargo test -p {package} --no-run --message-format=json {} {}",
+        args.join(" "),
         profile.join(" ")
     );
     let out = Command::new(cargo)
         .current_dir(root)
-        .args(["test", "-p", "lbkit-ipvs", "--no-run"])
+        .args(["test", "-p", package, "--no-run"])
         .arg("--message-format=json")
+        .args(args)
         .args(profile)
         .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
-        return Err("building the lbkit-ipvs tests failed".into());
+        return Err(format!("building the {package} tests failed"));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     Ok(test_executables(&text))
 }
 
-/// The `executable` of every compiler artifact built as a test or an
-/// example.
+/// The `executable` of every compiler artifact built as a test, an
+/// example or a binary.
 fn test_executables(json_lines: &str) -> Vec<PathBuf> {
     json_lines
         .lines()
         .filter(|l| {
             l.contains("\"reason\":\"compiler-artifact\"")
-                && (l.contains("\"test\":true") || l.contains("\"kind\":[\"example\"]"))
+                && (l.contains("\"test\":true")
+                    || l.contains("\"kind\":[\"example\"]")
+                    || l.contains("\"kind\":[\"bin\"]"))
         })
         .filter_map(|l| {
             let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
@@ -269,8 +309,18 @@ mod tests {
             "\n",
             r#"{"reason":"compiler-artifact","profile":{"test":false},"executable":null}"#,
             "\n",
+            r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"keepalived-rs"},"profile":{"test":false},"executable":"/t/keepalived-rs"}"#,
+            "\n",
             r#"{"reason":"build-finished","success":true}"#
         );
-        assert_eq!(test_executables(lines), [PathBuf::from("/t/deps/golden-1")]);
+        assert_eq!(
+            test_executables(lines),
+            [
+                PathBuf::from("/t/deps/golden-1"),
+                PathBuf::from("/t/keepalived-rs")
+            ]
+        );
+        assert!(is_tool(Path::new("/t/keepalived-rs")));
+        assert!(!is_tool(Path::new("/t/deps/vm_lvs-0123")));
     }
 }

@@ -2,8 +2,8 @@
 //! lbkit's `fmt` and `check` subcommands.
 //!
 //! All of keepalived's options are accepted (so that existing unit files
-//! and scripts parse); the daemon honours `-f`, `-P`, `-l`, `-D`, `-p` and
-//! runs in the foreground, and refuses `-C` (no checker yet).
+//! and scripts parse); the daemon honours `-f`, `-P`, `-C`, `-l`, `-D`,
+//! `-p` and runs in the foreground.
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use std::ffi::OsString;

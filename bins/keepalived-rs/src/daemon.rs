@@ -27,6 +27,10 @@ pub(crate) struct Options<'a> {
     pub(crate) detail: bool,
     /// `-p FILE`.
     pub(crate) pid_file: Option<&'a Path>,
+    /// The configuration (for its virtual servers and `lvs_sync_daemon`).
+    pub(crate) config: Option<&'a lbkit_keepalived_cfg::model::Config>,
+    /// Run the virtual servers (not with `-P`).
+    pub(crate) lvs: bool,
 }
 
 /// Runs `plan` until SIGTERM or SIGINT; returns the exit status.
@@ -44,7 +48,7 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
         .enable_all()
         .build();
     let status = match runtime {
-        Ok(rt) => match rt.block_on(serve(plan, opts.detail)) {
+        Ok(rt) => match rt.block_on(serve_with_lvs(plan, opts)) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("Keepalived_vrrp: {e}");
@@ -60,6 +64,37 @@ pub(crate) fn run(plan: Plan, warnings: &str, opts: &Options<'_>) -> u8 {
         let _ = std::fs::remove_file(path);
     }
     status
+}
+
+/// The LVS side (virtual servers, checkers) started before the VRRP
+/// routers and shut down after them: its IPVS services are removed.
+async fn serve_with_lvs(plan: Plan, opts: &Options<'_>) -> Result<(), String> {
+    let vrrp = !plan.routers.is_empty();
+    if let (true, Some(config)) = (vrrp, opts.config) {
+        crate::lvs::sync::configure(config);
+    }
+    let lvs = match opts.config.filter(|_| opts.lvs) {
+        Some(config) => match crate::lvs::Lvs::start(config).await {
+            Ok(lvs) => Some(lvs),
+            // Like keepalived's checker process failing: VRRP carries on.
+            Err(e) if vrrp => {
+                eprintln!("Keepalived_healthcheckers: {e}; virtual servers not run");
+                None
+            }
+            Err(e) => return Err(e.to_string()),
+        },
+        None => None,
+    };
+    let result = serve(plan, opts.detail).await;
+    if vrrp {
+        crate::lvs::sync::stop();
+    }
+    if let Some(lvs) = lvs {
+        if let Err(e) = lvs.shutdown().await {
+            eprintln!("Keepalived_healthcheckers: {e}");
+        }
+    }
+    result
 }
 
 /// Names and notify scripts of one router's instances and groups, by VRID.
@@ -332,6 +367,7 @@ async fn report(mut events: tokio::sync::mpsc::Receiver<Event>, names: Arc<Names
                 }
                 let priority = priorities.get(&vrid).copied().unwrap_or(0);
                 notify_all(notify, "INSTANCE", name, state, priority);
+                crate::lvs::sync::on_vrrp_state(name, transition.to.keepalived_name());
             }
             Event::PriorityChanged { vrid, from, to } => {
                 priorities.insert(vrid, to);

@@ -11,6 +11,7 @@ mod compile;
 mod config;
 mod daemon;
 mod info;
+mod lvs;
 mod status;
 mod track;
 
@@ -106,10 +107,6 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
 /// Loads and compiles the configuration, then runs the VRRP instances in
 /// the foreground (`-n` or not) until SIGTERM.
 fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
-    if args.daemon.check && !args.daemon.vrrp {
-        eprintln!("keepalived-rs: the checker process (-C) is not implemented yet");
-        return status::FATAL;
-    }
     let loaded = match req.load() {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -140,9 +137,18 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
             return status::FATAL;
         }
     };
+    // `-P`: VRRP only; `-C`: checkers and LVS only; neither or both: all.
+    let (vrrp, check) = (args.daemon.vrrp, args.daemon.check);
+    let plan = if vrrp || !check {
+        plan
+    } else {
+        Default::default()
+    };
     let opts = daemon::Options {
         detail: args.daemon.log_detail,
         pid_file: args.daemon.pid.as_deref(),
+        config: Some(&loaded.config),
+        lvs: check || !vrrp,
     };
     daemon::run(plan, &warnings, &opts)
 }
