@@ -67,7 +67,9 @@ pub struct Checker {
 
 impl Checker {
     /// A checker created at `now`; the first check comes after
-    /// [`BOOTSTRAP_DELAY`] plus `warmup * random / u32::MAX`.
+    /// [`BOOTSTRAP_DELAY`] plus `warmup * random / u32::MAX`. Its first
+    /// failure is not retried: the server leaves the pool at once, as in
+    /// keepalived.
     pub fn new(cfg: CheckerConfig, now: Instant, random: u32) -> Self {
         let warmup = cfg
             .warmup
@@ -79,7 +81,9 @@ impl Checker {
         Self {
             is_up: !cfg.alpha,
             has_run: false,
-            retry_it: 0,
+            // keepalived starts the count at `retry`: one failure is enough
+            // initially (and an alpha checker's first failure is logged).
+            retry_it: cfg.retry,
             next_check: later(later(now, BOOTSTRAP_DELAY), warmup),
             cfg,
         }
@@ -509,6 +513,11 @@ mod tests {
         let t = Instant::now();
         let mut c = Checker::new(cc(2, false), t, 0);
         assert_eq!(c.next_check(), t + BOOTSTRAP_DELAY);
+        // keepalived: one failure is enough initially.
+        assert_eq!(c.on_result(t, false), CheckerChange::Down);
+        assert_eq!(c.next_check(), t + Duration::from_secs(6));
+        assert_eq!(c.on_result(t, true), CheckerChange::Up);
+        // Once it has succeeded, a failure is retried `retry` times.
         assert_eq!(c.on_result(t, false), CheckerChange::None);
         assert_eq!(c.next_check(), t + Duration::from_secs(2));
         assert_eq!(c.on_result(t, false), CheckerChange::None);
@@ -525,6 +534,8 @@ mod tests {
     fn success_resets_retries() {
         let t = Instant::now();
         let mut c = Checker::new(cc(1, false), t, 0);
+        assert_eq!(c.on_result(t, true), CheckerChange::None);
+        assert_eq!(c.retries(), 0);
         c.on_result(t, false);
         assert_eq!(c.retries(), 1);
         c.on_result(t, true);

@@ -54,19 +54,20 @@ proptest! {
         }
     }
 
-    /// keepalived: a checker goes down only after `retry + 1` consecutive
-    /// failures, up at the first success.
+    /// keepalived: a checker goes down at its very first result when that
+    /// fails, else only after `retry + 1` consecutive failures; up at the
+    /// first success.
     #[test]
     fn keepalived_retry_bound(retry in 0u32..5, alpha: bool, results in prop::collection::vec(any::<bool>(), 0..200)) {
         let t = Instant::now();
         let cfg = CheckerConfig { retry, alpha, ..CheckerConfig::default() };
         let mut c = Checker::new(cfg, t, 0);
         let mut run_fail = 0u32;
-        for ok in results {
+        for (n, ok) in results.into_iter().enumerate() {
             let before = c.is_up();
             if ok { run_fail = 0 } else { run_fail += 1 }
             match c.on_result(t, ok) {
-                CheckerChange::Down => prop_assert!(run_fail > retry && before),
+                CheckerChange::Down => prop_assert!((n == 0 || run_fail > retry) && before),
                 CheckerChange::Up => prop_assert!(ok && !before),
                 CheckerChange::None => {}
             }

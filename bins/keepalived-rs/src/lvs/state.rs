@@ -21,8 +21,6 @@ pub(crate) struct CheckState {
     pub(crate) machine: Checker,
     /// A check is running now.
     pub(crate) in_flight: bool,
-    /// No result has arrived yet.
-    pub(crate) fresh: bool,
 }
 
 /// One real server.
@@ -54,7 +52,6 @@ impl RsState {
             .map(|c| CheckState {
                 machine: Checker::new(c.timing.clone(), now, random()),
                 in_flight: false,
-                fresh: true,
             })
             .collect();
         let alive = checks.iter().all(|c| c.machine.is_up());
@@ -120,10 +117,7 @@ impl VsState {
     }
 
     /// Feeds a check result of checker `chk` of server `rs`; returns
-    /// what changed. keepalived declares a checker failed on its very
-    /// first failure (`retry_it` starts at `retry`), which the generic
-    /// machine does not: the first failure of a fresh, up checker is fed
-    /// `retry + 1` times (at most 1,000) to the same effect.
+    /// what changed.
     pub(crate) fn on_result(
         &mut self,
         rs: usize,
@@ -135,29 +129,11 @@ impl VsState {
         let Some(server) = self.servers.get_mut(rs) else {
             return out;
         };
-        let retry = server
-            .plan
-            .checkers
-            .get(chk)
-            .map_or(0, |c| c.timing.retry.min(1000));
         let Some(check) = server.checks.get_mut(chk) else {
             return out;
         };
         check.in_flight = false;
-        let feeds = if check.fresh && !success && check.machine.is_up() {
-            retry + 1
-        } else {
-            1
-        };
-        check.fresh = false;
-        let mut changed = CheckerChange::None;
-        for _ in 0..feeds {
-            let c = check.machine.on_result(now, success);
-            if c != CheckerChange::None {
-                changed = c;
-            }
-        }
-        if changed == CheckerChange::None {
+        if check.machine.on_result(now, success) == CheckerChange::None {
             return out;
         }
         let alive = server.checks.iter().all(|c| c.machine.is_up());
