@@ -10,7 +10,10 @@ mod commands;
 mod compile;
 mod config;
 mod daemon;
+mod dump;
 mod info;
+mod reload;
+mod settings;
 mod status;
 mod track;
 
@@ -133,8 +136,14 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
     let opts = daemon::Options {
         detail: args.daemon.log_detail,
         pid_file: args.daemon.pid.as_deref(),
+        source: daemon::Source {
+            path: req.path.to_path_buf(),
+            config_id: req.config_id.map(str::to_owned),
+            strict: req.strict,
+        },
     };
-    daemon::run(plan, &warnings, &opts)
+    let settings = settings::Settings::of(&loaded.config);
+    daemon::run(plan, settings, &warnings, &opts)
 }
 
 /// `--signum=SIGFUNC`: prints the signal number on standard output.

@@ -35,7 +35,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::announce::Announcer;
 use super::demux::DropCounters;
@@ -43,8 +43,8 @@ use super::error::IoError;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
 use crate::machine::{
-    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, TrackStatus,
-    Transition, UnknownTrack,
+    Action, ConfigError, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup,
+    TrackStatus, Transition, UnknownTrack,
 };
 use crate::wire::{self, DecodeError};
 
@@ -107,6 +107,53 @@ pub struct TrackUpdate {
     /// Its status now.
     pub status: TrackStatus,
 }
+
+/// A change to the instances of a running [`Router`], or a question
+/// about them, sent on the channel of [`Router::control`]. Messages are
+/// handled in order, between packets and timers, so a
+/// [`Snapshot`](Control::Snapshot) answered means every earlier message
+/// has been carried out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Control {
+    /// Adds an instance (anything with its VRID is shut down and removed
+    /// first) and starts it.
+    Add {
+        /// The instance, in Initialize.
+        instance: Box<Instance>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Adds a sync group (anything with a member's VRID is shut down and
+    /// removed first) and starts it.
+    AddGroup {
+        /// The group, its members in Initialize.
+        group: SyncGroup,
+        /// Each member's virtual addresses with prefixes.
+        vips: Vec<Vec<Vip>>,
+    },
+    /// Shuts down the instance of `vrid`, or the whole sync group it is a
+    /// member of (a master sends priority 0 and removes its addresses), and
+    /// drops it.
+    Remove {
+        /// The VRID.
+        vrid: u8,
+    },
+    /// Replaces the virtual addresses of the instance of `vrid` in place
+    /// ([`Instance::set_virtual_addresses`]): no state change.
+    SetVips {
+        /// The VRID.
+        vrid: u8,
+        /// The new addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Copies of every instance (sync group members included), with their
+    /// state, priority and counters.
+    Snapshot(oneshot::Sender<Vec<Instance>>),
+}
+
+/// Control messages queued for the router before senders wait.
+pub const CONTROL_QUEUE: usize = 64;
 
 /// Events queued for a slow reader before newer ones are dropped (and
 /// counted in [`Router::events_dropped`]).
@@ -177,6 +224,43 @@ impl Unit {
             Unit::Single { instance, .. } => instance.handle_timeout(now),
             Unit::Group { group, .. } => group.handle_timeout(now),
         }
+    }
+
+    /// New virtual addresses for member `index`; `false` if there is none.
+    /// The prefixes of the addresses that go are kept until the next
+    /// change, for the removal the machine asks for.
+    fn set_vips(&mut self, index: usize, new: Vec<Vip>) -> Result<bool, ConfigError> {
+        let addresses: Vec<IpAddr> = new.iter().map(|v| v.addr).collect();
+        let Some(before) = self
+            .instances()
+            .get(index)
+            .map(|i| i.config().virtual_addresses.clone())
+        else {
+            return Ok(false);
+        };
+        let (changed, slot) = match self {
+            Unit::Single { instance, vips } => (
+                instance.set_virtual_addresses(addresses).map(|()| true),
+                Some(vips),
+            ),
+            Unit::Group { group, vips } => (
+                group.set_virtual_addresses(index, addresses),
+                vips.get_mut(index),
+            ),
+        };
+        if !changed? {
+            return Ok(false);
+        }
+        if let Some(vips) = slot {
+            let going: Vec<Vip> = vips
+                .iter()
+                .filter(|v| before.contains(&v.addr) && !new.iter().any(|n| n.addr == v.addr))
+                .copied()
+                .collect();
+            *vips = new;
+            vips.extend(going);
+        }
+        Ok(true)
     }
 
     /// Tracked object `track` of member `index` is now `status`.
@@ -258,6 +342,7 @@ pub struct Router {
     events_dropped: u64,
     unattributed: DropCounters,
     tracks: Option<mpsc::Receiver<TrackUpdate>>,
+    controls: Option<mpsc::Receiver<Control>>,
 }
 
 impl Router {
@@ -275,6 +360,7 @@ impl Router {
             events_dropped: 0,
             unattributed: DropCounters::default(),
             tracks: None,
+            controls: None,
         })
     }
 
@@ -330,6 +416,18 @@ impl Router {
         tx
     }
 
+    /// A channel on which to change the instances while
+    /// [`run`](Self::run) runs (at most [`CONTROL_QUEUE`] waiting): add,
+    /// remove, new virtual addresses, snapshots (see [`Control`]).
+    /// Replaces any earlier channel; once every sender is dropped the
+    /// router just stops listening. Messages sent before `run` starts are
+    /// handled after the instances start up.
+    pub fn control(&mut self) -> mpsc::Sender<Control> {
+        let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
+        self.controls = Some(rx);
+        tx
+    }
+
     /// The instances, sync group members included.
     pub fn instances(&self) -> impl Iterator<Item = &Instance> {
         self.units.iter().flat_map(Unit::instances)
@@ -369,6 +467,10 @@ impl Router {
                     Some(update) => self.track(update),
                     None => self.tracks = None,
                 },
+                control = next_update(&mut self.controls) => match control {
+                    Some(control) => self.apply(control).await,
+                    None => self.controls = None,
+                },
             }
             self.carry_out().await;
         };
@@ -378,6 +480,70 @@ impl Router {
         }
         self.carry_out().await;
         result
+    }
+
+    /// Carries out one [`Control`] message.
+    async fn apply(&mut self, control: Control) {
+        let now = Instant::now();
+        match control {
+            Control::Add { instance, vips } => {
+                self.stop_vrid(instance.config().vrid).await;
+                self.units.push(Unit::Single { instance, vips });
+                self.start_last(now);
+            }
+            Control::AddGroup { group, vips } => {
+                let vrids: Vec<u8> = group.members().iter().map(|m| m.config().vrid).collect();
+                for vrid in vrids {
+                    self.stop_vrid(vrid).await;
+                }
+                self.units.push(Unit::Group { group, vips });
+                self.start_last(now);
+            }
+            Control::Remove { vrid } => self.stop_vrid(vrid).await,
+            Control::SetVips { vrid, vips } => {
+                let found = self
+                    .units
+                    .iter_mut()
+                    .find_map(|u| u.member(vrid).map(|index| (u, index)));
+                let result = match found {
+                    Some((unit, index)) => unit.set_vips(index, vips).map_err(|e| e.to_string()),
+                    None => Ok(false),
+                };
+                match result {
+                    Ok(true) => {}
+                    Ok(false) => self.emit(Event::ActionFailed {
+                        vrid,
+                        error: "no instance with this VRID".to_owned(),
+                    }),
+                    Err(error) => self.emit(Event::ActionFailed { vrid, error }),
+                }
+            }
+            Control::Snapshot(reply) => {
+                let _ = reply.send(self.instances().cloned().collect());
+            }
+        }
+    }
+
+    /// Starts the unit added last.
+    fn start_last(&mut self, now: Instant) {
+        if let Some(u) = self.units.last_mut() {
+            u.startup(now);
+        }
+    }
+
+    /// Shuts down the unit holding `vrid`, carries out what that asks
+    /// (priority 0, addresses removed, the STOP event) and drops it.
+    async fn stop_vrid(&mut self, vrid: u8) {
+        let Some(at) = self.units.iter().position(|u| u.member(vrid).is_some()) else {
+            return;
+        };
+        if let Some(u) = self.units.get_mut(at) {
+            u.shutdown(Instant::now());
+        }
+        self.carry_out().await;
+        if at < self.units.len() {
+            self.units.remove(at);
+        }
     }
 
     /// The earliest instant any instance wants [`Instance::handle_timeout`].
@@ -553,8 +719,8 @@ fn full_prefix(addr: IpAddr) -> u8 {
     }
 }
 
-/// The next track update, or never when there is no channel.
-async fn next_update(rx: &mut Option<mpsc::Receiver<TrackUpdate>>) -> Option<TrackUpdate> {
+/// The next message on an optional channel, or never when there is none.
+async fn next_update<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

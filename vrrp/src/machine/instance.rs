@@ -233,6 +233,53 @@ impl Instance {
         }));
     }
 
+    /// Replaces the virtual addresses of a running instance (a
+    /// configuration reload; keepalived's `clear_diff_vrrp_vip()` and
+    /// `restore_vrrp_state()`). The state does not change. A master
+    /// removes the addresses that went, adds the new ones and announces
+    /// the new ones with one gratuitous ARP / NA burst; from now on its
+    /// adverts list the new set, and received adverts are checked against it.
+    pub fn set_virtual_addresses(&mut self, addresses: Vec<IpAddr>) -> Result<(), ConfigError> {
+        let v6 = self.config.primary_address.is_ipv6();
+        if addresses.iter().any(|a| a.is_ipv6() != v6) {
+            return Err(ConfigError::MixedFamilies);
+        }
+        let old = std::mem::replace(&mut self.config.virtual_addresses, addresses);
+        if self.state != State::Master {
+            return Ok(());
+        }
+        let gone: Vec<IpAddr> = old
+            .iter()
+            .filter(|a| !self.config.virtual_addresses.contains(a))
+            .copied()
+            .collect();
+        let added: Vec<IpAddr> = self
+            .config
+            .virtual_addresses
+            .iter()
+            .filter(|a| !old.contains(a))
+            .copied()
+            .collect();
+        if !gone.is_empty() {
+            self.actions
+                .push_back(Action::RemoveAddresses { addresses: gone });
+        }
+        if !added.is_empty() {
+            self.actions.push_back(Action::AddAddresses {
+                addresses: added.clone(),
+                accept: self.config.accept || self.base_priority == 255,
+            });
+            let repeat = self.config.garp.master_repeat;
+            if repeat > 0 {
+                self.actions.push_back(Action::SendGratuitous {
+                    addresses: added,
+                    repeat,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Handles one received advert.
     ///
     /// Returns why it was discarded, if it was; a discarded advert is
