@@ -18,8 +18,10 @@
 use crate::compile::{self, InstancePlan, NotifyPlan, Plan, RouterPlan, ScriptPlan, UnitPlan};
 use crate::config::Request;
 use crate::dump::{self, InstanceView, RouterView};
+use crate::fifo::Fifos;
 use crate::reload::{self, Step, UnitSpec};
 use crate::settings::Settings;
+use crate::smtp;
 use crate::track;
 use lbkit_vrrp::io::{Control, Event, Interface, Router, TrackUpdate, Vip, VrrpSocket};
 use lbkit_vrrp::machine::{Instance, State, SyncGroup, TrackKind, TrackStatus};
@@ -110,6 +112,71 @@ struct Names {
     /// Instances removed by the last reload, whose last events may still
     /// be on their way.
     retired: HashMap<u8, InstanceName>,
+}
+
+/// Where state changes go besides the log and the notify scripts: the
+/// notify FIFOs and SMTP alerts.
+#[derive(Debug, Default)]
+struct Notifier {
+    /// The running configuration's settings.
+    settings: Settings,
+    /// The open notify FIFOs.
+    fifos: Fifos,
+    /// The state last mailed for each instance (`I:NAME`) and group
+    /// (`G:NAME`): keepalived mails a state once.
+    mailed: HashMap<String, String>,
+}
+
+impl Notifier {
+    /// Takes the settings of a (re)loaded configuration.
+    fn update(&mut self, settings: Settings) {
+        self.fifos.update(&settings);
+        self.settings = settings;
+    }
+
+    /// An instance entered `state`.
+    fn instance(&mut self, name: &str, state: &str, priority: u8) {
+        self.fifos.instance(name, state, priority);
+        if self.settings.mail_instances.contains(name) {
+            if let Some(alert) = smtp::instance_alert(&self.settings.router_id, name, state) {
+                self.mail(format!("I:{name}"), state, alert);
+            }
+        }
+    }
+
+    /// A sync group entered `state`.
+    fn group(&mut self, name: &str, state: &str) {
+        self.fifos.group(name, state);
+        if self.settings.mail_groups.contains(name) {
+            if let Some(alert) = smtp::group_alert(&self.settings.router_id, name, state) {
+                self.mail(format!("G:{name}"), state, alert);
+            }
+        }
+    }
+
+    /// Sends an alert in the background, unless this state was mailed
+    /// last or there is nowhere to send it.
+    fn mail(&mut self, key: String, state: &str, alert: smtp::Alert) {
+        if self.mailed.get(&key).is_some_and(|s| s == state) {
+            return;
+        }
+        self.mailed.insert(key, state.to_owned());
+        let Some(server) = self.settings.smtp.clone() else {
+            return;
+        };
+        if server.to.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            match smtp::send(&server, &alert).await {
+                Ok(()) => eprintln!("Keepalived_vrrp: SMTP alert successfully sent."),
+                Err(e) => eprintln!(
+                    "Keepalived_vrrp: Error sending SMTP alert to [{}]:{}: {e}",
+                    server.host, server.port
+                ),
+            }
+        });
+    }
 }
 
 /// Locks a mutex, poisoned or not (the data is plain names).
@@ -390,6 +457,8 @@ struct Daemon {
     settings: Settings,
     /// The `vrrp_script`s of the running configuration.
     scripts: Vec<ScriptPlan>,
+    /// Notify FIFOs and SMTP alerts.
+    notifier: Arc<Mutex<Notifier>>,
 }
 
 /// One router's part of a reload, prepared before anything changes.
@@ -437,6 +506,7 @@ impl Daemon {
             tracking: Tracking::start(),
             settings: Settings::default(),
             scripts: Vec::new(),
+            notifier: Arc::new(Mutex::new(Notifier::default())),
         }
     }
 
@@ -448,6 +518,9 @@ impl Daemon {
         for rp in plan.routers {
             prepared.push(self.prepare(rp)?);
         }
+        // The new instances' first events go to the new FIFOs and mail
+        // settings.
+        lock(&self.notifier).update(settings.clone());
         // Routers whose interface and family no longer have instances.
         let gone: Vec<usize> = (0..self.routers.len())
             .filter(|i| {
@@ -595,7 +668,12 @@ impl Daemon {
         let tracker = router.tracker();
         let events = router.subscribe();
         let names = Arc::new(Mutex::new(Names::default()));
-        tokio::spawn(report(events, names.clone(), self.detail));
+        tokio::spawn(report(
+            events,
+            names.clone(),
+            self.notifier.clone(),
+            self.detail,
+        ));
         let (stop, mut stopped) = watch::channel(false);
         self.tasks.spawn(async move {
             let until = async move {
@@ -999,7 +1077,12 @@ fn build(
 }
 
 /// Logs each event as keepalived words it and runs the notify scripts.
-async fn report(mut events: mpsc::Receiver<Event>, names: Arc<Mutex<Names>>, detail: bool) {
+async fn report(
+    mut events: mpsc::Receiver<Event>,
+    names: Arc<Mutex<Names>>,
+    notifier: Arc<Mutex<Notifier>>,
+    detail: bool,
+) {
     while let Some(event) = events.recv().await {
         match event {
             Event::StateChanged { vrid, transition } => {
@@ -1030,6 +1113,7 @@ async fn report(mut events: mpsc::Receiver<Event>, names: Arc<Mutex<Names>>, det
                     transition.notify.as_str()
                 };
                 notify_all(&n.notify, "INSTANCE", &n.name, state, n.priority);
+                lock(&notifier).instance(&n.name, state, n.priority);
             }
             Event::PriorityChanged { vrid, from, to } => {
                 let name = {
@@ -1059,6 +1143,7 @@ async fn report(mut events: mpsc::Receiver<Event>, names: Arc<Mutex<Names>>, det
                     to.keepalived_name()
                 );
                 notify_all(&notify, "GROUP", &name, to.keepalived_name(), 0);
+                lock(&notifier).group(&name, to.keepalived_name());
             }
             Event::ActionFailed { vrid, error } => {
                 let name = lock(&names)
@@ -1092,7 +1177,7 @@ fn notify_all(notify: &NotifyPlan, kind: &str, name: &str, state: &str, priority
 
 /// Starts a script (its command line split into words, quotes honoured)
 /// with `extra` arguments appended; reaps it in the background.
-fn spawn_script(cmd: &str, extra: &[&str]) {
+pub(crate) fn spawn_script(cmd: &str, extra: &[&str]) {
     let words = split_words(cmd);
     let Some((program, args)) = words.split_first() else {
         return;

@@ -61,12 +61,12 @@ fn state_name(state: State) -> &'static str {
     }
 }
 
-/// "unset", "true" or "false".
+/// "unset", "on" or "off".
 fn tri(v: Option<bool>) -> &'static str {
     match v {
         None => "unset",
-        Some(true) => "true",
-        Some(false) => "false",
+        Some(true) => "on",
+        Some(false) => "off",
     }
 }
 
@@ -129,17 +129,23 @@ fn global(out: &mut String, s: &Settings) {
             smtp.connect_timeout.as_secs()
         );
         let _ = writeln!(out, " Email notification from = {}", smtp.from);
+        let _ = writeln!(out, " Email notification to:");
         for to in &smtp.to {
-            let _ = writeln!(out, " Email notification = {to}");
+            let _ = writeln!(out, "   {to}");
         }
     }
     let _ = writeln!(out, " Default smtp_alert = {}", tri(s.smtp_alert));
     let _ = writeln!(out, " Default smtp_alert_vrrp = {}", tri(s.smtp_alert_vrrp));
     for (label, fifo) in [("Global", &s.notify_fifo), ("VRRP", &s.vrrp_notify_fifo)] {
         if let Some(f) = fifo {
-            let _ = writeln!(out, " {label} notify fifo = {}", f.path.display());
+            let ids = crate::fifo::uid_gid();
+            let _ = writeln!(
+                out,
+                " {label} notify fifo = {}, uid:gid {ids}",
+                f.path.display()
+            );
             if let Some(script) = &f.script {
-                let _ = writeln!(out, " {label} notify fifo script = {script}");
+                let _ = writeln!(out, " {label} notify fifo script = {script}, uid:gid {ids}");
             }
         }
     }

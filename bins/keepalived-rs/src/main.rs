@@ -11,9 +11,11 @@ mod compile;
 mod config;
 mod daemon;
 mod dump;
+mod fifo;
 mod info;
 mod reload;
 mod settings;
+mod smtp;
 mod status;
 mod track;
 
