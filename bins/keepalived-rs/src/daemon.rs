@@ -279,9 +279,12 @@ impl Tracking {
     /// keep running with their status), stops the others, and makes
     /// `subscribers` current.
     fn update(&mut self, scripts: &[ScriptPlan], subscribers: Subscribers) {
+        // Scripts refused by script security are not run (keepalived
+        // drops them from the instances that track them).
         let wanted: Vec<&ScriptPlan> = scripts
             .iter()
             .filter(|s| subscribers.get(TrackKind::Script, &s.name).is_some())
+            .filter(|s| crate::security::launch(&s.command).is_some())
             .collect();
         let mut kept = Vec::new();
         for (plan, task) in std::mem::take(&mut self.scripts) {
@@ -520,6 +523,7 @@ impl Daemon {
         }
         // The new instances' first events go to the new FIFOs and mail
         // settings.
+        crate::security::install(settings.security.clone());
         lock(&self.notifier).update(settings.clone());
         // Routers whose interface and family no longer have instances.
         let gone: Vec<usize> = (0..self.routers.len())
@@ -981,7 +985,7 @@ fn load_plan(req: &Request<'_>) -> Result<(Plan, Settings), String> {
     let loaded = req.load()?;
     let fatal = loaded.diagnostics.iter().any(|d| {
         d.severity == lbkit_keepalived_cfg::Severity::Error
-            && !crate::status::SECURITY_CODES.contains(&d.code)
+            && !crate::status::DAEMON_RUNS_CODES.contains(&d.code)
     });
     if fatal {
         return Err(loaded.render());
@@ -993,7 +997,8 @@ fn load_plan(req: &Request<'_>) -> Result<(Plan, Settings), String> {
     if !warnings.is_empty() {
         eprint!("{warnings}");
     }
-    Ok((plan, Settings::of(&loaded.config)))
+    let settings = Settings::with_plan(&loaded.config, &plan);
+    Ok((plan, settings))
 }
 
 /// Logs a tracked object's change as keepalived does.
@@ -1182,11 +1187,16 @@ pub(crate) fn spawn_script(cmd: &str, extra: &[&str]) {
     let Some((program, args)) = words.split_first() else {
         return;
     };
-    let child = tokio::process::Command::new(program)
+    let Some(user) = crate::security::launch(cmd) else {
+        return;
+    };
+    let mut command = tokio::process::Command::new(program);
+    command
         .args(args)
         .args(extra)
-        .stdin(std::process::Stdio::null())
-        .spawn();
+        .stdin(std::process::Stdio::null());
+    crate::security::run_as(&mut command, user);
+    let child = command.spawn();
     match child {
         Ok(mut child) => {
             tokio::spawn(async move {

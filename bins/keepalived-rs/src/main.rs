@@ -14,6 +14,7 @@ mod dump;
 mod fifo;
 mod info;
 mod reload;
+mod security;
 mod settings;
 mod smtp;
 mod status;
@@ -116,7 +117,7 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
     // says so: those errors are warnings for the daemon.
     let fatal = loaded.diagnostics.iter().any(|d| {
         d.severity == lbkit_keepalived_cfg::Severity::Error
-            && !status::SECURITY_CODES.contains(&d.code)
+            && !status::DAEMON_RUNS_CODES.contains(&d.code)
     });
     if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render());
@@ -144,7 +145,7 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
             strict: req.strict,
         },
     };
-    let settings = settings::Settings::of(&loaded.config);
+    let settings = settings::Settings::with_plan(&loaded.config, &plan);
     daemon::run(plan, settings, &warnings, &opts)
 }
 

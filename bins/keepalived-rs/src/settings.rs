@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) vrrp_notify_fifo: Option<Fifo>,
     /// `vrrp_version`, default 2.
     pub(crate) vrrp_version: u8,
+    /// `script_user` / `enable_script_security` and the scripts refused.
+    pub(crate) security: crate::security::Policy,
 }
 
 /// A notify FIFO and the script keepalived starts to read it.
@@ -115,7 +117,51 @@ impl Settings {
             notify_fifo: fifo(&g.other, "notify_fifo"),
             vrrp_notify_fifo: fifo(&g.other, "vrrp_notify_fifo"),
             vrrp_version: g.vrrp_version.as_ref().map_or(2, |v| v.value),
+            security: crate::security::Policy::default(),
         }
+    }
+
+    /// The settings of a configuration, with the script policy worked out
+    /// for every script `plan` runs (logging what keepalived logs).
+    pub(crate) fn with_plan(cfg: &model::Config, plan: &crate::compile::Plan) -> Self {
+        let mut s = Settings::of(cfg);
+        let mut commands: Vec<String> = plan.scripts.iter().map(|x| x.command.clone()).collect();
+        for r in &plan.routers {
+            for u in &r.units {
+                match u {
+                    crate::compile::UnitPlan::Single(ip) => {
+                        notify_commands(&ip.notify, &mut commands)
+                    }
+                    crate::compile::UnitPlan::Group {
+                        members, notify, ..
+                    } => {
+                        notify_commands(notify, &mut commands);
+                        for ip in members {
+                            notify_commands(&ip.notify, &mut commands);
+                        }
+                    }
+                }
+            }
+        }
+        for f in [&s.notify_fifo, &s.vrrp_notify_fifo].into_iter().flatten() {
+            if let Some(c) = &f.script {
+                commands.push(c.clone());
+            }
+        }
+        commands.sort_unstable();
+        commands.dedup();
+        s.security = crate::security::policy(&cfg.global_defs, commands.iter().map(String::as_str));
+        s
+    }
+}
+
+/// Adds the commands of a set of notify scripts to `out`.
+fn notify_commands(n: &crate::compile::NotifyPlan, out: &mut Vec<String>) {
+    for c in [&n.master, &n.backup, &n.fault, &n.stop, &n.any]
+        .into_iter()
+        .flatten()
+    {
+        out.push(c.clone());
     }
 }
 
