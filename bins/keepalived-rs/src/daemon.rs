@@ -549,7 +549,7 @@ impl Daemon {
         let mut next = Vec::new();
         let mut fresh = Vec::new();
         for p in prepared {
-            let (router, added) = self.carry_out(p).await?;
+            let (router, added) = self.carry_out(p, &settings).await?;
             fresh.push((next.len(), added));
             next.push(router);
         }
@@ -604,7 +604,11 @@ impl Daemon {
 
     /// Carries out one router's part of a reload; returns the router and
     /// the indices of the units that (re)started.
-    async fn carry_out(&mut self, p: Prepared) -> Result<(RunningRouter, Vec<usize>), String> {
+    async fn carry_out(
+        &mut self,
+        p: Prepared,
+        settings: &Settings,
+    ) -> Result<(RunningRouter, Vec<usize>), String> {
         let router = match p.at {
             Target::Running(i) => {
                 let r = self
@@ -617,6 +621,16 @@ impl Daemon {
             Target::New(router, key, source) => self.spawn(*router, key, source),
         };
         rename(&router, &p.diff, p.names);
+        // Labels before any address is added.
+        let labels = p
+            .specs
+            .iter()
+            .flat_map(|u| &u.members)
+            .filter_map(|m| settings.labels.get(&m.name))
+            .flatten()
+            .cloned()
+            .collect();
+        router.send(Control::Labels(labels)).await?;
         // Gone units first, then restarts, then the rest.
         for &i in &p.diff.removed {
             if let Some(unit) = router.units.get(i) {

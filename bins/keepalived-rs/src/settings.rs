@@ -3,7 +3,8 @@
 //! send alert mail. Read again on every reload.
 
 use lbkit_keepalived_cfg::model::{self, RawNode};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub(crate) struct Settings {
     pub(crate) vrrp_version: u8,
     /// `script_user` / `enable_script_security` and the scripts refused.
     pub(crate) security: crate::security::Policy,
+    /// Virtual address labels (`label eth0:1`) by instance name.
+    pub(crate) labels: HashMap<String, Vec<(IpAddr, String)>>,
 }
 
 /// A notify FIFO and the script keepalived starts to read it.
@@ -118,6 +121,7 @@ impl Settings {
             vrrp_notify_fifo: fifo(&g.other, "vrrp_notify_fifo"),
             vrrp_version: g.vrrp_version.as_ref().map_or(2, |v| v.value),
             security: crate::security::Policy::default(),
+            labels: labels(cfg),
         }
     }
 
@@ -153,6 +157,24 @@ impl Settings {
         s.security = crate::security::policy(&cfg.global_defs, commands.iter().map(String::as_str));
         s
     }
+}
+
+/// The labelled virtual addresses of each instance.
+fn labels(cfg: &model::Config) -> HashMap<String, Vec<(IpAddr, String)>> {
+    cfg.vrrp_instances
+        .iter()
+        .map(|i| {
+            let labelled = i
+                .virtual_ipaddress
+                .iter()
+                .filter_map(|v| {
+                    let label = v.value.label.as_ref()?;
+                    Some((v.value.addr.value.addr, label.value.clone()))
+                })
+                .collect();
+            (i.name.value.clone(), labelled)
+        })
+        .collect()
 }
 
 /// Adds the commands of a set of notify scripts to `out`.

@@ -30,6 +30,7 @@
 //! instance is added (an address added without one gets /32 or /128, as
 //! keepalived does).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -150,6 +151,8 @@ pub enum Control {
     /// Copies of every instance (sync group members included), with their
     /// state, priority and counters.
     Snapshot(oneshot::Sender<Vec<Instance>>),
+    /// Replaces the address labels (see [`Router::set_labels`]).
+    Labels(HashMap<IpAddr, String>),
 }
 
 /// Control messages queued for the router before senders wait.
@@ -343,6 +346,7 @@ pub struct Router {
     unattributed: DropCounters,
     tracks: Option<mpsc::Receiver<TrackUpdate>>,
     controls: Option<mpsc::Receiver<Control>>,
+    labels: HashMap<IpAddr, String>,
 }
 
 impl Router {
@@ -361,6 +365,7 @@ impl Router {
             unattributed: DropCounters::default(),
             tracks: None,
             controls: None,
+            labels: HashMap::new(),
         })
     }
 
@@ -426,6 +431,13 @@ impl Router {
         let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
         self.controls = Some(rx);
         tx
+    }
+
+    /// Labels for virtual addresses (`192.0.2.1/24 label eth0:1`): an
+    /// address listed here is added with its label (IPv4 only). Replaces
+    /// the earlier labels; addresses already added keep theirs.
+    pub fn set_labels(&mut self, labels: HashMap<IpAddr, String>) {
+        self.labels = labels;
     }
 
     /// The instances, sync group members included.
@@ -521,6 +533,7 @@ impl Router {
             Control::Snapshot(reply) => {
                 let _ = reply.send(self.instances().cloned().collect());
             }
+            Control::Labels(labels) => self.labels = labels,
         }
     }
 
@@ -642,7 +655,8 @@ impl Router {
             }
             Action::AddAddresses { .. } => {
                 for vip in vips {
-                    self.table.add(ifindex, *vip)?;
+                    let label = self.labels.get(&vip.addr).map(String::as_str);
+                    self.table.add_labeled(ifindex, *vip, label)?;
                 }
             }
             Action::RemoveAddresses { .. } => {
