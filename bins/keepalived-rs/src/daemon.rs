@@ -427,6 +427,19 @@ enum Built {
 }
 
 impl Built {
+    /// Each member's configuration and prefixed addresses.
+    fn into_members(self) -> Vec<(lbkit_vrrp::machine::Config, Vec<Vip>)> {
+        match self {
+            Built::Single(instance, vips) => vec![(instance.config().clone(), vips)],
+            Built::Group(group, vips) => group
+                .members()
+                .iter()
+                .map(|m| m.config().clone())
+                .zip(vips)
+                .collect(),
+        }
+    }
+
     /// The control message that adds it.
     fn into_control(self) -> Control {
         match self {
@@ -473,7 +486,7 @@ struct Prepared {
     diff: reload::Diff,
     /// The new units' specs.
     specs: Vec<UnitSpec>,
-    /// For each new unit that starts or restarts: the built unit.
+    /// For each new unit that starts, restarts or changes: the built unit.
     built: Vec<Option<Built>>,
     /// Names of every new unit.
     names: Vec<UnitNames>,
@@ -589,8 +602,8 @@ impl Daemon {
             let (b, n) = build_unit(unit, source)?;
             names.push(n);
             built.push(match step {
-                Step::Keep { .. } => None,
-                Step::Start | Step::Restart { .. } => Some(b),
+                Step::Keep { changed, .. } if changed.is_empty() => None,
+                _ => Some(b),
             });
         }
         Ok(Prepared {
@@ -642,14 +655,16 @@ impl Daemon {
         let mut added = Vec::new();
         for (i, (step, built)) in p.diff.steps.iter().zip(p.built).enumerate() {
             match step {
-                Step::Keep { vips, .. } => {
-                    for (vrid, vips) in vips {
-                        router
-                            .send(Control::SetVips {
-                                vrid: *vrid,
-                                vips: vips.clone(),
-                            })
-                            .await?;
+                Step::Keep { changed, .. } => {
+                    let members = built.map(Built::into_members).unwrap_or_default();
+                    for (i, (config, vips)) in members.into_iter().enumerate() {
+                        if changed.contains(&i) {
+                            let vrid = config.vrid;
+                            let config = Box::new(config);
+                            router
+                                .send(Control::Reconfigure { vrid, config, vips })
+                                .await?;
+                        }
                     }
                 }
                 Step::Restart { old } => {

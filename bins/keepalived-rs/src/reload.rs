@@ -6,14 +6,16 @@
 //! plan, on one interface and address family:
 //!
 //! - same name and same settings: it keeps running untouched, in its
-//!   state, with its addresses ([`Step::Keep`]);
-//! - same settings but for the virtual addresses: it keeps running and
-//!   its addresses are replaced in place, as keepalived's
-//!   `clear_diff_vrrp_vip()` / `restore_vrrp_state()` do (also
-//!   [`Step::Keep`], with the members whose addresses change);
-//! - anything else changed: it is stopped and started again
-//!   ([`Step::Restart`]; keepalived would carry its state over, see the
-//!   README's Differences);
+//!   state, with its addresses ([`Step::Keep`], nothing listed);
+//! - same name, VRID, version, address family and tracked objects, other
+//!   settings changed (priority, advert interval, virtual addresses,
+//!   ...): it keeps running in its state and takes the new settings in
+//!   place, as keepalived carries an instance's state over a reload
+//!   (`restore_vrrp_state()`, `clear_diff_vrrp_vip()`): [`Step::Keep`]
+//!   with the members that change;
+//! - a sync group whose members changed, or an instance whose VRID,
+//!   version, family or tracked objects changed: it is stopped and
+//!   started again ([`Step::Restart`]);
 //! - not running before: it starts ([`Step::Start`]).
 //!
 //! Units that run but are not in the new plan stop: a master sends its
@@ -49,14 +51,25 @@ impl MemberSpec {
         }
     }
 
-    /// Equal to `other` but perhaps for the virtual addresses.
-    fn same_but_addresses(&self, other: &MemberSpec) -> bool {
-        let mut a = self.config.clone();
-        let mut b = other.config.clone();
-        a.virtual_addresses.clear();
-        b.virtual_addresses.clear();
-        self.name == other.name && self.primary_given == other.primary_given && a == b
+    /// Whether `other` can replace this one in place: same name, VRID,
+    /// version, address family and tracked objects.
+    fn same_identity(&self, other: &MemberSpec) -> bool {
+        let (a, b) = (&self.config, &other.config);
+        self.name == other.name
+            && a.vrid == b.vrid
+            && a.version == b.version
+            && family(self) == family(other)
+            && a.tracks == b.tracks
     }
+}
+
+/// Whether an instance is IPv6 (its addresses say, or its configured
+/// primary address).
+fn family(m: &MemberSpec) -> Option<bool> {
+    m.vips
+        .first()
+        .map(|v| v.addr.is_ipv6())
+        .or_else(|| m.primary_given.then(|| m.config.primary_address.is_ipv6()))
 }
 
 /// An instance on its own (`group` is `None`) or a sync group.
@@ -106,13 +119,13 @@ impl UnitSpec {
 pub(crate) enum Step {
     /// Not running: start it.
     Start,
-    /// Running with the same settings: leave it running; the listed
-    /// members (VRID and new addresses) get their addresses replaced.
+    /// Running: leave it running; the listed members (their positions
+    /// in the unit) take their new settings in place.
     Keep {
         /// Old unit index.
         old: usize,
-        /// Members whose virtual addresses change.
-        vips: Vec<(u8, Vec<Vip>)>,
+        /// Members whose settings change.
+        changed: Vec<usize>,
     },
     /// Running with other settings: stop the old one, start this one.
     Restart {
@@ -158,25 +171,26 @@ pub(crate) fn diff(old: &[UnitSpec], new: &[UnitSpec]) -> Diff {
     Diff { steps, removed }
 }
 
-/// Keep (perhaps with new addresses) or restart a unit found by name.
+/// Keep (perhaps with new settings) or restart a unit found by name.
 fn step_for(old: usize, before: &UnitSpec, after: &UnitSpec) -> Step {
     let same_shape = before.members.len() == after.members.len()
         && before
             .members
             .iter()
             .zip(&after.members)
-            .all(|(a, b)| a.same_but_addresses(b));
+            .all(|(a, b)| a.same_identity(b));
     if !same_shape {
         return Step::Restart { old };
     }
-    let vips = before
+    let changed = before
         .members
         .iter()
         .zip(&after.members)
-        .filter(|(a, b)| a.vips != b.vips)
-        .map(|(_, b)| (b.config.vrid, b.vips.clone()))
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i)
         .collect();
-    Step::Keep { old, vips }
+    Step::Keep { old, changed }
 }
 
 #[cfg(test)]
@@ -223,7 +237,7 @@ mod tests {
             d.steps,
             [Step::Keep {
                 old: 0,
-                vips: vec![]
+                changed: vec![]
             }]
         );
         assert!(d.removed.is_empty());
@@ -237,7 +251,7 @@ mod tests {
             diff(&old, &new).steps,
             [Step::Keep {
                 old: 0,
-                vips: vec![(51, vec![vip(100), vip(101)])]
+                changed: vec![0]
             }]
         );
     }
@@ -248,15 +262,25 @@ mod tests {
             single(member("VI_1", 51, 100, &[vip(100)])),
             single(member("VI_2", 52, 100, &[vip(102)])),
         ];
-        // VI_1's priority changes; VI_2 is gone; VI_3 is new and listed
-        // first (order does not matter, names do).
+        // VI_1's VRID changes (another virtual router: restart); VI_2 is
+        // gone; VI_3 is new and listed first (order does not matter,
+        // names do).
         let new = [
             single(member("VI_3", 53, 100, &[vip(103)])),
-            single(member("VI_1", 51, 150, &[vip(100)])),
+            single(member("VI_1", 61, 100, &[vip(100)])),
         ];
         let d = diff(&old, &new);
         assert_eq!(d.steps, [Step::Start, Step::Restart { old: 0 }]);
         assert_eq!(d.removed, [1]);
+        // A new priority is taken in place.
+        let new = [single(member("VI_1", 51, 150, &[vip(100)]))];
+        assert_eq!(
+            diff(&old[..1], &new).steps,
+            [Step::Keep {
+                old: 0,
+                changed: vec![0]
+            }]
+        );
     }
 
     #[test]
@@ -283,7 +307,7 @@ mod tests {
             diff(&old, &wider).steps,
             [Step::Keep {
                 old: 0,
-                vips: vec![(2, vec![vip(1), vip(2)])]
+                changed: vec![1]
             }]
         );
     }

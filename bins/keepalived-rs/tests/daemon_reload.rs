@@ -4,7 +4,8 @@
 //!
 //! - `reload_keeps_what_did_not_change`: a reload with the same file
 //!   changes nothing (no transition, the VIP stays); a reload adding a
-//!   VIP adds it on the master without a transition; an invalid file is
+//!   VIP adds it on the master without a transition; a new priority is
+//!   taken in place (no transition, the VIP stays); an invalid file is
 //!   reported and the running configuration stays; removing an instance
 //!   stops it as keepalived does (priority 0: the backup takes over within
 //!   its Skew_Time, not its Master_Down_Interval; the VIP is removed).
@@ -165,13 +166,31 @@ fn reload_keeps_what_did_not_change() {
     assert_eq!(entering(&lab, "h1"), e1, "{}", lab.log("h1"));
     assert_eq!(entering(&lab, "h2"), e2, "{}", lab.log("h2"));
 
+    // A lower priority (still above h2's): taken in place, no transition,
+    // the VIP stays, h2 stays backup.
+    reload(&lab, "h1", &wider("MASTER", 120));
+    reloaded(&lab, "h1", 3);
+    let changed = wait_for(Duration::from_secs(2), || {
+        count(
+            &lab,
+            "h1",
+            "(VI_1) Changing effective priority from 150 to 120",
+        ) == 1
+    });
+    assert!(changed.is_some(), "{}", lab.log("h1"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(lab.addr_show(1).contains(VIP));
+    assert!(!lab.addr_show(2).contains(VIP), "{}", lab.log("h2"));
+    assert_eq!(entering(&lab, "h1"), e1, "{}", lab.log("h1"));
+    assert_eq!(entering(&lab, "h2"), e2, "{}", lab.log("h2"));
+
     // An invalid file: diagnostics, and everything keeps running.
     reload(
         &lab,
         "h1",
         "vrrp_instance VI_1 {\n  interface eth0\n  priority 300\n",
     );
-    reloaded(&lab, "h1", 3);
+    reloaded(&lab, "h1", 4);
     let h1 = lab.log("h1");
     assert!(h1.contains("running one is kept"), "{h1}");
     std::thread::sleep(Duration::from_millis(1500));

@@ -44,8 +44,8 @@ use super::error::IoError;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
 use crate::machine::{
-    Action, ConfigError, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup,
-    TrackStatus, Transition, UnknownTrack,
+    Action, Config, ConfigError, Destination, Discard, GroupAction, Instance, Received, State,
+    SyncGroup, TrackStatus, Transition, UnknownTrack,
 };
 use crate::wire::{self, DecodeError};
 
@@ -153,6 +153,18 @@ pub enum Control {
     Snapshot(oneshot::Sender<Vec<Instance>>),
     /// Replaces the address labels (see [`Router::set_labels`]).
     Labels(HashMap<IpAddr, String>),
+    /// A new configuration for the instance of `vrid`, applied in place
+    /// ([`Instance::reconfigure`]): no state change. One that cannot be
+    /// applied so (another version, family or tracked objects) is reported
+    /// as [`Event::ActionFailed`] and changes nothing.
+    Reconfigure {
+        /// The VRID.
+        vrid: u8,
+        /// The new configuration.
+        config: Box<Config>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
 }
 
 /// Control messages queued for the router before senders wait.
@@ -230,10 +242,41 @@ impl Unit {
     }
 
     /// New virtual addresses for member `index`; `false` if there is none.
-    /// The prefixes of the addresses that go are kept until the next
-    /// change, for the removal the machine asks for.
     fn set_vips(&mut self, index: usize, new: Vec<Vip>) -> Result<bool, ConfigError> {
         let addresses: Vec<IpAddr> = new.iter().map(|v| v.addr).collect();
+        self.change(index, new, |unit| match unit {
+            Unit::Single { instance, .. } => {
+                instance.set_virtual_addresses(addresses).map(|()| true)
+            }
+            Unit::Group { group, .. } => group.set_virtual_addresses(index, addresses),
+        })
+    }
+
+    /// A new configuration for member `index`; `false` if there is none
+    /// or it cannot be applied in place.
+    fn reconfigure(
+        &mut self,
+        now: Instant,
+        index: usize,
+        config: Config,
+        new: Vec<Vip>,
+    ) -> Result<bool, ConfigError> {
+        self.change(index, new, |unit| match unit {
+            Unit::Single { instance, .. } => instance.reconfigure(now, config),
+            Unit::Group { group, .. } => group.reconfigure(now, index, config),
+        })
+    }
+
+    /// Applies `f` to member `index` and, when it did something, makes
+    /// `new` the member's prefixed addresses. The prefixes of the
+    /// addresses that go are kept until the next change, for the removal
+    /// the machine asks for.
+    fn change(
+        &mut self,
+        index: usize,
+        new: Vec<Vip>,
+        f: impl FnOnce(&mut Unit) -> Result<bool, ConfigError>,
+    ) -> Result<bool, ConfigError> {
         let Some(before) = self
             .instances()
             .get(index)
@@ -241,19 +284,13 @@ impl Unit {
         else {
             return Ok(false);
         };
-        let (changed, slot) = match self {
-            Unit::Single { instance, vips } => (
-                instance.set_virtual_addresses(addresses).map(|()| true),
-                Some(vips),
-            ),
-            Unit::Group { group, vips } => (
-                group.set_virtual_addresses(index, addresses),
-                vips.get_mut(index),
-            ),
-        };
-        if !changed? {
+        if !f(self)? {
             return Ok(false);
         }
+        let slot = match self {
+            Unit::Single { vips, .. } => Some(vips),
+            Unit::Group { vips, .. } => vips.get_mut(index),
+        };
         if let Some(vips) = slot {
             let going: Vec<Vip> = vips
                 .iter()
@@ -513,27 +550,51 @@ impl Router {
             }
             Control::Remove { vrid } => self.stop_vrid(vrid).await,
             Control::SetVips { vrid, vips } => {
-                let found = self
-                    .units
-                    .iter_mut()
-                    .find_map(|u| u.member(vrid).map(|index| (u, index)));
-                let result = match found {
-                    Some((unit, index)) => unit.set_vips(index, vips).map_err(|e| e.to_string()),
-                    None => Ok(false),
-                };
-                match result {
-                    Ok(true) => {}
-                    Ok(false) => self.emit(Event::ActionFailed {
-                        vrid,
-                        error: "no instance with this VRID".to_owned(),
-                    }),
-                    Err(error) => self.emit(Event::ActionFailed { vrid, error }),
-                }
+                let result = self.on_member(vrid, |unit, index| unit.set_vips(index, vips));
+                self.report_change(vrid, result);
+            }
+            Control::Reconfigure { vrid, config, vips } => {
+                let result = self.on_member(vrid, |unit, index| {
+                    unit.reconfigure(now, index, *config, vips)
+                });
+                self.report_change(vrid, result);
             }
             Control::Snapshot(reply) => {
                 let _ = reply.send(self.instances().cloned().collect());
             }
             Control::Labels(labels) => self.labels = labels,
+        }
+    }
+
+    /// Runs `f` on the unit holding `vrid` with the member's index;
+    /// `Ok(false)` when there is none.
+    fn on_member(
+        &mut self,
+        vrid: u8,
+        f: impl FnOnce(&mut Unit, usize) -> Result<bool, ConfigError>,
+    ) -> Result<bool, ConfigError> {
+        match self
+            .units
+            .iter_mut()
+            .find_map(|u| u.member(vrid).map(|index| (u, index)))
+        {
+            Some((unit, index)) => f(unit, index),
+            None => Ok(false),
+        }
+    }
+
+    /// Reports a change that could not be made.
+    fn report_change(&mut self, vrid: u8, result: Result<bool, ConfigError>) {
+        match result {
+            Ok(true) => {}
+            Ok(false) => self.emit(Event::ActionFailed {
+                vrid,
+                error: "cannot be changed in place".to_owned(),
+            }),
+            Err(e) => self.emit(Event::ActionFailed {
+                vrid,
+                error: e.to_string(),
+            }),
         }
     }
 

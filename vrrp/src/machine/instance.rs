@@ -233,6 +233,51 @@ impl Instance {
         }));
     }
 
+    /// Takes a new configuration while running (a configuration reload:
+    /// keepalived keeps an instance's state across it,
+    /// `restore_vrrp_state()`). Returns `Ok(false)`, changing nothing, when
+    /// the VRID, version, address family or tracked objects differ: such an
+    /// instance has to be replaced.
+    ///
+    /// The state stays. New virtual addresses are applied as
+    /// [`set_virtual_addresses`](Self::set_virtual_addresses) does; the
+    /// priority, advert interval and other settings apply from now on (a
+    /// new priority is reported as [`Action::PriorityChanged`]). A master
+    /// sends an advert at once with its new settings, as keepalived's
+    /// reloaded master does (`reload_master`).
+    pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<bool, ConfigError> {
+        let new = config.normalised();
+        let adver_cs = new.validate()?;
+        let old = &self.config;
+        if new.vrid != old.vrid
+            || new.version != old.version
+            || new.primary_address.is_ipv6() != old.primary_address.is_ipv6()
+            || new.tracks != old.tracks
+        {
+            return Ok(false);
+        }
+        self.set_virtual_addresses(new.virtual_addresses.clone())?;
+        self.config = new;
+        self.adver_cs = adver_cs;
+        self.base_priority = self.config.priority;
+        let (priority, _) = track::evaluate(
+            self.base_priority,
+            self.config
+                .tracks
+                .iter()
+                .zip(&self.track_status)
+                .map(|(t, s)| track::effect(t, *s)),
+        );
+        if priority != self.priority {
+            self.set_effective_priority(priority);
+        }
+        if self.state == State::Master {
+            self.master_adver_cs = adver_cs;
+            self.advertise_now(now);
+        }
+        Ok(true)
+    }
+
     /// Replaces the virtual addresses of a running instance (a
     /// configuration reload; keepalived's `clear_diff_vrrp_vip()` and
     /// `restore_vrrp_state()`). The state does not change. A master

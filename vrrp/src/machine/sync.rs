@@ -62,6 +62,23 @@ impl SyncGroup {
         self.state
     }
 
+    /// A new configuration for member `index` while the group runs (see
+    /// [`Instance::reconfigure`]); `Ok(false)` if there is no such member
+    /// or it has to be replaced.
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        index: usize,
+        config: super::config::Config,
+    ) -> Result<bool, super::config::ConfigError> {
+        let Some(m) = self.members.get_mut(index) else {
+            return Ok(false);
+        };
+        let done = m.reconfigure(now, config)?;
+        self.collect();
+        Ok(done)
+    }
+
     /// Replaces the virtual addresses of member `index` while the group
     /// runs (see [`Instance::set_virtual_addresses`]); `false` if there is
     /// no such member.

@@ -546,6 +546,40 @@ fn new_virtual_addresses_on_a_master_are_applied_in_place() {
 }
 
 #[test]
+fn reconfigured_master_keeps_its_state_and_advertises_the_new_priority() {
+    // keepalived's restore_vrrp_state() / reload_master: the state
+    // stays, an advert with the new priority goes out at once.
+    let t0 = Instant::now();
+    let (mut vr, t) = master_at(config(Version::V2, 150), t0);
+    let mut c = config(Version::V2, 120);
+    c.advert_interval = Duration::from_secs(2);
+    assert!(vr.reconfigure(t, c).unwrap());
+    let actions = drain(&mut vr);
+    assert_eq!(vr.state(), State::Master);
+    assert!(transitions(&actions).is_empty(), "{actions:?}");
+    assert!(actions.contains(&Action::PriorityChanged { from: 150, to: 120 }));
+    assert_eq!(adverts(&actions), [(120, Destination::Multicast)]);
+    // The next advert follows the new interval.
+    assert_eq!(vr.poll_timeout(), Some(t + Duration::from_secs(2)));
+    // Another VRID is another instance: nothing changes.
+    let mut other = config(Version::V2, 120);
+    other.vrid = 8;
+    assert!(!vr.reconfigure(t, other).unwrap());
+    assert_eq!(vr.config().vrid, 7);
+}
+
+#[test]
+fn reconfigured_backup_stays_backup_quietly() {
+    let t0 = Instant::now();
+    let mut vr = started(config(Version::V2, 100), t0);
+    let deadline = vr.poll_timeout();
+    assert!(vr.reconfigure(t0, config(Version::V2, 100)).unwrap());
+    assert!(drain(&mut vr).is_empty());
+    assert_eq!(vr.state(), State::Backup);
+    assert_eq!(vr.poll_timeout(), deadline);
+}
+
+#[test]
 fn new_virtual_addresses_on_a_backup_change_nothing_on_the_link() {
     let t0 = Instant::now();
     let mut vr = started(config(Version::V3, 100), t0);
