@@ -12,6 +12,12 @@
 //! router's tracker channel), which moves the effective priority or the
 //! FAULT state while the router runs.
 //!
+//! SIGHUP reloads the configuration ([`crate::reload`] says what changes);
+//! SIGUSR1 / SIGUSR2 write `keepalived.data` / `keepalived.stats`
+//! ([`crate::dump`]). State changes also go to the notify FIFOs
+//! ([`crate::fifo`]) and, with `smtp_alert`, by mail ([`crate::smtp`]);
+//! scripts run under [`crate::security`]'s policy.
+//!
 //! On SIGTERM every router shuts down: a master sends its priority-0
 //! advert and removes its virtual addresses, then the process exits 0.
 
@@ -813,7 +819,9 @@ impl Daemon {
         out
     }
 
-    /// SIGUSR1: writes `keepalived.data`.
+    /// SIGUSR1: writes `keepalived.data`. (The other subsystems' dumps,
+    /// when they exist, are written next to it where SIGUSR1 is handled
+    /// in [`serve`].)
     async fn dump_data(&self) {
         let routers = self.snapshot().await;
         let scripts: Vec<(ScriptPlan, Option<bool>)> = self
@@ -953,6 +961,8 @@ async fn serve(plan: Plan, settings: Settings, opts: &Options<'_>) -> Result<(),
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => reload(&mut daemon, &opts.source).await,
+            // DUMP OTHER SUBSYSTEMS HERE: LVS / checkers write their part
+            // of SIGUSR1's dump after the VRRP one.
             _ = usr1.recv() => daemon.dump_data().await,
             _ = usr2.recv() => daemon.dump_stats().await,
             Some(done) = daemon.tasks.join_next() => match done {

@@ -3,7 +3,9 @@
 //! It reads keepalived 2.2.7's command line. `-t -f FILE` is keepalived's
 //! configuration test with its exit statuses; `fmt` and `check [--json]`
 //! are lbkit's. Without them, the VRRP daemon runs the configuration's
-//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]).
+//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]) with
+//! keepalived's signals: SIGHUP reloads ([`reload`]), SIGUSR1 and SIGUSR2
+//! write the state dump and the statistics ([`dump`]), SIGTERM stops.
 
 mod cli;
 mod commands;

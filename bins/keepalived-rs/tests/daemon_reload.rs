@@ -8,7 +8,9 @@
 //!   taken in place (no transition, the VIP stays); an invalid file is
 //!   reported and the running configuration stays; removing an instance
 //!   stops it as keepalived does (priority 0: the backup takes over within
-//!   its Skew_Time, not its Master_Down_Interval; the VIP is removed).
+//!   its Skew_Time, not its Master_Down_Interval; the VIP is removed);
+//!   an IPv6 instance added then removed starts and stops a router of
+//!   its own, VI_1 untouched.
 //! - `reload_under_traffic`: 20 SIGHUPs on both nodes, 500 ms apart, with
 //!   the configuration alternating between one VIP and two, while h3
 //!   pings the VIP every 10 ms: no ping is lost, the VIP never leaves h1,
@@ -42,6 +44,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_keepalived-rs");
 const VIP: &str = "192.0.2.100/24";
 const EXTRA: &str = "192.0.2.110/24";
 const VIP2: &str = "192.0.2.120/24";
+const VIP6: &str = "2001:db8::100/64";
 
 /// VI_1 (VRID 51) with `vips`, and VI_2 (VRID 52, VIP2) when `second`.
 fn conf(state: &str, priority: u8, vips: &[&str], second: bool) -> String {
@@ -214,6 +217,37 @@ fn reload_keeps_what_did_not_change() {
     // VI_1 did not move.
     assert!(lab.addr_show(1).contains(VIP));
     assert!(!lab.addr_show(2).contains(VIP), "{}", lab.log("h2"));
+
+    // An IPv6 instance runs on a router (socket) of its own: adding it
+    // starts one, removing it stops it and removes its VIP; VI_1 stays.
+    let base = conf("MASTER", 150, &[VIP, EXTRA], false);
+    let v6 = format!(
+        "{base}vrrp_instance VI_6 {{
+  interface eth0
+  state MASTER
+  version 3
+  virtual_router_id 56
+  priority 150
+  virtual_ipaddress {{
+    {VIP6}
+  }}
+}}
+"
+    );
+    let vi1 = count(&lab, "h1", "(VI_1) Entering");
+    reload(&lab, "h1", &v6);
+    let up = wait_for(Duration::from_secs(5), || lab.addr_show(1).contains(VIP6));
+    assert!(up.is_some(), "no IPv6 VIP: {}", lab.log("h1"));
+    reload(&lab, "h1", &base);
+    let gone = wait_for(Duration::from_secs(3), || !lab.addr_show(1).contains(VIP6));
+    assert!(gone.is_some(), "IPv6 VIP left: {}", lab.log("h1"));
+    assert!(lab.addr_show(1).contains(VIP));
+    assert_eq!(
+        count(&lab, "h1", "(VI_1) Entering"),
+        vi1,
+        "{}",
+        lab.log("h1")
+    );
 }
 
 #[test]
