@@ -802,6 +802,10 @@ impl Daemon {
                             .unwrap_or_default(),
                         vips: spec.map(|m| m.vips.clone()).unwrap_or_default(),
                         primary_given: spec.is_some_and(|m| m.primary_given),
+                        labels: spec
+                            .and_then(|m| self.settings.labels.get(&m.name))
+                            .cloned()
+                            .unwrap_or_default(),
                         instance,
                     }
                 })

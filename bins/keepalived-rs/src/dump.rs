@@ -40,6 +40,8 @@ pub(crate) struct InstanceView {
     pub(crate) vips: Vec<Vip>,
     /// Whether the primary address came from the configuration.
     pub(crate) primary_given: bool,
+    /// Address labels.
+    pub(crate) labels: Vec<(IpAddr, String)>,
 }
 
 /// Where keepalived puts its dump files: `$TMPDIR` if absolute, else `/tmp`.
@@ -329,9 +331,21 @@ fn instance(
     if !view.vips.is_empty() {
         let _ = writeln!(out, "   Virtual IP ({}):", view.vips.len());
         for v in &view.vips {
+            let label = view
+                .labels
+                .iter()
+                .find(|(a, _)| *a == v.addr)
+                .map(|(_, l)| format!(" label {l}"))
+                .unwrap_or_default();
+            // keepalived marks the addresses it has added.
+            let set = if i.state() == State::Master {
+                " set"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "     {}/{} dev {interface} scope {}",
+                "     {}/{} dev {interface} scope {}{label}{set}",
                 v.addr,
                 v.prefix_len,
                 scope(v.addr)
@@ -541,6 +555,7 @@ mod tests {
                     prefix_len: 24,
                 }],
                 primary_given: false,
+                labels: Vec::new(),
             }],
             groups: Vec::new(),
         };
