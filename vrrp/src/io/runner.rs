@@ -901,6 +901,40 @@ mod tests {
     }
 
     #[test]
+    fn a_group_member_is_reconfigured_in_place() {
+        let t0 = Instant::now();
+        let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 0, 2, last));
+        let vip = |last, prefix_len| Vip {
+            addr: ip(last),
+            prefix_len,
+        };
+        let mut group = Unit::Group {
+            group: SyncGroup::new(vec![tracked(7), tracked(8)]),
+            vips: vec![vec![vip(7, 24)], vec![vip(8, 24)]],
+        };
+        group.startup(t0);
+        while group.poll_action().is_some() {}
+        // Member 1 gets priority 90 and the address .9 instead of .8.
+        let mut c = group.instances()[1].config().clone();
+        c.priority = 90;
+        c.virtual_addresses = vec![ip(9)];
+        let done = group.reconfigure(t0, 1, c, vec![vip(9, 25)]).unwrap();
+        assert!(done);
+        assert_eq!(priorities(&group), [102, 92]);
+        assert_eq!(group.instances()[1].state(), State::Backup);
+        // The new prefix is used from now on; the old one is kept for the
+        // removal a master would have asked for.
+        let Unit::Group { vips, .. } = &group else {
+            unreachable!()
+        };
+        assert_eq!(vips[1], [vip(9, 25), vip(8, 24)]);
+        // Another VRID cannot be taken in place.
+        let mut other = group.instances()[1].config().clone();
+        other.vrid = 99;
+        assert!(!group.reconfigure(t0, 1, other, Vec::new()).unwrap());
+    }
+
+    #[test]
     fn codec_errors_map_to_keepalived_counters() {
         assert_eq!(discard_of(&DecodeError::BadTtl(64)), Discard::Ttl);
         assert_eq!(
