@@ -298,16 +298,19 @@ impl Tracking {
                 kept.push((plan, task));
             } else {
                 task.abort();
-                forget(&self.statuses, TrackKind::Script, &plan.name);
+                // A script whose settings changed keeps its last status:
+                // its new task starts from it.
+                if wanted.iter().all(|w| w.name != plan.name) {
+                    forget(&self.statuses, TrackKind::Script, &plan.name);
+                }
             }
         }
         for plan in wanted {
             if kept.iter().all(|(p, _)| p != plan) {
-                let task = tokio::spawn(track::run_script(
-                    plan.clone(),
-                    !plan.init_fail,
-                    self.tx.clone(),
-                ));
+                let up = self
+                    .status(TrackKind::Script, &plan.name)
+                    .unwrap_or(!plan.init_fail);
+                let task = tokio::spawn(track::run_script(plan.clone(), up, self.tx.clone()));
                 kept.push((plan.clone(), task.abort_handle()));
             }
         }

@@ -11,6 +11,9 @@
 //!   its Skew_Time, not its Master_Down_Interval; the VIP is removed);
 //!   an IPv6 instance added then removed starts and stops a router of
 //!   its own, VI_1 untouched.
+//! - `reload_keeps_tracked_script_status`: a `vrrp_script` whose interval
+//!   changes keeps its failed status across the reload, so its recovery
+//!   right after is seen.
 //! - `reload_under_traffic`: 20 SIGHUPs on both nodes, 500 ms apart, with
 //!   the configuration alternating between one VIP and two, while h3
 //!   pings the VIP every 10 ms: no ping is lost, the VIP never leaves h1,
@@ -37,6 +40,7 @@ use nix::sys::signal::Signal;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -380,4 +384,66 @@ fn echo_reply_seq(packet: &[u8], id: u16) -> Option<u16> {
         return None;
     }
     Some(u16::from_be_bytes([icmp[6], icmp[7]]))
+}
+
+#[test]
+fn reload_keeps_tracked_script_status() {
+    if !lab::usable(&[]) {
+        return;
+    }
+    let mut lab = Lab::up("s", 1);
+    let dir = lab.dir().to_path_buf();
+    let flag = dir.join("fail");
+    let chk = dir.join("chk");
+    std::fs::write(&chk, format!("#!/bin/sh\ntest ! -e {}\n", flag.display())).unwrap();
+    std::fs::set_permissions(&chk, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(&flag, "").unwrap();
+    let tracked = |interval: u32| {
+        format!(
+            "vrrp_script chk {{
+  script \"{}\"
+  interval {interval}
+  weight -20
+}}
+vrrp_instance VI_1 {{
+  interface eth0
+  state MASTER
+  virtual_router_id 51
+  priority 150
+  virtual_ipaddress {{
+    {VIP}
+  }}
+  track_script {{
+    chk
+  }}
+}}
+",
+            chk.display()
+        )
+    };
+    // Interval 3 s: the first run (at once) fails, the next is 3 s away.
+    start_rs(&mut lab, 1, "h1", &tracked(3));
+    let down = wait_for(Duration::from_secs(5), || {
+        count(&lab, "h1", "Changing effective priority from 150 to 130") == 1
+    });
+    assert!(down.is_some(), "{}", lab.log("h1"));
+
+    // The script recovers and, before its next run, the reload changes its
+    // interval: its new task starts from the status it had (failed), so
+    // its first run, a success, brings the priority back. (Started as if
+    // up, it would see no change and leave the instance at 130.)
+    std::fs::remove_file(&flag).unwrap();
+    reload(&lab, "h1", &tracked(1));
+    reloaded(&lab, "h1", 1);
+    let up = wait_for(Duration::from_secs(3), || {
+        count(&lab, "h1", "Changing effective priority from 130 to 150") == 1
+    });
+    assert!(up.is_some(), "{}", lab.log("h1"));
+    // Not restarted: it entered BACKUP once, at start.
+    assert_eq!(
+        count(&lab, "h1", "(VI_1) Entering BACKUP"),
+        1,
+        "{}",
+        lab.log("h1")
+    );
 }
