@@ -14,8 +14,9 @@
 //! - `reload_keeps_tracked_script_status`: a `vrrp_script` whose interval
 //!   changes keeps its failed status across the reload, so its recovery
 //!   right after is seen.
-//! - `reload_under_traffic`: 20 SIGHUPs on both nodes, 500 ms apart, with
-//!   the configuration alternating between one VIP and two, while h3
+//! - `reload_under_traffic`: 20 SIGHUPs on both nodes (the backup, then
+//!   the master), 500 ms apart, with the configuration alternating
+//!   between one VIP and two, while h3
 //!   pings the VIP every 10 ms: no ping is lost, the VIP never leaves h1,
 //!   no instance changes state.
 //!
@@ -272,9 +273,14 @@ fn reload_under_traffic() {
     let mut absent = 0;
     for n in 1..=20 {
         let vips: &[&str] = if n % 2 == 1 { &[VIP, EXTRA] } else { &[VIP] };
-        reload(&lab, "h1", &conf("MASTER", 150, vips, false));
-        reload(&lab, "h2", &conf("BACKUP", 100, vips, false));
+        // The backup first, then the master, as an operator rolls a
+        // change out: adverts listing other VIPs than a node's own are
+        // discarded (keepalived does the same), so the master's adverts
+        // must not run ahead of the backup's configuration for long.
         let until = Instant::now() + Duration::from_millis(500);
+        reload(&lab, "h2", &conf("BACKUP", 100, vips, false));
+        reloaded(&lab, "h2", n);
+        reload(&lab, "h1", &conf("MASTER", 150, vips, false));
         while Instant::now() < until {
             if !lab.addr_show(1).contains(VIP) {
                 absent += 1;
