@@ -378,7 +378,7 @@ fn version_of(
 }
 
 /// The virtual addresses; `dev` naming another interface is refused (not
-/// supported yet), a `label` is accepted with a warning (not applied).
+/// supported yet). Labels are applied by the daemon's settings.
 fn vips(inst: &VrrpInstance, interface: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<Vip>> {
     let mut out = Vec::new();
     let mut ok = true;
@@ -392,12 +392,6 @@ fn vips(inst: &VrrpInstance, interface: &str, diags: &mut Vec<Diagnostic>) -> Op
             ));
             ok = false;
             continue;
-        }
-        if let Some(label) = &v.options().label {
-            diags.push(
-                Diagnostic::warning("W9001", "address labels are not applied yet")
-                    .at(label.span, "ignored"),
-            );
         }
         out.push(Vip {
             addr: v.addr.value.addr,

@@ -3,15 +3,24 @@
 //! It reads keepalived 2.2.7's command line. `-t -f FILE` is keepalived's
 //! configuration test with its exit statuses; `fmt` and `check [--json]`
 //! are lbkit's. Without them, the VRRP daemon runs the configuration's
-//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]).
+//! `vrrp_instance`s and `vrrp_sync_group`s (see [`daemon`]) and its
+//! `virtual_server`s through IPVS with their checks (see [`lvs`]), with
+//! keepalived's signals: SIGHUP reloads ([`reload`]), SIGUSR1 and SIGUSR2
+//! write the state dump and the statistics ([`dump`]), SIGTERM stops.
 
 mod cli;
 mod commands;
 mod compile;
 mod config;
 mod daemon;
+mod dump;
+mod fifo;
 mod info;
 mod lvs;
+mod reload;
+mod security;
+mod settings;
+mod smtp;
 mod status;
 mod track;
 
@@ -118,7 +127,7 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
     // says so: those errors are warnings for the daemon.
     let fatal = loaded.diagnostics.iter().any(|d| {
         d.severity == lbkit_keepalived_cfg::Severity::Error
-            && !status::SECURITY_CODES.contains(&d.code)
+            && !status::DAEMON_RUNS_CODES.contains(&d.code)
     });
     if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render());
@@ -138,19 +147,23 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
         }
     };
     // `-P`: VRRP only; `-C`: checkers and LVS only; neither or both: all.
-    let (vrrp, check) = (args.daemon.vrrp, args.daemon.check);
-    let plan = if vrrp || !check {
-        plan
-    } else {
-        Default::default()
-    };
+    let (vrrp_only, check_only) = (args.daemon.vrrp, args.daemon.check);
+    let run_vrrp = vrrp_only || !check_only;
+    let plan = if run_vrrp { plan } else { Default::default() };
     let opts = daemon::Options {
         detail: args.daemon.log_detail,
         pid_file: args.daemon.pid.as_deref(),
         config: Some(&loaded.config),
-        lvs: check || !vrrp,
+        vrrp: run_vrrp,
+        lvs: check_only || !vrrp_only,
+        source: daemon::Source {
+            path: req.path.to_path_buf(),
+            config_id: req.config_id.map(str::to_owned),
+            strict: req.strict,
+        },
     };
-    daemon::run(plan, &warnings, &opts)
+    let settings = settings::Settings::with_plan(&loaded.config, &plan);
+    daemon::run(plan, settings, &warnings, &opts)
 }
 
 /// `--signum=SIGFUNC`: prints the signal number on standard output.

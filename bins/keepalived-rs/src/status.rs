@@ -35,6 +35,12 @@ use lbkit_keepalived_cfg::{Diagnostic, Severity};
 /// script_security not enabled" (lbkit-keepalived-cfg's check/scripts.rs).
 pub(crate) const SECURITY_CODES: &[&str] = &["E0280"];
 
+/// Errors of keepalived's `-t` with which its daemon runs all the same:
+/// the script security violation, and a script run as another user than
+/// root (keepalived's configuration test kills itself checking it, the
+/// daemon runs it as that user).
+pub(crate) const DAEMON_RUNS_CODES: &[&str] = &["E0280", "E0287"];
+
 /// Problems that keepalived counts as "cannot run the configuration"
 /// (`CONFIG_BAD_IF`, `CONFIG_FATAL`) and lbkit reports. lbkit does not look
 /// at the host's interfaces, so none for now.

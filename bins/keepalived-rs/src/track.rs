@@ -85,13 +85,17 @@ pub(crate) async fn run_once(command: &str, timeout: Duration) -> bool {
     let Some((program, args)) = words.split_first() else {
         return false;
     };
-    let child = tokio::process::Command::new(program)
-        .args(args)
+    let Some(user) = crate::security::launch(command) else {
+        return false;
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
+        .kill_on_drop(true);
+    crate::security::run_as(&mut cmd, user);
+    let child = cmd.spawn();
     let Ok(mut child) = child else {
         return false;
     };

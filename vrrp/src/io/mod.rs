@@ -29,6 +29,8 @@ pub use announce::Announcer;
 pub use demux::{Demux, DropCounters};
 pub use error::IoError;
 pub use iface::Interface;
-pub use runner::{discard_of, Event, Router, TrackUpdate, EVENT_QUEUE, TRACK_QUEUE};
+pub use runner::{
+    discard_of, Control, Event, Router, TrackUpdate, CONTROL_QUEUE, EVENT_QUEUE, TRACK_QUEUE,
+};
 pub use socket::VrrpSocket;
 pub use vip::{Vip, VipTable};

@@ -30,12 +30,13 @@
 //! instance is added (an address added without one gets /32 or /128, as
 //! keepalived does).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::announce::Announcer;
 use super::demux::DropCounters;
@@ -43,8 +44,8 @@ use super::error::IoError;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
 use crate::machine::{
-    Action, Destination, Discard, GroupAction, Instance, Received, State, SyncGroup, TrackStatus,
-    Transition, UnknownTrack,
+    Action, Config, ConfigError, Destination, Discard, GroupAction, Instance, Received, State,
+    SyncGroup, TrackStatus, Transition, UnknownTrack,
 };
 use crate::wire::{self, DecodeError};
 
@@ -107,6 +108,67 @@ pub struct TrackUpdate {
     /// Its status now.
     pub status: TrackStatus,
 }
+
+/// A change to the instances of a running [`Router`], or a question
+/// about them, sent on the channel of [`Router::control`]. Messages are
+/// handled in order, between packets and timers, so a
+/// [`Snapshot`](Control::Snapshot) answered means every earlier message
+/// has been carried out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Control {
+    /// Adds an instance (anything with its VRID is shut down and removed
+    /// first) and starts it.
+    Add {
+        /// The instance, in Initialize.
+        instance: Box<Instance>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Adds a sync group (anything with a member's VRID is shut down and
+    /// removed first) and starts it.
+    AddGroup {
+        /// The group, its members in Initialize.
+        group: SyncGroup,
+        /// Each member's virtual addresses with prefixes.
+        vips: Vec<Vec<Vip>>,
+    },
+    /// Shuts down the instance of `vrid`, or the whole sync group it is a
+    /// member of (a master sends priority 0 and removes its addresses), and
+    /// drops it.
+    Remove {
+        /// The VRID.
+        vrid: u8,
+    },
+    /// Replaces the virtual addresses of the instance of `vrid` in place
+    /// ([`Instance::set_virtual_addresses`]): no state change.
+    SetVips {
+        /// The VRID.
+        vrid: u8,
+        /// The new addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+    /// Copies of every instance (sync group members included), with their
+    /// state, priority and counters.
+    Snapshot(oneshot::Sender<Vec<Instance>>),
+    /// Replaces the address labels (see [`Router::set_labels`]).
+    Labels(HashMap<IpAddr, String>),
+    /// A new configuration for the instance of `vrid`, applied in place
+    /// ([`Instance::reconfigure`]): no state change. One that cannot be
+    /// applied so (another version, family or tracked objects) is reported
+    /// as [`Event::ActionFailed`] and changes nothing.
+    Reconfigure {
+        /// The VRID.
+        vrid: u8,
+        /// The new configuration.
+        config: Box<Config>,
+        /// Its virtual addresses with prefixes.
+        vips: Vec<Vip>,
+    },
+}
+
+/// Control messages queued for the router before senders wait.
+pub const CONTROL_QUEUE: usize = 64;
 
 /// Events queued for a slow reader before newer ones are dropped (and
 /// counted in [`Router::events_dropped`]).
@@ -177,6 +239,68 @@ impl Unit {
             Unit::Single { instance, .. } => instance.handle_timeout(now),
             Unit::Group { group, .. } => group.handle_timeout(now),
         }
+    }
+
+    /// New virtual addresses for member `index`; `false` if there is none.
+    fn set_vips(&mut self, index: usize, new: Vec<Vip>) -> Result<bool, ConfigError> {
+        let addresses: Vec<IpAddr> = new.iter().map(|v| v.addr).collect();
+        self.change(index, new, |unit| match unit {
+            Unit::Single { instance, .. } => {
+                instance.set_virtual_addresses(addresses).map(|()| true)
+            }
+            Unit::Group { group, .. } => group.set_virtual_addresses(index, addresses),
+        })
+    }
+
+    /// A new configuration for member `index`; `false` if there is none
+    /// or it cannot be applied in place.
+    fn reconfigure(
+        &mut self,
+        now: Instant,
+        index: usize,
+        config: Config,
+        new: Vec<Vip>,
+    ) -> Result<bool, ConfigError> {
+        self.change(index, new, |unit| match unit {
+            Unit::Single { instance, .. } => instance.reconfigure(now, config),
+            Unit::Group { group, .. } => group.reconfigure(now, index, config),
+        })
+    }
+
+    /// Applies `f` to member `index` and, when it did something, makes
+    /// `new` the member's prefixed addresses. The prefixes of the
+    /// addresses that go are kept until the next change, for the removal
+    /// the machine asks for.
+    fn change(
+        &mut self,
+        index: usize,
+        new: Vec<Vip>,
+        f: impl FnOnce(&mut Unit) -> Result<bool, ConfigError>,
+    ) -> Result<bool, ConfigError> {
+        let Some(before) = self
+            .instances()
+            .get(index)
+            .map(|i| i.config().virtual_addresses.clone())
+        else {
+            return Ok(false);
+        };
+        if !f(self)? {
+            return Ok(false);
+        }
+        let slot = match self {
+            Unit::Single { vips, .. } => Some(vips),
+            Unit::Group { vips, .. } => vips.get_mut(index),
+        };
+        if let Some(vips) = slot {
+            let going: Vec<Vip> = vips
+                .iter()
+                .filter(|v| before.contains(&v.addr) && !new.iter().any(|n| n.addr == v.addr))
+                .copied()
+                .collect();
+            *vips = new;
+            vips.extend(going);
+        }
+        Ok(true)
     }
 
     /// Tracked object `track` of member `index` is now `status`.
@@ -258,6 +382,8 @@ pub struct Router {
     events_dropped: u64,
     unattributed: DropCounters,
     tracks: Option<mpsc::Receiver<TrackUpdate>>,
+    controls: Option<mpsc::Receiver<Control>>,
+    labels: HashMap<IpAddr, String>,
 }
 
 impl Router {
@@ -275,6 +401,8 @@ impl Router {
             events_dropped: 0,
             unattributed: DropCounters::default(),
             tracks: None,
+            controls: None,
+            labels: HashMap::new(),
         })
     }
 
@@ -330,6 +458,25 @@ impl Router {
         tx
     }
 
+    /// A channel on which to change the instances while
+    /// [`run`](Self::run) runs (at most [`CONTROL_QUEUE`] waiting): add,
+    /// remove, new virtual addresses, snapshots (see [`Control`]).
+    /// Replaces any earlier channel; once every sender is dropped the
+    /// router just stops listening. Messages sent before `run` starts are
+    /// handled after the instances start up.
+    pub fn control(&mut self) -> mpsc::Sender<Control> {
+        let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
+        self.controls = Some(rx);
+        tx
+    }
+
+    /// Labels for virtual addresses (`192.0.2.1/24 label eth0:1`): an
+    /// address listed here is added with its label (IPv4 only). Replaces
+    /// the earlier labels; addresses already added keep theirs.
+    pub fn set_labels(&mut self, labels: HashMap<IpAddr, String>) {
+        self.labels = labels;
+    }
+
     /// The instances, sync group members included.
     pub fn instances(&self) -> impl Iterator<Item = &Instance> {
         self.units.iter().flat_map(Unit::instances)
@@ -369,6 +516,10 @@ impl Router {
                     Some(update) => self.track(update),
                     None => self.tracks = None,
                 },
+                control = next_update(&mut self.controls) => match control {
+                    Some(control) => self.apply(control).await,
+                    None => self.controls = None,
+                },
             }
             self.carry_out().await;
         };
@@ -378,6 +529,95 @@ impl Router {
         }
         self.carry_out().await;
         result
+    }
+
+    /// Carries out one [`Control`] message.
+    async fn apply(&mut self, control: Control) {
+        let now = Instant::now();
+        match control {
+            Control::Add { instance, vips } => {
+                self.stop_vrid(instance.config().vrid).await;
+                self.units.push(Unit::Single { instance, vips });
+                self.start_last(now);
+            }
+            Control::AddGroup { group, vips } => {
+                let vrids: Vec<u8> = group.members().iter().map(|m| m.config().vrid).collect();
+                for vrid in vrids {
+                    self.stop_vrid(vrid).await;
+                }
+                self.units.push(Unit::Group { group, vips });
+                self.start_last(now);
+            }
+            Control::Remove { vrid } => self.stop_vrid(vrid).await,
+            Control::SetVips { vrid, vips } => {
+                let result = self.on_member(vrid, |unit, index| unit.set_vips(index, vips));
+                self.report_change(vrid, result);
+            }
+            Control::Reconfigure { vrid, config, vips } => {
+                let result = self.on_member(vrid, |unit, index| {
+                    unit.reconfigure(now, index, *config, vips)
+                });
+                self.report_change(vrid, result);
+            }
+            Control::Snapshot(reply) => {
+                let _ = reply.send(self.instances().cloned().collect());
+            }
+            Control::Labels(labels) => self.labels = labels,
+        }
+    }
+
+    /// Runs `f` on the unit holding `vrid` with the member's index;
+    /// `Ok(false)` when there is none.
+    fn on_member(
+        &mut self,
+        vrid: u8,
+        f: impl FnOnce(&mut Unit, usize) -> Result<bool, ConfigError>,
+    ) -> Result<bool, ConfigError> {
+        match self
+            .units
+            .iter_mut()
+            .find_map(|u| u.member(vrid).map(|index| (u, index)))
+        {
+            Some((unit, index)) => f(unit, index),
+            None => Ok(false),
+        }
+    }
+
+    /// Reports a change that could not be made.
+    fn report_change(&mut self, vrid: u8, result: Result<bool, ConfigError>) {
+        match result {
+            Ok(true) => {}
+            Ok(false) => self.emit(Event::ActionFailed {
+                vrid,
+                error: "cannot be changed in place".to_owned(),
+            }),
+            Err(e) => self.emit(Event::ActionFailed {
+                vrid,
+                error: e.to_string(),
+            }),
+        }
+    }
+
+    /// Starts the unit added last.
+    fn start_last(&mut self, now: Instant) {
+        if let Some(u) = self.units.last_mut() {
+            u.startup(now);
+        }
+    }
+
+    /// Shuts down the unit holding `vrid`, carries out what that asks
+    /// (priority 0, addresses removed, the STOP event) and drops it.
+    async fn stop_vrid(&mut self, vrid: u8) {
+        let Some(at) = self.units.iter().position(|u| u.member(vrid).is_some()) else {
+            return;
+        };
+        if let Some(u) = self.units.get_mut(at) {
+            u.shutdown(Instant::now());
+        }
+        self.carry_out().await;
+        if at < self.units.len() {
+            self.units.remove(at);
+        }
     }
 
     /// The earliest instant any instance wants [`Instance::handle_timeout`].
@@ -476,7 +716,8 @@ impl Router {
             }
             Action::AddAddresses { .. } => {
                 for vip in vips {
-                    self.table.add(ifindex, *vip)?;
+                    let label = self.labels.get(&vip.addr).map(String::as_str);
+                    self.table.add_labeled(ifindex, *vip, label)?;
                 }
             }
             Action::RemoveAddresses { .. } => {
@@ -553,8 +794,8 @@ fn full_prefix(addr: IpAddr) -> u8 {
     }
 }
 
-/// The next track update, or never when there is no channel.
-async fn next_update(rx: &mut Option<mpsc::Receiver<TrackUpdate>>) -> Option<TrackUpdate> {
+/// The next message on an optional channel, or never when there is none.
+async fn next_update<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -657,6 +898,40 @@ mod tests {
         group.set_track(t0, 1, 1, TrackStatus::Up).unwrap();
         assert_eq!(priorities(&group), [102, 102]);
         assert!(group.set_track(t0, 2, 0, TrackStatus::Down).is_err());
+    }
+
+    #[test]
+    fn a_group_member_is_reconfigured_in_place() {
+        let t0 = Instant::now();
+        let ip = |last| IpAddr::V4(Ipv4Addr::new(192, 0, 2, last));
+        let vip = |last, prefix_len| Vip {
+            addr: ip(last),
+            prefix_len,
+        };
+        let mut group = Unit::Group {
+            group: SyncGroup::new(vec![tracked(7), tracked(8)]),
+            vips: vec![vec![vip(7, 24)], vec![vip(8, 24)]],
+        };
+        group.startup(t0);
+        while group.poll_action().is_some() {}
+        // Member 1 gets priority 90 and the address .9 instead of .8.
+        let mut c = group.instances()[1].config().clone();
+        c.priority = 90;
+        c.virtual_addresses = vec![ip(9)];
+        let done = group.reconfigure(t0, 1, c, vec![vip(9, 25)]).unwrap();
+        assert!(done);
+        assert_eq!(priorities(&group), [102, 92]);
+        assert_eq!(group.instances()[1].state(), State::Backup);
+        // The new prefix is used from now on; the old one is kept for the
+        // removal a master would have asked for.
+        let Unit::Group { vips, .. } = &group else {
+            unreachable!()
+        };
+        assert_eq!(vips[1], [vip(9, 25), vip(8, 24)]);
+        // Another VRID cannot be taken in place.
+        let mut other = group.instances()[1].config().clone();
+        other.vrid = 99;
+        assert!(!group.reconfigure(t0, 1, other, Vec::new()).unwrap());
     }
 
     #[test]

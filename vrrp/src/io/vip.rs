@@ -68,14 +68,28 @@ impl VipTable {
     /// Adds `vip` to the interface `ifindex` (IPv6 ones without duplicate
     /// address detection, as keepalived does). Present already is fine.
     pub fn add(&mut self, ifindex: u32, vip: Vip) -> Result<(), IoError> {
+        self.add_labeled(ifindex, vip, None)
+    }
+
+    /// [`add`](Self::add) with an address label (`IFA_LABEL`, what
+    /// `ip addr add ... label eth0:1` sets; IPv4 only, the kernel ignores
+    /// it for IPv6). The kernel wants the label to start with the
+    /// interface's name and be at most 15 bytes.
+    pub fn add_labeled(
+        &mut self,
+        ifindex: u32,
+        vip: Vip,
+        label: Option<&str>,
+    ) -> Result<(), IoError> {
         let flags = NlmF::REQUEST | NlmF::ACK | NlmF::CREATE | NlmF::EXCL;
-        self.request(Rtm::Newaddr, flags, ifindex, vip, EEXIST)
+        let label = label.filter(|_| vip.addr.is_ipv4());
+        self.request(Rtm::Newaddr, flags, ifindex, vip, label, EEXIST)
     }
 
     /// Removes `vip` from the interface `ifindex`. Absent already is fine.
     pub fn remove(&mut self, ifindex: u32, vip: Vip) -> Result<(), IoError> {
         let flags = NlmF::REQUEST | NlmF::ACK;
-        self.request(Rtm::Deladdr, flags, ifindex, vip, EADDRNOTAVAIL)
+        self.request(Rtm::Deladdr, flags, ifindex, vip, None, EADDRNOTAVAIL)
     }
 
     /// Sends one address request and waits for its acknowledgement; the
@@ -86,6 +100,7 @@ impl VipTable {
         flags: NlmF,
         ifindex: u32,
         vip: Vip,
+        label: Option<&str>,
         benign: i32,
     ) -> Result<(), IoError> {
         let failed =
@@ -96,7 +111,7 @@ impl VipTable {
             .nl_type(kind)
             .nl_flags(flags)
             .nl_seq(seq)
-            .nl_payload(NlPayload::Payload(address_message(ifindex, vip)?))
+            .nl_payload(NlPayload::Payload(address_message(ifindex, vip, label)?))
             .build()
             .map_err(|e| failed(e.to_string()))?;
         let mut bytes = std::io::Cursor::new(Vec::with_capacity(message.padded_size()));
@@ -155,8 +170,8 @@ fn kind_name(kind: Rtm) -> &'static str {
 }
 
 /// The `ifaddrmsg` for `vip` on `ifindex`, with `IFA_LOCAL` and
-/// `IFA_ADDRESS` both the address.
-fn address_message(ifindex: u32, vip: Vip) -> Result<Ifaddrmsg, IoError> {
+/// `IFA_ADDRESS` both the address, and `IFA_LABEL` when labelled.
+fn address_message(ifindex: u32, vip: Vip, label: Option<&str>) -> Result<Ifaddrmsg, IoError> {
     let (family, octets, flags, scope): (_, Vec<u8>, _, _) = match vip.addr {
         IpAddr::V4(a) => (
             RtAddrFamily::Inet,
@@ -179,6 +194,17 @@ fn address_message(ifindex: u32, vip: Vip) -> Result<Ifaddrmsg, IoError> {
         let attr = RtattrBuilder::default()
             .rta_type(kind)
             .rta_payload(Buffer::from(octets.clone()))
+            .build()
+            .map_err(|e| bad(e.to_string()))?;
+        attrs.push(attr);
+    }
+    if let Some(label) = label {
+        // A NUL-terminated string.
+        let mut text = label.as_bytes().to_vec();
+        text.push(0);
+        let attr = RtattrBuilder::default()
+            .rta_type(Ifa::Label)
+            .rta_payload(Buffer::from(text))
             .build()
             .map_err(|e| bad(e.to_string()))?;
         attrs.push(attr);
@@ -207,6 +233,28 @@ mod tests {
         h.extend_from_slice(&seq.to_ne_bytes());
         h.extend_from_slice(&0u32.to_ne_bytes());
         h
+    }
+
+    #[test]
+    fn a_label_becomes_ifa_label() {
+        let vip = Vip {
+            addr: IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+            prefix_len: 24,
+        };
+        let bytes = |label| {
+            let msg = address_message(3, vip, label).unwrap();
+            let mut out = std::io::Cursor::new(Vec::new());
+            msg.to_bytes(&mut out).unwrap();
+            out.into_inner()
+        };
+        // rtattr: length 4 + 7 ("eth0:1" and its NUL) = 11, type
+        // IFA_LABEL (3), then the text.
+        let mut attr = 11u16.to_ne_bytes().to_vec();
+        attr.extend_from_slice(&3u16.to_ne_bytes());
+        attr.extend_from_slice(b"eth0:1\0");
+        let labelled = bytes(Some("eth0:1"));
+        assert!(labelled.windows(attr.len()).any(|w| w == attr));
+        assert!(!bytes(None).windows(6).any(|w| w == b"eth0:1"));
     }
 
     #[test]

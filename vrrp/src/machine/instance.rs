@@ -233,6 +233,98 @@ impl Instance {
         }));
     }
 
+    /// Takes a new configuration while running (a configuration reload:
+    /// keepalived keeps an instance's state across it,
+    /// `restore_vrrp_state()`). Returns `Ok(false)`, changing nothing, when
+    /// the VRID, version, address family or tracked objects differ: such an
+    /// instance has to be replaced.
+    ///
+    /// The state stays. New virtual addresses are applied as
+    /// [`set_virtual_addresses`](Self::set_virtual_addresses) does; the
+    /// priority, advert interval and other settings apply from now on (a
+    /// new priority is reported as [`Action::PriorityChanged`]). A master
+    /// sends an advert at once with its new settings, as keepalived's
+    /// reloaded master does (`reload_master`).
+    pub fn reconfigure(&mut self, now: Instant, config: Config) -> Result<bool, ConfigError> {
+        let new = config.normalised();
+        let adver_cs = new.validate()?;
+        let old = &self.config;
+        if new.vrid != old.vrid
+            || new.version != old.version
+            || new.primary_address.is_ipv6() != old.primary_address.is_ipv6()
+            || new.tracks != old.tracks
+        {
+            return Ok(false);
+        }
+        self.set_virtual_addresses(new.virtual_addresses.clone())?;
+        self.config = new;
+        self.adver_cs = adver_cs;
+        self.base_priority = self.config.priority;
+        let (priority, _) = track::evaluate(
+            self.base_priority,
+            self.config
+                .tracks
+                .iter()
+                .zip(&self.track_status)
+                .map(|(t, s)| track::effect(t, *s)),
+        );
+        if priority != self.priority {
+            self.set_effective_priority(priority);
+        }
+        if self.state == State::Master {
+            self.master_adver_cs = adver_cs;
+            self.advertise_now(now);
+        }
+        Ok(true)
+    }
+
+    /// Replaces the virtual addresses of a running instance (a
+    /// configuration reload; keepalived's `clear_diff_vrrp_vip()` and
+    /// `restore_vrrp_state()`). The state does not change. A master
+    /// removes the addresses that went, adds the new ones and announces
+    /// the new ones with one gratuitous ARP / NA burst; from now on its
+    /// adverts list the new set, and received adverts are checked against it.
+    pub fn set_virtual_addresses(&mut self, addresses: Vec<IpAddr>) -> Result<(), ConfigError> {
+        let v6 = self.config.primary_address.is_ipv6();
+        if addresses.iter().any(|a| a.is_ipv6() != v6) {
+            return Err(ConfigError::MixedFamilies);
+        }
+        let old = std::mem::replace(&mut self.config.virtual_addresses, addresses);
+        if self.state != State::Master {
+            return Ok(());
+        }
+        let gone: Vec<IpAddr> = old
+            .iter()
+            .filter(|a| !self.config.virtual_addresses.contains(a))
+            .copied()
+            .collect();
+        let added: Vec<IpAddr> = self
+            .config
+            .virtual_addresses
+            .iter()
+            .filter(|a| !old.contains(a))
+            .copied()
+            .collect();
+        if !gone.is_empty() {
+            self.actions
+                .push_back(Action::RemoveAddresses { addresses: gone });
+        }
+        if !added.is_empty() {
+            self.actions.push_back(Action::AddAddresses {
+                addresses: added.clone(),
+                accept: self.config.accept || self.base_priority == 255,
+            });
+            let repeat = self.config.garp.master_repeat;
+            if repeat > 0 {
+                self.actions.push_back(Action::SendGratuitous {
+                    addresses: added,
+                    repeat,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Handles one received advert.
     ///
     /// Returns why it was discarded, if it was; a discarded advert is

@@ -62,6 +62,39 @@ impl SyncGroup {
         self.state
     }
 
+    /// A new configuration for member `index` while the group runs (see
+    /// [`Instance::reconfigure`]); `Ok(false)` if there is no such member
+    /// or it has to be replaced.
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        index: usize,
+        config: super::config::Config,
+    ) -> Result<bool, super::config::ConfigError> {
+        let Some(m) = self.members.get_mut(index) else {
+            return Ok(false);
+        };
+        let done = m.reconfigure(now, config)?;
+        self.collect();
+        Ok(done)
+    }
+
+    /// Replaces the virtual addresses of member `index` while the group
+    /// runs (see [`Instance::set_virtual_addresses`]); `false` if there is
+    /// no such member.
+    pub fn set_virtual_addresses(
+        &mut self,
+        index: usize,
+        addresses: Vec<std::net::IpAddr>,
+    ) -> Result<bool, super::config::ConfigError> {
+        let Some(m) = self.members.get_mut(index) else {
+            return Ok(false);
+        };
+        m.set_virtual_addresses(addresses)?;
+        self.collect();
+        Ok(true)
+    }
+
     /// The members, in order.
     pub fn members(&self) -> &[Instance] {
         &self.members

@@ -504,6 +504,97 @@ fn unicast_skips_ttl_check_and_may_check_source() {
 
 // ---- tracking ------------------------------------------------------------------
 
+// ---- reload ----------------------------------------------------------------
+
+#[test]
+fn new_virtual_addresses_on_a_master_are_applied_in_place() {
+    // keepalived's clear_diff_vrrp_vip() / restore_vrrp_state(): the
+    // address that went is removed, the new one added and announced; the
+    // state stays MASTER and the next advert lists the new set.
+    let t0 = Instant::now();
+    let (mut vr, _) = master_at(config(Version::V3, 100), t0);
+    let new = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 101));
+    vr.set_virtual_addresses(vec![new]).unwrap();
+    let actions = drain(&mut vr);
+    assert_eq!(
+        actions,
+        [
+            Action::RemoveAddresses {
+                addresses: vec![vip()]
+            },
+            Action::AddAddresses {
+                addresses: vec![new],
+                accept: false
+            },
+            Action::SendGratuitous {
+                addresses: vec![new],
+                repeat: 5
+            },
+        ]
+    );
+    assert_eq!(vr.state(), State::Master);
+    assert_eq!(vr.advert(100).addresses, [new]);
+    // Adverts listing the old set are now refused.
+    let mut old = vr.advert(100);
+    old.addresses = vec![vip()];
+    let rx = Received {
+        src: ip(20),
+        ttl: 255,
+        advert: old,
+    };
+    assert_eq!(vr.handle_advert(t0, &rx), Err(Discard::AddressList));
+}
+
+#[test]
+fn reconfigured_master_keeps_its_state_and_advertises_the_new_priority() {
+    // keepalived's restore_vrrp_state() / reload_master: the state
+    // stays, an advert with the new priority goes out at once.
+    let t0 = Instant::now();
+    let (mut vr, t) = master_at(config(Version::V2, 150), t0);
+    let mut c = config(Version::V2, 120);
+    c.advert_interval = Duration::from_secs(2);
+    assert!(vr.reconfigure(t, c).unwrap());
+    let actions = drain(&mut vr);
+    assert_eq!(vr.state(), State::Master);
+    assert!(transitions(&actions).is_empty(), "{actions:?}");
+    assert!(actions.contains(&Action::PriorityChanged { from: 150, to: 120 }));
+    assert_eq!(adverts(&actions), [(120, Destination::Multicast)]);
+    // The next advert follows the new interval.
+    assert_eq!(vr.poll_timeout(), Some(t + Duration::from_secs(2)));
+    // Another VRID is another instance: nothing changes.
+    let mut other = config(Version::V2, 120);
+    other.vrid = 8;
+    assert!(!vr.reconfigure(t, other).unwrap());
+    assert_eq!(vr.config().vrid, 7);
+}
+
+#[test]
+fn reconfigured_backup_stays_backup_quietly() {
+    let t0 = Instant::now();
+    let mut vr = started(config(Version::V2, 100), t0);
+    let deadline = vr.poll_timeout();
+    assert!(vr.reconfigure(t0, config(Version::V2, 100)).unwrap());
+    assert!(drain(&mut vr).is_empty());
+    assert_eq!(vr.state(), State::Backup);
+    assert_eq!(vr.poll_timeout(), deadline);
+}
+
+#[test]
+fn new_virtual_addresses_on_a_backup_change_nothing_on_the_link() {
+    let t0 = Instant::now();
+    let mut vr = started(config(Version::V3, 100), t0);
+    let new = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 101));
+    vr.set_virtual_addresses(vec![vip(), new]).unwrap();
+    assert!(drain(&mut vr).is_empty());
+    assert_eq!(vr.state(), State::Backup);
+    assert_eq!(vr.config().virtual_addresses, [vip(), new]);
+    let v6: IpAddr = "2001:db8::1".parse().unwrap();
+    assert_eq!(
+        vr.set_virtual_addresses(vec![v6]),
+        Err(ConfigError::MixedFamilies)
+    );
+}
+
 fn tracked(weight: i32) -> Config {
     let mut c = config(Version::V3, 100);
     c.tracks = vec![Track::new("chk", TrackKind::Script, weight)];
