@@ -1,0 +1,24 @@
+//! Operations: what HAProxy 2.6 reports and how it is driven at run time,
+//! as pure functions of a [`snapshot::Snapshot`].
+//!
+//! - [`stat`]: `show stat` and the stats page's `;csv` (128 columns);
+//! - [`info`]: `show info`;
+//! - [`state`]: `show servers state` and `show backend`;
+//! - [`cli`]: the runtime API's command language, levels and messages;
+//! - [`runtime`]: running commands against a snapshot and a [`runtime::Control`];
+//! - [`prometheus`]: the `prometheus-exporter` service's exposition;
+//! - [`html`]: the stats page.
+//!
+//! ```
+//! use haproxy_rs::ops::cli::{parse_command, Command, Level};
+//! assert_eq!(parse_command("show info", Level::User), Ok(Command::ShowInfo));
+//! ```
+
+pub mod cli;
+pub mod html;
+pub mod info;
+pub mod prometheus;
+pub mod runtime;
+pub mod snapshot;
+pub mod stat;
+pub mod state;
