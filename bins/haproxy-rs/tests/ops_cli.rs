@@ -2,6 +2,8 @@
 //! errors, permissions, help and suggestions, `;` lists, prompt mode, and
 //! the changes handed to the engine.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod ops_support;
 
 use haproxy_rs::ops::cli::{

@@ -1,6 +1,8 @@
 //! Field-by-field comparison with HAProxy 2.6's own answers, captured on
 //! `tests/data/ops/haproxy.cfg` (see `tests/data/ops/README.md`).
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod ops_support;
 
 use haproxy_rs::ops::info::{info_fields, INFO_FIELDS};

@@ -3,6 +3,8 @@
 //! kinds in the same order, the same column groups, the server rows'
 //! colours, the admin form, `stats hide-version` and the headers.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod ops_support;
 
 use haproxy_rs::ops::cli::{AdminAction, ServerRef};

@@ -2,6 +2,8 @@
 //! format 0.0.4, then compared with HAProxy 2.6's exporter output on the
 //! same configuration (`tests/data/ops/metrics.txt`).
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod ops_support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,11 +22,12 @@ struct Exposition {
     samples: BTreeMap<(String, Vec<(String, String)>), f64>,
 }
 
+/// A parsed sample: name, sorted labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
 /// Parses `name{k="v",...} value`, checking the grammar as it goes.
-fn parse_sample(line: &str) -> Result<(String, Vec<(String, String)>, f64), String> {
-    let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
-        .ok_or("no value")?;
+fn parse_sample(line: &str) -> Result<Sample, String> {
+    let name_end = line.find(['{', ' ']).ok_or("no value")?;
     let name = &line[..name_end];
     let valid_name = |s: &str| {
         !s.is_empty()

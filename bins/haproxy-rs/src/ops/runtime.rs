@@ -134,7 +134,9 @@ fn filtered(snap: &Snapshot, up_only: bool, no_maint: bool) -> Snapshot {
     let mut s = snap.clone();
     for px in &mut s.proxies {
         px.servers.retain(|sv| {
-            !(no_maint && sv.admin.maint()) && !(up_only && !sv.usable() && !sv.admin.drain())
+            let hidden_maint = no_maint && sv.admin.maint();
+            let hidden_down = up_only && !sv.usable() && !sv.admin.drain();
+            !hidden_maint && !hidden_down
         });
     }
     s

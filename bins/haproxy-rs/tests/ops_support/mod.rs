@@ -1,7 +1,13 @@
 //! The snapshot that mirrors `tests/data/ops/haproxy.cfg` at the moment the
 //! golden files were captured from HAProxy 2.6, and the files themselves.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use std::path::PathBuf;
 
