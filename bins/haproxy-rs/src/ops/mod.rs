@@ -7,7 +7,8 @@
 //! - [`cli`]: the runtime API's command language, levels and messages;
 //! - [`runtime`]: running commands against a snapshot and a [`runtime::Control`];
 //! - [`prometheus`]: the `prometheus-exporter` service's exposition;
-//! - [`html`]: the stats page.
+//! - [`html`]: the stats page;
+//! - [`socket`]: the `stats socket` server (UNIX and TCP) over an [`socket::Engine`].
 //!
 //! ```
 //! use haproxy_rs::ops::cli::{parse_command, Command, Level};
@@ -20,5 +21,6 @@ pub mod info;
 pub mod prometheus;
 pub mod runtime;
 pub mod snapshot;
+pub mod socket;
 pub mod stat;
 pub mod state;

@@ -193,9 +193,21 @@ impl Session {
         }
     }
 
-    /// Runs one input line (`;`-separated commands). Outside prompt mode
-    /// HAProxy closes the connection after the line.
+    /// Runs one input line (`;`-separated commands) against a fixed
+    /// snapshot. Outside prompt mode HAProxy closes the connection after
+    /// the line.
     pub fn handle_line(&mut self, line: &str, snap: &Snapshot, ctl: &mut dyn Control) -> Reply {
+        self.handle_line_with(line, &mut || snap.clone(), ctl)
+    }
+
+    /// Runs one input line, taking a fresh snapshot for each command, so
+    /// that `set ...;show ...` shows the change as HAProxy does.
+    pub fn handle_line_with(
+        &mut self,
+        line: &str,
+        snapshot: &mut dyn FnMut() -> Snapshot,
+        ctl: &mut dyn Control,
+    ) -> Reply {
         let mut output = String::new();
         for cmd in split_commands(line) {
             let parsed = parse_command(&cmd, self.level);
@@ -214,7 +226,7 @@ impl Session {
                     self.level = self.level.min(*l);
                     Ok(String::new())
                 }
-                Ok(c) => answer(c, self.level, snap, ctl),
+                Ok(c) => answer(c, self.level, &snapshot(), ctl),
                 Err(e) => Err(e.clone()),
             };
             match text {
