@@ -40,7 +40,7 @@ impl Control for Count {
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let snap = Snapshot::default();
-    for line in text.split('\n').take(16) {
+    for line in text.split('\n').take(4) {
         for cmd in split_commands(line) {
             let user = parse_command(&cmd, Level::User);
             let oper = parse_command(&cmd, Level::Operator);

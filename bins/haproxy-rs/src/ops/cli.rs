@@ -465,29 +465,51 @@ fn parse_server_maxconn(s: Option<&str>) -> Result<u64, CliError> {
 struct Keyword<'a> {
     /// The fixed words (`show servers state`).
     words: Vec<&'a str>,
+    /// For each prefix length `n` (0..=5): the fingerprint and total
+    /// length of the words after the first `n`.
+    tails: Vec<(Fingerprint, usize)>,
     /// The help line as printed (without the two-space indent).
     usage: &'a str,
 }
 
 /// The keyword table parsed from the usage lines: a keyword's words are
 /// the leading words made of lower-case letters, digits and dashes.
-fn keywords() -> Vec<Keyword<'static>> {
-    KEYWORDS
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|usage| {
-            let head = usage.split(" : ").next().unwrap_or(usage);
-            let words = head
-                .split_whitespace()
-                .take_while(|w| {
-                    w.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                })
-                .take(5)
-                .collect();
-            Keyword { words, usage }
-        })
-        .collect()
+/// Parsed once.
+fn keywords() -> &'static [Keyword<'static>] {
+    static TABLE: std::sync::OnceLock<Vec<Keyword<'static>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        KEYWORDS
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|usage| {
+                let head = usage.split(" : ").next().unwrap_or(usage);
+                let words = head
+                    .split_whitespace()
+                    .take_while(|w| {
+                        w.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    })
+                    .take(5)
+                    .collect::<Vec<&str>>();
+                let tails = (0..=5)
+                    .map(|n| {
+                        let mut fp = Fingerprint::new();
+                        let mut len = 0;
+                        for w in words.iter().skip(n) {
+                            add_fingerprint(&mut fp, w);
+                            len += w.len();
+                        }
+                        (fp, len)
+                    })
+                    .collect();
+                Keyword {
+                    words,
+                    tails,
+                    usage,
+                }
+            })
+            .collect()
+    })
 }
 
 /// Whether the words start with one of HAProxy's keywords.
@@ -502,13 +524,17 @@ pub fn help_message(args: &[&str]) -> String {
     usage_message(args, true)
 }
 
+/// A word fingerprint: how often each letter pair occurs, kept sparse
+/// as `(pair, count)` sorted by pair (HAProxy keeps a 32x32 table).
+type Fingerprint = std::collections::BTreeMap<u16, u32>;
+
 /// Adds the letter-pair signature of `word` to `fp` (HAProxy's word
 /// fingerprints: letters 1..=26, digits 27, others 28, with the word's
 /// start and end as 28).
-fn add_fingerprint(fp: &mut [u8; 1024], word: &str) {
-    let class = |b: u8| -> usize {
+fn add_fingerprint(fp: &mut Fingerprint, word: &str) {
+    let class = |b: u8| -> u16 {
         match b.to_ascii_lowercase() {
-            c @ b'a'..=b'z' => usize::from(c - b'a' + 1),
+            c @ b'a'..=b'z' => u16::from(c - b'a' + 1),
             b'0'..=b'9' => 27,
             _ => 28,
         }
@@ -516,18 +542,24 @@ fn add_fingerprint(fp: &mut [u8; 1024], word: &str) {
     let mut from = 28;
     for b in word.bytes() {
         let to = class(b);
-        fp[32 * from + to] = fp[32 * from + to].saturating_add(1);
+        *fp.entry(32 * from + to).or_default() += 1;
         from = to;
     }
-    fp[32 * from + 28] = fp[32 * from + 28].saturating_add(1);
+    *fp.entry(32 * from + 28).or_default() += 1;
 }
 
 /// Sum of the absolute differences of two fingerprints.
-fn fingerprint_distance(a: &[u8; 1024], b: &[u8; 1024]) -> u32 {
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| u32::from(x.abs_diff(*y)))
-        .sum()
+fn fingerprint_distance(a: &Fingerprint, b: &Fingerprint) -> u32 {
+    let mut d: u32 = a
+        .iter()
+        .map(|(k, x)| x.abs_diff(b.get(k).copied().unwrap_or(0)))
+        .sum();
+    d += b
+        .iter()
+        .filter(|(k, _)| !a.contains_key(k))
+        .map(|(_, y)| *y)
+        .sum::<u32>();
+    d
 }
 
 /// How many suggestions the fuzzy search keeps.
@@ -559,19 +591,20 @@ fn usage_message(args: &[&str], is_help: bool) -> String {
     };
     let mut matches: Vec<(u32, usize)> = Vec::new();
     if args.len() > length {
+        // The typed words past the common prefix (HAProxy looks at the
+        // first five words only).
+        let mut typed = Fingerprint::new();
+        let mut typed_len = 0usize;
+        for a in args.iter().skip(length).take(5usize.saturating_sub(length)) {
+            add_fingerprint(&mut typed, a);
+            typed_len += a.len();
+        }
         for (i, k) in table.iter().enumerate().filter(|(_, k)| shares_prefix(k)) {
-            let mut typed = [0u8; 1024];
-            let mut known = [0u8; 1024];
-            let mut total = 0usize;
-            for a in args.iter().skip(length).take(5usize.saturating_sub(length)) {
-                add_fingerprint(&mut typed, a);
-                total += a.len();
-            }
-            for w in k.words.iter().skip(length) {
-                add_fingerprint(&mut known, w);
-                total += w.len();
-            }
-            let dist = fingerprint_distance(&typed, &known);
+            let Some((known, known_len)) = k.tails.get(length) else {
+                continue;
+            };
+            let total = typed_len + known_len;
+            let dist = fingerprint_distance(&typed, known);
             let worst = if matches.len() == MAX_MATCHES {
                 matches.last().map_or(u32::MAX, |m| m.0)
             } else {
