@@ -1,12 +1,12 @@
 //! Arbitrary bytes as runtime API input lines, at every level: the parser
-//! and the session never panic, refused commands reach the engine never,
+//! and the connection state never panic, refused commands reach the engine never,
 //! and every command the parser accepts at a level is accepted at higher
 //! levels too.
 
 #![no_main]
 
 use haproxy_rs::ops::cli::{parse_command, split_commands, AdminAction, Level, ServerRef};
-use haproxy_rs::ops::runtime::{Control, ControlError, Session};
+use haproxy_rs::ops::runtime::{CliConnection, Control, ControlError};
 use haproxy_rs::ops::snapshot::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
@@ -55,9 +55,9 @@ fuzz_target!(|data: &[u8]| {
         // An empty snapshot has no backend, server or frontend: no change
         // to one may reach the engine whatever the level.
         let mut count = Count::default();
-        let mut s = Session::new(Level::Admin);
+        let mut s = CliConnection::new(Level::Admin);
         let _ = s.handle_line(line, &snap, &mut count);
-        let mut user = Session::new(Level::User);
+        let mut user = CliConnection::new(Level::User);
         let _ = user.handle_line(line, &snap, &mut count);
         assert_eq!(count.0, 0, "{line:?}");
     }

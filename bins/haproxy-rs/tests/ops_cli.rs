@@ -9,7 +9,7 @@ mod ops_support;
 use haproxy_rs::ops::cli::{
     parse_command, AdminAction, CliError, Command, Level, ServerRef, WeightChange,
 };
-use haproxy_rs::ops::runtime::{Control, ControlError, Session};
+use haproxy_rs::ops::runtime::{CliConnection, Control, ControlError};
 use ops_support::{golden, snapshot};
 use proptest::prelude::*;
 
@@ -45,7 +45,7 @@ impl Control for Recorder {
 /// Our whole answer to `line` at `level`.
 fn run(level: Level, line: &str) -> (String, Vec<String>) {
     let mut ctl = Recorder::default();
-    let mut s = Session::new(level);
+    let mut s = CliConnection::new(level);
     let r = s.handle_line(line, &snapshot(), &mut ctl);
     (r.output, ctl.calls)
 }
@@ -278,7 +278,7 @@ fn answers_match_haproxy_byte_for_byte() {
             golden(&format!("cli/{file}"))
         };
         let mut ctl = Recorder::default();
-        let mut s = Session::new(*level);
+        let mut s = CliConnection::new(*level);
         let mut ours = String::new();
         for l in line.split('\n') {
             let r = s.handle_line(l, &snapshot(), &mut ctl);
@@ -391,7 +391,7 @@ proptest! {
     #[test]
     fn any_line_is_answered_without_panicking(line in "\\PC{0,200}") {
         for level in [Level::User, Level::Operator, Level::Admin] {
-            let mut s = Session::new(level);
+            let mut s = CliConnection::new(level);
             let _ = s.handle_line(&line, &snapshot(), &mut Recorder::default());
         }
     }

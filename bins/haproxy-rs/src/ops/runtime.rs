@@ -1,5 +1,5 @@
 //! Running runtime API commands against a [`Snapshot`] and a [`Control`]
-//! the engine implements, and the per-connection session (level, prompt
+//! the engine implements, and the per-connection state (level, prompt
 //! mode, `;`-separated commands, `quit`).
 
 use super::cli::{
@@ -168,7 +168,7 @@ fn show_sess(snap: &Snapshot) -> String {
 
 /// One runtime API connection: its level and prompt mode.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct CliConnection {
     /// The connection's current level.
     pub level: Level,
     /// Interactive (`prompt`) mode.
@@ -184,8 +184,8 @@ pub struct Reply {
     pub close: bool,
 }
 
-impl Session {
-    /// A session at `level`, not interactive.
+impl CliConnection {
+    /// A connection at `level`, not interactive.
     pub fn new(level: Level) -> Self {
         Self {
             level,

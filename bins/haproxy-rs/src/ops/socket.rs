@@ -1,6 +1,6 @@
 //! The runtime API server: `stats socket` listeners (UNIX stream sockets
 //! and `ipv4@`/`ipv6@` TCP), each with its `level` and `mode`, answering
-//! from an [`Engine`] through [`Session`]s.
+//! from an [`Engine`] through one [`CliConnection`] each.
 //!
 //! Like HAProxy, a connection outside prompt mode runs one line and is
 //! closed; in prompt mode it runs lines until `quit`, end of input or the
@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpListener, UnixListener};
 
 use super::cli::{AdminAction, Level, ServerRef};
-use super::runtime::{Control, ControlError, Session};
+use super::runtime::{CliConnection, Control, ControlError};
 use super::snapshot::Snapshot;
 
 /// Longest accepted input line; longer lines end the connection.
@@ -240,7 +240,7 @@ where
 {
     let (r, mut w) = tokio::io::split(stream);
     let mut reader = BufReader::new(r);
-    let mut session = Session::new(level);
+    let mut conn = CliConnection::new(level);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -254,7 +254,7 @@ where
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\n', '\r']);
-        let reply = session.handle_line_with(
+        let reply = conn.handle_line_with(
             text,
             &mut || engine.snapshot(),
             &mut EngineControl(engine.as_ref()),
