@@ -285,8 +285,11 @@ impl Reading {
         let mut sink = |section: Section| {
             if opts.discard_tree {
                 builder.section(&section, &env, built);
+                // Built: its vectors serve the next sections.
+                Some(section)
             } else {
                 tree.sections.push(section);
+                None
             }
         };
         parse::read_sections(id, name, &file.text, opts, &mut sink, diagnostics);

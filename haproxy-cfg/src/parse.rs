@@ -50,10 +50,18 @@ pub(crate) fn read_text(
         name,
         text,
         opts,
-        &mut |s| tree.sections.push(s),
+        &mut |s| {
+            tree.sections.push(s);
+            None
+        },
         diags,
     );
 }
+
+/// What a section sink does with each section read: keeps it (and
+/// returns `None`), or uses it and hands it back so that its vectors
+/// serve the next sections.
+pub(crate) type Sink<'a> = dyn FnMut(Section) -> Option<Section> + 'a;
 
 /// Reads the text of one file, handing each section to `sink` once its
 /// last line is read, and adding what it finds to `diags`.
@@ -62,14 +70,52 @@ pub(crate) fn read_sections(
     name: &str,
     text: &str,
     opts: &Options,
-    sink: &mut dyn FnMut(Section),
+    sink: &mut Sink<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
     // The section being read; a file starts outside any section.
     let mut current: Option<Section> = None;
-    read_lines(file, name, text, opts, &mut current, sink, diags);
+    let mut spare = Spare::default();
+    read_lines(
+        file,
+        name,
+        text,
+        opts,
+        &mut current,
+        sink,
+        &mut spare,
+        diags,
+    );
     if let Some(last) = current {
         sink(last);
+    }
+}
+
+/// The vectors of sections a sink handed back, for the next lines and
+/// sections: a check that drops each section once built allocates them
+/// once instead of once per line.
+#[derive(Default)]
+struct Spare {
+    /// Emptied word vectors.
+    words: Vec<Vec<Word>>,
+    /// An emptied line vector.
+    lines: Vec<Line>,
+}
+
+impl Spare {
+    /// Takes back the vectors of a section a sink is done with.
+    fn recycle(&mut self, mut section: Section) {
+        let mut header = section.header.words;
+        header.clear();
+        self.words.push(header);
+        for line in section.lines.drain(..) {
+            let mut words = line.words;
+            words.clear();
+            self.words.push(words);
+        }
+        if section.lines.capacity() > self.lines.capacity() {
+            self.lines = section.lines;
+        }
     }
 }
 
@@ -81,7 +127,8 @@ fn read_lines(
     text: &str,
     opts: &Options,
     current: &mut Option<Section>,
-    sink: &mut dyn FnMut(Section),
+    sink: &mut Sink<'_>,
+    spare: &mut Spare,
     diags: &mut Vec<Diagnostic>,
 ) {
     let env = |n: &str| opts.lookup_env(n);
@@ -102,30 +149,43 @@ fn read_lines(
             section: section_kw,
             env: &env,
         };
-        if let Err(e) = lex::split_line_into(raw, pos, &ctx, &mut scratch) {
+        // A vector handed back by the sink, else the scratch vector.
+        let mut words = spare.words.pop().unwrap_or_default();
+        let into = if words.capacity() > 0 {
+            &mut words
+        } else {
+            &mut scratch
+        };
+        if let Err(e) = lex::split_line_into(raw, pos, &ctx, into) {
             diags.push(lex_error(raw, pos, e));
+            spare.words.push(words);
             continue;
         }
-        // Exactly as long as the line: the tree keeps it for the whole run.
-        // (`mem::take` would keep the scratch vector's 64-word capacity.)
-        #[allow(clippy::drain_collect)]
-        let words: Vec<Word> = scratch.drain(..).collect();
+        if words.capacity() == 0 {
+            // Exactly as long as the line: a tree keeps it for the whole
+            // run. (`mem::take` would keep the scratch vector's 64-word
+            // capacity.)
+            #[allow(clippy::drain_collect)]
+            let collected: Vec<Word> = scratch.drain(..).collect();
+            words = collected;
+        }
         let Some(first) = words.first() else {
+            spare.words.push(words);
             continue;
         };
         let active = blocks.last().is_none_or(|b| b.active);
         if first.text.starts_with('.') {
             match directive(&words, &mut blocks, opts, &env, diags) {
-                Flow::Next => continue,
+                Flow::Next => {}
                 Flow::Stop => return,
-                Flow::NotConditional if !active => continue,
-                Flow::NotConditional => {
-                    message_directive(&words, diags);
-                    continue;
-                }
+                Flow::NotConditional if !active => {}
+                Flow::NotConditional => message_directive(&words, diags),
             }
+            spare.words.push(words);
+            continue;
         }
         if !active {
+            spare.words.push(words);
             continue;
         }
         if let Some(kind) = SectionKind::from_keyword(&first.text) {
@@ -133,26 +193,29 @@ fn read_lines(
             let next = Section {
                 kind,
                 header: Line { words },
-                lines: Vec::new(),
+                lines: std::mem::take(&mut spare.lines),
             };
-            if let Some(done) = current.replace(next) {
-                sink(done);
+            if let Some(back) = current.replace(next).and_then(|done| sink(done)) {
+                spare.recycle(back);
             }
             continue;
         }
         match current {
             Some(section) => section.lines.push(Line { words }),
-            _ => diags.push(
-                Diagnostic::error(
-                    "E0020",
-                    format!("unknown keyword '{}' out of section", first.text),
-                )
-                .at(first.span, "not inside any section")
-                .with_help(format!(
-                    "start a section first (`{}`)",
-                    SectionKind::ALL.map(SectionKind::keyword).join("`, `")
-                )),
-            ),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0020",
+                        format!("unknown keyword '{}' out of section", first.text),
+                    )
+                    .at(first.span, "not inside any section")
+                    .with_help(format!(
+                        "start a section first (`{}`)",
+                        SectionKind::ALL.map(SectionKind::keyword).join("`, `")
+                    )),
+                );
+                spare.words.push(words);
+            }
         }
     }
     if let Some(b) = blocks.first() {

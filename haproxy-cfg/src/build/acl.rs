@@ -363,12 +363,19 @@ pub(crate) fn condition(
     out: &mut Out<'_>,
 ) -> Option<Condition> {
     let negated = words.first().map(|w| w.text.as_str()) == Some("unless");
-    let mut any_of = vec![Vec::new()];
+    // One alternative per `||`, nearly always of one term: vectors of
+    // the right size (a condition lives as long as the model).
+    let alternatives = 1 + words
+        .iter()
+        .filter(|w| w.text == "||" || w.text == "or")
+        .count();
+    let mut any_of = Vec::with_capacity(alternatives);
+    any_of.push(Vec::with_capacity(1));
     let mut i = 1;
     while let Some(w) = words.get(i) {
         let t = w.text.as_str();
         if t == "||" || t == "or" {
-            any_of.push(Vec::new());
+            any_of.push(Vec::with_capacity(1));
             i += 1;
             continue;
         }
