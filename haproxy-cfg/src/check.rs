@@ -9,12 +9,16 @@ use crate::suggest;
 use smol_str::SmolStr;
 use std::collections::HashMap;
 
+/// Proxies by name, hashed with FNV-1a (short names; see
+/// [`crate::build::AclNames`]).
+type ByName<'a> = HashMap<&'a str, &'a Proxy, std::hash::BuildHasherDefault<crate::build::Fnv1a>>;
+
 /// Runs every check.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
     duplicate_proxies(config, diags);
     programs(config, diags);
     defaults_with_rules(config, diags);
-    let mut by_name: HashMap<&str, &Proxy> = HashMap::new();
+    let mut by_name = ByName::with_capacity_and_hasher(config.proxies.len(), Default::default());
     for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
         by_name.entry(p.name.as_str()).or_insert(p);
     }
@@ -135,8 +139,9 @@ pub(crate) fn listeners(config: &Config) -> usize {
 
 /// Two frontends (or two backends) of one name; a listen counts as both.
 fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
-    let mut frontends: HashMap<&str, &Proxy> = HashMap::new();
-    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
+    let n = config.proxies.len();
+    let mut frontends = ByName::with_capacity_and_hasher(n, Default::default());
+    let mut backends = ByName::with_capacity_and_hasher(n, Default::default());
     for p in &config.proxies {
         let mut clash = None;
         if p.kind.is_frontend() {
@@ -175,12 +180,7 @@ fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
 
 /// `default_backend` and `use_backend` name an existing backend of a
 /// compatible mode.
-fn backends_exist(
-    config: &Config,
-    by_name: &HashMap<&str, &Proxy>,
-    p: &Proxy,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn backends_exist(config: &Config, by_name: &ByName<'_>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     if !p.kind.is_frontend() {
         return;
     }
@@ -278,7 +278,7 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
 }
 
 /// `track [PROXY/]SERVER` names a server that is checked.
-fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
+fn tracks(by_name: &ByName<'_>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
     for s in &p.servers {
         let Some((_, Some(target))) = s.options.rare().other.iter().find(|(k, _)| k == "track")
         else {
