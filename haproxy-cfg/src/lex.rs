@@ -133,14 +133,20 @@ pub fn split_line_into(
 ) -> Result<(), LexError> {
     words.clear();
     let bytes = line.as_bytes();
-    if bytes.contains(&0) {
-        return Err(LexError {
-            kind: LexErrorKind::StrayNul,
-            at: bytes.iter().position(|&b| b == 0).unwrap_or(0),
-        });
-    }
-    // Columns are byte offsets on an ASCII line (nearly every line).
-    let ascii = bytes.is_ascii();
+    // Columns are byte offsets on an ASCII line (nearly every line). One
+    // pass tells an ASCII line without NUL; the others are looked at
+    // closer.
+    let ascii = if ascii_without_nul(bytes) {
+        true
+    } else {
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            return Err(LexError {
+                kind: LexErrorKind::StrayNul,
+                at,
+            });
+        }
+        bytes.is_ascii()
+    };
     // Only words with quotes, escapes or variables are built here; plain
     // words are taken from the line as they are.
     let mut cur: Vec<u8> = Vec::new();
@@ -260,6 +266,20 @@ pub fn split_line_into(
         }
     }
     Ok(())
+}
+
+/// True when no byte is NUL or above 0x7f: `b | (b - 1)` has its top bit
+/// set exactly for those bytes. A loop without early exit, over
+/// fixed-size chunks, that the compiler turns into vector code.
+fn ascii_without_nul(bytes: &[u8]) -> bool {
+    let flag = |acc: u8, b: &u8| acc | *b | b.wrapping_sub(1);
+    let mut chunks = bytes.chunks_exact(16);
+    let mut acc = 0u8;
+    for chunk in &mut chunks {
+        acc |= chunk.iter().fold(0u8, flag);
+    }
+    acc |= chunks.remainder().iter().fold(0u8, flag);
+    acc & 0x80 == 0
 }
 
 /// Takes the bytes collected for a word as its text (invalid UTF-8, only
@@ -493,6 +513,24 @@ mod tests {
         match split(line) {
             Err(e) => (e.kind, e.at),
             Ok(w) => (LexErrorKind::StrayNul, usize::MAX - w.len()),
+        }
+    }
+
+    #[test]
+    fn ascii_without_nul_sees_every_byte() {
+        assert!(ascii_without_nul(b""));
+        assert!(ascii_without_nul(
+            b"server s1 192.0.2.1:80 check weight 1 ~\x7f"
+        ));
+        for bad in [0u8, 0x80, 0xc3, 0xff] {
+            for at in [0usize, 5, 15, 16, 17, 40] {
+                let mut line = vec![b'a'; 41];
+                line[at] = bad;
+                assert!(!ascii_without_nul(&line), "byte {bad:#x} at {at}");
+            }
+        }
+        for b in 1u8..0x80 {
+            assert!(ascii_without_nul(&[b; 20]), "byte {b:#x}");
         }
     }
 
