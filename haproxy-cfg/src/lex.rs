@@ -179,7 +179,7 @@ pub fn split_line_into(
             if start.is_none() && ends_word && !squote && !dquote {
                 // A plain word: its text is the source text.
                 words.push(Word {
-                    text: SmolStr::new(line.get(i..end).unwrap_or("")),
+                    text: word_text(line.get(i..end).unwrap_or("")),
                     span: span_at(line, ascii, pos, i, end),
                 });
                 i = end;
@@ -268,6 +268,20 @@ pub fn split_line_into(
     Ok(())
 }
 
+/// Longest word kept inline by [`SmolStr`].
+const INLINE_CAP: usize = 23;
+
+/// A plain word's text: short words copied byte by byte into the inline
+/// form (cheaper than the general constructor's copy for words of a few
+/// bytes), longer ones by the general constructor.
+fn word_text(text: &str) -> SmolStr {
+    if text.len() <= INLINE_CAP {
+        SmolStr::new_inline(text)
+    } else {
+        SmolStr::new(text)
+    }
+}
+
 /// True when no byte is NUL or above 0x7f: `b | (b - 1)` has its top bit
 /// set exactly for those bytes. A loop without early exit, over
 /// fixed-size chunks, that the compiler turns into vector code.
@@ -286,7 +300,7 @@ fn ascii_without_nul(bytes: &[u8]) -> bool {
 /// possible through `\x` escapes, replaced).
 fn text_of(cur: &mut Vec<u8>) -> SmolStr {
     let text = match std::str::from_utf8(cur) {
-        Ok(s) => SmolStr::new(s),
+        Ok(s) => word_text(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(cur)),
     };
     cur.clear();
