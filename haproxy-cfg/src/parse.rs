@@ -73,22 +73,21 @@ pub(crate) fn read_sections(
     sink: &mut Sink<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    // The section being read; a file starts outside any section.
-    let mut current: Option<Section> = None;
-    let mut spare = Spare::default();
-    read_lines(
-        file,
-        name,
-        text,
-        opts,
-        &mut current,
-        sink,
-        &mut spare,
-        diags,
-    );
-    if let Some(last) = current {
+    // A file starts outside any section.
+    let mut state = Reader::default();
+    read_lines(file, name, text, opts, &mut state, sink, diags);
+    if let Some(last) = state.current {
         sink(last);
     }
+}
+
+/// The section being read and the vectors handed back by the sink.
+#[derive(Default)]
+struct Reader {
+    /// The section being read, if any.
+    current: Option<Section>,
+    /// Vectors for the next lines and sections.
+    spare: Spare,
 }
 
 /// The vectors of sections a sink handed back, for the next lines and
@@ -119,16 +118,14 @@ impl Spare {
     }
 }
 
-/// [`read_sections`]' loop over the lines; `current` is the section being
-/// read.
+/// [`read_sections`]' loop over the lines.
 fn read_lines(
     file: FileId,
     name: &str,
     text: &str,
     opts: &Options,
-    current: &mut Option<Section>,
+    state: &mut Reader,
     sink: &mut Sink<'_>,
-    spare: &mut Spare,
     diags: &mut Vec<Diagnostic>,
 ) {
     let env = |n: &str| opts.lookup_env(n);
@@ -150,7 +147,7 @@ fn read_lines(
             env: &env,
         };
         // A vector handed back by the sink, else the scratch vector.
-        let mut words = spare.words.pop().unwrap_or_default();
+        let mut words = state.spare.words.pop().unwrap_or_default();
         let into = if words.capacity() > 0 {
             &mut words
         } else {
@@ -158,7 +155,7 @@ fn read_lines(
         };
         if let Err(e) = lex::split_line_into(raw, pos, &ctx, into) {
             diags.push(lex_error(raw, pos, e));
-            spare.words.push(words);
+            state.spare.words.push(words);
             continue;
         }
         if words.capacity() == 0 {
@@ -170,7 +167,7 @@ fn read_lines(
             words = collected;
         }
         let Some(first) = words.first() else {
-            spare.words.push(words);
+            state.spare.words.push(words);
             continue;
         };
         let active = blocks.last().is_none_or(|b| b.active);
@@ -181,11 +178,11 @@ fn read_lines(
                 Flow::NotConditional if !active => {}
                 Flow::NotConditional => message_directive(&words, diags),
             }
-            spare.words.push(words);
+            state.spare.words.push(words);
             continue;
         }
         if !active {
-            spare.words.push(words);
+            state.spare.words.push(words);
             continue;
         }
         if let Some(kind) = SectionKind::from_keyword(&first.text) {
@@ -193,14 +190,14 @@ fn read_lines(
             let next = Section {
                 kind,
                 header: Line { words },
-                lines: std::mem::take(&mut spare.lines),
+                lines: std::mem::take(&mut state.spare.lines),
             };
-            if let Some(back) = current.replace(next).and_then(|done| sink(done)) {
-                spare.recycle(back);
+            if let Some(back) = state.current.replace(next).and_then(&mut *sink) {
+                state.spare.recycle(back);
             }
             continue;
         }
-        match current {
+        match &mut state.current {
             Some(section) => section.lines.push(Line { words }),
             _ => {
                 diags.push(
@@ -214,7 +211,7 @@ fn read_lines(
                         SectionKind::ALL.map(SectionKind::keyword).join("`, `")
                     )),
                 );
-                spare.words.push(words);
+                state.spare.words.push(words);
             }
         }
     }
