@@ -146,7 +146,7 @@ fn ordinary_run(bytes: &[u8]) -> usize {
 }
 
 /// C's `isspace` in the C locale, without the line ends.
-fn is_blank(b: u8) -> bool {
+const fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | 0x0b | 0x0c)
 }
 
@@ -167,6 +167,9 @@ pub fn split_line_into(
     words: &mut Vec<Word>,
 ) -> Result<(), LexError> {
     words.clear();
+    if split_plain(line, pos, words) {
+        return Ok(());
+    }
     let bytes = line.as_bytes();
     // Columns are byte offsets on an ASCII line (nearly every line). One
     // pass tells an ASCII line without NUL; the others are looked at
@@ -298,6 +301,67 @@ pub fn split_line_into(
         }
     }
     Ok(())
+}
+
+/// A byte that separates words.
+const BLANK: u8 = 1;
+/// A byte a plain line does not hold: quotes, escapes, variables,
+/// comments, line ends, NUL, and every non-ASCII byte.
+const NOT_PLAIN: u8 = 2;
+
+/// The class of each byte for [`split_plain`]: [`BLANK`], [`NOT_PLAIN`]
+/// or 0 (a byte of a word).
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < 256 {
+        let b = k as u8;
+        t[k] = if is_blank(b) {
+            BLANK
+        } else if SPECIAL[k] || b == 0 || b >= 0x80 {
+            NOT_PLAIN
+        } else {
+            0
+        };
+        k += 1;
+    }
+    t
+};
+
+/// Splits a plain line (ASCII words separated by blanks, nothing else)
+/// in one pass; anything else, and a line of [`MAX_WORDS`] words or
+/// more, is left to the general path (`false`, `words` empty).
+fn split_plain(line: &str, pos: LinePos, words: &mut Vec<Word>) -> bool {
+    let bytes = line.as_bytes();
+    let class = |i: usize| bytes.get(i).map(|&b| CLASS[usize::from(b)]);
+    let mut i = 0usize;
+    loop {
+        while class(i) == Some(BLANK) {
+            i += 1;
+        }
+        let start = i;
+        loop {
+            match class(i) {
+                Some(0) => i += 1,
+                Some(NOT_PLAIN) => {
+                    words.clear();
+                    return false;
+                }
+                _ => break,
+            }
+        }
+        if start == i {
+            return true;
+        }
+        words.push(Word {
+            text: word_text(line.get(start..i).unwrap_or("")),
+            span: span_at(line, true, pos, start, i),
+        });
+        if words.len() >= MAX_WORDS {
+            words.clear();
+            return false;
+        }
+    }
 }
 
 /// Longest word kept inline by [`SmolStr`].
@@ -560,6 +624,60 @@ mod tests {
             Err(e) => (e.kind, e.at),
             Ok(w) => (LexErrorKind::StrayNul, usize::MAX - w.len()),
         }
+    }
+
+    #[test]
+    fn plain_lines_split_as_the_general_path_splits_them() {
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 100,
+            line: 7,
+        };
+        let general = |line: &str| {
+            // The general path alone: a word vector split word by word.
+            let mut words = Vec::new();
+            assert!(!split_plain(&format!("{line}#"), pos, &mut words));
+            assert!(words.is_empty());
+            let env = |_: &str| None;
+            let ctx = LineContext {
+                file_name: "t.cfg",
+                section: "",
+                env: &env,
+            };
+            split_line(&format!("{line}#"), pos, &ctx).unwrap()
+        };
+        for line in [
+            "",
+            "   ",
+            "server s1 192.0.2.1:80 check weight 1",
+            "\t  acl host_1 hdr(host) -i app1.example.com  \x0b",
+            "a\x0cb",
+            "averyveryverylongwordofmorethantwentythreebytes x",
+        ] {
+            let mut words = Vec::new();
+            assert!(split_plain(line, pos, &mut words), "{line:?}");
+            assert_eq!(words, general(line), "{line:?}");
+        }
+        let mut words = Vec::new();
+        for line in [
+            "a 'b'",
+            "a \"b\"",
+            "a\\ b",
+            "a $b",
+            "a # b",
+            "a\rb",
+            "caf\u{e9}",
+            "a\0b",
+        ] {
+            assert!(!split_plain(line, pos, &mut words), "{line:?}");
+            assert!(words.is_empty());
+        }
+        let many = vec!["w"; MAX_WORDS].join(" ");
+        assert!(!split_plain(&many, pos, &mut words));
+        assert!(words.is_empty());
+        let fewer = vec!["w"; MAX_WORDS - 1].join(" ");
+        assert!(split_plain(&fewer, pos, &mut words));
+        assert_eq!(words.len(), MAX_WORDS - 1);
     }
 
     #[test]
