@@ -167,7 +167,7 @@ pub fn split_line_into(
     words: &mut Vec<Word>,
 ) -> Result<(), LexError> {
     words.clear();
-    if split_plain(line, pos, words) {
+    if split_plain(line, pos, words, false).is_some() {
         return Ok(());
     }
     let bytes = line.as_bytes();
@@ -306,8 +306,11 @@ pub fn split_line_into(
 /// A byte that separates words.
 const BLANK: u8 = 1;
 /// A byte a plain line does not hold: quotes, escapes, variables,
-/// comments, line ends, NUL, and every non-ASCII byte.
+/// comments, carriage returns, NUL, and every non-ASCII byte.
 const NOT_PLAIN: u8 = 2;
+/// `\n`: the end of a line when splitting the first line of a text,
+/// else as [`NOT_PLAIN`].
+const LINE_END: u8 = 3;
 
 /// The class of each byte for [`split_plain`]: [`BLANK`], [`NOT_PLAIN`]
 /// or 0 (a byte of a word).
@@ -318,6 +321,8 @@ const CLASS: [u8; 256] = {
         let b = k as u8;
         t[k] = if is_blank(b) {
             BLANK
+        } else if b == b'\n' {
+            LINE_END
         } else if SPECIAL[k] || b == 0 || b >= 0x80 {
             NOT_PLAIN
         } else {
@@ -329,10 +334,17 @@ const CLASS: [u8; 256] = {
 };
 
 /// Splits a plain line (ASCII words separated by blanks, nothing else)
-/// in one pass; anything else, and a line of [`MAX_WORDS`] words or
-/// more, is left to the general path (`false`, `words` empty).
-fn split_plain(line: &str, pos: LinePos, words: &mut Vec<Word>) -> bool {
-    let bytes = line.as_bytes();
+/// in one pass; returns the line's length. With `newline_ends`, the
+/// line is the text up to its first `\n` (else a `\n` makes the line
+/// not plain). Anything else, and a line of [`MAX_WORDS`] words or more,
+/// is left to the general path (`None`, `words` empty).
+fn split_plain(
+    text: &str,
+    pos: LinePos,
+    words: &mut Vec<Word>,
+    newline_ends: bool,
+) -> Option<usize> {
+    let bytes = text.as_bytes();
     let class = |i: usize| bytes.get(i).map(|&b| CLASS[usize::from(b)]);
     let mut i = 0usize;
     loop {
@@ -340,28 +352,51 @@ fn split_plain(line: &str, pos: LinePos, words: &mut Vec<Word>) -> bool {
             i += 1;
         }
         let start = i;
-        loop {
+        let end = loop {
             match class(i) {
                 Some(0) => i += 1,
-                Some(NOT_PLAIN) => {
+                None => break true,
+                Some(BLANK) => break false,
+                Some(LINE_END) if newline_ends => break true,
+                Some(_) => {
                     words.clear();
-                    return false;
+                    return None;
                 }
-                _ => break,
+            }
+        };
+        if start < i {
+            words.push(Word {
+                text: word_text(text.get(start..i).unwrap_or("")),
+                span: span_at(text, true, pos, start, i),
+            });
+            if words.len() >= MAX_WORDS {
+                words.clear();
+                return None;
             }
         }
-        if start == i {
-            return true;
-        }
-        words.push(Word {
-            text: word_text(line.get(start..i).unwrap_or("")),
-            span: span_at(line, true, pos, start, i),
-        });
-        if words.len() >= MAX_WORDS {
-            words.clear();
-            return false;
+        if end {
+            return Some(i);
         }
     }
+}
+
+/// Splits the first line of `text` (up to its first `\n`, or all of it)
+/// as [`split_line_into`] splits it; returns the line's length (without
+/// the `\n`) with the result. A plain line is split in the same pass
+/// that finds its end.
+pub(crate) fn split_first_line(
+    text: &str,
+    pos: LinePos,
+    ctx: &LineContext<'_>,
+    words: &mut Vec<Word>,
+) -> (usize, Result<(), LexError>) {
+    words.clear();
+    if let Some(len) = split_plain(text, pos, words, true) {
+        return (len, Ok(()));
+    }
+    let len = text.bytes().position(|b| b == b'\n').unwrap_or(text.len());
+    let line = text.get(..len).unwrap_or("");
+    (len, split_line_into(line, pos, ctx, words))
 }
 
 /// Longest word kept inline by [`SmolStr`].
@@ -627,6 +662,43 @@ mod tests {
     }
 
     #[test]
+    fn first_line_of_a_text() {
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 0,
+            line: 1,
+        };
+        let env = |_: &str| None;
+        let ctx = LineContext {
+            file_name: "t.cfg",
+            section: "",
+            env: &env,
+        };
+        let mut words = Vec::new();
+        let text_of = |w: &Vec<Word>| w.iter().map(|w| w.text.to_string()).collect::<Vec<_>>();
+        // Plain: split in the pass that finds the end.
+        assert_eq!(
+            split_first_line("  a b \nc d\n", pos, &ctx, &mut words).0,
+            6
+        );
+        assert_eq!(text_of(&words), ["a", "b"]);
+        assert_eq!(split_first_line("\nc", pos, &ctx, &mut words).0, 0);
+        assert!(words.is_empty());
+        assert_eq!(split_first_line("x y", pos, &ctx, &mut words).0, 3);
+        assert_eq!(text_of(&words), ["x", "y"]);
+        // Not plain: the general path, on the first line only.
+        let (len, r) = split_first_line("a 'b c'\n'", pos, &ctx, &mut words);
+        assert_eq!((len, r), (7, Ok(())));
+        assert_eq!(text_of(&words), ["a", "b c"]);
+        let (len, r) = split_first_line("a 'b\nc'", pos, &ctx, &mut words);
+        assert_eq!(len, 4);
+        assert_eq!(r.unwrap_err().kind, LexErrorKind::UnmatchedQuote);
+        let (len, r) = split_first_line("a\0\nb", pos, &ctx, &mut words);
+        assert_eq!(len, 2);
+        assert_eq!(r.unwrap_err().kind, LexErrorKind::StrayNul);
+    }
+
+    #[test]
     fn plain_lines_split_as_the_general_path_splits_them() {
         let pos = LinePos {
             file: FileId(0),
@@ -636,7 +708,7 @@ mod tests {
         let general = |line: &str| {
             // The general path alone: a word vector split word by word.
             let mut words = Vec::new();
-            assert!(!split_plain(&format!("{line}#"), pos, &mut words));
+            assert!(split_plain(&format!("{line}#"), pos, &mut words, false).is_none());
             assert!(words.is_empty());
             let env = |_: &str| None;
             let ctx = LineContext {
@@ -655,7 +727,11 @@ mod tests {
             "averyveryverylongwordofmorethantwentythreebytes x",
         ] {
             let mut words = Vec::new();
-            assert!(split_plain(line, pos, &mut words), "{line:?}");
+            assert_eq!(
+                split_plain(line, pos, &mut words, false),
+                Some(line.len()),
+                "{line:?}"
+            );
             assert_eq!(words, general(line), "{line:?}");
         }
         let mut words = Vec::new();
@@ -669,14 +745,17 @@ mod tests {
             "caf\u{e9}",
             "a\0b",
         ] {
-            assert!(!split_plain(line, pos, &mut words), "{line:?}");
+            assert_eq!(split_plain(line, pos, &mut words, false), None, "{line:?}");
             assert!(words.is_empty());
         }
         let many = vec!["w"; MAX_WORDS].join(" ");
-        assert!(!split_plain(&many, pos, &mut words));
+        assert_eq!(split_plain(&many, pos, &mut words, false), None);
         assert!(words.is_empty());
         let fewer = vec!["w"; MAX_WORDS - 1].join(" ");
-        assert!(split_plain(&fewer, pos, &mut words));
+        assert_eq!(
+            split_plain(&fewer, pos, &mut words, false),
+            Some(fewer.len())
+        );
         assert_eq!(words.len(), MAX_WORDS - 1);
     }
 
