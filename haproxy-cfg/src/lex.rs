@@ -352,6 +352,7 @@ fn split_plain(
             i += 1;
         }
         let start = i;
+        i += word_run(bytes.get(i..).unwrap_or_default());
         let end = loop {
             match class(i) {
                 Some(0) => i += 1,
@@ -378,6 +379,41 @@ fn split_plain(
             return Some(i);
         }
     }
+}
+
+/// The length of the leading run of word bytes (class 0 in [`CLASS`]),
+/// eight bytes at a time: every other byte is below 0x28, a backslash,
+/// or above 0x7f, and the lowest byte a word-wide test flags is a true
+/// match of that test (borrows only run upwards), so bytes before it are
+/// word bytes; from there the table decides.
+fn word_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0usize;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below = x.wrapping_sub(ONES * 0x28) & !x & TOPS;
+        let y = x ^ (ONES * u64::from(b'\\'));
+        let backslash = y.wrapping_sub(ONES) & !y & TOPS;
+        let flagged = below | backslash | (x & TOPS);
+        if flagged != 0 {
+            let first = i + (flagged.trailing_zeros() / 8) as usize;
+            if let Some(k) = chunk
+                .get(first - i..)
+                .and_then(|rest| rest.iter().position(|&c| CLASS[usize::from(c)] != 0))
+            {
+                return first + k;
+            }
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
+        .position(|&c| CLASS[usize::from(c)] != 0)
+        .unwrap_or(tail.len())
 }
 
 /// Splits the first line of `text` (up to its first `\n`, or all of it)
@@ -658,6 +694,35 @@ mod tests {
         match split(line) {
             Err(e) => (e.kind, e.at),
             Ok(w) => (LexErrorKind::StrayNul, usize::MAX - w.len()),
+        }
+    }
+
+    #[test]
+    fn word_run_agrees_with_the_table() {
+        let by_table = |b: &[u8]| {
+            b.iter()
+                .position(|&c| CLASS[usize::from(c)] != 0)
+                .unwrap_or(b.len())
+        };
+        for len in 0..20usize {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut line = vec![b'a'; len];
+                    line[at] = b;
+                    assert_eq!(word_run(&line), by_table(&line), "{b:#x} at {at} of {len}");
+                }
+            }
+        }
+        let samples: [&[u8]; 4] = [
+            b"abc!%&def\x7fghi jkl",
+            b"!!!!!!!!!!!!!!!!\x80x",
+            b"&&&&&&&&&&&&&&&&&&&&&&\\",
+            b"0123456789abcdef0123456789abcdef\n",
+        ];
+        for line in samples {
+            for from in 0..line.len() {
+                assert_eq!(word_run(&line[from..]), by_table(&line[from..]));
+            }
         }
     }
 
