@@ -71,8 +71,8 @@ pub struct Options {
     pub hosts: Option<Vec<String>>,
     /// Build the model section by section, dropping each section once it
     /// is built: [`Loaded::tree`] stays empty and memory is that of the
-    /// model alone. For a check that needs no tree (`haproxy-rs -c`);
-    /// verdicts and diagnostics are the same.
+    /// model alone. For a caller that needs the model but no tree; the
+    /// model and diagnostics are the same.
     pub discard_tree: bool,
     /// Only the verdict and the diagnostics, for a check (`haproxy-rs
     /// -c`): implies [`Options::discard_tree`], and each frontend, backend
