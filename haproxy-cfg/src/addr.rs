@@ -168,16 +168,50 @@ fn plain_ipv4_server(text: &str, usage: Use) -> Option<SockAddr> {
     if usage != Use::Server {
         return None;
     }
-    let (host, port) = text.split_once(':')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(port) || !host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
+    let (host, port) = dotted_quad_and_port(text.as_bytes())?;
     Some(SockAddr {
         family: None,
-        host: Host::V4(host.parse().ok()?),
-        port: Port::Fixed(port.parse().ok()?),
+        host: Host::V4(host),
+        port: Port::Fixed(port),
     })
+}
+
+/// `A.B.C.D:PORT` read in one pass over the bytes: four decimal octets
+/// of 1 to 3 digits, no leading zero, each at most 255 (as
+/// `Ipv4Addr::from_str` reads them), one colon, then 1 to 5 digits that
+/// fit a `u16`. `None` for anything else.
+fn dotted_quad_and_port(bytes: &[u8]) -> Option<(std::net::Ipv4Addr, u16)> {
+    let mut octets = [0u8; 4];
+    let mut i = 0usize;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        let start = i;
+        let mut value = 0u32;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_digit() || i - start == 3 {
+                break;
+            }
+            value = value * 10 + u32::from(b - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        if len == 0 || (len > 1 && bytes.get(start) == Some(&b'0')) {
+            return None;
+        }
+        *octet = u8::try_from(value).ok()?;
+        let separator = if k == 3 { b':' } else { b'.' };
+        if bytes.get(i) != Some(&separator) {
+            return None;
+        }
+        i += 1;
+    }
+    let digits = bytes.get(i..)?;
+    if digits.is_empty() || digits.len() > 5 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let port = digits
+        .iter()
+        .fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+    Some((std::net::Ipv4Addr::from(octets), u16::try_from(port).ok()?))
 }
 
 /// Splits `host:port` on the last colon, honouring `[v6]:port`; a string
@@ -310,6 +344,41 @@ mod tests {
 
     fn bind(t: &str) -> Result<SockAddr, AddrError> {
         parse(t, Use::Bind, &known)
+    }
+
+    #[test]
+    fn dotted_quad_fast_path_agrees_with_std() {
+        let cases = [
+            "192.0.2.1:80",
+            "192.0.2.255:65535",
+            "0.0.0.0:0",
+            "192.0.2.256:80",
+            "192.0.2.01:80",
+            "192.0.2:80",
+            "192.0.2.1.5:80",
+            "1920.0.2.1:80",
+            "192.0.2.1:65536",
+            "192.0.2.1:0080",
+            "192.0.2.1:",
+            "192.0.2.1",
+            "192.0.2.1:80a",
+            ".0.2.1:80",
+        ];
+        for text in cases {
+            let by_std = text.split_once(':').and_then(|(h, p)| {
+                let host: std::net::Ipv4Addr = h.parse().ok()?;
+                let digits = !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+                digits
+                    .then(|| p.parse::<u16>().ok())
+                    .flatten()
+                    .map(|p| (host, p))
+            });
+            assert_eq!(dotted_quad_and_port(text.as_bytes()), by_std, "{text}");
+        }
+        assert_eq!(
+            dotted_quad_and_port(b"198.51.100.7:8443"),
+            Some((std::net::Ipv4Addr::new(198, 51, 100, 7), 8443))
+        );
     }
 
     #[test]

@@ -4,27 +4,138 @@
 
 use crate::addr::{Host, Port};
 use crate::diag::Diagnostic;
-use crate::model::{Config, Mode, Proxy, ProxyKind};
+use crate::model::{Config, Located, Mode, Proxy, ProxyKind};
+use crate::source::Span;
 use crate::suggest;
 use smol_str::SmolStr;
 use std::collections::HashMap;
 
+/// Proxies by name, hashed with FNV-1a (short names; see
+/// [`crate::build::AclNames`]).
+type ByName<'a> = HashMap<&'a str, &'a Summary, std::hash::BuildHasherDefault<crate::build::Fnv1a>>;
+
+/// What the whole-configuration checks read of one frontend, backend or
+/// listen, taken from it once it is built: a check that needs only the
+/// verdict keeps this and drops the proxy.
+#[derive(Clone, Debug)]
+pub(crate) struct Summary {
+    /// What kind.
+    kind: ProxyKind,
+    /// The name.
+    name: SmolStr,
+    /// The header line.
+    span: Span,
+    /// `mode`.
+    mode: Mode,
+    /// The `defaults` section inherited from.
+    inherits: Option<SmolStr>,
+    /// `default_backend` then each `use_backend`, with their keyword.
+    targets: Vec<(&'static str, Located<SmolStr>)>,
+    /// Each server's name, and whether it has a health or agent check
+    /// (what `track` needs of it).
+    servers: Vec<(SmolStr, bool)>,
+    /// Servers with `track TARGET`: name, where the name is, target.
+    tracks: Vec<(SmolStr, Span, SmolStr)>,
+    /// `track-sc*` rules: the action and the `table` argument, if any.
+    track_rules: Vec<(Located<SmolStr>, Option<SmolStr>)>,
+    /// A `stick-table` is declared.
+    stick_table: bool,
+    /// Listening addresses of `bind` lines.
+    pub(crate) listeners: usize,
+    /// What the checks of this proxy alone find (servers, binds,
+    /// timeouts), in that order.
+    own: Vec<Diagnostic>,
+}
+
+impl Summary {
+    /// What the checks need of `p`, with the findings of the checks that
+    /// look at `p` alone.
+    pub(crate) fn of(p: &Proxy) -> Summary {
+        let mut targets = Vec::new();
+        if p.kind.is_frontend() {
+            targets.reserve_exact(p.use_backends.len() + 1);
+            if let Some(d) = &p.default_backend {
+                targets.push(("default_backend", d.clone()));
+            }
+            for u in &p.use_backends {
+                targets.push(("use_backend", u.backend.clone()));
+            }
+        }
+        let mut servers = Vec::with_capacity(p.servers.len());
+        let mut tracks = Vec::new();
+        for s in &p.servers {
+            let checked = s.options.check == Some(true) || s.options.agent_check == Some(true);
+            servers.push((s.name.value.clone(), checked));
+            if let Some((_, Some(target))) =
+                s.options.rare().other.iter().find(|(k, _)| k == "track")
+            {
+                tracks.push((s.name.value.clone(), s.name.span, target.clone()));
+            }
+        }
+        let track_rules = p
+            .rules
+            .iter()
+            .filter(|r| r.action.value.starts_with("track-sc"))
+            .map(|r| {
+                let table = r
+                    .args
+                    .iter()
+                    .position(|a| a == "table")
+                    .and_then(|i| r.args.get(i + 1))
+                    .cloned();
+                (r.action.clone(), table)
+            })
+            .collect();
+        let mut own = Vec::new();
+        server_checks(p, &mut own);
+        binds(p, &mut own);
+        timeouts(p, &mut own);
+        Summary {
+            kind: p.kind,
+            name: p.name.clone(),
+            span: p.span,
+            mode: p.mode,
+            inherits: p.inherits.clone(),
+            targets,
+            servers,
+            tracks,
+            track_rules,
+            stick_table: p.stick_table.is_some(),
+            listeners: p.binds.iter().map(|b| b.addresses.len()).sum(),
+            own,
+        }
+    }
+
+    /// The first server of this name: whether it is checked.
+    fn server_checked(&self, name: &str) -> Option<bool> {
+        self.servers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, checked)| checked)
+    }
+}
+
 /// Runs every check.
 pub(crate) fn check(config: &Config, diags: &mut Vec<Diagnostic>) {
-    duplicate_proxies(config, diags);
+    let proxies: Vec<Summary> = config.proxies.iter().map(Summary::of).collect();
+    check_summaries(config, &proxies, diags);
+}
+
+/// Runs every check, the proxies (frontends, backends, listens) given by
+/// their summaries, in configuration order.
+pub(crate) fn check_summaries(config: &Config, proxies: &[Summary], diags: &mut Vec<Diagnostic>) {
+    duplicate_proxies(proxies, diags);
     programs(config, diags);
-    defaults_with_rules(config, diags);
-    let mut by_name: HashMap<&str, &Proxy> = HashMap::new();
-    for p in config.proxies.iter().filter(|p| p.kind.is_backend()) {
+    defaults_with_rules(config, proxies, diags);
+    let mut by_name = ByName::with_capacity_and_hasher(proxies.len(), Default::default());
+    for p in proxies.iter().filter(|p| p.kind.is_backend()) {
         by_name.entry(p.name.as_str()).or_insert(p);
     }
-    for p in &config.proxies {
-        backends_exist(config, &by_name, p, diags);
+    for p in proxies {
+        backends_exist(proxies, &by_name, p, diags);
         tracks(&by_name, p, diags);
-        servers(p, diags);
-        binds(p, diags);
-        timeouts(p, diags);
-        tracked_tables(config, p, diags);
+        diags.extend(p.own.iter().cloned());
+        tracked_tables(proxies, p, diags);
     }
 }
 
@@ -57,13 +168,13 @@ fn programs(config: &Config, diags: &mut Vec<Diagnostic>) {
 
 /// A `defaults` section with rules may serve frontends or backends, not
 /// both.
-fn defaults_with_rules(config: &Config, diags: &mut Vec<Diagnostic>) {
+fn defaults_with_rules(config: &Config, proxies: &[Summary], diags: &mut Vec<Diagnostic>) {
     for d in config
         .defaults
         .iter()
         .filter(|d| !d.rules.is_empty() && !d.name.is_empty())
     {
-        let users = config.proxies.iter().filter(|p| {
+        let users = proxies.iter().filter(|p| {
             p.inherits.as_deref() == Some(d.name.as_str()) && p.kind != ProxyKind::Listen
         });
         let mut first_kind = None;
@@ -90,32 +201,20 @@ fn defaults_with_rules(config: &Config, diags: &mut Vec<Diagnostic>) {
 
 /// `track-sc*` needs a stick table: the proxy's own, or the one named by
 /// `table`.
-fn tracked_tables(config: &Config, p: &Proxy, diags: &mut Vec<Diagnostic>) {
-    for r in p
-        .rules
-        .iter()
-        .filter(|r| r.action.value.starts_with("track-sc"))
-    {
-        let named = r
-            .args
-            .iter()
-            .position(|a| a == "table")
-            .and_then(|i| r.args.get(i + 1));
-        let table = named.map_or(p.name.as_str(), SmolStr::as_str);
-        let found = config
-            .proxies
-            .iter()
-            .any(|q| q.name == table && q.stick_table.is_some());
+fn tracked_tables(proxies: &[Summary], p: &Summary, diags: &mut Vec<Diagnostic>) {
+    for (action, named) in &p.track_rules {
+        let table = named.as_ref().map_or(p.name.as_str(), SmolStr::as_str);
+        let found = proxies.iter().any(|q| q.name == table && q.stick_table);
         if !found {
             diags.push(
                 Diagnostic::error(
                     "E0209",
                     format!(
                         "Proxy '{}': unable to find table '{table}' referenced by {}",
-                        p.name, r.action.value
+                        p.name, action.value
                     ),
                 )
-                .at(r.action.span, "no such stick table")
+                .at(action.span, "no such stick table")
                 .with_help("declare a `stick-table` in this proxy or name one with `table NAME`"),
             );
         }
@@ -134,10 +233,11 @@ pub(crate) fn listeners(config: &Config) -> usize {
 }
 
 /// Two frontends (or two backends) of one name; a listen counts as both.
-fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
-    let mut frontends: HashMap<&str, &Proxy> = HashMap::new();
-    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
-    for p in &config.proxies {
+fn duplicate_proxies(proxies: &[Summary], diags: &mut Vec<Diagnostic>) {
+    let n = proxies.len();
+    let mut frontends = ByName::with_capacity_and_hasher(n, Default::default());
+    let mut backends = ByName::with_capacity_and_hasher(n, Default::default());
+    for p in proxies {
         let mut clash = None;
         if p.kind.is_frontend() {
             clash = clash.or(frontends.get(p.name.as_str()).copied());
@@ -176,28 +276,17 @@ fn duplicate_proxies(config: &Config, diags: &mut Vec<Diagnostic>) {
 /// `default_backend` and `use_backend` name an existing backend of a
 /// compatible mode.
 fn backends_exist(
-    config: &Config,
-    by_name: &HashMap<&str, &Proxy>,
-    p: &Proxy,
+    proxies: &[Summary],
+    by_name: &ByName<'_>,
+    p: &Summary,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if !p.kind.is_frontend() {
-        return;
-    }
-    let mut targets = Vec::new();
-    if let Some(d) = &p.default_backend {
-        targets.push(("default_backend", d));
-    }
-    for u in &p.use_backends {
-        targets.push(("use_backend", &u.backend));
-    }
-    for (kw, target) in targets {
+    for (kw, target) in &p.targets {
         if target.value.contains('%') {
             continue;
         }
         let Some(&b) = by_name.get(target.value.as_str()) else {
-            let names = config
-                .proxies
+            let names = proxies
                 .iter()
                 .filter(|b| b.kind.is_backend())
                 .map(|b| b.name.as_str());
@@ -216,7 +305,7 @@ fn backends_exist(
             continue;
         };
         if p.mode == Mode::Http && b.mode != Mode::Http {
-            let which = if kw == "default_backend" {
+            let which = if *kw == "default_backend" {
                 "as its default backend"
             } else {
                 "in a 'use_backend' rule"
@@ -241,7 +330,7 @@ fn backends_exist(
 }
 
 /// Servers with `check` need a port; cookies need HTTP.
-fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
+fn server_checks(p: &Proxy, diags: &mut Vec<Diagnostic>) {
     for s in &p.servers {
         let inet = !matches!(s.address.host, Host::Path(_));
         let no_port = matches!(s.address.port, Port::None | Port::Offset(_));
@@ -278,27 +367,23 @@ fn servers(p: &Proxy, diags: &mut Vec<Diagnostic>) {
 }
 
 /// `track [PROXY/]SERVER` names a server that is checked.
-fn tracks(by_name: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Vec<Diagnostic>) {
-    for s in &p.servers {
-        let Some((_, Some(target))) = s.options.rare().other.iter().find(|(k, _)| k == "track")
-        else {
-            continue;
-        };
+fn tracks(by_name: &ByName<'_>, p: &Summary, diags: &mut Vec<Diagnostic>) {
+    for (name, name_span, target) in &p.tracks {
         let (proxy, server) = target
             .split_once('/')
             .unwrap_or((p.name.as_str(), target.as_str()));
-        let found = by_name.get(proxy).and_then(|q| q.server(server));
+        let found = by_name.get(proxy).and_then(|q| q.server_checked(server));
         let message = match found {
-            None => format!("'server {}/{}' : unable to find required server '{target}' for tracking", p.name, s.name.value),
-            Some(t) if t.options.check != Some(true) && t.options.agent_check != Some(true) => format!(
+            None => format!("'server {}/{}' : unable to find required server '{target}' for tracking", p.name, name),
+            Some(false) => format!(
                 "'server {}/{}' : unable to use {proxy}/{server} for tracking as it does not have any check nor agent enabled",
-                p.name, s.name.value
+                p.name, name
             ),
-            Some(_) => continue,
+            Some(true) => continue,
         };
         diags.push(
             Diagnostic::error("E0210", message)
-                .at(s.name.span, "tracks an unchecked or missing server")
+                .at(*name_span, "tracks an unchecked or missing server")
                 .with_help("add `check` to the tracked server"),
         );
     }

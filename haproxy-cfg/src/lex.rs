@@ -110,8 +110,43 @@ fn is_special(b: u8) -> bool {
     SPECIAL[usize::from(b)]
 }
 
+/// The length of the leading run of ordinary (not [`is_special`]) bytes,
+/// eight bytes at a time: every special byte is below 0x28 or a
+/// backslash, and the lowest byte a word-wide "below" or "equal" test
+/// flags is a true match (borrows only run upwards), so bytes before it
+/// are ordinary; from there the table decides.
+fn ordinary_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0usize;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below = x.wrapping_sub(ONES * 0x28) & !x & TOPS;
+        let y = x ^ (ONES * u64::from(b'\\'));
+        let backslash = y.wrapping_sub(ONES) & !y & TOPS;
+        let flagged = below | backslash;
+        if flagged != 0 {
+            let first = i + (flagged.trailing_zeros() / 8) as usize;
+            if let Some(k) = chunk
+                .get(first - i..)
+                .and_then(|rest| rest.iter().position(|&c| is_special(c)))
+            {
+                return first + k;
+            }
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
+        .position(|&c| is_special(c))
+        .unwrap_or(tail.len())
+}
+
 /// C's `isspace` in the C locale, without the line ends.
-fn is_blank(b: u8) -> bool {
+const fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | 0x0b | 0x0c)
 }
 
@@ -132,15 +167,24 @@ pub fn split_line_into(
     words: &mut Vec<Word>,
 ) -> Result<(), LexError> {
     words.clear();
-    let bytes = line.as_bytes();
-    if bytes.contains(&0) {
-        return Err(LexError {
-            kind: LexErrorKind::StrayNul,
-            at: bytes.iter().position(|&b| b == 0).unwrap_or(0),
-        });
+    if split_plain(line, pos, words, false).is_some() {
+        return Ok(());
     }
-    // Columns are byte offsets on an ASCII line (nearly every line).
-    let ascii = bytes.is_ascii();
+    let bytes = line.as_bytes();
+    // Columns are byte offsets on an ASCII line (nearly every line). One
+    // pass tells an ASCII line without NUL; the others are looked at
+    // closer.
+    let ascii = if ascii_without_nul(bytes) {
+        true
+    } else {
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            return Err(LexError {
+                kind: LexErrorKind::StrayNul,
+                at,
+            });
+        }
+        bytes.is_ascii()
+    };
     // Only words with quotes, escapes or variables are built here; plain
     // words are taken from the line as they are.
     let mut cur: Vec<u8> = Vec::new();
@@ -161,10 +205,7 @@ pub fn split_line_into(
     while i < bytes.len() {
         let b = bytes[i];
         if !is_special(b) {
-            let run = bytes[i..]
-                .iter()
-                .position(|&c| is_special(c))
-                .unwrap_or(bytes.len() - i);
+            let run = ordinary_run(bytes.get(i..).unwrap_or_default());
             let end = i + run;
             let ends_word = match bytes.get(end) {
                 None | Some(b'\n' | b'\r' | b'#') => true,
@@ -173,7 +214,7 @@ pub fn split_line_into(
             if start.is_none() && ends_word && !squote && !dquote {
                 // A plain word: its text is the source text.
                 words.push(Word {
-                    text: SmolStr::new(line.get(i..end).unwrap_or("")),
+                    text: word_text(line.get(i..end).unwrap_or("")),
                     span: span_at(line, ascii, pos, i, end),
                 });
                 i = end;
@@ -262,11 +303,171 @@ pub fn split_line_into(
     Ok(())
 }
 
+/// A byte that separates words.
+const BLANK: u8 = 1;
+/// A byte a plain line does not hold: quotes, escapes, variables,
+/// comments, carriage returns, NUL, and every non-ASCII byte.
+const NOT_PLAIN: u8 = 2;
+/// `\n`: the end of a line when splitting the first line of a text,
+/// else as [`NOT_PLAIN`].
+const LINE_END: u8 = 3;
+
+/// The class of each byte for [`split_plain`]: [`BLANK`], [`NOT_PLAIN`]
+/// or 0 (a byte of a word).
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut k = 0;
+    while k < 256 {
+        let b = k as u8;
+        t[k] = if is_blank(b) {
+            BLANK
+        } else if b == b'\n' {
+            LINE_END
+        } else if SPECIAL[k] || b == 0 || b >= 0x80 {
+            NOT_PLAIN
+        } else {
+            0
+        };
+        k += 1;
+    }
+    t
+};
+
+/// Splits a plain line (ASCII words separated by blanks, nothing else)
+/// in one pass; returns the line's length. With `newline_ends`, the
+/// line is the text up to its first `\n` (else a `\n` makes the line
+/// not plain). Anything else, and a line of [`MAX_WORDS`] words or more,
+/// is left to the general path (`None`, `words` empty).
+fn split_plain(
+    text: &str,
+    pos: LinePos,
+    words: &mut Vec<Word>,
+    newline_ends: bool,
+) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let class = |i: usize| bytes.get(i).map(|&b| CLASS[usize::from(b)]);
+    let mut i = 0usize;
+    loop {
+        while class(i) == Some(BLANK) {
+            i += 1;
+        }
+        let start = i;
+        i += word_run(bytes.get(i..).unwrap_or_default());
+        let end = loop {
+            match class(i) {
+                Some(0) => i += 1,
+                None => break true,
+                Some(BLANK) => break false,
+                Some(LINE_END) if newline_ends => break true,
+                Some(_) => {
+                    words.clear();
+                    return None;
+                }
+            }
+        };
+        if start < i {
+            words.push(Word {
+                text: word_text(text.get(start..i).unwrap_or("")),
+                span: span_at(text, true, pos, start, i),
+            });
+            if words.len() >= MAX_WORDS {
+                words.clear();
+                return None;
+            }
+        }
+        if end {
+            return Some(i);
+        }
+    }
+}
+
+/// The length of the leading run of word bytes (class 0 in [`CLASS`]),
+/// eight bytes at a time: every other byte is below 0x28, a backslash,
+/// or above 0x7f, and the lowest byte a word-wide test flags is a true
+/// match of that test (borrows only run upwards), so bytes before it are
+/// word bytes; from there the table decides.
+fn word_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0usize;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let below = x.wrapping_sub(ONES * 0x28) & !x & TOPS;
+        let y = x ^ (ONES * u64::from(b'\\'));
+        let backslash = y.wrapping_sub(ONES) & !y & TOPS;
+        let flagged = below | backslash | (x & TOPS);
+        if flagged != 0 {
+            let first = i + (flagged.trailing_zeros() / 8) as usize;
+            if let Some(k) = chunk
+                .get(first - i..)
+                .and_then(|rest| rest.iter().position(|&c| CLASS[usize::from(c)] != 0))
+            {
+                return first + k;
+            }
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    i + tail
+        .iter()
+        .position(|&c| CLASS[usize::from(c)] != 0)
+        .unwrap_or(tail.len())
+}
+
+/// Splits the first line of `text` (up to its first `\n`, or all of it)
+/// as [`split_line_into`] splits it; returns the line's length (without
+/// the `\n`) with the result. A plain line is split in the same pass
+/// that finds its end.
+pub(crate) fn split_first_line(
+    text: &str,
+    pos: LinePos,
+    ctx: &LineContext<'_>,
+    words: &mut Vec<Word>,
+) -> (usize, Result<(), LexError>) {
+    words.clear();
+    if let Some(len) = split_plain(text, pos, words, true) {
+        return (len, Ok(()));
+    }
+    let len = text.bytes().position(|b| b == b'\n').unwrap_or(text.len());
+    let line = text.get(..len).unwrap_or("");
+    (len, split_line_into(line, pos, ctx, words))
+}
+
+/// Longest word kept inline by [`SmolStr`].
+const INLINE_CAP: usize = 23;
+
+/// A plain word's text: short words copied byte by byte into the inline
+/// form (cheaper than the general constructor's copy for words of a few
+/// bytes), longer ones by the general constructor.
+fn word_text(text: &str) -> SmolStr {
+    if text.len() <= INLINE_CAP {
+        SmolStr::new_inline(text)
+    } else {
+        SmolStr::new(text)
+    }
+}
+
+/// True when no byte is NUL or above 0x7f: `b | (b - 1)` has its top bit
+/// set exactly for those bytes. A loop without early exit, over
+/// fixed-size chunks, that the compiler turns into vector code.
+fn ascii_without_nul(bytes: &[u8]) -> bool {
+    let flag = |acc: u8, b: &u8| acc | *b | b.wrapping_sub(1);
+    let mut chunks = bytes.chunks_exact(16);
+    let mut acc = 0u8;
+    for chunk in &mut chunks {
+        acc |= chunk.iter().fold(0u8, flag);
+    }
+    acc |= chunks.remainder().iter().fold(0u8, flag);
+    acc & 0x80 == 0
+}
+
 /// Takes the bytes collected for a word as its text (invalid UTF-8, only
 /// possible through `\x` escapes, replaced).
 fn text_of(cur: &mut Vec<u8>) -> SmolStr {
     let text = match std::str::from_utf8(cur) {
-        Ok(s) => SmolStr::new(s),
+        Ok(s) => word_text(s),
         Err(_) => SmolStr::new(String::from_utf8_lossy(cur)),
     };
     cur.clear();
@@ -493,6 +694,185 @@ mod tests {
         match split(line) {
             Err(e) => (e.kind, e.at),
             Ok(w) => (LexErrorKind::StrayNul, usize::MAX - w.len()),
+        }
+    }
+
+    #[test]
+    fn word_run_agrees_with_the_table() {
+        let by_table = |b: &[u8]| {
+            b.iter()
+                .position(|&c| CLASS[usize::from(c)] != 0)
+                .unwrap_or(b.len())
+        };
+        for len in 0..20usize {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut line = vec![b'a'; len];
+                    line[at] = b;
+                    assert_eq!(word_run(&line), by_table(&line), "{b:#x} at {at} of {len}");
+                }
+            }
+        }
+        let samples: [&[u8]; 4] = [
+            b"abc!%&def\x7fghi jkl",
+            b"!!!!!!!!!!!!!!!!\x80x",
+            b"&&&&&&&&&&&&&&&&&&&&&&\\",
+            b"0123456789abcdef0123456789abcdef\n",
+        ];
+        for line in samples {
+            for from in 0..line.len() {
+                assert_eq!(word_run(&line[from..]), by_table(&line[from..]));
+            }
+        }
+    }
+
+    #[test]
+    fn first_line_of_a_text() {
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 0,
+            line: 1,
+        };
+        let env = |_: &str| None;
+        let ctx = LineContext {
+            file_name: "t.cfg",
+            section: "",
+            env: &env,
+        };
+        let mut words = Vec::new();
+        let text_of = |w: &Vec<Word>| w.iter().map(|w| w.text.to_string()).collect::<Vec<_>>();
+        // Plain: split in the pass that finds the end.
+        assert_eq!(
+            split_first_line("  a b \nc d\n", pos, &ctx, &mut words).0,
+            6
+        );
+        assert_eq!(text_of(&words), ["a", "b"]);
+        assert_eq!(split_first_line("\nc", pos, &ctx, &mut words).0, 0);
+        assert!(words.is_empty());
+        assert_eq!(split_first_line("x y", pos, &ctx, &mut words).0, 3);
+        assert_eq!(text_of(&words), ["x", "y"]);
+        // Not plain: the general path, on the first line only.
+        let (len, r) = split_first_line("a 'b c'\n'", pos, &ctx, &mut words);
+        assert_eq!((len, r), (7, Ok(())));
+        assert_eq!(text_of(&words), ["a", "b c"]);
+        let (len, r) = split_first_line("a 'b\nc'", pos, &ctx, &mut words);
+        assert_eq!(len, 4);
+        assert_eq!(r.unwrap_err().kind, LexErrorKind::UnmatchedQuote);
+        let (len, r) = split_first_line("a\0\nb", pos, &ctx, &mut words);
+        assert_eq!(len, 2);
+        assert_eq!(r.unwrap_err().kind, LexErrorKind::StrayNul);
+    }
+
+    #[test]
+    fn plain_lines_split_as_the_general_path_splits_them() {
+        let pos = LinePos {
+            file: FileId(0),
+            offset: 100,
+            line: 7,
+        };
+        let general = |line: &str| {
+            // The general path alone: a word vector split word by word.
+            let mut words = Vec::new();
+            assert!(split_plain(&format!("{line}#"), pos, &mut words, false).is_none());
+            assert!(words.is_empty());
+            let env = |_: &str| None;
+            let ctx = LineContext {
+                file_name: "t.cfg",
+                section: "",
+                env: &env,
+            };
+            split_line(&format!("{line}#"), pos, &ctx).unwrap()
+        };
+        for line in [
+            "",
+            "   ",
+            "server s1 192.0.2.1:80 check weight 1",
+            "\t  acl host_1 hdr(host) -i app1.example.com  \x0b",
+            "a\x0cb",
+            "averyveryverylongwordofmorethantwentythreebytes x",
+        ] {
+            let mut words = Vec::new();
+            assert_eq!(
+                split_plain(line, pos, &mut words, false),
+                Some(line.len()),
+                "{line:?}"
+            );
+            assert_eq!(words, general(line), "{line:?}");
+        }
+        let mut words = Vec::new();
+        for line in [
+            "a 'b'",
+            "a \"b\"",
+            "a\\ b",
+            "a $b",
+            "a # b",
+            "a\rb",
+            "caf\u{e9}",
+            "a\0b",
+        ] {
+            assert_eq!(split_plain(line, pos, &mut words, false), None, "{line:?}");
+            assert!(words.is_empty());
+        }
+        let many = vec!["w"; MAX_WORDS].join(" ");
+        assert_eq!(split_plain(&many, pos, &mut words, false), None);
+        assert!(words.is_empty());
+        let fewer = vec!["w"; MAX_WORDS - 1].join(" ");
+        assert_eq!(
+            split_plain(&fewer, pos, &mut words, false),
+            Some(fewer.len())
+        );
+        assert_eq!(words.len(), MAX_WORDS - 1);
+    }
+
+    #[test]
+    fn ordinary_run_agrees_with_the_table() {
+        let by_table = |b: &[u8]| b.iter().position(|&c| is_special(c)).unwrap_or(b.len());
+        // Every byte value at every place of lines of 0 to 20 bytes whose
+        // other bytes are ordinary, and lines mixing near misses ('!',
+        // '%', '&', '[', ']', control bytes) with special bytes.
+        for len in 0..20usize {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut line = vec![b'a'; len];
+                    line[at] = b;
+                    assert_eq!(
+                        ordinary_run(&line),
+                        by_table(&line),
+                        "{b:#x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        let samples: [&[u8]; 6] = [
+            b"abc!%&def ghi",
+            b"!!!!!!!!!!!!!!!!\\x",
+            b"\x01\x02&&&&&&&&&&&&&&&'",
+            b"[]^_`{|}~[]^_`{|}~ end",
+            b"0123456789abcdef0123456789abcdef",
+            b"%%%%%%%%%%%%%%%%%%%%%%%%%\"",
+        ];
+        for line in samples {
+            for from in 0..line.len() {
+                assert_eq!(ordinary_run(&line[from..]), by_table(&line[from..]));
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_without_nul_sees_every_byte() {
+        assert!(ascii_without_nul(b""));
+        assert!(ascii_without_nul(
+            b"server s1 192.0.2.1:80 check weight 1 ~\x7f"
+        ));
+        for bad in [0u8, 0x80, 0xc3, 0xff] {
+            for at in [0usize, 5, 15, 16, 17, 40] {
+                let mut line = vec![b'a'; 41];
+                line[at] = bad;
+                assert!(!ascii_without_nul(&line), "byte {bad:#x} at {at}");
+            }
+        }
+        for b in 1u8..0x80 {
+            assert!(ascii_without_nul(&[b; 20]), "byte {b:#x}");
         }
     }
 

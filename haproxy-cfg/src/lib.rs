@@ -71,9 +71,17 @@ pub struct Options {
     pub hosts: Option<Vec<String>>,
     /// Build the model section by section, dropping each section once it
     /// is built: [`Loaded::tree`] stays empty and memory is that of the
-    /// model alone. For a check that needs no tree (`haproxy-rs -c`);
-    /// verdicts and diagnostics are the same.
+    /// model alone. For a caller that needs the model but no tree; the
+    /// model and diagnostics are the same.
     pub discard_tree: bool,
+    /// Only the verdict and the diagnostics, for a check (`haproxy-rs
+    /// -c`): implies [`Options::discard_tree`], and each frontend, backend
+    /// and listen is checked once built and then dropped, so that
+    /// [`Loaded::config`] keeps no proxy (`proxies` stays empty; `global`,
+    /// `defaults` and the other sections are kept) and memory stays that
+    /// of the largest section. Diagnostics and [`Loaded::exit_code`] are
+    /// the same as in a full read.
+    pub verdict_only: bool,
 }
 
 impl Options {
@@ -108,6 +116,18 @@ impl Options {
         self
     }
 
+    /// Keeps only the verdict and the diagnostics (see
+    /// [`Options::verdict_only`]).
+    pub fn verdict_only(mut self, only: bool) -> Self {
+        self.verdict_only = only;
+        self
+    }
+
+    /// True when the model is built section by section.
+    fn lean(&self) -> bool {
+        self.discard_tree || self.verdict_only
+    }
+
     /// Sets strict mode.
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
@@ -136,6 +156,9 @@ pub struct Loaded {
     /// Everything found: in file order for what reading finds, then what
     /// the whole-configuration checks find.
     pub diagnostics: Vec<Diagnostic>,
+    /// With [`Options::verdict_only`], the listening addresses of the
+    /// proxies that `config` does not keep.
+    proxy_listeners: Option<usize>,
 }
 
 impl Loaded {
@@ -158,10 +181,19 @@ impl Loaded {
     pub fn exit_code(&self) -> i32 {
         if self.has_errors() {
             1
-        } else if check::listeners(&self.config) == 0 && !check::master_worker(&self.config) {
+        } else if self.listeners() == 0 && !check::master_worker(&self.config) {
             2
         } else {
             0
+        }
+    }
+
+    /// The number of listening sockets: addresses of `bind` lines and
+    /// `stats socket` lines.
+    fn listeners(&self) -> usize {
+        match self.proxy_listeners {
+            Some(n) => n + self.config.global.stats_sockets.len(),
+            None => check::listeners(&self.config),
         }
     }
 
@@ -256,7 +288,11 @@ impl Reading {
         Reading {
             sources: Sources::new(),
             tree: Tree::default(),
-            builder: build::Builder::new(),
+            builder: if opts.verdict_only {
+                build::Builder::summarizing()
+            } else {
+                build::Builder::new()
+            },
             hosts: opts.hosts.clone().unwrap_or_else(addr::hosts_file_names),
             diagnostics: Vec::new(),
             built: Vec::new(),
@@ -283,10 +319,13 @@ impl Reading {
             exists: &exists,
         };
         let mut sink = |section: Section| {
-            if opts.discard_tree {
+            if opts.lean() {
                 builder.section(&section, &env, built);
+                // Built: its vectors serve the next sections.
+                Some(section)
             } else {
                 tree.sections.push(section);
+                None
             }
         };
         parse::read_sections(id, name, &file.text, opts, &mut sink, diagnostics);
@@ -302,9 +341,9 @@ impl Reading {
             mut diagnostics,
             built,
         } = self;
-        let config = if opts.discard_tree {
+        let (config, summaries) = if opts.lean() {
             diagnostics.extend(built);
-            builder.finish()
+            builder.finish_with_summaries()
         } else {
             let resolve = |name: &str| hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
             let exists = |path: &str| std::path::Path::new(path).exists();
@@ -312,12 +351,21 @@ impl Reading {
                 resolve: &resolve,
                 exists: &exists,
             };
-            build::build(&tree, &env, &mut diagnostics)
+            (build::build(&tree, &env, &mut diagnostics), None)
         };
         // What reading finds comes in file order, as HAProxy reports it line
         // by line; then what the whole-configuration checks find.
         diagnostics.sort_by_key(|d| d.span.map(|s| (s.file, s.offset)));
-        check::check(&config, &mut diagnostics);
+        let proxy_listeners = match &summaries {
+            Some(proxies) => {
+                check::check_summaries(&config, proxies, &mut diagnostics);
+                Some(proxies.iter().map(|p| p.listeners).sum())
+            }
+            None => {
+                check::check(&config, &mut diagnostics);
+                None
+            }
+        };
         if opts.strict {
             for d in &mut diagnostics {
                 if d.severity == Severity::Warning {
@@ -330,6 +378,7 @@ impl Reading {
             tree,
             config,
             diagnostics,
+            proxy_listeners,
         }
     }
 }

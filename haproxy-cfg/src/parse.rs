@@ -50,10 +50,18 @@ pub(crate) fn read_text(
         name,
         text,
         opts,
-        &mut |s| tree.sections.push(s),
+        &mut |s| {
+            tree.sections.push(s);
+            None
+        },
         diags,
     );
 }
+
+/// What a section sink does with each section read: keeps it (and
+/// returns `None`), or uses it and hands it back so that its vectors
+/// serve the next sections.
+pub(crate) type Sink<'a> = dyn FnMut(Section) -> Option<Section> + 'a;
 
 /// Reads the text of one file, handing each section to `sink` once its
 /// last line is read, and adding what it finds to `diags`.
@@ -62,26 +70,62 @@ pub(crate) fn read_sections(
     name: &str,
     text: &str,
     opts: &Options,
-    sink: &mut dyn FnMut(Section),
+    sink: &mut Sink<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    // The section being read; a file starts outside any section.
-    let mut current: Option<Section> = None;
-    read_lines(file, name, text, opts, &mut current, sink, diags);
-    if let Some(last) = current {
+    // A file starts outside any section.
+    let mut state = Reader::default();
+    read_lines(file, name, text, opts, &mut state, sink, diags);
+    if let Some(last) = state.current {
         sink(last);
     }
 }
 
-/// [`read_sections`]' loop over the lines; `current` is the section being
-/// read.
+/// The section being read and the vectors handed back by the sink.
+#[derive(Default)]
+struct Reader {
+    /// The section being read, if any.
+    current: Option<Section>,
+    /// Vectors for the next lines and sections.
+    spare: Spare,
+}
+
+/// The vectors of sections a sink handed back, for the next lines and
+/// sections: a check that drops each section once built allocates them
+/// once instead of once per line.
+#[derive(Default)]
+struct Spare {
+    /// Emptied word vectors.
+    words: Vec<Vec<Word>>,
+    /// An emptied line vector.
+    lines: Vec<Line>,
+}
+
+impl Spare {
+    /// Takes back the vectors of a section a sink is done with.
+    fn recycle(&mut self, mut section: Section) {
+        let mut header = section.header.words;
+        header.clear();
+        self.words.push(header);
+        for line in section.lines.drain(..) {
+            let mut words = line.words;
+            words.clear();
+            self.words.push(words);
+        }
+        if section.lines.capacity() > self.lines.capacity() {
+            self.lines = section.lines;
+        }
+    }
+}
+
+/// [`read_sections`]' loop over the lines.
 fn read_lines(
     file: FileId,
     name: &str,
     text: &str,
     opts: &Options,
-    current: &mut Option<Section>,
-    sink: &mut dyn FnMut(Section),
+    state: &mut Reader,
+    sink: &mut Sink<'_>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let env = |n: &str| opts.lookup_env(n);
@@ -89,43 +133,66 @@ fn read_lines(
     let mut section_kw: &'static str = "";
     let mut offset = 0usize;
     let mut scratch: Vec<Word> = Vec::with_capacity(MAX_WORDS);
-    for (index, raw) in (Lines { rest: Some(text) }).enumerate() {
-        let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    // What is left of the text: the pieces between `\n` bytes, as
+    // `str::split('\n')` gives them (a text ending in `\n` ends with an
+    // empty piece).
+    let mut rest = Some(text);
+    let mut index = 0usize;
+    while let Some(chunk) = rest {
+        index += 1;
+        let line_no = u32::try_from(index).unwrap_or(u32::MAX);
         let pos = LinePos {
             file,
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
             line: line_no,
         };
-        offset += raw.len() + 1;
         let ctx = LineContext {
             file_name: name,
             section: section_kw,
             env: &env,
         };
-        if let Err(e) = lex::split_line_into(raw, pos, &ctx, &mut scratch) {
+        // A vector handed back by the sink, else the scratch vector.
+        let mut words = state.spare.words.pop().unwrap_or_default();
+        let into = if words.capacity() > 0 {
+            &mut words
+        } else {
+            &mut scratch
+        };
+        // The line is found and split in one pass when it is plain.
+        let (len, split) = lex::split_first_line(chunk, pos, &ctx, into);
+        let raw = chunk.get(..len).unwrap_or("");
+        rest = chunk.get(len + 1..);
+        offset += len + 1;
+        if let Err(e) = split {
             diags.push(lex_error(raw, pos, e));
+            state.spare.words.push(words);
             continue;
         }
-        // Exactly as long as the line: the tree keeps it for the whole run.
-        // (`mem::take` would keep the scratch vector's 64-word capacity.)
-        #[allow(clippy::drain_collect)]
-        let words: Vec<Word> = scratch.drain(..).collect();
+        if words.capacity() == 0 {
+            // Exactly as long as the line: a tree keeps it for the whole
+            // run. (`mem::take` would keep the scratch vector's 64-word
+            // capacity.)
+            #[allow(clippy::drain_collect)]
+            let collected: Vec<Word> = scratch.drain(..).collect();
+            words = collected;
+        }
         let Some(first) = words.first() else {
+            state.spare.words.push(words);
             continue;
         };
         let active = blocks.last().is_none_or(|b| b.active);
         if first.text.starts_with('.') {
             match directive(&words, &mut blocks, opts, &env, diags) {
-                Flow::Next => continue,
+                Flow::Next => {}
                 Flow::Stop => return,
-                Flow::NotConditional if !active => continue,
-                Flow::NotConditional => {
-                    message_directive(&words, diags);
-                    continue;
-                }
+                Flow::NotConditional if !active => {}
+                Flow::NotConditional => message_directive(&words, diags),
             }
+            state.spare.words.push(words);
+            continue;
         }
         if !active {
+            state.spare.words.push(words);
             continue;
         }
         if let Some(kind) = SectionKind::from_keyword(&first.text) {
@@ -133,26 +200,29 @@ fn read_lines(
             let next = Section {
                 kind,
                 header: Line { words },
-                lines: Vec::new(),
+                lines: std::mem::take(&mut state.spare.lines),
             };
-            if let Some(done) = current.replace(next) {
-                sink(done);
+            if let Some(back) = state.current.replace(next).and_then(&mut *sink) {
+                state.spare.recycle(back);
             }
             continue;
         }
-        match current {
+        match &mut state.current {
             Some(section) => section.lines.push(Line { words }),
-            _ => diags.push(
-                Diagnostic::error(
-                    "E0020",
-                    format!("unknown keyword '{}' out of section", first.text),
-                )
-                .at(first.span, "not inside any section")
-                .with_help(format!(
-                    "start a section first (`{}`)",
-                    SectionKind::ALL.map(SectionKind::keyword).join("`, `")
-                )),
-            ),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "E0020",
+                        format!("unknown keyword '{}' out of section", first.text),
+                    )
+                    .at(first.span, "not inside any section")
+                    .with_help(format!(
+                        "start a section first (`{}`)",
+                        SectionKind::ALL.map(SectionKind::keyword).join("`, `")
+                    )),
+                );
+                state.spare.words.push(words);
+            }
         }
     }
     if let Some(b) = blocks.first() {
@@ -173,32 +243,6 @@ fn read_lines(
                 .with_label(b.span, "this `.if` has no `.endif`")
                 .with_help("add `.endif` at the end of the block"),
         );
-    }
-}
-
-/// The pieces of a text between `\n` bytes, as `str::split('\n')` gives
-/// them (a text ending in `\n` ends with an empty piece), found by a plain
-/// byte scan: faster than the general searcher on short lines.
-struct Lines<'a> {
-    /// What is left to split; `None` after the last piece.
-    rest: Option<&'a str>,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let text = self.rest?;
-        match text.bytes().position(|b| b == b'\n') {
-            Some(n) => {
-                self.rest = Some(text.get(n + 1..).unwrap_or(""));
-                text.get(..n)
-            }
-            None => {
-                self.rest = None;
-                Some(text)
-            }
-        }
     }
 }
 
@@ -462,12 +506,39 @@ mod tests {
     }
 
     #[test]
-    fn lines_split_like_str_split() {
-        for text in ["", "a", "a\n", "\n", "a\nb", "a\n\nb\n", "é\nx"] {
-            let ours: Vec<&str> = Lines { rest: Some(text) }.collect();
-            let std: Vec<&str> = text.split('\n').collect();
-            assert_eq!(ours, std, "{text:?}");
-        }
+    fn lines_numbered_and_located_across_plain_and_quoted_lines() {
+        // Line 2 is empty, line 3 has a quoted word, the last line has no
+        // newline; offsets counted by hand.
+        let text = "global\n\n    maxconn \"10\"\n  nbthread 2\nfrontend f";
+        let (tree, diags) = read(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let place = |w: &Word| (w.text.to_string(), w.span.line, w.span.offset, w.span.col);
+        let global: Vec<_> = tree.sections[0]
+            .lines
+            .iter()
+            .flat_map(|l| l.words.iter().map(place))
+            .collect();
+        assert_eq!(
+            global,
+            [
+                ("maxconn".to_string(), 3, 12, 5),
+                ("10".to_string(), 3, 20, 13),
+                ("nbthread".to_string(), 4, 27, 3),
+                ("2".to_string(), 4, 36, 12),
+            ]
+        );
+        let header: Vec<_> = tree.sections[1].header.words.iter().map(place).collect();
+        assert_eq!(
+            header,
+            [
+                ("frontend".to_string(), 5, 38, 1),
+                ("f".to_string(), 5, 47, 10)
+            ]
+        );
+        // A text ending in a newline, and one that is only newlines.
+        assert_eq!(read("global\n").0.sections.len(), 1);
+        assert!(read("\n\n").0.sections.is_empty());
+        assert!(read("").0.sections.is_empty());
     }
 
     #[test]

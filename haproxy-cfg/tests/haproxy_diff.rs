@@ -127,6 +127,24 @@ fn ours(case: &Case, vars: &[(String, String)]) -> (Verdict, String) {
     assert!(lean.tree.sections.is_empty(), "{}", case.name);
     assert_eq!(lean.config, loaded.config, "{}", case.name);
     assert_eq!(lean.diagnostics, loaded.diagnostics, "{}", case.name);
+    // Keeping only the verdict (each proxy dropped once checked), the
+    // diagnostics and the exit status are the same too.
+    let verdict_only = load_files(
+        std::slice::from_ref(&case.path),
+        &opts.clone().verdict_only(true),
+    );
+    assert!(verdict_only.config.proxies.is_empty(), "{}", case.name);
+    assert_eq!(
+        verdict_only.diagnostics, loaded.diagnostics,
+        "{}",
+        case.name
+    );
+    assert_eq!(
+        verdict_only.exit_code(),
+        loaded.exit_code(),
+        "{}",
+        case.name
+    );
     (verdict, loaded.render())
 }
 

@@ -92,8 +92,9 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         };
         return crate::compile::process::run(&files, &opts);
     }
-    // A check needs the model only: each section is dropped once built.
-    let opts = Options::new().strict(cli.strict).discard_tree(!cli.format);
+    // A check needs the verdict only: each section is dropped once built,
+    // each proxy once checked.
+    let opts = Options::new().strict(cli.strict).verdict_only(!cli.format);
     let loaded = load_files(&files, &opts);
     if cli.format {
         if loaded.has_errors() {

@@ -51,7 +51,10 @@ pub(crate) struct SampleError(pub(crate) String);
 /// Reads `fetch(args),conv(args),...`. ACL keyword aliases (`path_beg`)
 /// are accepted when `acl_words` is set.
 pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError> {
-    let mut parts = split_top(text, b',').into_iter();
+    let mut parts = TopSplit {
+        rest: Some(text),
+        sep: b',',
+    };
     let head = parts.next().unwrap_or_default();
     let (fetch, args) = name_and_args(head);
     let alias = acl_words
@@ -108,43 +111,59 @@ pub(crate) fn sample(text: &str, acl_words: bool) -> Result<Sample, SampleError>
     }
     Ok(Sample {
         fetch: fetch.into(),
-        args: args.into_iter().map(SmolStr::from).collect(),
+        args,
         converters: converters
             .into_iter()
-            .map(|(name, args)| (name.into(), args.into_iter().map(SmolStr::from).collect()))
+            .map(|(name, args)| (name.into(), args))
             .collect(),
     })
 }
 
-/// Splits on `sep` outside parentheses.
-fn split_top(text: &str, sep: u8) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0u32;
-    let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            _ if b == sep && depth == 0 => {
-                out.push(text.get(start..i).unwrap_or(""));
-                start = i + 1;
+/// The pieces of a text between `sep` bytes outside parentheses, one
+/// after the other (no vector to hold them).
+struct TopSplit<'a> {
+    /// What is left; `None` after the last piece.
+    rest: Option<&'a str>,
+    /// The separator.
+    sep: u8,
+}
+
+impl<'a> Iterator for TopSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.rest?;
+        let mut depth = 0u32;
+        for (i, b) in text.bytes().enumerate() {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                _ if b == self.sep && depth == 0 => {
+                    self.rest = Some(text.get(i + 1..).unwrap_or(""));
+                    return text.get(..i);
+                }
+                _ => {}
             }
-            _ => {}
         }
+        self.rest = None;
+        Some(text)
     }
-    out.push(text.get(start..).unwrap_or(""));
-    out
 }
 
 /// `name(a,b)` into its name and arguments.
-fn name_and_args(text: &str) -> (&str, Vec<&str>) {
+fn name_and_args(text: &str) -> (&str, Vec<SmolStr>) {
     match text.split_once('(') {
         Some((name, rest)) => {
             let inner = rest.strip_suffix(')').unwrap_or(rest);
             let args = if inner.is_empty() {
                 Vec::new()
             } else {
-                split_top(inner, b',')
+                TopSplit {
+                    rest: Some(inner),
+                    sep: b',',
+                }
+                .map(SmolStr::from)
+                .collect()
             };
             (name, args)
         }
@@ -363,12 +382,19 @@ pub(crate) fn condition(
     out: &mut Out<'_>,
 ) -> Option<Condition> {
     let negated = words.first().map(|w| w.text.as_str()) == Some("unless");
-    let mut any_of = vec![Vec::new()];
+    // One alternative per `||`, nearly always of one term: vectors of
+    // the right size (a condition lives as long as the model).
+    let alternatives = 1 + words
+        .iter()
+        .filter(|w| w.text == "||" || w.text == "or")
+        .count();
+    let mut any_of = Vec::with_capacity(alternatives);
+    any_of.push(Vec::with_capacity(1));
     let mut i = 1;
     while let Some(w) = words.get(i) {
         let t = w.text.as_str();
         if t == "||" || t == "or" {
-            any_of.push(Vec::new());
+            any_of.push(Vec::with_capacity(1));
             i += 1;
             continue;
         }
@@ -465,5 +491,27 @@ mod tests {
             sample("src,foo", true).unwrap_err().0,
             "unknown converter 'foo' in ACL expression 'src,foo'"
         );
+    }
+
+    /// Splits on `sep` outside parentheses.
+    fn split_top(text: &str, sep: u8) -> Vec<&str> {
+        TopSplit {
+            rest: Some(text),
+            sep,
+        }
+        .collect()
+    }
+
+    #[test]
+    fn top_level_pieces() {
+        assert_eq!(
+            split_top("a(b,c),d,e(f(g,h),i)", b','),
+            ["a(b,c)", "d", "e(f(g,h),i)"]
+        );
+        assert_eq!(split_top("", b','), [""]);
+        assert_eq!(split_top("a,", b','), ["a", ""]);
+        assert_eq!(split_top(",a", b','), ["", "a"]);
+        assert_eq!(split_top("a),b", b','), ["a)", "b"]);
+        assert_eq!(split_top("a(,b", b','), ["a(,b"]);
     }
 }

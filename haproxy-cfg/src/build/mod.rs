@@ -6,6 +6,7 @@ mod endpoint;
 mod global;
 mod proxy;
 
+use crate::check::Summary;
 use crate::diag::Diagnostic;
 use crate::lex::Word;
 use crate::model::{Config, OtherSection, ProxyKind, RawLine};
@@ -132,6 +133,9 @@ pub(crate) struct Builder {
     config: Config,
     /// The defaults a new proxy takes: the last one read, anonymous or not.
     last_defaults: Option<usize>,
+    /// With `Some`, frontends, backends and listens are not kept in the
+    /// model: only what the whole-configuration checks need of them.
+    summaries: Option<Vec<Summary>>,
 }
 
 impl Builder {
@@ -140,6 +144,16 @@ impl Builder {
         Builder {
             config: Config::default(),
             last_defaults: None,
+            summaries: None,
+        }
+    }
+
+    /// An empty model that keeps of each frontend, backend and listen
+    /// only what the whole-configuration checks need.
+    pub(crate) fn summarizing() -> Self {
+        Builder {
+            summaries: Some(Vec::new()),
+            ..Builder::new()
         }
     }
 
@@ -176,6 +190,9 @@ impl Builder {
                 if p.kind == ProxyKind::Defaults {
                     config.defaults.push(p);
                     self.last_defaults = Some(config.defaults.len() - 1);
+                } else if let Some(summaries) = &mut self.summaries {
+                    // Checked once built, then dropped.
+                    summaries.push(Summary::of(&p));
                 } else {
                     config.proxies.push(p);
                 }
@@ -187,6 +204,12 @@ impl Builder {
     /// The model.
     pub(crate) fn finish(self) -> Config {
         self.config
+    }
+
+    /// The model, and the summaries of its proxies when they were not
+    /// kept in it.
+    pub(crate) fn finish_with_summaries(self) -> (Config, Option<Vec<Summary>>) {
+        (self.config, self.summaries)
     }
 }
 
