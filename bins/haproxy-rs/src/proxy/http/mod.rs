@@ -654,13 +654,15 @@ impl Conn {
         if let Some(h) = hdr_value {
             key = key.header(h);
         }
-        let queued = Instant::now();
+        // Timers only matter to the log line.
+        let timed = self.fe.logs_http();
+        let queued = timed.then(Instant::now);
         let slot = match be.assign(&key).await {
             Ok(slot) => slot,
             Err(ConnectError::QueueTimeout) => return Err((503, ex, ['s', 'Q'])),
             Err(_) => return Err((503, ex, ['S', 'C'])),
         };
-        ex.tw = Some(queued.elapsed());
+        ex.tw = queued.map(|q| q.elapsed());
         let keep = mode == HttpConnMode::KeepAlive && client_up.is_none();
         let reused = if keep {
             slot.server().idle.take()
@@ -674,27 +676,19 @@ impl Conn {
             }
             None => {
                 let connected = Instant::now();
-                let (stream, slot, info) = match be.connect_from(slot, &key).await {
-                    Ok(c) => c,
-                    Err(_) => return Err((503, ex, ['S', 'C'])),
-                };
-                ex.retries = info.retries;
-                let sender = match &slot.server().tls {
-                    Some(tls) => match tls.connect(stream).await {
-                        Ok(stream) => h1_handshake(stream).await,
-                        Err(_) => Err(503),
-                    },
-                    None => h1_handshake(stream).await,
-                };
-                let Ok(sender) = sender else {
+                // Boxed: the request future stays small (and cheap to
+                // move) on the common path that reuses a connection.
+                let Ok((sender, slot, retries)) = Box::pin(open_server(be, slot, &key)).await
+                else {
                     return Err((503, ex, ['S', 'C']));
                 };
+                ex.retries = retries;
                 ex.tc = Some(connected.elapsed());
                 (sender, slot)
             }
         };
         ex.server = Some(slot.index());
-        let asked = Instant::now();
+        let asked = timed.then(Instant::now);
         let sent = sender.send_request(req);
         let result = match be.cfg.timeouts.server {
             Some(t) => match tokio::time::timeout(t, sent).await {
@@ -710,7 +704,7 @@ impl Conn {
             }
             Err(_) => return Err((502, ex, ['S', 'H'])),
         };
-        ex.tr = Some(asked.elapsed());
+        ex.tr = asked.map(|a| a.elapsed());
         if let Some(client_up) =
             client_up.filter(|_| resp.status() == StatusCode::SWITCHING_PROTOCOLS)
         {
@@ -893,6 +887,33 @@ fn log_http(
         request: &ex.request,
     };
     logger.send(&line.render());
+}
+
+/// Opens a new connection to the server of `slot` (with `retries` and
+/// redispatch), TLS when the server has `ssl`, then the HTTP/1.1 client;
+/// the retries made on success.
+async fn open_server(
+    be: &Arc<BackendRt>,
+    slot: super::backend::Slot,
+    key: &RequestKey<'_>,
+) -> Result<
+    (
+        hyper::client::conn::http1::SendRequest<ReqBody>,
+        super::backend::Slot,
+        u32,
+    ),
+    (),
+> {
+    let (stream, slot, info) = be.connect_from(slot, key).await.map_err(|_| ())?;
+    let sender = match &slot.server().tls {
+        Some(tls) => match tls.connect(stream).await {
+            Ok(stream) => h1_handshake(stream).await,
+            Err(_) => Err(503),
+        },
+        None => h1_handshake(stream).await,
+    };
+    let sender = sender.map_err(|_| ())?;
+    Ok((sender, slot, info.retries))
 }
 
 /// Opens an HTTP/1.1 client connection over `io`; its driver runs in its
