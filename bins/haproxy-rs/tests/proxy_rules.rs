@@ -344,3 +344,53 @@ async fn a_refused_upgrade_is_an_ordinary_response() {
     let out = curl(&["-si", &format!("http://{}/", p.addr("fe"))]).await;
     assert!(out.starts_with("HTTP/1.1 400"), "{out}");
 }
+
+/// The daemon, stopped (killed by its process id) on drop.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_compiles_and_applies_the_rules_from_a_configuration() {
+    let server = http_server("a", Behaviour::Echo).await;
+    let port = free_port();
+    let dir = TempDir::new("rules");
+    let cfg = dir.0.join("rules.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend fe\n    bind 127.0.0.1:{port}\n    tcp-request connection accept if {{ src 127.0.0.1 }}\n\
+             tcp-request content reject if {{ path_beg /private }}\n    http-response set-header X-Checked yes\n\
+             default_backend app\n\
+             backend app\n    http-response del-header x-conn\n    server s1 {server}\n"
+        ),
+    )
+    .expect("write config");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_haproxy-rs"))
+        .arg("-f")
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start haproxy-rs");
+    let _daemon = Daemon(child);
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let started = Instant::now();
+    while TcpStream::connect(addr).await.is_err() {
+        assert!(started.elapsed() < T, "haproxy-rs did not start listening");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = curl(&["-si", &format!("http://{addr}/open")]).await;
+    let head = head_lines(&out);
+    assert!(head[0].starts_with("http/1.1 200"), "{out}");
+    assert!(head.contains(&"x-checked: yes".to_string()), "{out}");
+    assert!(!head.iter().any(|l| l.starts_with("x-conn")), "{out}");
+    let got = exchange(addr, b"GET /private HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert_eq!(got, b"");
+}

@@ -2,8 +2,8 @@
 //! balancing through lbkit-sched, limits, queues and timeouts as HAProxy
 //! applies them.
 //!
-//! The caller owns the tokio runtime (multi-threaded: one worker per
-//! `nbthread`) and hands a resolved [`config::Config`] to [`run`], or to
+//! The caller owns the tokio runtime (the daemon runs a current-thread
+//! runtime for `nbthread 1`, else one worker per thread) and hands a resolved [`config::Config`] to [`run`], or to
 //! [`Proxy::bind`] then [`Proxy::serve`] to learn the bound addresses and
 //! get a [`Handle`] for run-time changes (server state and weight).
 //!

@@ -1,7 +1,9 @@
 //! `mode http`: hyper parses and writes HTTP/1.1 (and HTTP/2 on TLS
 //! listeners that negotiate it); this module applies HAProxy's request
-//! checks, `http-request` rules, backend selection, `option forwardfor`
-//! and the connection modes, and reuses server connections.
+//! checks, `tcp-request content` and `http-request` rules, backend
+//! selection, `option forwardfor`, the connection modes and `http-response`
+//! rules, reuses server connections, and turns `Connection: upgrade`
+//! exchanges answered by `101` into tunnels (WebSocket).
 
 mod body;
 mod errors;
