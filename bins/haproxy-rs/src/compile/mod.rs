@@ -279,6 +279,9 @@ fn frontend(cx: &mut Ctx<'_>, p: &model::Proxy, global_logs: &[LogTarget]) -> Op
             .map(|d| d.value.as_str().to_string()),
         use_backends,
         http_request,
+        http_response: rules::http_response_rules(cx, p, &acls),
+        tcp_connection: rules::tcp_request_rules(cx, p, &acls, false),
+        tcp_content: rules::tcp_request_rules(cx, p, &acls, true),
         forwardfor: p.option("forwardfor"),
         http_conn_mode: conn_mode(p),
         log: log_settings(cx, p, global_logs),
@@ -509,6 +512,8 @@ fn backend(cx: &mut Ctx<'_>, p: &model::Proxy) -> Option<(Backend, Vec<health::S
     if p.kind == ProxyKind::Backend {
         let acls = rules::AclTable::new(cx, p);
         be.http_request = rules::http_request_rules(cx, p, &acls);
+        be.http_response = rules::http_response_rules(cx, p, &acls);
+        be.tcp_content = rules::tcp_request_rules(cx, p, &acls, true);
     }
     be.servers = servers(cx, p);
     let checks = health::server_checks(cx, p, &be.servers);

@@ -78,11 +78,16 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
         .nbthread
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
         .unwrap_or(1);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
+    // One thread: a current-thread runtime, as HAProxy's single thread
+    // runs its own event loop (no worker hand-offs, no cross-thread wake-ups).
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("[ALERT] (haproxy-rs) : cannot start the runtime: {e}");

@@ -1,9 +1,10 @@
-//! ACLs, conditions and `http-request` rules in the engine's terms.
+//! ACLs, conditions, `http-request`, `http-response` and `tcp-request`
+//! rules in the engine's terms.
 
 use super::Ctx;
 use haproxy_rs::proxy::config::{
-    Acl, AclMatch, Condition, Fetch, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind,
-    Term,
+    Acl, AclMatch, Condition, Fetch, HttpRequestAction, HttpRequestRule, HttpResponseAction,
+    HttpResponseRule, Redirect, RedirectKind, TcpAction, TcpRule, Term,
 };
 use lbkit_haproxy_cfg::model::{self, AclRef};
 use lbkit_haproxy_cfg::SmolStr;
@@ -226,8 +227,116 @@ pub(crate) fn acl_match(
     })
 }
 
-/// A proxy's `http-request` rules, in order; other rule keywords are
-/// reported as not applied.
+/// The rule sets the engine applies; the others are reported as not
+/// applied (by [`http_request_rules`]).
+const HANDLED: [&str; 4] = [
+    "http-request",
+    "http-response",
+    "tcp-request connection",
+    "tcp-request content",
+];
+
+/// A proxy's rules of one set (`keyword`), with the condition of each.
+fn rules_of<T>(
+    cx: &mut Ctx<'_>,
+    p: &model::Proxy,
+    acls: &AclTable,
+    keyword: &str,
+    action: impl Fn(&str, &[SmolStr]) -> Result<T, String>,
+) -> Vec<(T, Condition)> {
+    let mut out = Vec::new();
+    for r in p.rules.iter().filter(|r| r.keyword.as_str() == keyword) {
+        let act = match action(r.action.value.as_str(), &r.args) {
+            Ok(a) => a,
+            Err(e) => {
+                cx.error(r.action.span, e);
+                continue;
+            }
+        };
+        let cond = match &r.condition {
+            Some(c) => acls.condition(cx, c, r.span),
+            None => Some(Condition::always()),
+        };
+        if let Some(cond) = cond {
+            out.push((act, cond));
+        }
+    }
+    out
+}
+
+/// A proxy's `http-response` rules, in order.
+pub(crate) fn http_response_rules(
+    cx: &mut Ctx<'_>,
+    p: &model::Proxy,
+    acls: &AclTable,
+) -> Vec<HttpResponseRule> {
+    rules_of(cx, p, acls, "http-response", http_response_action)
+        .into_iter()
+        .map(|(action, cond)| HttpResponseRule { action, cond })
+        .collect()
+}
+
+/// A proxy's `tcp-request connection` (`content == false`) or `tcp-request
+/// content` rules, in order.
+pub(crate) fn tcp_request_rules(
+    cx: &mut Ctx<'_>,
+    p: &model::Proxy,
+    acls: &AclTable,
+    content: bool,
+) -> Vec<TcpRule> {
+    let keyword = if content {
+        "tcp-request content"
+    } else {
+        "tcp-request connection"
+    };
+    let action = |a: &str, args: &[SmolStr]| tcp_action(keyword, a, args);
+    rules_of(cx, p, acls, keyword, action)
+        .into_iter()
+        .map(|(action, cond)| TcpRule { action, cond })
+        .collect()
+}
+
+/// One `tcp-request` action: `accept` or `reject`.
+fn tcp_action(keyword: &str, action: &str, args: &[SmolStr]) -> Result<TcpAction, String> {
+    let act = match action {
+        "accept" => TcpAction::Accept,
+        "reject" => TcpAction::Reject,
+        other => return Err(format!("'{keyword} {other}' is not supported")),
+    };
+    match args.first() {
+        Some(extra) => Err(format!(
+            "'{keyword} {action}' takes no argument, found '{extra}'"
+        )),
+        None => Ok(act),
+    }
+}
+
+/// One `http-response` action and its arguments.
+pub(crate) fn http_response_action(
+    action: &str,
+    args: &[SmolStr],
+) -> Result<HttpResponseAction, String> {
+    match http_request_action(action, args) {
+        Ok(HttpRequestAction::SetHeader { name, value }) => {
+            Ok(HttpResponseAction::SetHeader { name, value })
+        }
+        Ok(HttpRequestAction::AddHeader { name, value }) => {
+            Ok(HttpResponseAction::AddHeader { name, value })
+        }
+        Ok(HttpRequestAction::DelHeader { name }) => Ok(HttpResponseAction::DelHeader { name }),
+        Ok(HttpRequestAction::Allow) => Ok(HttpResponseAction::Allow),
+        // `deny` answers 502 by default on the response side.
+        Ok(HttpRequestAction::Deny { status }) if args.is_empty() && status == 403 => {
+            Ok(HttpResponseAction::Deny { status: 502 })
+        }
+        Ok(HttpRequestAction::Deny { status }) => Ok(HttpResponseAction::Deny { status }),
+        Ok(_) => Err(format!("'http-response {action}' is not supported")),
+        Err(e) => Err(e.replace("http-request", "http-response")),
+    }
+}
+
+/// A proxy's `http-request` rules, in order; rule sets the engine does not
+/// apply are reported as such.
 pub(crate) fn http_request_rules(
     cx: &mut Ctx<'_>,
     p: &model::Proxy,
@@ -235,6 +344,9 @@ pub(crate) fn http_request_rules(
 ) -> Vec<HttpRequestRule> {
     let mut out = Vec::new();
     for r in &p.rules {
+        if HANDLED[1..].contains(&r.keyword.as_str()) {
+            continue;
+        }
         if r.keyword.as_str() != "http-request" {
             cx.error(r.span, format!("'{}' rules are not supported", r.keyword));
             continue;
@@ -372,4 +484,41 @@ fn http_return(args: &[SmolStr]) -> Result<HttpRequestAction, String> {
         body,
         headers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<SmolStr> {
+        list.iter().map(|w| SmolStr::from(*w)).collect()
+    }
+
+    #[test]
+    fn tcp_request_actions_are_accept_and_reject_only() {
+        let kw = "tcp-request content";
+        assert_eq!(tcp_action(kw, "accept", &[]), Ok(TcpAction::Accept));
+        assert_eq!(tcp_action(kw, "reject", &[]), Ok(TcpAction::Reject));
+        assert!(tcp_action(kw, "track-sc0", &words(&["src"])).is_err());
+        assert!(tcp_action(kw, "reject", &words(&["now"])).is_err());
+    }
+
+    #[test]
+    fn http_response_deny_defaults_to_502() {
+        let deny = http_response_action("deny", &[]);
+        assert!(matches!(deny, Ok(HttpResponseAction::Deny { status: 502 })));
+        let deny = http_response_action("deny", &words(&["deny_status", "403"]));
+        assert!(matches!(deny, Ok(HttpResponseAction::Deny { status: 403 })));
+        let set = http_response_action("set-header", &words(&["X-A", "1"]));
+        assert!(
+            matches!(set, Ok(HttpResponseAction::SetHeader { ref name, ref value }) if name == "X-A" && value == "1")
+        );
+        assert!(matches!(
+            http_response_action("del-header", &words(&["X-A"])),
+            Ok(HttpResponseAction::DelHeader { .. })
+        ));
+        // Request-only actions are refused on the response side.
+        let err = http_response_action("redirect", &words(&["location", "/"]));
+        assert!(err.is_err_and(|e| e.contains("http-response redirect")));
+    }
 }

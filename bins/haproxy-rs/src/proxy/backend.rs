@@ -67,6 +67,11 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// The index of the server holding the slot among the backend's.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     /// The server holding the slot.
     pub(crate) fn server(&self) -> &ServerRt {
         &self.backend.servers[self.index]

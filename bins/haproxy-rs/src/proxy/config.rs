@@ -75,6 +75,13 @@ pub struct Frontend {
     pub use_backends: Vec<UseBackend>,
     /// `http-request` rules, evaluated in order before backend selection.
     pub http_request: Vec<HttpRequestRule>,
+    /// `http-response` rules, evaluated after the backend's.
+    pub http_response: Vec<HttpResponseRule>,
+    /// `tcp-request connection` rules, evaluated right after accepting.
+    pub tcp_connection: Vec<TcpRule>,
+    /// `tcp-request content` rules: once per connection in `mode tcp`,
+    /// once per request in `mode http`, before `http-request` rules.
+    pub tcp_content: Vec<TcpRule>,
     /// `option forwardfor`: add `X-Forwarded-For: <client ip>`.
     pub forwardfor: bool,
     /// `option httpclose` / `http-server-close` / `http-keep-alive`.
@@ -312,6 +319,75 @@ pub enum HttpRequestAction {
     Allow,
 }
 
+/// `http-response ACTION ... [if|unless COND]`.
+#[derive(Clone, Debug)]
+pub struct HttpResponseRule {
+    /// What to do.
+    pub action: HttpResponseAction,
+    /// When (request fetches other than `src`, `method` and `ssl_fc` do
+    /// not match any more once the request has gone, as in HAProxy).
+    pub cond: Condition,
+}
+
+/// The `http-response` actions the engine performs.
+#[derive(Clone, Debug)]
+pub enum HttpResponseAction {
+    /// `set-header NAME VALUE` (replaces every occurrence; literal value).
+    SetHeader {
+        /// Header name.
+        name: String,
+        /// Value.
+        value: String,
+    },
+    /// `add-header NAME VALUE`.
+    AddHeader {
+        /// Header name.
+        name: String,
+        /// Value.
+        value: String,
+    },
+    /// `del-header NAME`.
+    DelHeader {
+        /// Header name.
+        name: String,
+    },
+    /// `deny [deny_status N]`: the server's response is replaced by
+    /// HAProxy's error page for that status (502 by default).
+    Deny {
+        /// The status (default 502).
+        status: u16,
+    },
+    /// `allow`: stop evaluating `http-response` rules.
+    Allow,
+}
+
+/// `tcp-request connection|content accept|reject [if|unless COND]`.
+#[derive(Clone, Debug)]
+pub struct TcpRule {
+    /// What to do.
+    pub action: TcpAction,
+    /// When.
+    pub cond: Condition,
+}
+
+/// `tcp-request` actions: the first rule whose condition holds decides;
+/// with none, the connection is accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpAction {
+    /// `accept`: stop evaluating, go on.
+    Accept,
+    /// `reject`: close the connection at once, answering nothing.
+    Reject,
+}
+
+/// Whether `rules` let a connection or request through.
+pub(crate) fn tcp_accepts(rules: &[TcpRule], sample: &crate::proxy::acl::Sample<'_>) -> bool {
+    rules
+        .iter()
+        .find(|r| r.cond.eval(sample))
+        .is_none_or(|r| r.action == TcpAction::Accept)
+}
+
 /// `redirect` kinds.
 #[derive(Clone, Debug)]
 pub struct Redirect {
@@ -404,6 +480,10 @@ pub struct Backend {
     pub http_conn_mode: HttpConnMode,
     /// `http-request` rules of the backend, after the frontend's.
     pub http_request: Vec<HttpRequestRule>,
+    /// `http-response` rules of the backend, before the frontend's.
+    pub http_response: Vec<HttpResponseRule>,
+    /// `tcp-request content` rules of the backend, once it is chosen.
+    pub tcp_content: Vec<TcpRule>,
 }
 
 impl Backend {
@@ -421,6 +501,8 @@ impl Backend {
             forwardfor: false,
             http_conn_mode: HttpConnMode::KeepAlive,
             http_request: Vec::new(),
+            http_response: Vec::new(),
+            tcp_content: Vec::new(),
         }
     }
 }

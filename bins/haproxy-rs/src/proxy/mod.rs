@@ -2,8 +2,8 @@
 //! balancing through lbkit-sched, limits, queues and timeouts as HAProxy
 //! applies them.
 //!
-//! The caller owns the tokio runtime (multi-threaded: one worker per
-//! `nbthread`) and hands a resolved [`config::Config`] to [`run`], or to
+//! The caller owns the tokio runtime (the daemon runs a current-thread
+//! runtime for `nbthread 1`, else one worker per thread) and hands a resolved [`config::Config`] to [`run`], or to
 //! [`Proxy::bind`] then [`Proxy::serve`] to learn the bound addresses and
 //! get a [`Handle`] for run-time changes (server state and weight).
 //!
@@ -99,6 +99,26 @@ impl FrontendRt {
             sq: 0,
             bq: be.map_or(0, BackendRt::queued),
         }
+    }
+
+    /// Whether the `tcp-request connection` rules let a new connection
+    /// from `peer` in (TLS is not negotiated yet: `ssl_fc` is false).
+    fn connection_accepted(&self, peer: SocketAddr) -> bool {
+        let sample = acl::Sample {
+            src: peer.ip(),
+            ssl: false,
+            method: None,
+            path: None,
+            headers: None,
+        };
+        config::tcp_accepts(&self.cfg.tcp_connection, &sample)
+    }
+
+    /// Whether requests are logged with `option httplog`.
+    fn logs_http(&self) -> bool {
+        self.log
+            .as_ref()
+            .is_some_and(|l| l.format == config::LogFormat::Http)
     }
 
     /// The frontend name as logs show it (`~` for TLS connections).
@@ -378,6 +398,11 @@ async fn accept_loop(
                 continue;
             }
         };
+        if !fe.cfg.tcp_connection.is_empty() && !fe.connection_accepted(peer) {
+            // `tcp-request connection reject`: closed at once, not logged.
+            drop(stream);
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let g = permit(&global).await;
         let fe = Arc::clone(&fe);
@@ -386,7 +411,8 @@ async fn accept_loop(
             let _permits = (g, f);
             let _count = ConnCount::new(&fe);
             match (tls, fe.cfg.mode) {
-                (None, Mode::Tcp) => serve_tcp(fe, stream, peer, false).await,
+                // Boxed: the task of an idle connection stays small.
+                (None, Mode::Tcp) => Box::pin(serve_tcp(fe, stream, peer, false)).await,
                 (None, Mode::Http) => http::serve_plain(fe, stream, peer).await,
                 (Some(tls), mode) => serve_tls(fe, tls, stream, peer, mode).await,
             }
@@ -419,7 +445,7 @@ async fn serve_tls(
         return;
     };
     match mode {
-        Mode::Tcp => serve_tcp(fe, stream, peer, true).await,
+        Mode::Tcp => Box::pin(serve_tcp(fe, stream, peer, true)).await,
         Mode::Http => {
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
             Box::pin(http::serve(fe, stream, peer, true, h2, since)).await;
@@ -441,9 +467,41 @@ where
         path: None,
         headers: None,
     };
+    if !config::tcp_accepts(&fe.cfg.tcp_content, &sample) {
+        tcp_log(
+            &fe,
+            None,
+            None,
+            peer,
+            ssl,
+            accepted,
+            t0,
+            None,
+            0,
+            0,
+            ['P', 'R'],
+        );
+        return;
+    }
     let Some(be) = fe.select(&sample).cloned() else {
         return;
     };
+    if !config::tcp_accepts(&be.cfg.tcp_content, &sample) {
+        tcp_log(
+            &fe,
+            Some(&be),
+            None,
+            peer,
+            ssl,
+            accepted,
+            t0,
+            None,
+            0,
+            0,
+            ['P', 'R'],
+        );
+        return;
+    }
     let key = RequestKey::new().src(peer);
     let (server, slot, info) = match be.connect(&key).await {
         Ok(c) => c,
@@ -452,7 +510,19 @@ where
                 backend::ConnectError::QueueTimeout => ['s', 'Q'],
                 _ => ['S', 'C'],
             };
-            tcp_log(&fe, &be, None, peer, ssl, accepted, t0, None, 0, 0, ts);
+            tcp_log(
+                &fe,
+                Some(&be),
+                None,
+                peer,
+                ssl,
+                accepted,
+                t0,
+                None,
+                0,
+                0,
+                ts,
+            );
             return;
         }
     };
@@ -479,7 +549,7 @@ where
     drop(slot);
     tcp_log(
         &fe,
-        &be,
+        Some(&be),
         Some((&server, &info)),
         peer,
         ssl,
@@ -496,7 +566,7 @@ where
 #[allow(clippy::too_many_arguments)]
 fn tcp_log(
     fe: &FrontendRt,
-    be: &BackendRt,
+    be: Option<&BackendRt>,
     conn: Option<(&str, &backend::ConnectInfo)>,
     peer: SocketAddr,
     ssl: bool,
@@ -514,19 +584,19 @@ fn tcp_log(
         return;
     }
     let name = conn.map(|(name, _)| name);
-    let server = name.and_then(|n| be.servers().iter().find(|s| s.cfg.name == n));
+    let server = name.and_then(|n| be?.servers().iter().find(|s| s.cfg.name == n));
     let line = log::TcpLine {
         client: peer,
         accepted,
         frontend: &fe.log_name(ssl),
-        backend: &be.cfg.name,
+        backend: be.map_or(fe.cfg.name.as_str(), |b| b.cfg.name.as_str()),
         server: name.unwrap_or("<NOSRV>"),
         tw: conn.map(|(_, i)| i.queue_time),
         tc: conn.map(|(_, i)| i.connect_time),
         tt: t0.elapsed(),
         bytes: to_client.unwrap_or(0),
         ts,
-        counters: fe.counters(Some(be), server, retries),
+        counters: fe.counters(be, server, retries),
     };
     logger.send(&line.render());
 }

@@ -1,9 +1,11 @@
 //! `mode tcp`: forwarding bytes both ways, half-close by half-close, under
 //! HAProxy's inactivity timeouts.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// HAProxy's default buffer size (`tune.bufsize`).
 pub(crate) const BUFSIZE: usize = 16384;
@@ -91,36 +93,109 @@ enum Side {
     Server,
 }
 
-/// Copies one direction until end of stream, then shuts the writer's
-/// sending side (the half-close travels on).
-async fn pump<R, W>(mut reader: R, mut writer: W, side: Side, act: &Activity) -> Result<(), Side>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let other = match side {
-        Side::Client => Side::Server,
-        Side::Server => Side::Client,
-    };
-    let mut buf = vec![0u8; BUFSIZE];
-    loop {
-        let n = reader.read(&mut buf).await.map_err(|_| side)?;
-        act.touch();
-        if n == 0 {
-            match side {
-                Side::Client => act.client_shut.store(true, Ordering::Relaxed),
-                Side::Server => act.server_shut.store(true, Ordering::Relaxed),
-            }
-            let _ = writer.shutdown().await;
-            return Ok(());
+/// One direction of a tunnel: its buffer and how far it got.
+struct Direction {
+    side: Side,
+    buf: Box<[u8]>,
+    /// The unsent bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// The reader reached its end of stream.
+    read_done: bool,
+    /// Bytes written since the last flush.
+    need_flush: bool,
+}
+
+impl Direction {
+    fn new(side: Side) -> Self {
+        Direction {
+            side,
+            buf: vec![0u8; BUFSIZE].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            read_done: false,
+            need_flush: false,
         }
-        let counter = match side {
-            Side::Client => &act.from_client,
-            Side::Server => &act.from_server,
-        };
-        counter.fetch_add(n as u64, Ordering::Relaxed);
-        writer.write_all(&buf[..n]).await.map_err(|_| other)?;
-        act.touch();
+    }
+
+    fn other(&self) -> Side {
+        match self.side {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+
+    /// Moves bytes from `reader` to `writer` until the reader waits, then
+    /// passes its end of stream on (shuts the writer's sending side).
+    /// `Ready(Ok)` once that is done; `Err` names the side that failed.
+    fn poll<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        reader: &mut R,
+        writer: &mut W,
+        act: &Activity,
+    ) -> Poll<Result<(), Side>>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        loop {
+            if self.start == self.end && !self.read_done {
+                let mut rb = ReadBuf::new(&mut self.buf);
+                match Pin::new(&mut *reader).poll_read(cx, &mut rb) {
+                    Poll::Ready(Ok(())) => {
+                        let n = rb.filled().len();
+                        act.touch();
+                        if n == 0 {
+                            self.read_done = true;
+                            match self.side {
+                                Side::Client => act.client_shut.store(true, Ordering::Relaxed),
+                                Side::Server => act.server_shut.store(true, Ordering::Relaxed),
+                            }
+                        } else {
+                            self.start = 0;
+                            self.end = n;
+                            let counter = match self.side {
+                                Side::Client => &act.from_client,
+                                Side::Server => &act.from_server,
+                            };
+                            counter.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                    }
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(self.side)),
+                    Poll::Pending => {
+                        if self.need_flush {
+                            match Pin::new(&mut *writer).poll_flush(cx) {
+                                Poll::Ready(Ok(())) => self.need_flush = false,
+                                Poll::Ready(Err(_)) => return Poll::Ready(Err(self.other())),
+                                Poll::Pending => {}
+                            }
+                        }
+                        return Poll::Pending;
+                    }
+                }
+            }
+            while self.start < self.end {
+                let chunk = &self.buf[self.start..self.end];
+                match Pin::new(&mut *writer).poll_write(cx, chunk) {
+                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                        return Poll::Ready(Err(self.other()))
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.start += n;
+                        self.need_flush = true;
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            if self.read_done {
+                // A writer already gone counts as shut.
+                return match Pin::new(&mut *writer).poll_shutdown(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(_) => Poll::Ready(Ok(())),
+                };
+            }
+        }
     }
 }
 
@@ -171,11 +246,10 @@ async fn watchdog(t: &TunnelTimeouts, act: &Activity) -> Side {
 /// failed, or a timeout struck.
 pub(crate) async fn forward<C, S>(client: C, server: S, timeouts: TunnelTimeouts) -> Transfer
 where
-    C: AsyncRead + AsyncWrite,
-    S: AsyncRead + AsyncWrite,
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (cr, cw) = tokio::io::split(client);
-    let (sr, sw) = tokio::io::split(server);
+    let (mut client, mut server) = (client, server);
     let act = Activity {
         base: Instant::now(),
         last_ms: AtomicU64::new(0),
@@ -184,15 +258,35 @@ where
         from_client: AtomicU64::new(0),
         from_server: AtomicU64::new(0),
     };
-    let both = async {
-        tokio::try_join!(
-            pump(cr, sw, Side::Client, &act),
-            pump(sr, cw, Side::Server, &act)
-        )
-    };
+    // Both directions run in this one task over the unsplit streams: no
+    // lock between the halves and no second task to wake.
+    let mut up = Direction::new(Side::Client);
+    let mut down = Direction::new(Side::Server);
+    let (mut up_done, mut down_done) = (false, false);
+    let both = std::future::poll_fn(|cx| {
+        if !up_done {
+            match up.poll(cx, &mut client, &mut server, &act) {
+                Poll::Ready(Ok(())) => up_done = true,
+                Poll::Ready(Err(side)) => return Poll::Ready(Err(side)),
+                Poll::Pending => {}
+            }
+        }
+        if !down_done {
+            match down.poll(cx, &mut server, &mut client, &act) {
+                Poll::Ready(Ok(())) => down_done = true,
+                Poll::Ready(Err(side)) => return Poll::Ready(Err(side)),
+                Poll::Pending => {}
+            }
+        }
+        if up_done && down_done {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    });
     let end = tokio::select! {
         r = both => match r {
-            Ok(_) => End::Normal,
+            Ok(()) => End::Normal,
             Err(Side::Client) => End::ClientAbort,
             Err(Side::Server) => End::ServerAbort,
         },
@@ -211,6 +305,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 

@@ -26,11 +26,10 @@ struct IdleTimer {
 }
 
 impl IdleTimer {
+    /// A timer that costs nothing until the transfer first has to wait
+    /// (most bodies are over in the first poll).
     fn new(limit: Option<Duration>) -> Self {
-        IdleTimer {
-            limit,
-            sleep: limit.map(|l| Box::pin(tokio::time::sleep(l))),
-        }
+        IdleTimer { limit, sleep: None }
     }
 
     /// Data moved: the timer starts again.
@@ -40,12 +39,17 @@ impl IdleTimer {
         }
     }
 
-    /// Whether the side stayed idle too long (registers the waker).
+    /// Whether the side stayed idle too long (registers the waker). The
+    /// first wait arms the timer.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         use std::future::Future;
-        self.sleep
-            .as_mut()
-            .is_some_and(|s| s.as_mut().poll(cx).is_ready())
+        let Some(limit) = self.limit else {
+            return false;
+        };
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        sleep.as_mut().poll(cx).is_ready()
     }
 }
 

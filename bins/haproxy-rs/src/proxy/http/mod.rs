@@ -1,7 +1,9 @@
 //! `mode http`: hyper parses and writes HTTP/1.1 (and HTTP/2 on TLS
 //! listeners that negotiate it); this module applies HAProxy's request
-//! checks, `http-request` rules, backend selection, `option forwardfor`
-//! and the connection modes, and reuses server connections.
+//! checks, `tcp-request content` and `http-request` rules, backend
+//! selection, `option forwardfor`, the connection modes and `http-response`
+//! rules, reuses server connections, and turns `Connection: upgrade`
+//! exchanges answered by `101` into tunnels (WebSocket).
 
 mod body;
 mod errors;
@@ -11,7 +13,10 @@ pub(crate) use body::Idle;
 
 use super::acl::Sample;
 use super::backend::{BackendRt, ConnectError};
-use super::config::{HttpConnMode, HttpRequestAction, HttpRequestRule, Redirect, RedirectKind};
+use super::config::{
+    tcp_accepts, HttpConnMode, HttpRequestAction, HttpRequestRule, HttpResponseAction,
+    HttpResponseRule, Redirect, RedirectKind,
+};
 use super::FrontendRt;
 use body::{Finish, ReqBody, ReqState, RespBody};
 use bytes::Bytes;
@@ -26,7 +31,7 @@ use lbkit_sched::RequestKey;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -34,7 +39,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 type Out = UnsyncBoxBody<Bytes, body::BoxError>;
 
 /// Headers that concern one connection only and are never forwarded.
-const HOP_BY_HOP: [&str; 4] = ["connection", "keep-alive", "proxy-connection", "upgrade"];
+static HOP_BY_HOP: [HeaderName; 4] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::UPGRADE,
+];
 
 /// One client connection.
 struct Conn {
@@ -43,7 +53,16 @@ struct Conn {
     ssl: bool,
     h2: bool,
     phase: Arc<Phase>,
+    /// The tunnel an `Upgrade` (WebSocket) request turned the connection
+    /// into: the connection lasts until it ends.
+    tunnel: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
+
+/// A request a `tcp-request content` rule rejected: the connection closes
+/// without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("rejected by a tcp-request content rule")]
+struct Rejected;
 
 /// Serves HTTP on a plain TCP connection. Until the client sends its first
 /// byte the connection costs no parser and no buffer (hyper allocates its
@@ -96,10 +115,12 @@ pub(super) async fn serve<S>(
         ssl,
         h2,
         phase: Arc::clone(&phase),
+        tunnel: Mutex::new(None),
     });
+    let svc_conn = Arc::clone(&conn);
     let svc = hyper::service::service_fn(move |req| {
-        let conn = Arc::clone(&conn);
-        async move { Ok::<_, Infallible>(conn.handle(req).await) }
+        let conn = Arc::clone(&svc_conn);
+        async move { conn.handle(req).await }
     });
     if h2 {
         let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -118,7 +139,18 @@ pub(super) async fn serve<S>(
             .max_buf_size(super::tcp::BUFSIZE)
             .max_headers(101)
             .header_read_timeout(None);
-        let _ = b.serve_connection(TokioIo::new(io), svc).await;
+        let _ = b
+            .serve_connection(TokioIo::new(io), svc)
+            .with_upgrades()
+            .await;
+        let tunnel = conn
+            .tunnel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(tunnel) = tunnel {
+            let _ = tunnel.await;
+        }
         log_unhandled(&fe, peer, ssl, phase.unlogged(), since);
     }
 }
@@ -257,6 +289,16 @@ fn check_framing(headers: &mut HeaderMap) -> Result<bool, u16> {
 
 /// Removes hop-by-hop headers and those the `Connection` header names.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if headers.contains_key(header::CONNECTION) {
+        strip_named(headers);
+    }
+    for n in &HOP_BY_HOP {
+        headers.remove(n);
+    }
+}
+
+/// Removes the headers the `Connection` header names.
+fn strip_named(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -267,9 +309,52 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for n in named {
         headers.remove(n);
     }
-    for n in HOP_BY_HOP {
-        headers.remove(n);
+}
+
+/// Whether a request asks to switch protocols (`Connection: upgrade` and
+/// an `Upgrade` header), as a WebSocket handshake does.
+fn wants_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// Applies one section's `http-response` rules to a response's headers;
+/// `Err(status)` when a `deny` matched.
+fn apply_response_rules(
+    rules: &[HttpResponseRule],
+    sample: &Sample<'_>,
+    headers: &mut HeaderMap,
+) -> Result<(), u16> {
+    for rule in rules {
+        if !rule.cond.eval(sample) {
+            continue;
+        }
+        match &rule.action {
+            HttpResponseAction::SetHeader { name, value } => {
+                if let Some((n, v)) = header_pair(name, value) {
+                    headers.insert(n, v);
+                }
+            }
+            HttpResponseAction::AddHeader { name, value } => {
+                if let Some((n, v)) = header_pair(name, value) {
+                    headers.append(n, v);
+                }
+            }
+            HttpResponseAction::DelHeader { name } => {
+                if let Ok(n) = HeaderName::from_bytes(name.as_bytes()) {
+                    headers.remove(n);
+                }
+            }
+            HttpResponseAction::Deny { status } => return Err(*status),
+            HttpResponseAction::Allow => break,
+        }
     }
+    Ok(())
 }
 
 /// The outcome of `http-request` rules.
@@ -430,24 +515,32 @@ impl Conn {
             self.ssl,
             ex,
             resp.status().as_u16(),
-            head_bytes(resp) + body_bytes,
+            head_bytes(resp.status(), resp.extensions(), resp.headers()) + body_bytes,
             ts,
         );
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Out> {
+    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Out>, Rejected> {
+        let mut req = req;
+        let upgrade = !self.h2 && wants_upgrade(req.headers());
+        let client_up = upgrade.then(|| hyper::upgrade::on(&mut req));
         self.phase.set(BUSY);
         let (mut parts, body) = req.into_parts();
-        let mut ex = Exchange::new(format!(
-            "{} {} {:?}",
-            parts.method, parts.uri, parts.version
-        ));
+        let request = if self.fe.logs_http() {
+            format!("{} {} {:?}", parts.method, parts.uri, parts.version)
+        } else {
+            String::new()
+        };
+        let mut ex = Exchange::new(request);
         let mut force_close = false;
         if !self.h2 {
             match check_framing(&mut parts.headers) {
                 Ok(close) => force_close = close,
-                Err(status) => return self.rejected(&ex, status, ['P', 'R']),
+                Err(status) => return Ok(self.rejected(&ex, status, ['P', 'R'])),
             }
+        }
+        if !tcp_accepts(&self.fe.cfg.tcp_content, &self.sample(&parts)) {
+            return Err(Rejected);
         }
         if let RuleOutcome::Respond(mut resp, ts) =
             self.apply_rules(&self.fe.cfg.http_request, &mut parts)
@@ -455,20 +548,30 @@ impl Conn {
             if force_close {
                 close_after(&mut resp);
             }
-            return self.generated(&ex, resp, ts);
+            return Ok(self.generated(&ex, resp, ts));
         }
         let Some(be) = self.fe.select(&self.sample(&parts)).cloned() else {
-            return self.generated(&ex, errors::response(503), ['S', 'C']);
+            return Ok(self.generated(&ex, errors::response(503), ['S', 'C']));
         };
         ex.backend = Some(Arc::clone(&be));
+        if !tcp_accepts(&be.cfg.tcp_content, &self.sample(&parts)) {
+            return Err(Rejected);
+        }
         if let RuleOutcome::Respond(resp, ts) = self.apply_rules(&be.cfg.http_request, &mut parts) {
-            return self.generated(&ex, resp, ts);
+            return Ok(self.generated(&ex, resp, ts));
         }
         let mode = stronger(self.fe.cfg.http_conn_mode, be.cfg.http_conn_mode);
-        self.prepare(&mut parts, &be, mode);
+        let up_value = match client_up {
+            Some(_) => parts.headers.get(header::UPGRADE).cloned(),
+            None => None,
+        };
+        self.prepare(&mut parts, &be, mode, up_value);
         let state = Arc::new(ReqState::default());
         let req = Request::from_parts(parts, ReqBody::new(Some(body), Arc::clone(&state)));
-        match self.forward(&be, req, mode, &state.failed, ex).await {
+        let result = self
+            .forward(&be, req, mode, &state.failed, ex, client_up)
+            .await;
+        Ok(match result {
             Ok(mut resp) => {
                 if force_close || mode == HttpConnMode::Close {
                     resp.headers_mut()
@@ -486,11 +589,18 @@ impl Conn {
                 }
                 self.generated(&ex, resp, ts)
             }
-        }
+        })
     }
 
-    /// Rewrites the request for the server.
-    fn prepare(&self, parts: &mut http::request::Parts, be: &BackendRt, mode: HttpConnMode) {
+    /// Rewrites the request for the server; `upgrade` keeps a protocol
+    /// switch (its `Upgrade` header) going to the server.
+    fn prepare(
+        &self,
+        parts: &mut http::request::Parts,
+        be: &BackendRt,
+        mode: HttpConnMode,
+        upgrade: Option<HeaderValue>,
+    ) {
         strip_hop_by_hop(&mut parts.headers);
         if self.h2 || parts.version == Version::HTTP_2 {
             if !parts.headers.contains_key(header::HOST) {
@@ -513,7 +623,12 @@ impl Conn {
                     .append(HeaderName::from_static("x-forwarded-for"), v);
             }
         }
-        if mode != HttpConnMode::KeepAlive {
+        if let Some(up) = upgrade {
+            parts.headers.insert(header::UPGRADE, up);
+            parts
+                .headers
+                .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        } else if mode != HttpConnMode::KeepAlive {
             parts
                 .headers
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -529,31 +644,28 @@ impl Conn {
         mode: HttpConnMode,
         failed: &AtomicBool,
         mut ex: Exchange,
+        client_up: Option<hyper::upgrade::OnUpgrade>,
     ) -> Result<Response<Out>, (u16, Exchange, [char; 2])> {
-        let uri = req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
+        let method = req.method().clone();
+        let uri = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let hdr_value = match &be.cfg.balance.balance {
-            Balance::Hdr { name, .. } => req
-                .headers()
-                .get(name.as_str())
-                .map(|v| v.as_bytes().to_vec()),
+            Balance::Hdr { name, .. } => req.headers().get(name.as_str()).map(|v| v.as_bytes()),
             _ => None,
         };
         let mut key = RequestKey::new().src(self.peer).uri(uri.as_bytes());
-        if let Some(h) = &hdr_value {
+        if let Some(h) = hdr_value {
             key = key.header(h);
         }
-        let queued = Instant::now();
+        // Timers only matter to the log line.
+        let timed = self.fe.logs_http();
+        let queued = timed.then(Instant::now);
         let slot = match be.assign(&key).await {
             Ok(slot) => slot,
             Err(ConnectError::QueueTimeout) => return Err((503, ex, ['s', 'Q'])),
             Err(_) => return Err((503, ex, ['S', 'C'])),
         };
-        ex.tw = Some(queued.elapsed());
-        let keep = mode == HttpConnMode::KeepAlive;
+        ex.tw = queued.map(|q| q.elapsed());
+        let keep = mode == HttpConnMode::KeepAlive && client_up.is_none();
         let reused = if keep {
             slot.server().idle.take()
         } else {
@@ -566,28 +678,19 @@ impl Conn {
             }
             None => {
                 let connected = Instant::now();
-                let (stream, slot, info) = match be.connect_from(slot, &key).await {
-                    Ok(c) => c,
-                    Err(_) => return Err((503, ex, ['S', 'C'])),
-                };
-                ex.retries = info.retries;
-                ex.server = Some(slot.server().cfg.name.clone());
-                let sender = match &slot.server().tls {
-                    Some(tls) => match tls.connect(stream).await {
-                        Ok(stream) => h1_handshake(stream).await,
-                        Err(_) => Err(503),
-                    },
-                    None => h1_handshake(stream).await,
-                };
-                let Ok(sender) = sender else {
+                // Boxed: the request future stays small (and cheap to
+                // move) on the common path that reuses a connection.
+                let Ok((sender, slot, retries)) = Box::pin(open_server(be, slot, &key)).await
+                else {
                     return Err((503, ex, ['S', 'C']));
                 };
+                ex.retries = retries;
                 ex.tc = Some(connected.elapsed());
                 (sender, slot)
             }
         };
-        ex.server = Some(slot.server().cfg.name.clone());
-        let asked = Instant::now();
+        ex.server = Some(slot.index());
+        let asked = timed.then(Instant::now);
         let sent = sender.send_request(req);
         let result = match be.cfg.timeouts.server {
             Some(t) => match tokio::time::timeout(t, sent).await {
@@ -596,14 +699,22 @@ impl Conn {
             },
             None => sent.await,
         };
-        let resp = match result {
+        let mut resp = match result {
             Ok(resp) => resp,
             Err(_) if failed.load(std::sync::atomic::Ordering::Acquire) => {
                 return Err((400, ex, ['C', 'D']))
             }
             Err(_) => return Err((502, ex, ['S', 'H'])),
         };
-        ex.tr = Some(asked.elapsed());
+        ex.tr = asked.map(|a| a.elapsed());
+        if let Some(client_up) =
+            client_up.filter(|_| resp.status() == StatusCode::SWITCHING_PROTOCOLS)
+        {
+            let server_up = hyper::upgrade::on(&mut resp);
+            let (parts, _) = resp.into_parts();
+            self.start_tunnel(be, slot, ex, &parts, client_up, server_up);
+            return Ok(Response::from_parts(parts, Empty.boxed_unsync()));
+        }
         let (mut parts, body) = resp.into_parts();
         let server_closes = parts
             .headers
@@ -611,21 +722,85 @@ impl Conn {
             .iter()
             .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         strip_hop_by_hop(&mut parts.headers);
-        let status = parts.status.as_u16();
-        let head = head_bytes(&Response::from_parts(parts.clone(), ()));
+        if !be.cfg.http_response.is_empty() || !self.fe.cfg.http_response.is_empty() {
+            // Only what outlives the request can be fetched: the path and
+            // headers are gone (their fetches do not match), as in HAProxy.
+            let sample = Sample {
+                src: self.peer.ip(),
+                ssl: self.ssl,
+                method: Some(method.as_str()),
+                path: None,
+                headers: None,
+            };
+            // The backend's rules come first, then the frontend's.
+            for rules in [&be.cfg.http_response, &self.fe.cfg.http_response] {
+                if let Err(status) = apply_response_rules(rules, &sample, &mut parts.headers) {
+                    return Err((status, ex, ['P', 'H']));
+                }
+            }
+        }
         let idle = Arc::clone(&slot.server().idle);
-        let fe = Arc::clone(&self.fe);
-        let (peer, ssl) = (self.peer, self.ssl);
+        let log: Option<body::LogOnce> = if self.fe.logs_http() {
+            let status = parts.status.as_u16();
+            let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
+            let fe = Arc::clone(&self.fe);
+            let (peer, ssl) = (self.peer, self.ssl);
+            Some(Box::new(move |bytes: u64, ts: [char; 2]| {
+                log_http(&fe, peer, ssl, &ex, status, head + bytes, ts);
+            }))
+        } else {
+            None
+        };
         let finish = Finish {
             slot,
             reuse: (keep && !server_closes).then_some((sender, idle)),
             phase: Arc::clone(&self.phase),
-            log: Some(Box::new(move |bytes: u64, ts: [char; 2]| {
-                log_http(&fe, peer, ssl, &ex, status, head + bytes, ts);
-            })),
+            log,
         };
         let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
         Ok(Response::from_parts(parts, body))
+    }
+}
+
+impl Conn {
+    /// Turns the exchange into a tunnel once both sides switched protocols
+    /// (`101`): bytes flow both ways under `timeout tunnel` (else `timeout
+    /// client` / `timeout server`), then the request is logged with the
+    /// bytes the server sent.
+    fn start_tunnel(
+        &self,
+        be: &Arc<BackendRt>,
+        slot: super::backend::Slot,
+        ex: Exchange,
+        parts: &http::response::Parts,
+        client_up: hyper::upgrade::OnUpgrade,
+        server_up: hyper::upgrade::OnUpgrade,
+    ) {
+        let t = super::tcp::TunnelTimeouts {
+            client: self.fe.cfg.timeouts.client,
+            client_fin: self.fe.cfg.timeouts.client_fin,
+            server: be.cfg.timeouts.server,
+            server_fin: be.cfg.timeouts.server_fin,
+            tunnel: be.cfg.timeouts.tunnel,
+        };
+        let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
+        let fe = Arc::clone(&self.fe);
+        let (peer, ssl) = (self.peer, self.ssl);
+        let task = tokio::spawn(async move {
+            let (client, server) = tokio::join!(client_up, server_up);
+            let (Ok(client), Ok(server)) = (client, server) else {
+                log_http(&fe, peer, ssl, &ex, 101, head, ['C', 'D']);
+                return;
+            };
+            let done = super::tcp::forward(TokioIo::new(client), TokioIo::new(server), t).await;
+            drop(slot);
+            let ts = match done.end {
+                super::tcp::End::Normal => ['-', '-'],
+                end => [end.code(), 'D'],
+            };
+            log_http(&fe, peer, ssl, &ex, 101, head + done.from_server, ts);
+        });
+        *self.tunnel.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
     }
 }
 
@@ -635,7 +810,8 @@ struct Exchange {
     t0: Instant,
     request: String,
     backend: Option<Arc<BackendRt>>,
-    server: Option<String>,
+    /// Index of the server among the backend's.
+    server: Option<usize>,
     tw: Option<std::time::Duration>,
     tc: Option<std::time::Duration>,
     tr: Option<std::time::Duration>,
@@ -664,15 +840,13 @@ impl Exchange {
 /// The size of a response head as written on HTTP/1.1, before the
 /// connection layer adds its own `connection` header (HAProxy's `%B` does
 /// not count that one either).
-fn head_bytes<B>(resp: &Response<B>) -> u64 {
-    let reason = resp
-        .extensions()
+fn head_bytes(status: StatusCode, extensions: &http::Extensions, headers: &HeaderMap) -> u64 {
+    let reason = extensions
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| r.as_bytes().len())
-        .or(resp.status().canonical_reason().map(str::len))
+        .or(status.canonical_reason().map(str::len))
         .unwrap_or(0);
-    let headers: usize = resp
-        .headers()
+    let headers: usize = headers
         .iter()
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
@@ -696,17 +870,13 @@ fn log_http(
         return;
     }
     let be = ex.backend.as_deref();
-    let server = be.and_then(|b| {
-        b.servers()
-            .iter()
-            .find(|s| Some(&s.cfg.name) == ex.server.as_ref())
-    });
+    let server = be.zip(ex.server).and_then(|(b, i)| b.servers().get(i));
     let line = super::log::HttpLine {
         client: peer,
         started: ex.started,
         frontend: &fe.log_name(ssl),
         backend: be.map_or(fe.cfg.name.as_str(), |b| b.cfg.name.as_str()),
-        server: ex.server.as_deref().unwrap_or("<NOSRV>"),
+        server: server.map_or("<NOSRV>", |s| s.cfg.name.as_str()),
         treq: ex.treq,
         tw: ex.tw,
         tc: ex.tc,
@@ -721,19 +891,49 @@ fn log_http(
     logger.send(&line.render());
 }
 
+/// Opens a new connection to the server of `slot` (with `retries` and
+/// redispatch), TLS when the server has `ssl`, then the HTTP/1.1 client;
+/// the retries made on success.
+async fn open_server(
+    be: &Arc<BackendRt>,
+    slot: super::backend::Slot,
+    key: &RequestKey<'_>,
+) -> Result<
+    (
+        hyper::client::conn::http1::SendRequest<ReqBody>,
+        super::backend::Slot,
+        u32,
+    ),
+    (),
+> {
+    let (stream, slot, info) = be.connect_from(slot, key).await.map_err(|_| ())?;
+    let sender = match &slot.server().tls {
+        Some(tls) => match tls.connect(stream).await {
+            Ok(stream) => h1_handshake(stream).await,
+            Err(_) => Err(503),
+        },
+        None => h1_handshake(stream).await,
+    };
+    let sender = sender.map_err(|_| ())?;
+    Ok((sender, slot, info.retries))
+}
+
 /// Opens an HTTP/1.1 client connection over `io`; its driver runs in its
 /// own task until the connection closes.
 async fn h1_handshake<I>(io: I) -> Result<hyper::client::conn::http1::SendRequest<ReqBody>, u16>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // `writev(false)`: requests are small; one flat buffer goes out with a
+    // plain `send`, cheaper in the kernel than `writev`.
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .max_buf_size(super::tcp::BUFSIZE)
+        .writev(false)
         .handshake(TokioIo::new(io))
         .await
         .map_err(|_| 503u16)?;
     tokio::spawn(async move {
-        let _ = conn.await;
+        let _ = conn.with_upgrades().await;
     });
     Ok(sender)
 }
