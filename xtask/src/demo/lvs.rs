@@ -101,7 +101,15 @@ fn build_daemon() -> Result<PathBuf, String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
+    let mut cmd = Command::new(cargo);
+    // What `cargo run` set for xtask itself: build scripts (ring's) rerun
+    // when these differ from a build in a plain shell.
+    for (name, _) in std::env::vars_os() {
+        if inherited_from_cargo_run(&name.to_string_lossy()) {
+            cmd.env_remove(&name);
+        }
+    }
+    let out = cmd
         .current_dir(root)
         .args(["build", "-p", "keepalived-rs", "--bin", "keepalived-rs"])
         .arg("--message-format=json")
@@ -117,9 +125,29 @@ fn build_daemon() -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo did not report the keepalived-rs binary".to_string())
 }
 
+/// Whether `name` is a variable `cargo run` sets for the program it runs
+/// (about the xtask package), as opposed to the user's settings.
+fn inherited_from_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_cargo_runs_package_variables_are_dropped() {
+        assert!(inherited_from_cargo_run("CARGO_PKG_NAME"));
+        assert!(inherited_from_cargo_run("CARGO_MANIFEST_DIR"));
+        assert!(!inherited_from_cargo_run("CARGO_TARGET_DIR"));
+        assert!(!inherited_from_cargo_run("CARGO_HOME"));
+        assert!(!inherited_from_cargo_run("RUSTFLAGS"));
+    }
 
     #[test]
     fn the_configurations_are_the_guides_with_documentation_addresses() {
