@@ -9,19 +9,22 @@
 //! narrates, with timestamps, the failover the client lives through and
 //! the preemption when the proxy comes back.
 //!
-//! `cargo xtask demo sched` is the scheduler demonstration (no traffic).
+//! `cargo xtask demo sched` is the scheduler demonstration (no traffic);
+//! `cargo xtask demo lvs` the guide's LVS-NAT and LVS-DR in the IPVS VM.
 
 mod cert;
 mod client;
 mod gateway;
 mod lab;
+mod lvs;
 mod node;
 mod report;
 mod scenario;
 mod sched;
 mod signals;
 
-const USAGE: &str = "usage: cargo xtask demo [--with-originals] | cargo xtask demo sched";
+const USAGE: &str =
+    "usage: cargo xtask demo [--with-originals] | cargo xtask demo sched | cargo xtask demo lvs";
 
 /// Runs `cargo xtask demo ARGS`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -29,6 +32,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         None => scenario::run(false),
         Some("--with-originals") => scenario::run(true),
         Some("sched") => sched::run(),
+        Some("lvs") => lvs::run(),
         // Internal: the process that runs one node's daemons, started by
         // the demo itself inside the node's namespaces.
         Some("node") => node::agent(&args[1..]),

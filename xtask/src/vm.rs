@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use initramfs::TempDir;
+pub(crate) use initramfs::TempDir;
 use qemu::Accel;
 
 /// Usage of `cargo xtask vm`.
@@ -87,6 +87,32 @@ fn boot_script_mem(
     files: &[PathBuf],
     mem_default: u64,
 ) -> Result<qemu::Outcome, String> {
+    boot_script_streaming(script, files, mem_default, &mut |_| Ok(()), &|| Ok(()))
+}
+
+/// Boots the VM once with `script` and `files` (see [`boot_script_mem`]),
+/// handing each line the script prints to `on_line` as it comes and
+/// asking `keep_going` every few milliseconds; an error from either kills
+/// the guest. Returns the script's exit status. (`cargo xtask demo lvs`.)
+pub(crate) fn boot_script_live(
+    script: &Path,
+    files: &[PathBuf],
+    on_line: &mut dyn FnMut(&str) -> Result<(), String>,
+    keep_going: &dyn Fn() -> Result<(), String>,
+) -> Result<i32, String> {
+    let outcome = boot_script_streaming(script, files, 1024, on_line, keep_going)?;
+    report_times(&outcome);
+    Ok(outcome.status)
+}
+
+/// [`boot_script_mem`] with the output streamed (see [`boot_script_live`]).
+fn boot_script_streaming(
+    script: &Path,
+    files: &[PathBuf],
+    mem_default: u64,
+    on_line: &mut dyn FnMut(&str) -> Result<(), String>,
+    keep_going: &dyn Fn() -> Result<(), String>,
+) -> Result<qemu::Outcome, String> {
     for f in std::iter::once(&script.to_path_buf()).chain(files) {
         if !f.is_file() {
             return Err(format!("{} is not a file", f.display()));
@@ -114,15 +140,19 @@ fn boot_script_mem(
         kernel.release,
         initrd.len() >> 20
     );
-    qemu::boot(&qemu::Boot {
-        kernel: &image,
-        initrd: &initrd_path,
-        accel,
-        mem_mib: u32::try_from(env_num("LBKIT_VM_MEM", mem_default)?).unwrap_or(1024),
-        smp: 1,
-        timeout: Duration::from_secs(env_num("LBKIT_VM_TIMEOUT", 600)?),
-        workdir: &tmp.0,
-    })
+    qemu::boot_streaming(
+        &qemu::Boot {
+            kernel: &image,
+            initrd: &initrd_path,
+            accel,
+            mem_mib: u32::try_from(env_num("LBKIT_VM_MEM", mem_default)?).unwrap_or(1024),
+            smp: 1,
+            timeout: Duration::from_secs(env_num("LBKIT_VM_TIMEOUT", 600)?),
+            workdir: &tmp.0,
+        },
+        on_line,
+        keep_going,
+    )
 }
 
 /// Prints the boot and total times.
@@ -215,7 +245,7 @@ pub(crate) fn test(filters: &[String], bench: bool) -> Result<(), String> {
 
 /// Copies of `binaries` without debug information (a smaller initramfs
 /// boots faster), in `dir`; a binary `strip` fails on is shipped as is.
-fn stripped(binaries: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn stripped(binaries: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
     binaries
         .iter()
         .map(|b| {
@@ -281,7 +311,7 @@ fn build_test_binaries(
 
 /// The `executable` of every compiler artifact built as a test, an
 /// example or a binary.
-fn test_executables(json_lines: &str) -> Vec<PathBuf> {
+pub(crate) fn test_executables(json_lines: &str) -> Vec<PathBuf> {
     json_lines
         .lines()
         .filter(|l| {

@@ -88,7 +88,14 @@ pub(crate) struct Boot<'a> {
 }
 
 /// Boots, waits for power-off (or the timeout), returns the outcome.
-pub(crate) fn boot(b: &Boot<'_>) -> Result<Outcome, String> {
+/// Hands each complete line the script prints to `on_line` as it comes;
+/// `keep_going` is asked every few milliseconds. An error from either
+/// kills the guest and is returned.
+pub(crate) fn boot_streaming(
+    b: &Boot<'_>,
+    on_line: &mut dyn FnMut(&str) -> Result<(), String>,
+    keep_going: &dyn Fn() -> Result<(), String>,
+) -> Result<Outcome, String> {
     let console = b.workdir.join("console.log");
     let out = b.workdir.join("out.log");
     std::fs::write(&out, "").map_err(|e| format!("{}: {e}", out.display()))?;
@@ -119,13 +126,17 @@ pub(crate) fn boot(b: &Boot<'_>) -> Result<Outcome, String> {
         .map_err(|e| format!("cannot start qemu-system-x86_64: {e}"))?;
     let mut qemu = Qemu(child);
     let mut booted = None;
+    let mut stream = Stream::default();
     let status = loop {
         if let Some(status) = qemu.0.try_wait().map_err(|e| e.to_string())? {
             break Some(status);
         }
-        if booted.is_none() && read_lossy(&out).contains(BOOTED) {
+        let text = read_lossy(&out);
+        if booted.is_none() && text.contains(BOOTED) {
             booted = Some(started.elapsed());
         }
+        stream.feed(&text, false, on_line)?;
+        keep_going()?;
         if started.elapsed() > b.timeout {
             break None;
         }
@@ -133,6 +144,7 @@ pub(crate) fn boot(b: &Boot<'_>) -> Result<Outcome, String> {
     };
     let total = started.elapsed();
     let text = read_lossy(&out);
+    stream.feed(&text, status.is_some(), on_line)?;
     if booted.is_none() && text.contains(BOOTED) {
         booted = Some(total);
     }
@@ -161,6 +173,55 @@ pub(crate) fn boot(b: &Boot<'_>) -> Result<Outcome, String> {
         boot: booted,
         total,
     })
+}
+
+/// How much of the script's output has been handed out line by line.
+#[derive(Default)]
+struct Stream {
+    /// Bytes of the script's output (after the "booted" line) handed out.
+    done: usize,
+    /// Whether the exit marker was seen.
+    ended: bool,
+}
+
+impl Stream {
+    /// Hands the complete lines of `text` (the whole log so far) not yet
+    /// handed out to `on_line`; with `last`, also a final unterminated
+    /// line before the exit marker.
+    fn feed(
+        &mut self,
+        text: &str,
+        last: bool,
+        on_line: &mut dyn FnMut(&str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let Some(at) = text.find(BOOTED) else {
+            return Ok(());
+        };
+        let Some((_, body)) = text[at..].split_once('\n') else {
+            return Ok(());
+        };
+        while !self.ended {
+            let rest = body.get(self.done..).unwrap_or("");
+            let (line, used) = match rest.find('\n') {
+                Some(end) => (&rest[..end], end + 1),
+                None if last && !rest.is_empty() => (rest, rest.len()),
+                None => break,
+            };
+            self.done += used;
+            let line = line.trim_end_matches('\r');
+            let line = match line.find(EXIT) {
+                Some(marker) => {
+                    self.ended = true;
+                    &line[..marker]
+                }
+                None => line,
+            };
+            if !(self.ended && line.is_empty()) {
+                on_line(line)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A `-serial` argument writing to `path`.
@@ -215,5 +276,31 @@ mod tests {
         assert_eq!(script_output(log), "hello\nworld");
         assert_eq!(exit_status(log), Some(3));
         assert_eq!(exit_status("@@LBKIT-VM-BOOTED@@ 1\n"), None);
+    }
+
+    #[test]
+    fn lines_are_streamed_once_each_as_they_complete() {
+        let mut seen = Vec::new();
+        let mut stream = Stream::default();
+        let mut push = |l: &str| {
+            seen.push(l.to_string());
+            Ok(())
+        };
+        stream
+            .feed("noise\n@@LBKIT-VM-BOOTED@@ 1\nhel", false, &mut push)
+            .unwrap();
+        stream
+            .feed(
+                "noise\n@@LBKIT-VM-BOOTED@@ 1\nhello\r\nwor",
+                false,
+                &mut push,
+            )
+            .unwrap();
+        let all = "noise\n@@LBKIT-VM-BOOTED@@ 1\nhello\r\nworld@@LBKIT-VM-EXIT=0@@\nafter\n";
+        stream.feed(all, true, &mut push).unwrap();
+        assert_eq!(seen, ["hello", "world"]);
+        let mut stop = Stream::default();
+        let err = stop.feed(all, true, &mut |_| Err("stop".to_string()));
+        assert_eq!(err, Err("stop".to_string()));
     }
 }
