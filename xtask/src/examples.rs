@@ -24,11 +24,7 @@ struct Case {
 
 /// Builds the examples, then runs each case.
 pub(crate) fn run(root: &Path) -> Result<(), String> {
-    crate::run::cmd(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args(["build", "--workspace", "--examples"]),
-    )?;
+    crate::run::cmd(crate::run::cargo().args(["build", "--workspace", "--examples"]))?;
     let dir = target_dir(root).join("debug").join("examples");
     let server = http_server()?;
     let closed = closed_port()?;

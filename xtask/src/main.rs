@@ -24,8 +24,9 @@ usage: cargo xtask <task>
 tasks:
   demo    the seed guide's Appendix A live: HAProxy + keepalived failover
           in network namespaces (root; --with-originals; `demo sched`:
-          the scheduler demonstration)
-  test    every check CI runs: fmt, clippy, tests, examples, the demo, docs,
+          the scheduler demonstration; `demo lvs`: the guide's LVS-NAT
+          and LVS-DR with keepalived-rs in the IPVS VM)
+  test    every check CI runs: fmt, clippy, tests, examples, the demos, docs,
           a short fuzz run
   examples  run every runnable example with known inputs, check their output
   bench   the criterion benchmarks of lbkit-sched

@@ -18,10 +18,29 @@ pub(crate) fn cmd(command: &mut Command) -> Result<(), String> {
     }
 }
 
-fn cargo() -> Command {
+/// `cargo` at the workspace root, without the variables `cargo run` set for
+/// xtask itself: build scripts that watch one (ring's watches
+/// `CARGO_MANIFEST_DIR`) would otherwise rebuild on every run.
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if inherited_from_cargo_run(&name.to_string_lossy()) {
+            c.env_remove(&name);
+        }
+    }
     c.current_dir(workspace_root());
     c
+}
+
+/// Whether `name` is a variable `cargo run` sets for the program it runs
+/// (about the xtask package), as opposed to the user's settings.
+pub(crate) fn inherited_from_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+        )
 }
 
 pub(crate) fn workspace_root() -> PathBuf {
@@ -44,8 +63,10 @@ pub(crate) fn test() -> Result<(), String> {
     ]))?;
     cmd(cargo().args(["test", "--workspace"]))?;
     crate::examples::run(&workspace_root())?;
-    // The README's main command: the guide's Appendix A failover, live.
+    // The README's main command: the guide's Appendix A failover, live;
+    // then its LVS-NAT and LVS-DR sections in the IPVS VM.
     crate::demo::run(&[])?;
+    crate::demo::run(&["lvs".to_string()])?;
     // lbkit-ipvs's real-kernel tests, in one boot of the IPVS VM.
     crate::vm::test(&[], false)?;
     cmd(cargo()
@@ -83,4 +104,18 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     }
     println!("\n{}", crate::benchtable::render(&text));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_cargo_runs_package_variables_are_dropped() {
+        assert!(inherited_from_cargo_run("CARGO_PKG_NAME"));
+        assert!(inherited_from_cargo_run("CARGO_MANIFEST_DIR"));
+        assert!(!inherited_from_cargo_run("CARGO_TARGET_DIR"));
+        assert!(!inherited_from_cargo_run("CARGO_HOME"));
+        assert!(!inherited_from_cargo_run("RUSTFLAGS"));
+    }
 }

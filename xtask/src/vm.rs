@@ -284,17 +284,13 @@ fn build_test_binaries(
     args: &[&str],
     release: bool,
 ) -> Result<Vec<PathBuf>, String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let profile: &[&str] = if release { &["--release"] } else { &[] };
     eprintln!(
         "xtask vm: $ cargo test -p {package} --no-run --message-format=json {} {}",
         args.join(" "),
         profile.join(" ")
     );
-    let out = Command::new(cargo)
-        .current_dir(root)
+    let out = crate::run::cargo()
         .args(["test", "-p", package, "--no-run"])
         .arg("--message-format=json")
         .args(args)

@@ -15,7 +15,7 @@
 mod guest;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::report::Narrator;
 use super::signals;
@@ -98,19 +98,7 @@ fn everything(n: &mut Narrator, guest: &mut guest::Guest) -> Result<(), String> 
 
 /// `cargo build -p keepalived-rs`: the daemon's path.
 fn build_daemon() -> Result<PathBuf, String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().map(PathBuf::from).unwrap_or(manifest);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    // What `cargo run` set for xtask itself: build scripts (ring's) rerun
-    // when these differ from a build in a plain shell.
-    for (name, _) in std::env::vars_os() {
-        if inherited_from_cargo_run(&name.to_string_lossy()) {
-            cmd.env_remove(&name);
-        }
-    }
-    let out = cmd
-        .current_dir(root)
+    let out = crate::run::cargo()
         .args(["build", "-p", "keepalived-rs", "--bin", "keepalived-rs"])
         .arg("--message-format=json")
         .stderr(Stdio::inherit())
@@ -125,29 +113,9 @@ fn build_daemon() -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo did not report the keepalived-rs binary".to_string())
 }
 
-/// Whether `name` is a variable `cargo run` sets for the program it runs
-/// (about the xtask package), as opposed to the user's settings.
-fn inherited_from_cargo_run(name: &str) -> bool {
-    name.starts_with("CARGO_PKG_")
-        || name.starts_with("CARGO_MANIFEST_")
-        || matches!(
-            name,
-            "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
-        )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_cargo_runs_package_variables_are_dropped() {
-        assert!(inherited_from_cargo_run("CARGO_PKG_NAME"));
-        assert!(inherited_from_cargo_run("CARGO_MANIFEST_DIR"));
-        assert!(!inherited_from_cargo_run("CARGO_TARGET_DIR"));
-        assert!(!inherited_from_cargo_run("CARGO_HOME"));
-        assert!(!inherited_from_cargo_run("RUSTFLAGS"));
-    }
 
     #[test]
     fn the_configurations_are_the_guides_with_documentation_addresses() {

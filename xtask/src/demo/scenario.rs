@@ -173,28 +173,8 @@ fn build(n: &mut Narrator) -> Result<PathBuf, String> {
     n.say("the debug profile (as `cargo xtask` itself): it reuses what `cargo test` built,");
     n.say("builds in a fraction of the release profile's time (thin LTO, one codegen unit),");
     n.say("and a few hundred requests need no optimisation.");
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().unwrap_or(&manifest);
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    // `cargo run` gave this program the variables of its own package;
-    // build scripts that watch one (ring's watches CARGO_MANIFEST_DIR)
-    // would rebuild on every run with them.
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        let ours = key.starts_with("CARGO_PKG_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-            ]
-            .contains(&&*key);
-        if ours {
-            cargo.env_remove(&*key);
-        }
-    }
-    cargo.current_dir(root).args([
+    let mut cargo = crate::run::cargo();
+    cargo.args([
         "build",
         "--quiet",
         "-p",
