@@ -412,7 +412,7 @@ fn instance(
     let version = version_of(inst, globals, diags)?;
     // Report every problem of the instance before giving up on it.
     let vips = vips(inst, &interface, diags);
-    let tracks = tracks(inst, &interface, cfg, diags);
+    let tracks = tracks(inst, cfg, diags);
     let (Some((vips, devices)), Some(tracks)) = (vips, tracks) else {
         return None;
     };
@@ -614,12 +614,9 @@ fn garp(inst: &VrrpInstance, g: &GlobalDefs) -> GarpConfig {
 /// track_script and track_interface as tracked objects. The weight in the
 /// `track_script` block overrides the script's own (keepalived's
 /// vrrp_track.c); a weight of 0 means a failure puts the instance in
-/// FAULT. A script starts up unless it has `init_fail`. The instance's
-/// own interface is tracked last, weight 0, as keepalived always does (a
-/// link down puts the instance, and its sync group, in FAULT).
+/// FAULT. A script starts up unless it has `init_fail`.
 fn tracks(
     inst: &VrrpInstance,
-    interface: &str,
     cfg: &model::Config,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Track>> {
@@ -652,10 +649,6 @@ fn tracks(
         let mut track = Track::new(t.name.value.clone(), TrackKind::Interface, weight.value);
         track.reverse = weight.reverse;
         out.push(track);
-    }
-    let own = TrackKind::Interface;
-    if !out.iter().any(|t| t.kind == own && t.name == interface) {
-        out.push(Track::new(interface.to_owned(), own, 0));
     }
     ok.then_some(out)
 }
@@ -721,11 +714,7 @@ mod tests {
                 prefix_len: 32
             }]
         );
-        // The script, then the instance's own interface (weight 0).
-        assert_eq!(i.config.tracks.len(), 2);
-        assert_eq!(i.config.tracks[1].name, "eth0");
-        assert_eq!(i.config.tracks[1].kind, TrackKind::Interface);
-        assert_eq!(i.config.tracks[1].weight, 0);
+        assert_eq!(i.config.tracks.len(), 1);
         assert_eq!(i.config.tracks[0].name, "chk_haproxy");
         assert_eq!(i.config.tracks[0].kind, TrackKind::Script);
         assert_eq!(i.config.tracks[0].weight, 2);

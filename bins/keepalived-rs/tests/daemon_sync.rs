@@ -8,10 +8,10 @@
 //! - `vg1_moves_together_on_kill`: h1 (MASTER 100) holds all three
 //!   addresses, each on its interface; `kill -9` of h1 moves both members
 //!   to h2 (BACKUP 99) within Master_Down_Interval (3 s + 157/256 s).
-//! - `vg1_follows_one_members_link`: `eth1` of h1 going down (RH_INT's
-//!   own interface, which every instance tracks) puts RH_INT in FAULT, and the group drives RH_EXT, whose
-//!   own link is fine, out of MASTER with it: h2 takes both; `eth1` back
-//!   up, h1 preempts both back.
+//! - `vg1_follows_one_members_link`: RH_EXT (on `eth0`) has
+//!   `track_interface { eth1 }`; `eth1` of h1 going down puts RH_EXT in
+//!   FAULT, and the group drives RH_INT out of MASTER with it: h2 takes
+//!   both; `eth1` back up, h1 preempts both back.
 //!
 //! They need root and iproute2: under `CI=true` a missing one fails the
 //! test, elsewhere it is skipped with the reason printed. Takeover times
@@ -43,8 +43,8 @@ const EXT_DEV: &str = "203.0.113.100/24";
 /// RH_INT's address (on eth1).
 const INT: &str = "198.51.100.100/24";
 
-/// §4.1's `lb1.conf` / `lb2.conf` with documentation addresses and one
-/// `dev` address on RH_EXT.
+/// §4.1's `lb1.conf` / `lb2.conf` with documentation addresses, one
+/// `dev` address on RH_EXT, and RH_EXT tracking RH_INT's link `eth1`.
 fn conf(state: &str, priority: u8) -> String {
     format!(
         "vrrp_sync_group VG1 {{
@@ -62,6 +62,9 @@ vrrp_instance RH_EXT {{
     authentication {{
         auth_type PASS
         auth_pass passw123
+    }}
+    track_interface {{
+        eth1
     }}
     virtual_ipaddress {{
         {EXT}
@@ -246,15 +249,16 @@ fn vg1_follows_one_members_link() {
         )
     });
     println!("VG1 moved on h1's eth1 down: {moved:?}");
-    assert!(log1.contains("(RH_INT) Entering FAULT STATE"), "{log1}");
-    // RH_EXT's own link is up: it leaves MASTER only for the group.
-    let ext_left = log1
+    assert!(log1.contains("(RH_EXT) Entering FAULT STATE"), "{log1}");
+    // RH_INT's own link is the one down, but it is RH_EXT's tracking that
+    // takes it out of MASTER: through the group.
+    let int_left = log1
         .lines()
-        .filter(|l| l.contains("(RH_EXT) Entering"))
+        .filter(|l| l.contains("(RH_INT) Entering"))
         .last()
         .unwrap_or_default();
     assert!(
-        ext_left.contains("FAULT") || ext_left.contains("BACKUP"),
+        int_left.contains("FAULT") || int_left.contains("BACKUP"),
         "{log1}"
     );
     // h1 holds nothing on eth0 while eth1 is down.
