@@ -68,6 +68,9 @@ impl RouterPlan {
 
 /// An instance, or a sync group.
 #[derive(Debug)]
+// Built once per load and consumed at once: the size of a single
+// instance's plan does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum UnitPlan {
     /// An instance on its own.
     Single(InstancePlan),

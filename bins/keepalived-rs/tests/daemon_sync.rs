@@ -254,8 +254,7 @@ fn vg1_follows_one_members_link() {
     // takes it out of MASTER: through the group.
     let int_left = log1
         .lines()
-        .filter(|l| l.contains("(RH_INT) Entering"))
-        .last()
+        .rfind(|l| l.contains("(RH_INT) Entering"))
         .unwrap_or_default();
     assert!(
         int_left.contains("FAULT") || int_left.contains("BACKUP"),

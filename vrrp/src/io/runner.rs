@@ -36,6 +36,7 @@
 //! instance is added (an address added without one gets /32 or /128, as
 //! keepalived does).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
@@ -858,13 +859,11 @@ impl Router {
             if let Some(l) = on_link {
                 return Ok(&l.announcer);
             }
-            if !self.device_announcers.contains_key(&dev.index) {
-                let opened = Announcer::open(dev)?;
-                self.device_announcers.insert(dev.index, opened);
-            }
-            if let Some(a) = self.device_announcers.get(&dev.index) {
-                return Ok(a);
-            }
+            let announcer = match self.device_announcers.entry(dev.index) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(Announcer::open(dev)?),
+            };
+            return Ok(announcer);
         }
         match self.links.get(link).or(self.links.first()) {
             Some(l) => Ok(&l.announcer),
