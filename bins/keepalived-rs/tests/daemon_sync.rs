@@ -32,7 +32,6 @@ mod lab;
 
 use lab::{ip, Lab};
 use nix::sys::signal::Signal;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived-rs");
@@ -89,47 +88,9 @@ vrrp_instance RH_INT {{
     )
 }
 
-/// Adds the second network: a bridge `br1` in the switch, and `eth1`
-/// with 198.51.100.1i/24 in each host.
-fn second_network(lab: &Lab, hosts: usize) {
-    let sw = lab.switch();
-    ip(&["-n", &sw, "link", "add", "br1", "type", "bridge"]);
-    ip(&[
-        "-n",
-        &sw,
-        "link",
-        "set",
-        "br1",
-        "type",
-        "bridge",
-        "stp_state",
-        "0",
-        "forward_delay",
-        "0",
-        "mcast_snooping",
-        "0",
-    ]);
-    ip(&["-n", &sw, "link", "set", "br1", "up"]);
-    for i in 1..=hosts {
-        let ns = lab.host(i);
-        let port = format!("h{i}b");
-        ip(&[
-            "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth1", "netns", &ns,
-        ]);
-        ip(&["-n", &sw, "link", "set", &port, "master", "br1", "up"]);
-        ip(&["-n", &ns, "link", "set", "eth1", "up"]);
-        let addr = format!("198.51.100.{}/24", 10 + i);
-        ip(&["-n", &ns, "addr", "add", &addr, "dev", "eth1"]);
-    }
-}
-
 /// `ip addr show dev DEV` in host `i`.
 fn addrs(lab: &Lab, i: usize, dev: &str) -> String {
-    let out = Command::new("ip")
-        .args(["-n", &lab.host(i), "addr", "show", "dev", dev])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    lab.addr_show_dev(i, dev)
 }
 
 /// Which of RH_EXT's eth0 address, its `dev eth1` address and RH_INT's
@@ -179,7 +140,7 @@ fn two_nodes(tag: &str) -> Option<Lab> {
         return None;
     }
     let mut lab = Lab::up(tag, 2);
-    second_network(&lab, 2);
+    lab.second_network();
     start_rs(&mut lab, 1, "n1", &conf("MASTER", 100));
     start_rs(&mut lab, 2, "n2", &conf("BACKUP", 99));
     let up = wait_for(Duration::from_secs(6), || held(&lab, 1) == ALL);
