@@ -6,7 +6,8 @@
 //! with `dev eth1`.
 //!
 //! - `vg1_moves_together_on_kill`: h1 (MASTER 100) holds all three
-//!   addresses, each on its interface; `kill -9` of h1 moves both members
+//!   addresses, each on its interface; a SIGHUP with the same
+//!   configuration changes nothing; `kill -9` of h1 moves both members
 //!   to h2 (BACKUP 99) within Master_Down_Interval (3 s + 157/256 s).
 //! - `vg1_follows_one_members_link`: RH_EXT (on `eth0`) has
 //!   `track_interface { eth1 }`; `eth1` of h1 going down puts RH_EXT in
@@ -156,6 +157,15 @@ fn vg1_moves_together_on_kill() {
     let Some(mut lab) = two_nodes("s") else {
         return;
     };
+    // A reload with the same configuration changes nothing: no
+    // transition, every address stays.
+    let entering = |lab: &Lab| lab.log("n1").matches("Entering").count();
+    let before = entering(&lab);
+    lab.signal("n1", Signal::SIGHUP);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(entering(&lab), before, "{}", lab.log("n1"));
+    assert_eq!(held(&lab, 1), ALL, "{}", lab.log("n1"));
+    assert_eq!(held(&lab, 2), NONE, "{}", lab.log("n2"));
     lab.stop("n1", Signal::SIGKILL);
     // Each member's time: both within Master_Down_Interval (3.61 s for
     // priority 99) plus polling.
