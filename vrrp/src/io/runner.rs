@@ -451,8 +451,8 @@ impl Router {
         });
     }
 
-    /// Adds a sync group whose members all use this router's socket
-    /// (in Initialize; [`run`](Self::run) starts it). `vips[i]` gives the
+    /// Adds a sync group (in Initialize; [`run`](Self::run) starts it);
+    /// its members may be bound to different links ([`bind`](Self::bind)). `vips[i]` gives the
     /// prefix lengths of member `i`'s virtual addresses. Anything already
     /// here with a member's VRID is removed first.
     pub fn add_group(&mut self, group: SyncGroup, vips: Vec<Vec<Vip>>) {
@@ -750,12 +750,15 @@ impl Router {
             }
         };
         let vrid = received.advert.vrid;
-        let here = self.link_of(vrid) == link;
-        let found = self
-            .units
-            .iter_mut()
-            .filter(|_| here)
-            .find_map(|u| u.member(vrid).map(|index| (u, index)));
+        // An advert for a VRID bound to another link is not for us: the
+        // same VRID may be another router's on this link's network.
+        let found = if self.link_of(vrid) == link {
+            self.units
+                .iter_mut()
+                .find_map(|u| u.member(vrid).map(|index| (u, index)))
+        } else {
+            None
+        };
         let Some((unit, index)) = found else {
             self.unattributed.record(&DecodeError::VridMismatch(vrid));
             return;
