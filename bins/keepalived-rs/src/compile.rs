@@ -2,6 +2,11 @@
 //! instance configurations grouped by the interface (and socket) they
 //! share, sync groups, notify scripts and the `vrrp_script`s to run.
 //!
+//! A router runs one socket per interface, family and AH key (its
+//! links). Instances on their own share the router of their link; a sync
+//! group whose members sit on several links joins those links into one
+//! router, so the group's machine sees all its members.
+//!
 //! What cannot be run is an error diagnostic at the place it was written;
 //! what is accepted but not applied yet is a warning.
 
@@ -25,7 +30,9 @@ pub(crate) struct Plan {
     pub(crate) scripts: Vec<ScriptPlan>,
 }
 
-/// The instances sharing one VRRP socket.
+/// The instances of one router: link 0 is the socket of `interface`,
+/// `family` and `ah_key`; link `i` is `extra[i - 1]` (sync groups that
+/// span interfaces or families).
 #[derive(Debug)]
 pub(crate) struct RouterPlan {
     /// The interface.
@@ -34,12 +41,36 @@ pub(crate) struct RouterPlan {
     pub(crate) family: Family,
     /// IPsec AH key (the socket is then an AH socket).
     pub(crate) ah_key: Option<[u8; 8]>,
+    /// The router's other sockets.
+    pub(crate) extra: Vec<LinkPlan>,
     /// Instances on their own, and sync groups.
     pub(crate) units: Vec<UnitPlan>,
 }
 
+impl RouterPlan {
+    /// The index of the link of `key`, if the router has it.
+    fn link_of(&self, key: &LinkPlan) -> Option<usize> {
+        if self.interface == key.interface && self.family == key.family && self.ah_key == key.ah_key
+        {
+            return Some(0);
+        }
+        self.extra.iter().position(|k| k == key).map(|i| i + 1)
+    }
+
+    /// Every instance of the router.
+    fn instances_mut(&mut self) -> impl Iterator<Item = &mut InstancePlan> {
+        self.units.iter_mut().flat_map(|u| match u {
+            UnitPlan::Single(i) => std::slice::from_mut(i),
+            UnitPlan::Group { members, .. } => members.as_mut_slice(),
+        })
+    }
+}
+
 /// An instance, or a sync group.
 #[derive(Debug)]
+// Built once per load and consumed at once: the size of a single
+// instance's plan does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum UnitPlan {
     /// An instance on its own.
     Single(InstancePlan),
@@ -67,6 +98,11 @@ pub(crate) struct InstancePlan {
     pub(crate) primary_given: bool,
     /// The virtual addresses with their prefix lengths.
     pub(crate) vips: Vec<Vip>,
+    /// Addresses that go on another interface than the instance's
+    /// (`dev IF`), with that interface.
+    pub(crate) devices: Vec<(IpAddr, String)>,
+    /// The router link it runs on (see [`RouterPlan`]).
+    pub(crate) link: usize,
     /// The notify scripts.
     pub(crate) notify: NotifyPlan,
 }
@@ -109,7 +145,7 @@ pub(crate) struct ScriptPlan {
 /// warnings come with the plan.
 pub(crate) fn compile(cfg: &model::Config) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let mut plans: Vec<(Key, InstancePlan)> = Vec::new();
+    let mut plans: Vec<(LinkPlan, InstancePlan)> = Vec::new();
     for inst in &cfg.vrrp_instances {
         if let Some(p) = instance(inst, cfg, &mut diags) {
             plans.push(p);
@@ -128,13 +164,14 @@ pub(crate) fn compile(cfg: &model::Config) -> Result<(Plan, Vec<Diagnostic>), Ve
     for group in &cfg.vrrp_sync_groups {
         sync_group(group, &mut plans, &mut taken, &mut plan, &known, &mut diags);
     }
-    for ((key, inst), used) in plans.into_iter().zip(taken) {
+    for ((key, mut inst), used) in plans.into_iter().zip(taken) {
         if !used {
-            router_for(&mut plan, key)
-                .units
-                .push(UnitPlan::Single(inst));
+            let (router, link) = router_for(&mut plan, key);
+            inst.link = link;
+            router.units.push(UnitPlan::Single(inst));
         }
     }
+    unique_vrids(&plan, cfg, &mut diags);
     if diags
         .iter()
         .any(|d| d.severity == lbkit_keepalived_cfg::Severity::Error)
@@ -144,29 +181,126 @@ pub(crate) fn compile(cfg: &model::Config) -> Result<(Plan, Vec<Diagnostic>), Ve
     Ok((plan, diags))
 }
 
-/// What instances must share to be on one router.
+/// What instances must share to be on one socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
-    interface: String,
-    family: Family,
-    ah_key: Option<[u8; 8]>,
+pub(crate) struct LinkPlan {
+    /// The interface.
+    pub(crate) interface: String,
+    /// IPv4 or IPv6.
+    pub(crate) family: Family,
+    /// IPsec AH key.
+    pub(crate) ah_key: Option<[u8; 8]>,
 }
 
-/// The router for `key`, created when missing.
-fn router_for(plan: &mut Plan, key: Key) -> &mut RouterPlan {
-    let at = plan.routers.iter().position(|r| {
-        r.interface == key.interface && r.family == key.family && r.ah_key == key.ah_key
-    });
-    let at = at.unwrap_or_else(|| {
+/// The router that has the link of `key` (created when missing) and the
+/// link's index there.
+fn router_for(plan: &mut Plan, key: LinkPlan) -> (&mut RouterPlan, usize) {
+    let found = plan
+        .routers
+        .iter()
+        .enumerate()
+        .find_map(|(at, r)| r.link_of(&key).map(|link| (at, link)));
+    let (at, link) = found.unwrap_or_else(|| {
         plan.routers.push(RouterPlan {
             interface: key.interface,
             family: key.family,
             ah_key: key.ah_key,
+            extra: Vec::new(),
             units: Vec::new(),
         });
-        plan.routers.len() - 1
+        (plan.routers.len() - 1, 0)
     });
-    &mut plan.routers[at]
+    (&mut plan.routers[at], link)
+}
+
+/// The router for a sync group on the links of `keys`: the one that has
+/// any of them, the others that have some merged into it, the missing
+/// links added; its index.
+fn router_for_all(plan: &mut Plan, keys: &[LinkPlan]) -> usize {
+    let mut holding: Vec<usize> = (0..plan.routers.len())
+        .filter(|&at| keys.iter().any(|k| plan.routers[at].link_of(k).is_some()))
+        .collect();
+    let at = match holding.first() {
+        Some(&at) => at,
+        None => {
+            let Some(first) = keys.first() else {
+                return 0;
+            };
+            router_for(plan, first.clone());
+            plan.routers.len() - 1
+        }
+    };
+    // Merge the others, last first so the indices stay valid (they all
+    // come after `at`).
+    holding.retain(|&h| h != at);
+    for &other in holding.iter().rev() {
+        let moved = plan.routers.remove(other);
+        merge(&mut plan.routers[at], moved);
+    }
+    let router = &mut plan.routers[at];
+    for k in keys {
+        if router.link_of(k).is_none() {
+            router.extra.push(k.clone());
+        }
+    }
+    at
+}
+
+/// Moves `other`'s links and units into `into`.
+fn merge(into: &mut RouterPlan, mut other: RouterPlan) {
+    let mut links = vec![LinkPlan {
+        interface: other.interface.clone(),
+        family: other.family,
+        ah_key: other.ah_key,
+    }];
+    links.append(&mut other.extra);
+    let mut map = Vec::new();
+    for k in links {
+        let link = into.link_of(&k).unwrap_or_else(|| {
+            into.extra.push(k);
+            into.extra.len()
+        });
+        map.push(link);
+    }
+    for inst in other.instances_mut() {
+        inst.link = map.get(inst.link).copied().unwrap_or(0);
+    }
+    into.units.append(&mut other.units);
+}
+
+/// A router tells its instances apart by VRID: two instances of one
+/// router (on one link, or on links a sync group joined) may not share
+/// one.
+fn unique_vrids(plan: &Plan, cfg: &model::Config, diags: &mut Vec<Diagnostic>) {
+    for r in &plan.routers {
+        let mut seen: Vec<(u8, &str)> = Vec::new();
+        let all = r.units.iter().flat_map(|u| match u {
+            UnitPlan::Single(i) => std::slice::from_ref(i),
+            UnitPlan::Group { members, .. } => members.as_slice(),
+        });
+        for inst in all {
+            let vrid = inst.config.vrid;
+            if let Some((_, first)) = seen.iter().find(|(v, _)| *v == vrid) {
+                let span = cfg
+                    .vrrp_instances
+                    .iter()
+                    .find(|i| i.name.value == inst.name)
+                    .and_then(|i| i.virtual_router_id.as_ref().map(|v| v.span));
+                if let Some(span) = span {
+                    diags.push(error(
+                        span,
+                        &format!(
+                            "virtual_router_id {vrid} is already used by {first} on the same \
+                             interface, or on an interface a sync group joins to this one"
+                        ),
+                        "duplicate VRID",
+                    ));
+                }
+            } else {
+                seen.push((vrid, &inst.name));
+            }
+        }
+    }
 }
 
 /// The `vrrp_script`s, with keepalived's defaults (interval 1 s, timeout
@@ -191,7 +325,7 @@ fn scripts(cfg: &model::Config) -> Vec<ScriptPlan> {
 /// Moves the members of one `vrrp_sync_group` into a group unit.
 fn sync_group(
     group: &model::SyncGroup,
-    plans: &mut [(Key, InstancePlan)],
+    plans: &mut [(LinkPlan, InstancePlan)],
     taken: &mut [bool],
     plan: &mut Plan,
     known: &[&str],
@@ -216,36 +350,27 @@ fn sync_group(
             )),
         }
     }
-    let Some(first) = indices.first().copied() else {
-        return;
-    };
-    let key = plans[first].0.clone();
-    if let Some(&bad) = indices.iter().find(|&&i| plans[i].0 != key) {
-        let span = group
-            .group
-            .iter()
-            .find(|m| m.value == plans[bad].1.name)
-            .map_or(group.name.span, |m| m.span);
-        diags.push(error(
-            span,
-            "sync group members must share interface, address family and authentication",
-            "on another interface or family",
-        ));
+    if indices.is_empty() {
         return;
     }
+    let keys: Vec<LinkPlan> = indices.iter().map(|&i| plans[i].0.clone()).collect();
+    let at = router_for_all(plan, &keys);
+    let router = &mut plan.routers[at];
     let mut members = Vec::new();
     for &i in &indices {
         taken[i] = true;
-        let (_, p) = &mut plans[i];
+        let (key, p) = &mut plans[i];
         members.push(InstancePlan {
             name: p.name.clone(),
             config: p.config.clone(),
             primary_given: p.primary_given,
             vips: std::mem::take(&mut p.vips),
+            devices: std::mem::take(&mut p.devices),
+            link: router.link_of(key).unwrap_or(0),
             notify: p.notify.clone(),
         });
     }
-    router_for(plan, key).units.push(UnitPlan::Group {
+    router.units.push(UnitPlan::Group {
         name: group.name.value.clone(),
         members,
         notify: NotifyPlan {
@@ -263,7 +388,7 @@ fn instance(
     inst: &VrrpInstance,
     cfg: &model::Config,
     diags: &mut Vec<Diagnostic>,
-) -> Option<(Key, InstancePlan)> {
+) -> Option<(LinkPlan, InstancePlan)> {
     let globals = &cfg.global_defs;
     let name = &inst.name;
     let Some(interface) = inst
@@ -291,7 +416,7 @@ fn instance(
     // Report every problem of the instance before giving up on it.
     let vips = vips(inst, &interface, diags);
     let tracks = tracks(inst, cfg, diags);
-    let (Some(vips), Some(tracks)) = (vips, tracks) else {
+    let (Some((vips, devices)), Some(tracks)) = (vips, tracks) else {
         return None;
     };
     let family = family_of(inst, &vips, diags)?;
@@ -339,7 +464,7 @@ fn instance(
         ));
         return None;
     }
-    let key = Key {
+    let key = LinkPlan {
         interface,
         family,
         ah_key,
@@ -349,6 +474,8 @@ fn instance(
         config,
         primary_given: primary.is_some(),
         vips,
+        devices,
+        link: 0,
         notify: NotifyPlan {
             master: command(inst.notify_master.as_deref()),
             backup: command(inst.notify_backup.as_deref()),
@@ -377,28 +504,30 @@ fn version_of(
     }
 }
 
-/// The virtual addresses; `dev` naming another interface is refused (not
-/// supported yet). Labels are applied by the daemon's settings.
-fn vips(inst: &VrrpInstance, interface: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<Vip>> {
+/// A virtual address on another interface than its instance's.
+type Device = (IpAddr, String);
+
+/// The virtual addresses, and those that name another interface with
+/// `dev` (keepalived adds and announces them there). Labels are applied
+/// by the daemon's settings.
+fn vips(
+    inst: &VrrpInstance,
+    interface: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Vec<Vip>, Vec<Device>)> {
     let mut out = Vec::new();
-    let mut ok = true;
+    let mut devices = Vec::new();
     for va in &inst.virtual_ipaddress {
         let v = &va.value;
         if let Some(dev) = v.dev.as_ref().filter(|d| d.value != interface) {
-            diags.push(error(
-                dev.span,
-                "a virtual address on another interface than the instance's is not supported yet",
-                "other interface",
-            ));
-            ok = false;
-            continue;
+            devices.push((v.addr.value.addr, dev.value.clone()));
         }
         out.push(Vip {
             addr: v.addr.value.addr,
             prefix_len: v.addr.value.prefix_len(),
         });
     }
-    if out.is_empty() && ok {
+    if out.is_empty() {
         diags.push(error(
             inst.name.span,
             "vrrp_instance has no virtual_ipaddress",
@@ -406,7 +535,7 @@ fn vips(inst: &VrrpInstance, interface: &str, diags: &mut Vec<Diagnostic>) -> Op
         ));
         return None;
     }
-    ok.then_some(out)
+    Some((out, devices))
 }
 
 /// The family of the instance's addresses; mixed is an error.
@@ -795,7 +924,7 @@ virtual_ipaddress {
 interface eth0
 virtual_router_id 1
 virtual_ipaddress {
-192.0.2.1 dev eth9
+192.0.2.1
 }
 track_script {
 nope
@@ -807,14 +936,78 @@ nope
             .iter()
             .filter_map(|d| d.span.map(|s| s.offset as usize))
             .collect();
-        assert!(starts.contains(&at("eth9")), "{errs:?}");
         assert!(starts.contains(&at("nope")), "{errs:?}");
     }
 
     #[test]
-    fn sync_group_across_interfaces_is_refused() {
-        let errs = plan(
-            "vrrp_sync_group G {
+    fn lb1_compiles_to_one_sync_group_across_eth0_and_eth1() {
+        let text = include_str!("../tests/data/lb1.conf");
+        let (plan, _) = plan(text).unwrap();
+        assert_eq!(plan.routers.len(), 1, "{:?}", plan.routers);
+        let r = &plan.routers[0];
+        assert_eq!((r.interface.as_str(), r.family), ("eth0", Family::V4));
+        let extra: Vec<&str> = r.extra.iter().map(|l| l.interface.as_str()).collect();
+        assert_eq!(extra, ["eth1"]);
+        let [UnitPlan::Group { name, members, .. }] = r.units.as_slice() else {
+            panic!("not one group: {:?}", r.units);
+        };
+        assert_eq!(name, "VG1");
+        let got: Vec<(&str, u8, usize)> = members
+            .iter()
+            .map(|m| (m.name.as_str(), m.config.vrid, m.link))
+            .collect();
+        // RH_EXT on link 0 (eth0), RH_INT on link 1 (eth1).
+        assert_eq!(got, [("RH_EXT", 50, 0), ("RH_INT", 2, 1)]);
+    }
+
+    #[test]
+    fn a_group_joins_routers_and_others_keep_their_links() {
+        // C (eth1, alone) comes first and opens eth1's router; the group
+        // then joins eth0 and eth1 in one router; D (eth1, alone) lands
+        // on the joined router's eth1 link, E (eth2) on a router of its own.
+        let inst = |n: &str, ifc: &str, vrid: u8| {
+            format!("vrrp_instance {n} {{\ninterface {ifc}\nvirtual_router_id {vrid}\nvirtual_ipaddress {{\n192.0.2.{vrid}\n}}\n}}\n")
+        };
+        let text = format!(
+            "vrrp_sync_group G {{\ngroup {{\nA\nB\n}}\n}}\n{}{}{}{}{}",
+            inst("C", "eth1", 3),
+            inst("A", "eth0", 1),
+            inst("B", "eth1", 2),
+            inst("D", "eth1", 4),
+            inst("E", "eth2", 5)
+        );
+        let (plan, _) = plan(&text).unwrap();
+        assert_eq!(plan.routers.len(), 2, "{:?}", plan.routers);
+        let joined = plan.routers.iter().find(|r| r.units.len() > 1).unwrap();
+        let mut links: Vec<&str> = std::iter::once(joined.interface.as_str())
+            .chain(joined.extra.iter().map(|l| l.interface.as_str()))
+            .collect();
+        let eth1 = links.iter().position(|l| *l == "eth1").unwrap();
+        let eth0 = links.iter().position(|l| *l == "eth0").unwrap();
+        links.sort_unstable();
+        assert_eq!(links, ["eth0", "eth1"]);
+        let mut placed: Vec<(String, usize)> = Vec::new();
+        for u in &joined.units {
+            match u {
+                UnitPlan::Single(i) => placed.push((i.name.clone(), i.link)),
+                UnitPlan::Group { members, .. } => {
+                    placed.extend(members.iter().map(|m| (m.name.clone(), m.link)))
+                }
+            }
+        }
+        placed.sort();
+        let want = [
+            ("A".to_owned(), eth0),
+            ("B".to_owned(), eth1),
+            ("C".to_owned(), eth1),
+            ("D".to_owned(), eth1),
+        ];
+        assert_eq!(placed, want);
+    }
+
+    #[test]
+    fn a_vrid_twice_in_a_joined_router_is_an_error() {
+        let text = "vrrp_sync_group G {
 group {
 A
 B
@@ -833,10 +1026,42 @@ virtual_router_id 2
 virtual_ipaddress {
 192.0.2.2
 }
+}
+vrrp_instance C {
+interface eth1
+virtual_router_id 1
+virtual_ipaddress {
+192.0.2.3
+}
+}";
+        let errs = plan(text).unwrap_err();
+        let at = text.rfind("virtual_router_id 1").unwrap() + "virtual_router_id ".len();
+        assert_eq!(
+            errs[0].span.map(|s| s.offset as usize),
+            Some(at),
+            "{errs:?}"
+        );
+        assert!(errs[0].message.contains("already used by A"), "{errs:?}");
+    }
+
+    #[test]
+    fn a_vip_with_dev_goes_on_that_interface() {
+        let (plan, _) = plan(
+            "vrrp_instance V {
+interface eth0
+virtual_router_id 1
+virtual_ipaddress {
+192.0.2.1/24
+198.51.100.1/24 dev eth1
+192.0.2.2 dev eth0
+}
 }",
         )
-        .unwrap_err();
-        assert!(errs[0].message.contains("share interface"), "{errs:?}");
+        .unwrap();
+        let v = single(&plan);
+        assert_eq!(v.vips.len(), 3);
+        let want: Vec<(IpAddr, String)> = vec![("198.51.100.1".parse().unwrap(), "eth1".into())];
+        assert_eq!(v.devices, want);
     }
 
     #[test]

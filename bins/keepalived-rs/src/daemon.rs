@@ -2,7 +2,8 @@
 //! driver until SIGTERM / SIGINT, logs their transitions on standard
 //! error and runs their notify scripts with keepalived's arguments.
 //!
-//! One [`Router`] runs per interface, address family and AH key; the
+//! One [`Router`] runs per interface, address family and AH key, or per
+//! set of them when a sync group spans several (one socket each); the
 //! daemon adds, removes and changes its instances through the router's
 //! control channel, so that a reload (SIGHUP, see [`crate::reload`])
 //! leaves the unchanged ones running.
@@ -21,7 +22,9 @@
 //! On SIGTERM every router shuts down: a master sends its priority-0
 //! advert and removes its virtual addresses, then the process exits 0.
 
-use crate::compile::{self, InstancePlan, NotifyPlan, Plan, RouterPlan, ScriptPlan, UnitPlan};
+use crate::compile::{
+    self, InstancePlan, LinkPlan, NotifyPlan, Plan, RouterPlan, ScriptPlan, UnitPlan,
+};
 use crate::config::Request;
 use crate::dump::{self, InstanceView, RouterView};
 use crate::fifo::Fifos;
@@ -425,8 +428,10 @@ struct RunningRouter {
     family: Family,
     /// IPsec AH key.
     ah_key: Option<[u8; 8]>,
-    /// The socket's source address (the instances' default primary).
-    source: IpAddr,
+    /// Its other links (sync groups across interfaces).
+    extra: Vec<LinkPlan>,
+    /// Each link's source address (the instances' default primary).
+    sources: Vec<IpAddr>,
     /// Changes to its instances.
     control: mpsc::Sender<Control>,
     /// Tracked objects' status for its instances.
@@ -442,7 +447,10 @@ struct RunningRouter {
 impl RunningRouter {
     /// Whether it runs the units of `rp`.
     fn serves(&self, rp: &RouterPlan) -> bool {
-        self.interface == rp.interface && self.family == rp.family && self.ah_key == rp.ah_key
+        self.interface == rp.interface
+            && self.family == rp.family
+            && self.ah_key == rp.ah_key
+            && self.extra == rp.extra
     }
 
     /// Sends a control message; the router ended if it cannot take it.
@@ -536,6 +544,10 @@ struct Prepared {
     built: Vec<Option<Built>>,
     /// Names of every new unit.
     names: Vec<UnitNames>,
+    /// Each new instance's link.
+    links: HashMap<u8, usize>,
+    /// Addresses on another interface than their instance's.
+    devices: HashMap<IpAddr, Interface>,
 }
 
 /// What instances must share to be on one router.
@@ -547,6 +559,8 @@ struct RouterKey {
     family: Family,
     /// IPsec AH key.
     ah_key: Option<[u8; 8]>,
+    /// Its other links.
+    extra: Vec<LinkPlan>,
 }
 
 /// Where a router's units go.
@@ -555,7 +569,7 @@ enum Target {
     /// A router that runs now.
     Running(usize),
     /// A new router, opened, not yet running.
-    New(Box<Router>, RouterKey, IpAddr),
+    New(Box<Router>, RouterKey, Vec<IpAddr>),
 }
 
 impl Daemon {
@@ -625,27 +639,38 @@ impl Daemon {
     /// Works out and builds one router's part of `plan`, changing nothing.
     fn prepare(&self, rp: RouterPlan) -> Result<Prepared, String> {
         let specs: Vec<UnitSpec> = rp.units.iter().map(UnitSpec::of).collect();
-        let (at, source, diff) = match self.routers.iter().position(|r| r.serves(&rp)) {
+        let (at, sources, diff) = match self.routers.iter().position(|r| r.serves(&rp)) {
             Some(i) => {
                 let r = &self.routers[i];
-                (Target::Running(i), r.source, reload::diff(&r.units, &specs))
+                let diff = reload::diff(&r.units, &specs);
+                (Target::Running(i), r.sources.clone(), diff)
             }
             None => {
-                let (router, source) = open(&rp)?;
+                let (router, sources) = open(&rp)?;
                 let diff = reload::diff(&[], &specs);
                 let key = RouterKey {
                     interface: rp.interface.clone(),
                     family: rp.family,
                     ah_key: rp.ah_key,
+                    extra: rp.extra.clone(),
                 };
-                let at = Target::New(Box::new(router), key, source);
-                (at, source, diff)
+                let at = Target::New(Box::new(router), key, sources.clone());
+                (at, sources, diff)
             }
         };
+        let mut links = HashMap::new();
+        let mut devices = HashMap::new();
+        for m in specs.iter().flat_map(|u| &u.members) {
+            links.insert(m.config.vrid, m.link);
+            for (addr, dev) in &m.devices {
+                let iface = Interface::lookup(dev).map_err(|e| format!("{dev}: {e}"))?;
+                devices.insert(*addr, iface);
+            }
+        }
         let mut built = Vec::new();
         let mut names = Vec::new();
         for (unit, step) in rp.units.into_iter().zip(&diff.steps) {
-            let (b, n) = build_unit(unit, source)?;
+            let (b, n) = build_unit(unit, &sources)?;
             names.push(n);
             built.push(match step {
                 Step::Keep { changed, .. } if changed.is_empty() => None,
@@ -658,6 +683,8 @@ impl Daemon {
             specs,
             built,
             names,
+            links,
+            devices,
         })
     }
 
@@ -677,7 +704,7 @@ impl Daemon {
                 // Take it out, leaving a stopped stand-in behind.
                 std::mem::replace(r, placeholder(r))
             }
-            Target::New(router, key, source) => self.spawn(*router, key, source),
+            Target::New(router, key, sources) => self.spawn(*router, key, sources),
         };
         rename(&router, &p.diff, p.names);
         // Labels before any address is added.
@@ -690,6 +717,10 @@ impl Daemon {
             .cloned()
             .collect();
         router.send(Control::Labels(labels)).await?;
+        // Links and address interfaces before any instance they name is
+        // added (an instance kept in place keeps its link).
+        router.send(Control::Links(p.links)).await?;
+        router.send(Control::Devices(p.devices)).await?;
         // Gone units first, then restarts, then the rest.
         for &i in &p.diff.removed {
             if let Some(unit) = router.units.get(i) {
@@ -742,7 +773,7 @@ impl Daemon {
     }
 
     /// Starts a router's run and its event reporter.
-    fn spawn(&mut self, mut router: Router, key: RouterKey, source: IpAddr) -> RunningRouter {
+    fn spawn(&mut self, mut router: Router, key: RouterKey, sources: Vec<IpAddr>) -> RunningRouter {
         let control = router.control();
         let tracker = router.tracker();
         let events = router.subscribe();
@@ -764,7 +795,8 @@ impl Daemon {
             interface: key.interface,
             family: key.family,
             ah_key: key.ah_key,
-            source,
+            extra: key.extra,
+            sources,
             control,
             tracker,
             stop,
@@ -961,7 +993,8 @@ fn placeholder(r: &RunningRouter) -> RunningRouter {
         interface: r.interface.clone(),
         family: r.family,
         ah_key: r.ah_key,
-        source: r.source,
+        extra: r.extra.clone(),
+        sources: r.sources.clone(),
         control,
         tracker,
         stop,
@@ -1118,26 +1151,52 @@ fn log_change(change: &track::Change) {
     }
 }
 
-/// The socket and (empty) router of one interface, with the socket's
+/// The sockets and (empty) router of a plan's links, with each socket's
 /// source address.
-fn open(rp: &RouterPlan) -> Result<(Router, IpAddr), String> {
-    let iface = Interface::lookup(&rp.interface).map_err(|e| format!("{}: {e}", rp.interface))?;
-    let socket = match rp.ah_key {
-        Some(key) => VrrpSocket::open_ah(&iface, key),
-        None => VrrpSocket::open(&iface, rp.family),
+fn open(rp: &RouterPlan) -> Result<(Router, Vec<IpAddr>), String> {
+    let first = LinkPlan {
+        interface: rp.interface.clone(),
+        family: rp.family,
+        ah_key: rp.ah_key,
+    };
+    let socket = open_socket(&first)?;
+    let mut sources = vec![socket.source()];
+    let mut router = Router::new(socket).map_err(|e| format!("{}: {e}", rp.interface))?;
+    for link in &rp.extra {
+        let socket = open_socket(link)?;
+        sources.push(socket.source());
+        router
+            .add_link(socket)
+            .map_err(|e| format!("{}: {e}", link.interface))?;
     }
-    .map_err(|e| format!("{}: {e}", rp.interface))?;
-    let source = socket.source();
-    let router = Router::new(socket).map_err(|e| format!("{}: {e}", rp.interface))?;
-    Ok((router, source))
+    Ok((router, sources))
 }
 
-/// Builds one unit's machines, its primary addresses filled in.
-fn build_unit(unit: UnitPlan, source: IpAddr) -> Result<(Built, UnitNames), String> {
+/// The VRRP socket of one link.
+fn open_socket(link: &LinkPlan) -> Result<VrrpSocket, String> {
+    let name = &link.interface;
+    let iface = Interface::lookup(name).map_err(|e| format!("{name}: {e}"))?;
+    match link.ah_key {
+        Some(key) => VrrpSocket::open_ah(&iface, key),
+        None => VrrpSocket::open(&iface, link.family),
+    }
+    .map_err(|e| format!("{name}: {e}"))
+}
+
+/// Builds one unit's machines, their primary addresses filled in from
+/// the sources of their links.
+fn build_unit(unit: UnitPlan, sources: &[IpAddr]) -> Result<(Built, UnitNames), String> {
     let mut names = UnitNames::default();
+    let source = |ip: &InstancePlan| {
+        sources
+            .get(ip.link)
+            .or(sources.first())
+            .copied()
+            .ok_or_else(|| format!("({}) its router has no socket", ip.name))
+    };
     match unit {
         UnitPlan::Single(ip) => {
-            let (instance, vips) = build(ip, source, &mut names)?;
+            let (instance, vips) = build(source(&ip)?, ip, &mut names)?;
             Ok((Built::Single(Box::new(instance), vips), names))
         }
         UnitPlan::Group {
@@ -1148,7 +1207,7 @@ fn build_unit(unit: UnitPlan, source: IpAddr) -> Result<(Built, UnitNames), Stri
             let mut instances = Vec::new();
             let mut vips = Vec::new();
             for ip in members {
-                let (instance, v) = build(ip, source, &mut names)?;
+                let (instance, v) = build(source(&ip)?, ip, &mut names)?;
                 instances.push(instance);
                 vips.push(v);
             }
@@ -1161,8 +1220,8 @@ fn build_unit(unit: UnitPlan, source: IpAddr) -> Result<(Built, UnitNames), Stri
 
 /// One machine instance, its primary address filled in.
 fn build(
-    ip: InstancePlan,
     source: IpAddr,
+    ip: InstancePlan,
     names: &mut UnitNames,
 ) -> Result<(Instance, Vec<Vip>), String> {
     let mut config = ip.config;

@@ -38,6 +38,10 @@ pub(crate) struct MemberSpec {
     pub(crate) primary_given: bool,
     /// Its virtual addresses with prefixes.
     pub(crate) vips: Vec<Vip>,
+    /// Addresses on another interface than the instance's.
+    pub(crate) devices: Vec<(std::net::IpAddr, String)>,
+    /// The router link it runs on.
+    pub(crate) link: usize,
 }
 
 impl MemberSpec {
@@ -48,14 +52,19 @@ impl MemberSpec {
             config: plan.config.clone(),
             primary_given: plan.primary_given,
             vips: plan.vips.clone(),
+            devices: plan.devices.clone(),
+            link: plan.link,
         }
     }
 
     /// Whether `other` can replace this one in place: same name, VRID,
-    /// version, address family and tracked objects.
+    /// version, address family, link, interfaces of its addresses and
+    /// tracked objects.
     fn same_identity(&self, other: &MemberSpec) -> bool {
         let (a, b) = (&self.config, &other.config);
         self.name == other.name
+            && self.link == other.link
+            && self.devices == other.devices
             && a.vrid == b.vrid
             && a.version == b.version
             && family(self) == family(other)
@@ -219,6 +228,8 @@ mod tests {
             ),
             primary_given: false,
             vips: vips.to_vec(),
+            devices: Vec::new(),
+            link: 0,
         }
     }
 

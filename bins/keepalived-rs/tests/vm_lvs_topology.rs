@@ -15,10 +15,9 @@
 //! - SIGTERM on the backup removes its VIPs and its IPVS service.
 //!
 //! The times are printed. §4.1's `delay_loop 6` / `connect_timeout 10`
-//! are 1 / 1 here to keep the emulated VM run short, and its
-//! `vrrp_sync_group VG1` is left out: the daemon's VRRP compile refuses
-//! sync groups whose members are on different interfaces (both
-//! instances still move, each on its own, when the master goes away).
+//! are 1 / 1 here to keep the emulated VM run short. Its
+//! `vrrp_sync_group VG1` spans eth0 and eth1: both instances move as
+//! one.
 
 #![allow(
     clippy::unwrap_used,
@@ -206,8 +205,7 @@ impl Drop for Lab {
     }
 }
 
-/// §4.1's configuration with documentation addresses and short timers
-/// (without its sync group, see the module's documentation).
+/// §4.1's configuration with documentation addresses and short timers.
 fn config(state: &str, priority: u8) -> String {
     let auth = "authentication {\n        auth_type PASS\n        auth_pass passw123\n    }";
     let mut servers = String::new();
@@ -223,7 +221,13 @@ fn config(state: &str, priority: u8) -> String {
         ));
     }
     format!(
-        "vrrp_instance RH_EXT {{
+        "vrrp_sync_group VG1 {{
+    group {{
+        RH_EXT
+        RH_INT
+    }}
+}}
+vrrp_instance RH_EXT {{
     state {state}
     interface eth0
     virtual_router_id 50

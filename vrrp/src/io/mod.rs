@@ -2,7 +2,8 @@
 //! through rtnetlink, gratuitous ARP and unsolicited NA.
 //!
 //! The pieces are separate so a daemon can run many instances on one
-//! socket per interface and family:
+//! socket per interface and family, and sync groups whose members sit on
+//! several of them:
 //!
 //! - [`Interface`]: index, MAC and source addresses of an interface;
 //! - [`VrrpSocket`]: the raw `IPPROTO_VRRP` socket (IPv4 or IPv6),
@@ -11,8 +12,8 @@
 //!   RFC receive checks, counting every drop by reason;
 //! - [`VipTable`]: adds and removes virtual addresses;
 //! - [`Announcer`]: gratuitous ARP and unsolicited NA;
-//! - [`Router`]: runs state machines over a socket and carries out their
-//!   actions with the pieces above; [`TrackUpdate`]s fed to it while it
+//! - [`Router`]: runs state machines over one or more sockets (links)
+//!   and carries out their actions with the pieces above; [`TrackUpdate`]s fed to it while it
 //!   runs move its instances' effective priorities.
 //!
 //! Everything works in the network namespace of the calling thread.

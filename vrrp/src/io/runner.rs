@@ -2,11 +2,17 @@
 //! their actions (adverts, virtual addresses, gratuitous ARP / NA).
 //!
 //! A [`Router`] owns the [`Instance`]s (alone, or in [`SyncGroup`]s)
-//! of one interface and address family, the [`VrrpSocket`] they share, a
-//! [`VipTable`] and an [`Announcer`]. [`Router::run`] loops until its shutdown future
-//! completes:
+//! of one or more links: a link is a [`VrrpSocket`] (one interface and
+//! address family) with the [`Announcer`] of its interface. Every
+//! instance is bound to one link ([`Router::bind`]; link 0 unless told),
+//! so the members of one sync group may sit on different interfaces and
+//! families and still move together, as keepalived's sync groups do. A
+//! [`VipTable`] adds the addresses, on the instance's interface or on the
+//! one named for an address ([`Router::set_devices`], keepalived's
+//! `dev`). [`Router::run`] loops until its shutdown future completes:
 //!
 //! - a received packet that decodes goes to the instance of its VRID
+//!   bound to the link it came in on (VRIDs are unique within a router);
 //!   ([`Instance::handle_advert`] runs the receive checks and counts what
 //!   it discards); one that does not decode is counted as a
 //!   [`Discard`] on the router's only instance, or, with several
@@ -30,10 +36,13 @@
 //! instance is added (an address added without one gets /32 or /128, as
 //! keepalived does).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
@@ -41,6 +50,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::announce::Announcer;
 use super::demux::DropCounters;
 use super::error::IoError;
+use super::iface::Interface;
 use super::socket::VrrpSocket;
 use super::vip::{Vip, VipTable};
 use crate::machine::{
@@ -153,6 +163,12 @@ pub enum Control {
     Snapshot(oneshot::Sender<Vec<Instance>>),
     /// Replaces the address labels (see [`Router::set_labels`]).
     Labels(HashMap<IpAddr, String>),
+    /// Replaces the links instances are bound to (see [`Router::bind`]):
+    /// VRID to link index. Send it before the instances it names.
+    Links(HashMap<u8, usize>),
+    /// Replaces the interfaces of addresses that do not go on their
+    /// instance's interface (see [`Router::set_devices`]).
+    Devices(HashMap<IpAddr, Interface>),
     /// A new configuration for the instance of `vrid`, applied in place
     /// ([`Instance::reconfigure`]): no state change. One that cannot be
     /// applied so (another version, family or tracked objects) is reported
@@ -371,12 +387,24 @@ enum Pending {
     Event(Event),
 }
 
-/// The instances of one interface and family, with their socket.
+/// One socket of a router and the announcer of its interface.
+#[derive(Debug)]
+struct Link {
+    /// The socket.
+    socket: Arc<VrrpSocket>,
+    /// Gratuitous ARP / NA on the socket's interface.
+    announcer: Announcer,
+}
+
+/// The instances of one or more interfaces and families, with their
+/// sockets.
 #[derive(Debug)]
 pub struct Router {
-    socket: Arc<VrrpSocket>,
+    links: Vec<Link>,
+    bindings: HashMap<u8, usize>,
+    devices: HashMap<IpAddr, Interface>,
+    device_announcers: HashMap<u32, Announcer>,
     table: VipTable,
-    announcer: Announcer,
     units: Vec<Unit>,
     events: Option<mpsc::Sender<Event>>,
     events_dropped: u64,
@@ -387,15 +415,20 @@ pub struct Router {
 }
 
 impl Router {
-    /// A router sending and receiving on `socket`, with its own rtnetlink
-    /// socket and announcer on the socket's interface (opened in the
-    /// calling thread's network namespace).
+    /// A router sending and receiving on `socket` (its link 0), with its
+    /// own rtnetlink socket and announcer on the socket's interface
+    /// (opened in the calling thread's network namespace).
     pub fn new(socket: VrrpSocket) -> Result<Self, IoError> {
         let announcer = Announcer::open(socket.interface())?;
         Ok(Router {
-            socket: Arc::new(socket),
+            links: vec![Link {
+                socket: Arc::new(socket),
+                announcer,
+            }],
+            bindings: HashMap::new(),
+            devices: HashMap::new(),
+            device_announcers: HashMap::new(),
             table: VipTable::open()?,
-            announcer,
             units: Vec::new(),
             events: None,
             events_dropped: 0,
@@ -418,8 +451,8 @@ impl Router {
         });
     }
 
-    /// Adds a sync group whose members all use this router's socket
-    /// (in Initialize; [`run`](Self::run) starts it). `vips[i]` gives the
+    /// Adds a sync group (in Initialize; [`run`](Self::run) starts it);
+    /// its members may be bound to different links ([`bind`](Self::bind)). `vips[i]` gives the
     /// prefix lengths of member `i`'s virtual addresses. Anything already
     /// here with a member's VRID is removed first.
     pub fn add_group(&mut self, group: SyncGroup, vips: Vec<Vec<Vip>>) {
@@ -427,6 +460,50 @@ impl Router {
             self.remove_vrid(member.config().vrid);
         }
         self.units.push(Unit::Group { group, vips });
+    }
+
+    /// Adds another socket (another interface, family or AH key) and
+    /// returns its link index for [`bind`](Self::bind). Opens an
+    /// announcer on the socket's interface. Only before
+    /// [`run`](Self::run): a running router keeps the links it started
+    /// with.
+    pub fn add_link(&mut self, socket: VrrpSocket) -> Result<usize, IoError> {
+        let announcer = Announcer::open(socket.interface())?;
+        self.links.push(Link {
+            socket: Arc::new(socket),
+            announcer,
+        });
+        Ok(self.links.len() - 1)
+    }
+
+    /// The number of links.
+    pub fn links(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Binds the instance of `vrid` (now or added later) to link `link`:
+    /// it sends its adverts on that socket, hears only what arrives there,
+    /// and its addresses go on that interface. An unbound VRID, or one
+    /// bound to a link the router does not have, uses link 0.
+    pub fn bind(&mut self, vrid: u8, link: usize) {
+        self.bindings.insert(vrid, link);
+    }
+
+    /// Interfaces for virtual addresses that do not go on their
+    /// instance's interface (keepalived's `192.0.2.1/24 dev eth1`): the
+    /// address is added there and announced there. Replaces the earlier
+    /// map.
+    pub fn set_devices(&mut self, devices: HashMap<IpAddr, Interface>) {
+        self.devices = devices;
+    }
+
+    /// The link of the instance of `vrid`.
+    fn link_of(&self, vrid: u8) -> usize {
+        self.bindings
+            .get(&vrid)
+            .copied()
+            .filter(|l| *l < self.links.len())
+            .unwrap_or(0)
     }
 
     /// Drops the unit that has `vrid`.
@@ -507,8 +584,8 @@ impl Router {
             let wake = self.next_timeout();
             tokio::select! {
                 () = &mut shutdown => break Ok(()),
-                packet = self.socket.recv() => match packet {
-                    Ok(packet) => self.received(packet),
+                (link, packet) = recv_any(&self.links) => match packet {
+                    Ok(packet) => self.received(link, packet),
                     Err(e) => break Err(e),
                 },
                 () = sleep_until(wake) => self.timeouts(),
@@ -563,6 +640,8 @@ impl Router {
                 let _ = reply.send(self.instances().cloned().collect());
             }
             Control::Labels(labels) => self.labels = labels,
+            Control::Links(bindings) => self.bindings = bindings,
+            Control::Devices(devices) => self.devices = devices,
         }
     }
 
@@ -653,25 +732,33 @@ impl Router {
         }
     }
 
-    /// Gives one received packet to its instance, or counts why not.
-    fn received(&mut self, packet: Result<wire::Received, DecodeError>) {
+    /// Gives one packet received on `link` to its instance, or counts
+    /// why not.
+    fn received(&mut self, link: usize, packet: Result<wire::Received, DecodeError>) {
         let now = Instant::now();
         let received = match packet {
             Ok(r) => r,
             Err(reason) => {
-                if let [Unit::Single { instance, .. }] = self.units.as_mut_slice() {
-                    instance.record_discard(discard_of(&reason));
-                } else {
-                    self.unattributed.record(&reason);
+                let alone = self.links.len() == 1;
+                match self.units.as_mut_slice() {
+                    [Unit::Single { instance, .. }] if alone => {
+                        instance.record_discard(discard_of(&reason));
+                    }
+                    _ => self.unattributed.record(&reason),
                 }
                 return;
             }
         };
         let vrid = received.advert.vrid;
-        let found = self
-            .units
-            .iter_mut()
-            .find_map(|u| u.member(vrid).map(|index| (u, index)));
+        // An advert for a VRID bound to another link is not for us: the
+        // same VRID may be another router's on this link's network.
+        let found = if self.link_of(vrid) == link {
+            self.units
+                .iter_mut()
+                .find_map(|u| u.member(vrid).map(|index| (u, index)))
+        } else {
+            None
+        };
         let Some((unit, index)) = found else {
             self.unattributed.record(&DecodeError::VridMismatch(vrid));
             return;
@@ -705,32 +792,38 @@ impl Router {
 
     /// Carries out one action; `vips` are its addresses with prefixes.
     async fn perform(&mut self, vrid: u8, action: Action, vips: &[Vip]) -> Result<(), IoError> {
-        let ifindex = self.socket.interface().index;
+        let link = self.link_of(vrid);
         match action {
             Action::SendAdvert { advert, to } => {
+                let Some(l) = self.links.get(link) else {
+                    return Ok(());
+                };
                 let dst = match to {
-                    Destination::Multicast => group(&self.socket),
+                    Destination::Multicast => group(&l.socket),
                     Destination::Unicast(peer) => peer,
                 };
-                self.socket.send(&advert, dst).await?;
+                l.socket.send(&advert, dst).await?;
             }
             Action::AddAddresses { .. } => {
                 for vip in vips {
+                    let ifindex = self.ifindex_of(link, vip.addr);
                     let label = self.labels.get(&vip.addr).map(String::as_str);
                     self.table.add_labeled(ifindex, *vip, label)?;
                 }
             }
             Action::RemoveAddresses { .. } => {
                 for vip in vips {
+                    let ifindex = self.ifindex_of(link, vip.addr);
                     self.table.remove(ifindex, *vip)?;
                 }
             }
             Action::SendGratuitous { addresses, repeat } => {
                 for _ in 0..repeat {
                     for addr in &addresses {
+                        let announcer = self.announcer_of(link, *addr)?;
                         match addr {
-                            IpAddr::V4(a) => self.announcer.gratuitous_arp(*a)?,
-                            IpAddr::V6(a) => self.announcer.unsolicited_na(*a)?,
+                            IpAddr::V4(a) => announcer.gratuitous_arp(*a)?,
+                            IpAddr::V6(a) => announcer.unsolicited_na(*a)?,
                         }
                     }
                 }
@@ -744,6 +837,44 @@ impl Router {
             Action::MasterHeardLowerPriority { .. } => {}
         }
         Ok(())
+    }
+
+    /// The interface index `addr` goes on for an instance on `link`: its
+    /// own device if it has one, else the link's interface.
+    fn ifindex_of(&self, link: usize, addr: IpAddr) -> u32 {
+        match self.devices.get(&addr) {
+            Some(dev) => dev.index,
+            None => self
+                .links
+                .get(link)
+                .map_or(0, |l| l.socket.interface().index),
+        }
+    }
+
+    /// The announcer for `addr` of an instance on `link`: the one of the
+    /// address's own device (opened the first time), else the link's.
+    fn announcer_of(&mut self, link: usize, addr: IpAddr) -> Result<&Announcer, IoError> {
+        if let Some(dev) = self.devices.get(&addr) {
+            let on_link = self
+                .links
+                .iter()
+                .find(|l| l.socket.interface().index == dev.index);
+            if let Some(l) = on_link {
+                return Ok(&l.announcer);
+            }
+            let announcer = match self.device_announcers.entry(dev.index) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(Announcer::open(dev)?),
+            };
+            return Ok(announcer);
+        }
+        match self.links.get(link).or(self.links.first()) {
+            Some(l) => Ok(&l.announcer),
+            None => Err(IoError::Interface {
+                name: String::new(),
+                reason: "the router has no link",
+            }),
+        }
     }
 
     /// Queues an event for the subscriber, if any.
@@ -792,6 +923,30 @@ fn full_prefix(addr: IpAddr) -> u8 {
         IpAddr::V4(_) => 32,
         IpAddr::V6(_) => 128,
     }
+}
+
+/// The next packet on any link, with the link's index. Cancel-safe: a
+/// socket's receive takes a packet only once it is ready.
+async fn recv_any(links: &[Link]) -> (usize, Result<Result<wire::Received, DecodeError>, IoError>) {
+    type Recv<'a> = Pin<
+        Box<dyn Future<Output = Result<Result<wire::Received, DecodeError>, IoError>> + Send + 'a>,
+    >;
+    let mut pending: Vec<Recv<'_>> = links
+        .iter()
+        .map(|l| Box::pin(l.socket.recv()) as Recv<'_>)
+        .collect();
+    if pending.is_empty() {
+        return std::future::pending().await;
+    }
+    std::future::poll_fn(|cx| {
+        for (i, f) in pending.iter_mut().enumerate() {
+            if let Poll::Ready(got) = f.as_mut().poll(cx) {
+                return Poll::Ready((i, got));
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// The next message on an optional channel, or never when there is none.

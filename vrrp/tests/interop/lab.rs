@@ -194,6 +194,50 @@ impl Lab {
         ip(&["-n", ns, "link", "set", "lo", "up"]);
     }
 
+    /// Adds a second network: a bridge `br1` in the switch and, in every
+    /// host `i`, `eth1` on it with 198.51.100.(10 + i)/24.
+    pub(crate) fn second_network(&self) {
+        let sw = self.switch();
+        ip(&["-n", &sw, "link", "add", "br1", "type", "bridge"]);
+        ip(&[
+            "-n",
+            &sw,
+            "link",
+            "set",
+            "br1",
+            "type",
+            "bridge",
+            "stp_state",
+            "0",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ]);
+        ip(&["-n", &sw, "link", "set", "br1", "up"]);
+        for i in 1..=self.hosts {
+            let ns = self.host(i);
+            let port = format!("h{i}b");
+            ip(&[
+                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth1", "netns",
+                &ns,
+            ]);
+            ip(&["-n", &sw, "link", "set", &port, "master", "br1", "up"]);
+            ip(&["-n", &ns, "link", "set", "eth1", "up"]);
+            let addr = format!("198.51.100.{}/24", 10 + i);
+            ip(&["-n", &ns, "addr", "add", &addr, "dev", "eth1"]);
+        }
+    }
+
+    /// `ip addr show dev DEV` in host `i`.
+    pub(crate) fn addr_show_dev(&self, i: usize, dev: &str) -> String {
+        let out = Command::new("ip")
+            .args(["-n", &self.host(i), "addr", "show", "dev", dev])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `ip addr show dev eth0` in host `i`.
     pub(crate) fn addr_show(&self, i: usize) -> String {
         let out = Command::new("ip")

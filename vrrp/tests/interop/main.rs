@@ -26,6 +26,12 @@
 //!   keepalived is master of the other, and both become master together
 //!   when keepalived is killed.
 //!
+//! - `links::sync_group_spans_two_links`: §4.1's VG1 with RH_EXT on eth0
+//!   and RH_INT on eth1, keepalived master in h1, one router with a
+//!   socket on each interface in h2: backup while keepalived lives, both
+//!   members master together when it is killed, each address (one with
+//!   `dev eth1`) on its interface.
+//!
 //! tshark on h2's switch port checks that every VRRP packet lbkit sent
 //! is dissected as VRRP with a good checksum.
 //!
@@ -45,6 +51,7 @@
 )]
 
 mod lab;
+mod links;
 mod peers;
 
 use std::net::IpAddr;

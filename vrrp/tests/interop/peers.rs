@@ -54,9 +54,14 @@ impl KeepalivedConf {
 /// Starts keepalived (VRRP only, foreground, logging to its log file)
 /// in host `host` of the lab, under the process name `name`.
 pub(crate) fn start_keepalived(lab: &mut Lab, host: usize, name: &str, conf: &KeepalivedConf) {
+    start_keepalived_with(lab, host, name, &conf.render());
+}
+
+/// [`start_keepalived`] with a whole configuration text.
+pub(crate) fn start_keepalived_with(lab: &mut Lab, host: usize, name: &str, text: &str) {
     let dir = lab.dir().to_path_buf();
     let path = dir.join(format!("{name}.conf"));
-    std::fs::write(&path, conf.render()).unwrap();
+    std::fs::write(&path, text).unwrap();
     let pid = dir.join(format!("{name}.pid"));
     let vrrp_pid = dir.join(format!("{name}.vrrp.pid"));
     let ns = lab.host(host);
