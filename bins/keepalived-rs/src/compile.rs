@@ -415,7 +415,7 @@ fn instance(
     let version = version_of(inst, globals, diags)?;
     // Report every problem of the instance before giving up on it.
     let vips = vips(inst, &interface, diags);
-    let tracks = tracks(inst, cfg, diags);
+    let tracks = tracks(inst, &interface, cfg, diags);
     let (Some((vips, devices)), Some(tracks)) = (vips, tracks) else {
         return None;
     };
@@ -620,6 +620,7 @@ fn garp(inst: &VrrpInstance, g: &GlobalDefs) -> GarpConfig {
 /// FAULT. A script starts up unless it has `init_fail`.
 fn tracks(
     inst: &VrrpInstance,
+    interface: &str,
     cfg: &model::Config,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Track>> {
@@ -652,6 +653,14 @@ fn tracks(
         let mut track = Track::new(t.name.value.clone(), TrackKind::Interface, weight.value);
         track.reverse = weight.reverse;
         out.push(track);
+    }
+    // keepalived always tracks the instance's own interface: down means
+    // FAULT (the checker refuses naming it in track_interface).
+    if !out
+        .iter()
+        .any(|t| t.kind == TrackKind::Interface && t.name == interface)
+    {
+        out.push(Track::new(interface, TrackKind::Interface, 0));
     }
     ok.then_some(out)
 }
@@ -717,11 +726,16 @@ mod tests {
                 prefix_len: 32
             }]
         );
-        assert_eq!(i.config.tracks.len(), 1);
+        // The script, then the instance's own interface (implicit, weight
+        // 0: down means FAULT).
+        assert_eq!(i.config.tracks.len(), 2);
         assert_eq!(i.config.tracks[0].name, "chk_haproxy");
         assert_eq!(i.config.tracks[0].kind, TrackKind::Script);
         assert_eq!(i.config.tracks[0].weight, 2);
         assert_eq!(i.config.tracks[0].initial, TrackStatus::Up);
+        assert_eq!(i.config.tracks[1].name, "eth0");
+        assert_eq!(i.config.tracks[1].kind, TrackKind::Interface);
+        assert_eq!(i.config.tracks[1].weight, 0);
         assert_eq!(
             plan.scripts,
             vec![ScriptPlan {

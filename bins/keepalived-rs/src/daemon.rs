@@ -866,12 +866,20 @@ impl Daemon {
                 .map(|instance| {
                     let vrid = instance.config().vrid;
                     let spec = members.iter().find(|m| m.config.vrid == vrid);
+                    let interface = match spec.map_or(0, |m| m.link) {
+                        0 => r.interface.clone(),
+                        n => r
+                            .extra
+                            .get(n - 1)
+                            .map_or_else(|| r.interface.clone(), |l| l.interface.clone()),
+                    };
                     InstanceView {
                         name: names
                             .instances
                             .get(&vrid)
                             .map(|n| n.name.clone())
                             .unwrap_or_default(),
+                        interface,
                         vips: spec.map(|m| m.vips.clone()).unwrap_or_default(),
                         primary_given: spec.is_some_and(|m| m.primary_given),
                         labels: spec
@@ -883,7 +891,6 @@ impl Daemon {
                 })
                 .collect();
             out.push(RouterView {
-                interface: r.interface.clone(),
                 instances: views,
                 groups: names
                     .groups

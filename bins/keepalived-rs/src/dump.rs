@@ -12,7 +12,7 @@
 use crate::compile::ScriptPlan;
 use crate::settings::Settings;
 use lbkit_vrrp::io::Vip;
-use lbkit_vrrp::machine::{Instance, State};
+use lbkit_vrrp::machine::{Instance, State, TrackKind};
 use lbkit_vrrp::{Auth, Version};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -21,8 +21,6 @@ use std::path::PathBuf;
 /// What runs on one router, for the dumps.
 #[derive(Debug, Clone)]
 pub(crate) struct RouterView {
-    /// The interface.
-    pub(crate) interface: String,
     /// Copies of the instances with their names and prefixed addresses.
     pub(crate) instances: Vec<InstanceView>,
     /// Sync groups: name and member VRIDs.
@@ -34,6 +32,8 @@ pub(crate) struct RouterView {
 pub(crate) struct InstanceView {
     /// Its name.
     pub(crate) name: String,
+    /// Its interface (sync groups may span several).
+    pub(crate) interface: String,
     /// A copy of the running machine.
     pub(crate) instance: Instance,
     /// Its virtual addresses with prefixes, as configured.
@@ -90,7 +90,7 @@ pub(crate) fn data(
                     .find(|(_, vrids)| vrids.contains(&i.instance.config().vrid))
                     .map(|(n, _)| n.as_str());
                 let mail = settings.mail_instances.contains(&i.name);
-                instance(&mut out, &r.interface, i, group, mail);
+                instance(&mut out, &i.interface, i, group, mail);
             }
         }
     }
@@ -363,9 +363,16 @@ fn instance(
             let _ = writeln!(out, "     {p} min_ttl 0 max_ttl 255");
         }
     }
-    if !c.tracks.is_empty() {
+    // The instance's own interface is tracked implicitly and, as in
+    // keepalived, not listed.
+    let listed: Vec<_> = c
+        .tracks
+        .iter()
+        .filter(|t| !(t.kind == TrackKind::Interface && t.name == interface))
+        .collect();
+    if !listed.is_empty() {
         let _ = writeln!(out, "   Tracked scripts and interfaces :");
-        for t in &c.tracks {
+        for t in listed {
             let _ = writeln!(out, "     {} weight {}", t.name, t.weight);
         }
     }
@@ -546,9 +553,9 @@ mod tests {
         let reference = include_str!("../tests/data/keepalived-2.2.7.data");
         let (name, instance) = instance(false);
         let view = RouterView {
-            interface: "eth0".to_owned(),
             instances: vec![InstanceView {
                 name,
+                interface: "eth0".to_owned(),
                 instance,
                 vips: vec![Vip {
                     addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100)),

@@ -127,8 +127,9 @@ mod tests {
                 .filter(|l| !l.trim_start().starts_with('#'))
                 .collect();
             assert!(!settings.contains("10.0.0.1") && !settings.contains("192.168."));
-            assert!(!settings.contains("vrrp_sync_group"));
         }
+        // The guide's sync group: both instances move together.
+        assert!(NAT_CONF.contains("vrrp_sync_group VG1"));
         assert!(NAT_CONF.contains("lb_kind NAT") && NAT_CONF.contains("virtual_router_id 2"));
         assert!(DR_CONF.contains("lb_kind DR") && DR_CONF.contains("persistence_timeout 9600"));
         for name in ["nat-director.conf", "dr-director.conf", "keepalived-rs"] {

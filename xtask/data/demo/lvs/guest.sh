@@ -118,7 +118,7 @@ THREE="198.51.100.20:80 198.51.100.21:80 198.51.100.22:80"
 section "section 4.1: LVS-NAT, two directors, four real servers, TCP_CHECK"
 say "client 203.0.113.2 -- [lv-front] -- lvs1 .11 / lvs2 .12 (VIP $NAT_VIP, RH_EXT)"
 say "lvs1 / lvs2 (gateway VIP $NAT_GW, RH_INT) -- [lv-back] -- rs1..rs4 198.51.100.20-23"
-say "keepalived-rs on each director: lvs1 MASTER 100, lvs2 BACKUP 99 (no sync group yet)"
+say "keepalived-rs on each director: lvs1 MASTER 100, lvs2 BACKUP 99, RH_EXT and RH_INT in sync group VG1"
 
 step "build the NAT topology (7 namespaces, 2 bridges)"
 (
