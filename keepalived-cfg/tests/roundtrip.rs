@@ -109,3 +109,37 @@ fn spans_do_not_affect_equality() {
     assert_eq!(a, b);
     assert_ne!(a, model::Spanned::new(2, Span::default()));
 }
+
+/// Inputs the fuzz target found breaking the round trip, kept as
+/// regressions (the fuzz target's own check: no errors, same model).
+#[test]
+fn fuzz_findings_round_trip() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    assert!(!files.is_empty(), "no files in {}", dir.display());
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let first = load_str("fuzz.conf", &text, &Options::new());
+        if first.has_errors() {
+            continue;
+        }
+        let formatted = format(&first.config);
+        let second = load_str("formatted.conf", &formatted, &Options::new());
+        assert!(
+            !second.has_errors(),
+            "{}: {}",
+            path.display(),
+            second.render()
+        );
+        assert_eq!(
+            second.config,
+            first.config,
+            "{}:\n{formatted}",
+            path.display()
+        );
+    }
+}

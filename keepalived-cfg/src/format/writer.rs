@@ -17,13 +17,11 @@ impl Writer {
     /// One line of words.
     pub(super) fn line(&mut self, words: &[&str]) {
         self.start();
-        let mut first = true;
-        for w in words {
-            if !first {
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 {
                 self.out.push(' ');
             }
-            first = false;
-            push_word(&mut self.out, w);
+            push_word(&mut self.out, w, i == 0);
         }
         self.out.push('\n');
     }
@@ -37,8 +35,8 @@ impl Writer {
     /// A line of words ending in `{`; the following lines are indented.
     pub(super) fn open(&mut self, words: &[&str]) {
         self.start();
-        for w in words {
-            push_word(&mut self.out, w);
+        for (i, w) in words.iter().enumerate() {
+            push_word(&mut self.out, w, i == 0);
             self.out.push(' ');
         }
         self.out.push_str("{\n");
@@ -84,9 +82,11 @@ impl Writer {
 }
 
 /// A word, in double quotes when it is empty or holds a character that
-/// would end or change it unquoted (space, tab, `#`, `!`, braces, quote).
-fn push_word(out: &mut String, w: &str) {
+/// would end or change it unquoted (space, tab, `#`, `!`, braces, quote),
+/// or, first on its line, starts with `@` (a conditional line's marker).
+fn push_word(out: &mut String, w: &str, first: bool) {
     let needs_quotes = w.is_empty()
+        || (first && w.starts_with('@'))
         || w.chars()
             .any(|c| c.is_whitespace() || matches!(c, '#' | '!' | '{' | '}' | '"'));
     if needs_quotes {
@@ -124,5 +124,12 @@ mod tests {
         let mut w = Writer::default();
         w.line(&["script", "/bin/check arg", "a#b", "", "plain"]);
         assert_eq!(w.finish(), "script \"/bin/check arg\" \"a#b\" \"\" plain\n");
+    }
+
+    #[test]
+    fn a_line_starting_with_at_is_quoted_not_read_as_conditional() {
+        let mut w = Writer::default();
+        w.line(&["@s", "@t"]);
+        assert_eq!(w.finish(), "\"@s\" @t\n");
     }
 }
