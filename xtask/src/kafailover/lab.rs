@@ -115,17 +115,21 @@ impl Lab {
         ip(&["-n", ns, "link", "set", "lo", "up"])
     }
 
-    /// The link-layer address of `eth0` in host `name`.
+    /// The link-layer address of `eth0` in host `name` (from `ip`: sysfs
+    /// shows the namespace it was mounted in, not the caller's).
     pub(crate) fn mac(&self, name: &str) -> Result<[u8; 6], String> {
-        let path = "/sys/class/net/eth0/address";
-        let ns = self.ns(name);
-        let text = std::thread::spawn(move || {
-            enter(&ns)?;
-            std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
-        })
-        .join()
-        .unwrap_or_else(|_| Err("the address thread failed".into()))?;
-        parse_mac(text.trim()).ok_or_else(|| format!("bad MAC address {text:?}"))
+        let out = Command::new("ip")
+            .args(["-n", &self.ns(name), "-o", "link", "show", "eth0"])
+            .output()
+            .map_err(|e| format!("cannot run ip: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut words = text.split_whitespace();
+        words
+            .by_ref()
+            .find(|w| *w == "link/ether")
+            .and_then(|_| words.next())
+            .and_then(parse_mac)
+            .ok_or_else(|| format!("no MAC address for eth0 in {text:?}"))
     }
 
     /// The IPv4 addresses host `name` holds (as `ip -o addr` lines).
