@@ -83,7 +83,8 @@ impl Lab {
     }
 
     /// `r1` and `r2` joined by [`RESOURCE_LINKS`] veth pairs `eth0..`;
-    /// link `k` has 192.0.2.(4k+1)/30 on r1 and .(4k+2)/30 on r2.
+    /// link `k` has 192.0.2.(16+4k+1)/30 on r1 and .(16+4k+2)/30 on r2
+    /// (clear of [`VIP`], which [`Lab::flush_vips`] removes).
     pub(crate) fn resources() -> Result<Lab, String> {
         let mut lab = Lab::new("r");
         let (r1, r2) = (lab.ns("r1"), lab.ns("r2"));
@@ -96,7 +97,7 @@ impl Lab {
                 &r2,
             ])?;
             for (ns, host) in [(&r1, 1), (&r2, 2)] {
-                let addr = format!("192.0.2.{}/30", 4 * k + host);
+                let addr = format!("192.0.2.{}/30", 16 + 4 * k + host);
                 ip(&["-n", ns, "addr", "add", &addr, "dev", &link])?;
                 ip(&["-n", ns, "link", "set", &link, "up"])?;
             }

@@ -141,6 +141,12 @@ fn window(lab: &Lab, count: usize, secs: u64) -> Result<Vec<NodeUse>, String> {
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let elapsed = started.elapsed().as_secs_f64();
+    let (held, stray) = (vips_held(lab, "r1"), vips_held(lab, "r2"));
+    if held < count || stray > 0 {
+        return Err(format!(
+            "at the end of the window the master holds {held}/{count} VIPs, the backup {stray}"
+        ));
+    }
     let hz = clock_ticks();
     let mut out = Vec::new();
     for (node, role) in nodes {
