@@ -154,12 +154,13 @@ fn failover_rows(dir: &Path, binary: &Path, reps: usize) -> Result<Vec<FailoverR
                 match failover::repetition(&lab, row.kind, binary, &rep_dir, scenario) {
                     Ok(s) => {
                         eprintln!(
-                            "{:<26} {:<13} rep {}: reply {:7.1} ms  advert {:7.1} ms  detection {:7.1} ms",
+                            "{:<26} {:<13} rep {}: reply {:7.1} ms  advert {:7.1} ms  garp {:7.1} ms  detection {:7.1} ms",
                             scenario.name(),
                             row.kind.name(),
                             rep + 1,
                             s.reply_ms,
                             s.advert_ms,
+                            s.garp_ms,
                             s.detection_ms
                         );
                         row.samples.push(s);
@@ -249,7 +250,8 @@ fn section(
              priority 100, one instance; the client pings the VIP every 5 ms and a packet \
              socket in its namespace timestamps what arrives. \"client reaches backup\" = \
              first echo reply from the VIP with h2's MAC; \"backup's first advert\" = first \
-             VRRP packet from h2; \"detection\" = h2's first advert minus h1's last one \
+             VRRP packet from h2; \"backup's first GARP\" = first gratuitous ARP for the \
+             VIP from h2's MAC; \"detection\" = h2's first advert minus h1's last one \
              (RFC 5798 value in brackets). kill -9 = SIGSTOP then SIGKILL of every process \
              of the master, at a random phase of its advert timer; SIGTERM = to the main \
              process (priority-0 advert).\n\n",
@@ -271,7 +273,8 @@ fn section(
              (keepalived: parent and VRRP child). The window is {} s, starting 7 s after \
              the master holds every VIP. RSS = VmRSS summed at the end of the window; \
              CPU = utime+stime (clock ticks) and run time of every thread (schedstat) \
-             over the window.\n\n",
+             over the window; % of a core from schedstat. \"RSS KiB each\": by PID, the main \
+             process first.\n\n",
             settings.instances, settings.secs
         ));
         s.push_str(&report::resource_table(resources));

@@ -22,11 +22,21 @@ pub(crate) enum Event {
     Advert(Ipv4Addr),
     /// An ICMP echo reply from the VIP, from this link-layer address.
     Reply([u8; 6]),
+    /// A gratuitous ARP for the VIP, from this link-layer address.
+    Garp([u8; 6]),
 }
 
 /// Classifies an Ethernet frame.
 pub(crate) fn classify(frame: &[u8]) -> Option<Event> {
     let ethertype = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    let mut mac = [0u8; 6];
+    mac.copy_from_slice(frame.get(6..12)?);
+    if ethertype == 0x0806 {
+        // ARP for IPv4 over Ethernet: sender IP at 14, target IP at 24
+        let arp = frame.get(14..42)?;
+        let vip = VIP.octets();
+        return (arp[14..18] == vip && arp[24..28] == vip).then_some(Event::Garp(mac));
+    }
     if ethertype != 0x0800 {
         return None;
     }
@@ -36,11 +46,7 @@ pub(crate) fn classify(frame: &[u8]) -> Option<Event> {
     let src = Ipv4Addr::new(*ip.get(12)?, *ip.get(13)?, *ip.get(14)?, *ip.get(15)?);
     match protocol {
         112 if src == H1 || src == H2 => Some(Event::Advert(src)),
-        1 if src == VIP && *ip.get(header_len)? == 0 => {
-            let mut mac = [0u8; 6];
-            mac.copy_from_slice(frame.get(6..12)?);
-            Some(Event::Reply(mac))
-        }
+        1 if src == VIP && *ip.get(header_len)? == 0 => Some(Event::Reply(mac)),
         _ => None,
     }
 }
@@ -131,6 +137,8 @@ pub(crate) struct Sample {
     pub(crate) advert_ms: f64,
     /// The first echo reply from the VIP with the backup's MAC.
     pub(crate) reply_ms: f64,
+    /// The backup's first gratuitous ARP for the VIP (NaN if none seen).
+    pub(crate) garp_ms: f64,
     /// The backup's first advert minus the master's last one before it.
     pub(crate) detection_ms: f64,
 }
@@ -156,6 +164,11 @@ pub(crate) fn analyse(
         .find(|(_, e)| *e == Event::Reply(backup_mac))
         .map(|(t, _)| *t)
         .ok_or("no echo reply from the backup after the signal")?;
+    let garp = seen
+        .iter()
+        .filter(after)
+        .find(|(_, e)| *e == Event::Garp(backup_mac))
+        .map_or(f64::NAN, |(t, _)| ms(*t));
     let last_master = seen
         .iter()
         .filter(|(t, e)| *t < advert && *e == Event::Advert(H1))
@@ -165,6 +178,7 @@ pub(crate) fn analyse(
     Ok(Sample {
         advert_ms: ms(advert),
         reply_ms: ms(reply),
+        garp_ms: garp,
         detection_ms: advert.duration_since(last_master).as_secs_f64() * 1e3,
     })
 }
@@ -207,9 +221,18 @@ mod tests {
             None
         );
         assert_eq!(classify(&frame(M2, VIP, 1, &[])[..30]), None);
-        let mut arp = frame(M2, VIP, 1, &[0]);
-        arp[12..14].copy_from_slice(&[0x08, 0x06]);
-        assert_eq!(classify(&arp), None);
+        // ARP: a gratuitous one for the VIP, then a request from the client
+        let mut garp = vec![0xff; 6];
+        garp.extend_from_slice(&M2);
+        garp.extend_from_slice(&[0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
+        garp.extend_from_slice(&M2);
+        garp.extend_from_slice(&VIP.octets());
+        garp.extend_from_slice(&[0; 6]);
+        garp.extend_from_slice(&VIP.octets());
+        assert_eq!(classify(&garp), Some(Event::Garp(M2)));
+        garp[28..32].copy_from_slice(&[192, 0, 2, 100]);
+        assert_eq!(classify(&garp), None);
+        assert_eq!(classify(&garp[..40]), None);
     }
 
     #[test]
@@ -224,12 +247,14 @@ mod tests {
             (at(1010), Event::Reply(m1)),
             // signal at 1200
             (at(4600), Event::Advert(H2)),
+            (at(4601), Event::Garp(M2)),
             (at(4603), Event::Reply(M2)),
         ];
         let s = analyse(&seen, at(1200), M2).unwrap();
         assert!((s.advert_ms - 3400.0).abs() < 0.01, "{s:?}");
         assert!((s.reply_ms - 3403.0).abs() < 0.01, "{s:?}");
         assert!((s.detection_ms - 3600.0).abs() < 0.01, "{s:?}");
+        assert!((s.garp_ms - 3401.0).abs() < 0.01, "{s:?}");
         assert!(analyse(&seen[..4], at(1200), M2).is_err());
     }
 }

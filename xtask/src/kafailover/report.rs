@@ -52,18 +52,19 @@ pub(crate) struct ResourceRow {
 /// The failover table in Markdown.
 pub(crate) fn failover_table(rows: &[FailoverRow]) -> String {
     let mut t = String::from(
-        "| scenario | daemon | client reaches backup | backup's first advert | detection (RFC) | reps ok |\n\
-         |---|---|---|---|---|---|\n",
+        "| scenario | daemon | client reaches backup | backup's first advert | backup's first GARP | detection (RFC) | reps ok |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let pick = |f: fn(&Sample) -> f64| r.samples.iter().map(f).collect::<Vec<_>>();
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} | {} ({:.0}) | {}/{} |",
+            "| {} | {} | {} | {} | {} | {} ({:.0}) | {}/{} |",
             r.scenario.name(),
             r.kind.name(),
             cell(&pick(|s| s.reply_ms)),
             cell(&pick(|s| s.advert_ms)),
+            cell(&pick(|s| s.garp_ms)),
             cell(&pick(|s| s.detection_ms)),
             r.scenario.rfc_detection_ms(),
             r.samples.len(),
@@ -76,18 +77,23 @@ pub(crate) fn failover_table(rows: &[FailoverRow]) -> String {
 /// The resource table in Markdown.
 pub(crate) fn resource_table(rows: &[ResourceRow]) -> String {
     let mut t = String::from(
-        "| daemon | node | processes | RSS KiB (sum) | CPU ms per s (utime+stime) | CPU ms per s (schedstat) | % of a core |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| daemon | node | processes | RSS KiB (sum) | RSS KiB each | CPU ms per s (utime+stime) | CPU ms per s (schedstat) | % of a core |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         for n in &r.nodes {
             let _ = writeln!(
                 t,
-                "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
                 r.kind.name(),
                 n.role,
                 n.processes,
                 n.rss_kib,
+                n.rss_each
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" + "),
                 n.cpu_ms_per_s,
                 n.sched_ms_per_s,
                 n.sched_ms_per_s / 10.0,

@@ -20,6 +20,8 @@ pub(crate) struct NodeUse {
     pub(crate) processes: usize,
     /// VmRSS summed over them, KiB, at the end of the window.
     pub(crate) rss_kib: u64,
+    /// VmRSS of each, KiB, main process first.
+    pub(crate) rss_each: Vec<u64>,
     /// utime + stime over the window (clock ticks), ms per second.
     pub(crate) cpu_ms_per_s: f64,
     /// Run time of every thread (schedstat, ns), ms per second.
@@ -150,17 +152,21 @@ fn window(lab: &Lab, count: usize, secs: u64) -> Result<Vec<NodeUse>, String> {
     let hz = clock_ticks();
     let mut out = Vec::new();
     for (node, role) in nodes {
-        let pids = lab.pids(node);
+        let mut pids = lab.pids(node);
+        pids.sort_unstable();
         let mut usage = NodeUse {
             role,
             processes: pids.len(),
             rss_kib: 0,
+            rss_each: Vec::new(),
             cpu_ms_per_s: 0.0,
             sched_ms_per_s: 0.0,
         };
         for pid in pids {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            usage.rss_kib += status_rss_kib(&status).unwrap_or(0);
+            let rss = status_rss_kib(&status).unwrap_or(0);
+            usage.rss_kib += rss;
+            usage.rss_each.push(rss);
             let (Some(now), Some(then)) = (cpu_of(pid), before.get(&pid)) else {
                 return Err(format!(
                     "process {pid} on {node} appeared during the window"
