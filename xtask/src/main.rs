@@ -12,6 +12,7 @@ mod examples;
 mod fuzz;
 mod habench;
 mod kabench;
+mod kafailover;
 mod proxybench;
 mod run;
 mod vm;
@@ -36,6 +37,8 @@ tasks:
   vm test [FILTER]       lbkit-ipvs's VM tests in one boot of that VM
   bench-haproxy     haproxy -c vs haproxy-rs -c (hyperfine)
   bench proxy       haproxy vs haproxy-rs proxying (wrk, pinned, interleaved)
+  bench keepalived  keepalived vs keepalived-rs: failover seen by a client
+                    and resources with 1,000 instances (root; --reps N)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
         Some("examples") => examples::run(&run::workspace_root()),
         Some("bench") if args.get(1).map(String::as_str) == Some("proxy") => {
             proxybench::run(&args[2..])
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("keepalived") => {
+            kafailover::run(&args[2..])
         }
         Some("bench") => run::bench(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
