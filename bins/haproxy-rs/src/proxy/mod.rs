@@ -29,6 +29,8 @@ pub mod config;
 mod error;
 mod http;
 mod log;
+mod report;
+mod stats;
 mod tcp;
 mod tls;
 
@@ -62,6 +64,8 @@ struct FrontendRt {
     conns: AtomicU32,
     /// Connections on the whole proxy.
     active: Arc<AtomicU32>,
+    /// Its counters.
+    stats: stats::Counters,
 }
 
 /// Counts a connection on its frontend and the process while alive.
@@ -69,8 +73,9 @@ struct ConnCount(Arc<FrontendRt>);
 
 impl ConnCount {
     fn new(fe: &Arc<FrontendRt>) -> Self {
-        fe.conns.fetch_add(1, Ordering::AcqRel);
+        let now = fe.conns.fetch_add(1, Ordering::AcqRel) + 1;
         fe.active.fetch_add(1, Ordering::AcqRel);
+        fe.stats.session(u64::from(now));
         ConnCount(Arc::clone(fe))
     }
 }
@@ -146,6 +151,8 @@ impl FrontendRt {
 pub struct Handle {
     backends: Arc<HashMap<String, Arc<BackendRt>>>,
     runtime: tokio::runtime::Handle,
+    /// What the reports read: every frontend and backend in order.
+    shared: Arc<report::Shared>,
 }
 
 /// Why a run-time change was refused.
@@ -220,6 +227,38 @@ impl Handle {
         Ok(be.set_weight(index, weight)?)
     }
 
+    /// Puts a server into maintenance (`maint`), drain, or back to
+    /// `ready` (clearing both), as the runtime API and the stats page do;
+    /// health checks keep running underneath.
+    pub fn set_server_admin(
+        &self,
+        backend: &str,
+        server: &str,
+        admin: AdminState,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        let flags = match admin {
+            AdminState::Ready => 0,
+            AdminState::Drain => backend::ADMIN_DRAIN,
+            AdminState::Maint => backend::ADMIN_MAINT,
+        };
+        be.set_admin(index, flags)?;
+        Ok(())
+    }
+
+    /// The figures every report is drawn from, now.
+    pub fn snapshot(&self) -> crate::ops::snapshot::Snapshot {
+        self.shared.snapshot()
+    }
+
+    /// Sets the global `maxconn` the reports show (the accept limit itself
+    /// stays as configured).
+    pub fn set_global_maxconn(&self, maxconn: u64) {
+        self.shared
+            .maxconn
+            .store(maxconn, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A server's state and current connection count.
     pub fn server_status(&self, backend: &str, server: &str) -> Result<ServerStatus, HandleError> {
         let (be, index) = self.find(backend, server)?;
@@ -229,6 +268,17 @@ impl Handle {
             current: s.current(),
         })
     }
+}
+
+/// An administrative state set at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// Neither in maintenance nor draining.
+    Ready,
+    /// Keeps its connections, takes no new ones.
+    Drain,
+    /// Takes no traffic at all.
+    Maint,
 }
 
 /// Walks a server through its `slowstart` ramp, one step per second, as
@@ -285,8 +335,10 @@ impl Proxy {
     /// every listener. Must be called inside a tokio runtime.
     pub fn bind(config: Config) -> Result<Proxy, Error> {
         let mut backends = HashMap::new();
+        let mut backend_order = Vec::new();
         for b in config.backends {
             let name = b.name.clone();
+            backend_order.push(name.clone());
             let rt = Arc::new(BackendRt::new(b)?);
             if backends.insert(name.clone(), rt).is_some() {
                 return Err(Error::DuplicateBackend(name));
@@ -299,6 +351,7 @@ impl Proxy {
                 .ok_or_else(|| error::unknown_backend(fe, name))
         };
         let mut listeners = Vec::new();
+        let mut frontends = Vec::new();
         let active = Arc::new(AtomicU32::new(0));
         for fe in config.frontends {
             let default_backend = match &fe.default_backend {
@@ -320,7 +373,9 @@ impl Proxy {
                 use_backends,
                 conns: AtomicU32::new(0),
                 active: Arc::clone(&active),
+                stats: stats::Counters::default(),
             });
+            frontends.push(Arc::clone(&rt));
             for b in &binds {
                 let tls = match &b.tls {
                     Some(t) => Some(tls::acceptor(t)?),
@@ -329,12 +384,24 @@ impl Proxy {
                 listeners.push((bind(b, backlog)?, Arc::clone(&rt), tls));
             }
         }
+        let order: Vec<Arc<BackendRt>> = backend_order
+            .iter()
+            .filter_map(|n| backends.get(n).cloned())
+            .collect();
+        let shared = report::Shared::new(
+            frontends,
+            order,
+            active,
+            config.global.maxconn,
+            listeners.len(),
+        );
         Ok(Proxy {
             listeners,
             global: limit(config.global.maxconn),
             handle: Handle {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),
+                shared: Arc::new(shared),
             },
         })
     }
@@ -400,6 +467,7 @@ async fn accept_loop(
         };
         if !fe.cfg.tcp_connection.is_empty() && !fe.connection_accepted(peer) {
             // `tcp-request connection reject`: closed at once, not logged.
+            stats::bump(&fe.stats.denied_conn);
             drop(stream);
             continue;
         }
@@ -544,6 +612,11 @@ where
         tcp::End::Normal => ['-', '-'],
         end => [end.code(), 'D'],
     };
+    fe.stats.bytes(transfer.from_client, transfer.from_server);
+    be.stats.bytes(transfer.from_client, transfer.from_server);
+    slot.server()
+        .stats
+        .bytes(transfer.from_client, transfer.from_server);
     // Logged once the server connection is released, as HAProxy does.
     let server = slot.server().cfg.name.clone();
     drop(slot);

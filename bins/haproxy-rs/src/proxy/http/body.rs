@@ -173,6 +173,8 @@ pub(crate) struct Finish {
     /// Logs the request, given the body bytes sent and the termination
     /// state.
     pub(crate) log: Option<LogOnce>,
+    /// The frontend, whose counters take the bytes sent.
+    pub(crate) fe: Arc<crate::proxy::FrontendRt>,
 }
 
 impl std::fmt::Debug for Finish {
@@ -188,6 +190,8 @@ impl Finish {
     fn done(self, bytes: u64, ts: [char; 2]) {
         // The slot is freed before the log line, whose counters (as
         // HAProxy's, written at the end of the stream) no longer count it.
+        self.fe.stats.bytes(0, bytes);
+        self.slot.count_bytes(bytes);
         drop(self.slot);
         if let Some((sender, idle)) = self.reuse {
             idle.put(sender);

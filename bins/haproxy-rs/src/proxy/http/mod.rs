@@ -120,7 +120,15 @@ pub(super) async fn serve<S>(
     let svc_conn = Arc::clone(&conn);
     let svc = hyper::service::service_fn(move |req| {
         let conn = Arc::clone(&svc_conn);
-        async move { conn.handle(req).await }
+        async move {
+            let answer = conn.handle(req).await;
+            let stats = &conn.fe.stats;
+            crate::proxy::stats::bump(&stats.req_tot);
+            if let Ok(resp) = &answer {
+                stats.response(resp.status().as_u16());
+            }
+            answer
+        }
     });
     if h2 {
         let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -480,7 +488,8 @@ impl Conn {
                     )
                 }
                 HttpRequestAction::Deny { status } => {
-                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R'])
+                    crate::proxy::stats::bump(&self.fe.stats.denied_req);
+                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R']);
                 }
                 HttpRequestAction::Allow => break,
             }
@@ -498,6 +507,7 @@ impl Conn {
     /// Rejects a malformed request as HAProxy does: its raw error page,
     /// then the connection closes.
     fn rejected(&self, ex: &Exchange, status: u16, ts: [char; 2]) -> Response<Out> {
+        crate::proxy::stats::bump(&self.fe.stats.errors_req);
         let mut resp = errors::response(status);
         close_after(&mut resp);
         self.log(ex, &resp, resp.body().len() as u64, ts);
@@ -581,6 +591,10 @@ impl Conn {
             }
             Err((400, ex, ts)) => self.rejected(&ex, 400, ts),
             Err((status, ex, ts)) => {
+                be.stats.response(status);
+                if status == 502 {
+                    crate::proxy::stats::bump(&be.stats.errors_resp);
+                }
                 let mut resp = errors::response(status);
                 // A request body left half read cannot be skipped over:
                 // the connection closes, as HAProxy announces.
@@ -707,6 +721,7 @@ impl Conn {
             Err(_) => return Err((502, ex, ['S', 'H'])),
         };
         ex.tr = asked.map(|a| a.elapsed());
+        slot.count_response(resp.status().as_u16());
         if let Some(client_up) =
             client_up.filter(|_| resp.status() == StatusCode::SWITCHING_PROTOCOLS)
         {
@@ -756,6 +771,7 @@ impl Conn {
             reuse: (keep && !server_closes).then_some((sender, idle)),
             phase: Arc::clone(&self.phase),
             log,
+            fe: Arc::clone(&self.fe),
         };
         let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
         Ok(Response::from_parts(parts, body))
