@@ -22,6 +22,7 @@ pub(crate) mod health;
 pub(crate) mod process;
 mod rules;
 
+use haproxy_rs::ops::socket::SocketSpec;
 use haproxy_rs::proxy::config::{
     Backend, BackendTimeouts, Bind, BindTls, Config, Frontend, FrontendTimeouts, Global,
     HttpConnMode, LogAddr, LogFormat, LogSettings, LogTarget, Mode, Server, ServerTls, UseBackend,
@@ -68,6 +69,8 @@ pub(crate) struct ProcessSettings {
     pub(crate) daemon: bool,
     /// `pidfile`.
     pub(crate) pidfile: Option<PathBuf>,
+    /// `stats socket` lines, with `stats timeout` applied.
+    pub(crate) stats_sockets: Vec<SocketSpec>,
 }
 
 /// Collects errors and warnings with their locations.
@@ -172,7 +175,8 @@ pub(crate) fn compile(loaded: &Loaded) -> Result<Compiled, Vec<CompileError>> {
             );
         }
     }
-    let process = process_settings(&cfg.global);
+    let mut process = process_settings(&cfg.global);
+    process.stats_sockets = stats_sockets(&mut cx, &cfg.global);
     if cx.errors.is_empty() {
         Ok(Compiled {
             config,
@@ -195,7 +199,29 @@ fn process_settings(g: &model::Global) -> ProcessSettings {
             .filter(|n| *n > 0),
         daemon: g.daemon,
         pidfile: g.pidfile.as_ref().map(|p| PathBuf::from(p.value.as_str())),
+        stats_sockets: Vec::new(),
     }
+}
+
+/// The `stats socket` lines of `global`; `stats timeout` sets their idle
+/// limit.
+fn stats_sockets(cx: &mut Ctx<'_>, g: &model::Global) -> Vec<SocketSpec> {
+    let mut specs = Vec::new();
+    for line in &g.stats_sockets {
+        let address = line.value.address.to_string();
+        let mut words = vec![address.as_str()];
+        words.extend(line.value.options.iter().map(|o| o.as_str()));
+        match SocketSpec::parse(&words) {
+            Ok(mut spec) => {
+                if let Some(t) = &g.stats_timeout {
+                    spec.timeout = Duration::from_millis(t.value);
+                }
+                specs.push(spec);
+            }
+            Err(e) => cx.error(line.span, format!("'stats socket' : {e}")),
+        }
+    }
+    specs
 }
 
 /// A count clamped into `u32`.

@@ -53,6 +53,8 @@ pub(crate) struct ServerRt {
     /// Administrative flags ([`ADMIN_MAINT`], [`ADMIN_DRAIN`]).
     admin: AtomicU8,
     weight: AtomicU32,
+    /// `maxconn` now (0: no limit), settable at run time.
+    maxconn: AtomicU32,
     /// Its counters.
     pub(crate) stats: Counters,
     /// Idle keep-alive HTTP connections to it.
@@ -180,8 +182,14 @@ impl ServerRt {
         self.state() == ServerState::Up && self.weight.load(Ordering::Acquire) > 0
     }
 
+    /// `maxconn` now (0: no limit).
+    pub(crate) fn maxconn(&self) -> u32 {
+        self.maxconn.load(Ordering::Relaxed)
+    }
+
     fn full(&self) -> bool {
-        self.cfg.maxconn > 0 && self.current() >= self.cfg.maxconn
+        let max = self.maxconn();
+        max > 0 && self.current() >= max
     }
 }
 
@@ -233,6 +241,7 @@ impl BackendRt {
                 health: AtomicU8::new(state_code(state)),
                 admin: AtomicU8::new(0),
                 weight: AtomicU32::new(server.weight),
+                maxconn: AtomicU32::new(server.maxconn),
                 stats: Counters::default(),
                 idle: Arc::default(),
                 tls: match &server.tls {
@@ -306,6 +315,14 @@ impl BackendRt {
         let before = state_from_code(server.state.swap(state_code(state), Ordering::AcqRel));
         self.queue.notify_waiters();
         Ok(before)
+    }
+
+    /// Sets a server's `maxconn` (0: no limit) and wakes the queue.
+    pub(crate) fn set_maxconn(&self, index: usize, maxconn: u32) {
+        if let Some(server) = self.servers.get(index) {
+            server.maxconn.store(maxconn, Ordering::Relaxed);
+            self.queue.notify_waiters();
+        }
     }
 
     /// Sets how far a server is into its `slowstart` ramp.

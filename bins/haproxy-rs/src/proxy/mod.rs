@@ -241,6 +241,7 @@ impl Handle {
             AdminState::Ready => 0,
             AdminState::Drain => backend::ADMIN_DRAIN,
             AdminState::Maint => backend::ADMIN_MAINT,
+            AdminState::Enable => be.servers()[index].admin() & !backend::ADMIN_MAINT,
         };
         be.set_admin(index, flags)?;
         Ok(())
@@ -251,12 +252,17 @@ impl Handle {
         self.shared.snapshot()
     }
 
-    /// Sets the global `maxconn` the reports show (the accept limit itself
-    /// stays as configured).
-    pub fn set_global_maxconn(&self, maxconn: u64) {
-        self.shared
-            .maxconn
-            .store(maxconn, std::sync::atomic::Ordering::Relaxed);
+    /// Sets a server's `maxconn` (0: no limit); queued requests are
+    /// woken to try again.
+    pub fn set_server_maxconn(
+        &self,
+        backend: &str,
+        server: &str,
+        maxconn: u32,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        be.set_maxconn(index, maxconn);
+        Ok(())
     }
 
     /// A server's state and current connection count.
@@ -279,6 +285,8 @@ pub enum AdminState {
     Drain,
     /// Takes no traffic at all.
     Maint,
+    /// Leaves a forced maintenance, keeping a drain.
+    Enable,
 }
 
 /// Walks a server through its `slowstart` ramp, one step per second, as

@@ -6,11 +6,13 @@ use super::backend::{BackendRt, ServerRt, ADMIN_DRAIN, ADMIN_MAINT};
 use super::config::Mode;
 use super::stats::{get, Counters};
 use super::FrontendRt;
+use crate::ops::cli::{AdminAction, ServerRef};
+use crate::ops::runtime::ControlError;
 use crate::ops::snapshot::{
     self, AdminState, Backend, Frontend, OpState, ProcessInfo, Snapshot, Traffic,
 };
 use lbkit_sched::ServerState;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,8 +22,7 @@ pub(super) struct Shared {
     frontends: Vec<Arc<FrontendRt>>,
     backends: Vec<Arc<BackendRt>>,
     active: Arc<AtomicU32>,
-    /// The current (runtime-settable) global `maxconn`.
-    pub(super) maxconn: AtomicU64,
+    maxconn: u64,
     hard_maxconn: u64,
     listeners: u64,
     started: Instant,
@@ -41,7 +42,7 @@ impl Shared {
             frontends,
             backends,
             active,
-            maxconn: AtomicU64::new(u64::from(maxconn)),
+            maxconn: u64::from(maxconn),
             hard_maxconn: u64::from(maxconn),
             listeners: listeners as u64,
             started: Instant::now(),
@@ -75,7 +76,7 @@ impl Shared {
             pid: std::process::id(),
             uptime_sec: self.started.elapsed().as_secs(),
             start_time_sec: self.start_time_sec,
-            maxconn: self.maxconn.load(Ordering::Relaxed),
+            maxconn: self.maxconn,
             hard_maxconn: self.hard_maxconn,
             curr_conns: curr,
             cum_conns,
@@ -201,10 +202,64 @@ fn server(s: &ServerRt) -> snapshot::Server {
         },
         weight: s.weight(),
         initial_weight: s.cfg.weight,
-        maxconn: (s.cfg.maxconn > 0).then_some(u64::from(s.cfg.maxconn)),
+        maxconn: (s.maxconn() > 0).then_some(u64::from(s.maxconn())),
         traffic,
         lbtot: get(&s.stats.lbtot),
         connect: get(&s.stats.lbtot),
         ..snapshot::Server::default()
+    }
+}
+
+/// The runtime API's changes, applied through the handle.
+impl crate::ops::socket::Engine for super::Handle {
+    fn snapshot(&self) -> Snapshot {
+        super::Handle::snapshot(self)
+    }
+
+    fn set_server_admin(
+        &self,
+        target: &ServerRef,
+        action: AdminAction,
+    ) -> Result<(), ControlError> {
+        let admin = match action {
+            AdminAction::Ready => super::AdminState::Ready,
+            AdminAction::Drain => super::AdminState::Drain,
+            AdminAction::Maint => super::AdminState::Maint,
+            AdminAction::Enable => super::AdminState::Enable,
+        };
+        super::Handle::set_server_admin(self, &target.backend, &target.server, admin)
+            .map_err(control_error)
+    }
+
+    fn set_server_weight(&self, target: &ServerRef, weight: u32) -> Result<(), ControlError> {
+        super::Handle::set_server_weight(self, &target.backend, &target.server, weight)
+            .map_err(control_error)
+    }
+
+    fn set_server_maxconn(&self, target: &ServerRef, maxconn: u64) -> Result<(), ControlError> {
+        let maxconn = u32::try_from(maxconn)
+            .map_err(|_| ControlError::Refused("Value out of range.\n".into()))?;
+        super::Handle::set_server_maxconn(self, &target.backend, &target.server, maxconn)
+            .map_err(control_error)
+    }
+
+    fn set_frontend_maxconn(&self, _frontend: &str, _maxconn: u64) -> Result<(), ControlError> {
+        Err(ControlError::Refused(
+            "Changing a frontend's maxconn at run time is not supported.\n".into(),
+        ))
+    }
+
+    fn set_global_maxconn(&self, _maxconn: u64) -> Result<(), ControlError> {
+        Err(ControlError::Refused(
+            "Changing the global maxconn at run time is not supported.\n".into(),
+        ))
+    }
+}
+
+/// The runtime API's message for a refused change.
+fn control_error(e: super::HandleError) -> ControlError {
+    match e {
+        super::HandleError::UnknownServer { .. } => ControlError::NoSuchServer,
+        other => ControlError::Refused(format!("{other}\n")),
     }
 }

@@ -755,9 +755,9 @@ impl Conn {
             }
         }
         let idle = Arc::clone(&slot.server().idle);
+        let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
         let log: Option<body::LogOnce> = if self.fe.logs_http() {
             let status = parts.status.as_u16();
-            let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
             let fe = Arc::clone(&self.fe);
             let (peer, ssl) = (self.peer, self.ssl);
             Some(Box::new(move |bytes: u64, ts: [char; 2]| {
@@ -772,6 +772,7 @@ impl Conn {
             phase: Arc::clone(&self.phase),
             log,
             fe: Arc::clone(&self.fe),
+            head,
         };
         let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
         Ok(Response::from_parts(parts, body))
