@@ -104,7 +104,7 @@ fn curl(addr: SocketAddr, n: usize) -> String {
     let url = format!("http://{addr}/");
     let out = Command::new("curl")
         .args(["-s", "--max-time", "10"])
-        .args(std::iter::repeat(url.as_str()).take(n))
+        .args(std::iter::repeat_n(url.as_str(), n))
         .output()
         .expect("curl runs (Debian package `curl`)");
     assert!(out.status.success(), "curl failed: {out:?}");

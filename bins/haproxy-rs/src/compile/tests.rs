@@ -412,7 +412,42 @@ fn global_process_settings() {
             nbthread: Some(3),
             daemon: true,
             pidfile: Some(PathBuf::from("/run/x.pid")),
+            stats_sockets: Vec::new(),
         }
     );
     assert!(c.warnings.iter().any(|w| w.message.contains("'user'")));
+}
+
+#[test]
+fn stats_sockets_take_their_level_mode_and_the_stats_timeout() {
+    use haproxy_rs::ops::cli::Level;
+    use haproxy_rs::ops::socket::SocketAddress;
+    let c = compiled(&format!(
+        "global\n    stats socket /run/a.sock mode 660 level admin\n    \
+         stats socket ipv4@127.0.0.1:9999 level user\n    stats timeout 30s\n{HEAD}\
+         backend b\n    server s 127.0.0.1:1\n"
+    ));
+    let got: Vec<_> = c
+        .process
+        .stats_sockets
+        .iter()
+        .map(|s| (s.address.clone(), s.mode, s.level, s.timeout))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                SocketAddress::Unix("/run/a.sock".into()),
+                Some(0o660),
+                Level::Admin,
+                std::time::Duration::from_secs(30)
+            ),
+            (
+                SocketAddress::Tcp(([127, 0, 0, 1], 9999).into()),
+                None,
+                Level::User,
+                std::time::Duration::from_secs(30)
+            ),
+        ]
+    );
 }
