@@ -257,6 +257,46 @@ fn conn_mode(p: &model::Proxy) -> HttpConnMode {
     }
 }
 
+/// `stats enable`, `stats uri`, `stats auth`, `stats realm`, `stats
+/// refresh`, `stats admin`, `stats hide-version`: the page, when enabled.
+fn stats_page(
+    cx: &mut Ctx<'_>,
+    p: &model::Proxy,
+    acls: &rules::AclTable,
+) -> Option<haproxy_rs::proxy::config::StatsPage> {
+    use haproxy_rs::proxy::config::StatsPage;
+    let st = &p.stats;
+    if !st.enabled {
+        return None;
+    }
+    let admin = match &st.admin {
+        Some(c) => Some(acls.condition(cx, c, p.span)?),
+        None => None,
+    };
+    let hide_version = p.other.iter().any(|l| {
+        l.words.first().map(|w| w.as_str()) == Some("stats")
+            && l.words.get(1).map(|w| w.as_str()) == Some("hide-version")
+    });
+    Some(StatsPage {
+        uri: st
+            .uri
+            .as_ref()
+            .map_or("/haproxy?stats".to_string(), |u| u.to_string()),
+        auth: st
+            .auth
+            .iter()
+            .map(|a| StatsPage::basic_credentials(a))
+            .collect(),
+        realm: st
+            .realm
+            .as_ref()
+            .map_or("HAProxy Statistics".to_string(), |r| r.to_string()),
+        refresh_secs: st.refresh.map(|ms| ms.div_ceil(1000)),
+        admin,
+        hide_version,
+    })
+}
+
 /// The frontend half of a `frontend` or `listen`.
 fn frontend(cx: &mut Ctx<'_>, p: &model::Proxy, global_logs: &[LogTarget]) -> Option<Frontend> {
     let errors = cx.errors.len();
@@ -311,6 +351,7 @@ fn frontend(cx: &mut Ctx<'_>, p: &model::Proxy, global_logs: &[LogTarget]) -> Op
         forwardfor: p.option("forwardfor"),
         http_conn_mode: conn_mode(p),
         log: log_settings(cx, p, global_logs),
+        stats: stats_page(cx, p, &acls),
     };
     (cx.errors.len() == errors).then_some(fe)
 }

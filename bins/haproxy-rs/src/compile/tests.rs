@@ -451,3 +451,26 @@ fn stats_sockets_take_their_level_mode_and_the_stats_timeout() {
         ]
     );
 }
+
+#[test]
+fn stats_page_and_prometheus_service_compile() {
+    use haproxy_rs::proxy::config::HttpRequestAction;
+    let c = compiled(&format!(
+        "{HEAD}listen web\n    bind 127.0.0.1:8080\n    stats enable\n    stats auth a:b\n\
+         \x20   stats refresh 1500ms\n    stats hide-version\n    stats admin if {{ src 127.0.0.1 }}\n\
+         \x20   http-request use-service prometheus-exporter if {{ path /metrics }}\n\
+         \x20   server s 127.0.0.1:1\n\
+         frontend plain\n    bind 127.0.0.1:8081\n    default_backend web\n"
+    ));
+    let page = c.config.frontends[0].stats.clone().expect("stats page");
+    assert_eq!(page.uri, "/haproxy?stats");
+    assert_eq!(page.realm, "HAProxy Statistics");
+    assert_eq!(page.auth, ["YTpi"]);
+    assert_eq!(page.refresh_secs, Some(2));
+    assert!(page.hide_version && page.admin.is_some());
+    assert!(matches!(
+        c.config.frontends[0].http_request[0].action,
+        HttpRequestAction::PrometheusExporter
+    ));
+    assert!(c.config.frontends[1].stats.is_none());
+}

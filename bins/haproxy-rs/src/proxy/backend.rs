@@ -308,6 +308,22 @@ impl BackendRt {
         self.apply(server)
     }
 
+    /// Applies an administrative change as the runtime API words it.
+    pub(crate) fn set_admin_state(
+        &self,
+        index: usize,
+        admin: super::AdminState,
+    ) -> Result<ServerState, lbkit_sched::Error> {
+        let current = self.servers.get(index).map_or(0, ServerRt::admin);
+        let flags = match admin {
+            super::AdminState::Ready => 0,
+            super::AdminState::Drain => ADMIN_DRAIN,
+            super::AdminState::Maint => ADMIN_MAINT,
+            super::AdminState::Enable => current & !ADMIN_MAINT,
+        };
+        self.set_admin(index, flags)
+    }
+
     /// Hands the state in effect to the scheduler; the one before.
     fn apply(&self, server: &ServerRt) -> Result<ServerState, lbkit_sched::Error> {
         let state = server.effective(server.health());

@@ -66,6 +66,9 @@ struct FrontendRt {
     active: Arc<AtomicU32>,
     /// Its counters.
     stats: stats::Counters,
+    /// The reports' view of the whole proxy (the stats page and the
+    /// Prometheus exporter read it), set once bound.
+    report: std::sync::OnceLock<std::sync::Weak<report::Shared>>,
 }
 
 /// Counts a connection on its frontend and the process while alive.
@@ -237,13 +240,7 @@ impl Handle {
         admin: AdminState,
     ) -> Result<(), HandleError> {
         let (be, index) = self.find(backend, server)?;
-        let flags = match admin {
-            AdminState::Ready => 0,
-            AdminState::Drain => backend::ADMIN_DRAIN,
-            AdminState::Maint => backend::ADMIN_MAINT,
-            AdminState::Enable => be.servers()[index].admin() & !backend::ADMIN_MAINT,
-        };
-        be.set_admin(index, flags)?;
+        be.set_admin_state(index, admin)?;
         Ok(())
     }
 
@@ -382,6 +379,7 @@ impl Proxy {
                 conns: AtomicU32::new(0),
                 active: Arc::clone(&active),
                 stats: stats::Counters::default(),
+                report: std::sync::OnceLock::new(),
             });
             frontends.push(Arc::clone(&rt));
             for b in &binds {
@@ -403,13 +401,15 @@ impl Proxy {
             config.global.maxconn,
             listeners.len(),
         );
+        let shared = Arc::new(shared);
+        shared.link();
         Ok(Proxy {
             listeners,
             global: limit(config.global.maxconn),
             handle: Handle {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),
-                shared: Arc::new(shared),
+                shared,
             },
         })
     }

@@ -52,6 +52,25 @@ impl Shared {
         }
     }
 
+    /// Lets every frontend reach this view (weakly: the view holds them).
+    pub(super) fn link(self: &Arc<Self>) {
+        for fe in &self.frontends {
+            let _ = fe.report.set(Arc::downgrade(self));
+        }
+    }
+
+    /// Applies a change of administrative state; false when the server
+    /// is unknown or the change was refused.
+    pub(super) fn set_admin(&self, backend: &str, server: &str, admin: super::AdminState) -> bool {
+        let Some(be) = self.backends.iter().find(|b| b.cfg.name == backend) else {
+            return false;
+        };
+        let Some(index) = be.servers().iter().position(|s| s.cfg.name == server) else {
+            return false;
+        };
+        be.set_admin_state(index, admin).is_ok()
+    }
+
     /// The figures now.
     pub(super) fn snapshot(&self) -> Snapshot {
         let mut proxies: Vec<snapshot::Proxy> = Vec::new();

@@ -8,6 +8,7 @@
 mod body;
 mod errors;
 mod guard;
+mod stats;
 
 pub(crate) use body::Idle;
 
@@ -492,6 +493,9 @@ impl Conn {
                     return RuleOutcome::Respond(errors::response(*status), ['P', 'R']);
                 }
                 HttpRequestAction::Allow => break,
+                HttpRequestAction::PrometheusExporter => {
+                    return RuleOutcome::Respond(stats::metrics(&self.fe), ['L', 'R'])
+                }
             }
         }
         RuleOutcome::Continue
@@ -559,6 +563,20 @@ impl Conn {
                 close_after(&mut resp);
             }
             return Ok(self.generated(&ex, resp, ts));
+        }
+        if let Some(page) = &self.fe.cfg.stats {
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            if stats::wants_page(page, pq) {
+                let admin = page
+                    .admin
+                    .as_ref()
+                    .is_some_and(|c| c.eval(&self.sample(&parts)));
+                let mut resp = stats::page(&self.fe, page, &parts, admin, body).await;
+                if force_close {
+                    close_after(&mut resp);
+                }
+                return Ok(self.generated(&ex, resp, ['L', 'R']));
+            }
         }
         let Some(be) = self.fe.select(&self.sample(&parts)).cloned() else {
             return Ok(self.generated(&ex, errors::response(503), ['S', 'C']));
