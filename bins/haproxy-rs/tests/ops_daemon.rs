@@ -240,3 +240,51 @@ fn show_stat_counts_real_traffic_and_maint_stops_it() {
         "No such server.\n\n"
     );
 }
+
+#[test]
+fn health_checks_show_in_show_stat() {
+    let dir = TempDir::new("check");
+    let s1 = http_server("s1");
+    // Nothing listens there: its checks are refused.
+    let closed = free_addr();
+    let addr = free_addr();
+    let sock = dir.0.join("admin.sock");
+    let text = format!(
+        "global\n    stats socket {} level admin\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         listen web\n    bind {addr}\n    default-server inter 100ms rise 2 fall 3\n\
+         \x20   server s1 {s1} check\n    server s2 {closed} check\n    server s3 {closed}\n",
+        sock.display()
+    );
+    let cfg = dir.0.join("haproxy.cfg");
+    std::fs::write(&cfg, text).unwrap();
+    let child = Command::new(BIN)
+        .args(["-d", "-q", "-f"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _d = Daemon(child);
+    wait_listening(addr);
+    let end = Instant::now() + Duration::from_secs(5);
+    let rows = loop {
+        let rows = stat_rows(&cli(&sock, "show stat"));
+        let done = field(&rows, "web", "s2", "status") == "DOWN"
+            && field(&rows, "web", "s1", "check_status") == "L4OK";
+        if done || Instant::now() > end {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(field(&rows, "web", "s1", "status"), "UP");
+    assert_eq!(field(&rows, "web", "s1", "check_status"), "L4OK");
+    assert_eq!(field(&rows, "web", "s1", "chkfail"), "0");
+    assert_eq!(field(&rows, "web", "s2", "status"), "DOWN");
+    assert_eq!(field(&rows, "web", "s2", "check_status"), "L4CON");
+    assert_eq!(field(&rows, "web", "s2", "chkdown"), "1");
+    // Three failures took it down (fall 3); more may have come since.
+    let fails: u64 = field(&rows, "web", "s2", "chkfail").parse().unwrap();
+    assert!(fails >= 3, "{fails}");
+    assert_eq!(field(&rows, "web", "s3", "status"), "no check");
+    assert_eq!(field(&rows, "web", "s3", "check_status"), "");
+}

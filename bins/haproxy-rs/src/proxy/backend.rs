@@ -55,6 +55,10 @@ pub(crate) struct ServerRt {
     weight: AtomicU32,
     /// `maxconn` now (0: no limit), settable at run time.
     maxconn: AtomicU32,
+    /// The last health check's figures, when the server is checked.
+    pub(crate) check: std::sync::Mutex<Option<crate::ops::snapshot::Check>>,
+    /// When the state in effect last changed.
+    pub(crate) last_change: std::sync::Mutex<Instant>,
     /// Its counters.
     pub(crate) stats: Counters,
     /// Idle keep-alive HTTP connections to it.
@@ -242,6 +246,8 @@ impl BackendRt {
                 admin: AtomicU8::new(0),
                 weight: AtomicU32::new(server.weight),
                 maxconn: AtomicU32::new(server.maxconn),
+                check: std::sync::Mutex::new(None),
+                last_change: std::sync::Mutex::new(Instant::now()),
                 stats: Counters::default(),
                 idle: Arc::default(),
                 tls: match &server.tls {
@@ -329,6 +335,12 @@ impl BackendRt {
         let state = server.effective(server.health());
         self.sched.set_state(ServerId(server.cfg.id), state)?;
         let before = state_from_code(server.state.swap(state_code(state), Ordering::AcqRel));
+        if before != state {
+            *server
+                .last_change
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+        }
         self.queue.notify_waiters();
         Ok(before)
     }

@@ -262,6 +262,22 @@ impl Handle {
         Ok(())
     }
 
+    /// Records the result of a server's health check, as the stats page,
+    /// `show stat` and `show servers state` report it.
+    pub fn record_check(
+        &self,
+        backend: &str,
+        server: &str,
+        check: crate::ops::snapshot::Check,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        *be.servers()[index]
+            .check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(check);
+        Ok(())
+    }
+
     /// A server's state and current connection count.
     pub fn server_status(&self, backend: &str, server: &str) -> Result<ServerStatus, HandleError> {
         let (be, index) = self.find(backend, server)?;

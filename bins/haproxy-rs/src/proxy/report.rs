@@ -225,6 +225,21 @@ fn server(s: &ServerRt) -> snapshot::Server {
         traffic,
         lbtot: get(&s.stats.lbtot),
         connect: get(&s.stats.lbtot),
+        last_change_secs: s
+            .last_change
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .elapsed()
+            .as_secs(),
+        check: s
+            .check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .map(|mut c| {
+                c.paused = admin & ADMIN_MAINT != 0;
+                c
+            }),
         ..snapshot::Server::default()
     }
 }
