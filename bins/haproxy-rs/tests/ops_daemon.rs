@@ -111,6 +111,13 @@ fn curl(addr: SocketAddr, n: usize) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// curl's version, as its `User-Agent` carries it.
+fn curl_version() -> String {
+    let out = Command::new("curl").arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split(' ').nth(1).unwrap().to_owned()
+}
+
 /// Sends one command on the runtime API; its whole answer.
 fn cli(path: &Path, command: &str) -> String {
     let mut s = UnixStream::connect(path).unwrap();
@@ -199,6 +206,16 @@ fn show_stat_counts_real_traffic_and_maint_stops_it() {
     // Each response: "HTTP/1.1 200 OK\r\n" (17) + "content-length: 3\r\n"
     // (19) + "\r\n" (2) + "sN\n" (3) = 41 bytes.
     assert_eq!(field(&rows, "web", "FRONTEND", "bout"), "246");
+    // Each request from curl: "GET / HTTP/1.1\r\n" (16), "Host: a:p\r\n",
+    // "User-Agent: curl/V\r\n", "Accept: */*\r\n" (13), "\r\n" (2).
+    let ua = curl_version().len() + "User-Agent: curl/\r\n".len();
+    let host = "Host: \r\n".len() + addr.to_string().len();
+    let request = 16 + host + ua + 13 + 2;
+    assert_eq!(
+        field(&rows, "web", "FRONTEND", "bin"),
+        (6 * request).to_string()
+    );
+    assert_eq!(field(&rows, "web", "s1", "bin"), (3 * request).to_string());
     assert_eq!(field(&rows, "web", "BACKEND", "stot"), "6");
     assert_eq!(field(&rows, "web", "BACKEND", "lbtot"), "6");
     assert_eq!(field(&rows, "web", "BACKEND", "hrsp_2xx"), "6");

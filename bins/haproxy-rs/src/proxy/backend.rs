@@ -106,6 +106,12 @@ impl Slot {
         self.backend.stats.bytes(0, to_client);
     }
 
+    /// Counts request bytes sent on to the server, on it and its backend.
+    pub(crate) fn count_bytes_in(&self, from_client: u64) {
+        self.server().stats.bytes(from_client, 0);
+        self.backend.stats.bytes(from_client, 0);
+    }
+
     /// Counts a response from the server on it and its backend.
     pub(crate) fn count_response(&self, status: u16) {
         self.server().stats.response(status);

@@ -540,12 +540,15 @@ impl Conn {
         let client_up = upgrade.then(|| hyper::upgrade::on(&mut req));
         self.phase.set(BUSY);
         let (mut parts, body) = req.into_parts();
+        let head_in = request_head_bytes(&parts);
+        self.fe.stats.bytes(head_in, 0);
         let request = if self.fe.logs_http() {
             format!("{} {} {:?}", parts.method, parts.uri, parts.version)
         } else {
             String::new()
         };
         let mut ex = Exchange::new(request);
+        ex.head_in = head_in;
         let mut force_close = false;
         if !self.h2 {
             match check_framing(&mut parts.headers) {
@@ -722,6 +725,7 @@ impl Conn {
             }
         };
         ex.server = Some(slot.index());
+        slot.count_bytes_in(ex.head_in);
         let asked = timed.then(Instant::now);
         let sent = sender.send_request(req);
         let result = match be.cfg.timeouts.server {
@@ -853,6 +857,8 @@ struct Exchange {
     retries: u32,
     /// `%TR`: `None` when no complete request arrived.
     treq: Option<std::time::Duration>,
+    /// The size of the request head as received on HTTP/1.1.
+    head_in: u64,
 }
 
 impl Exchange {
@@ -868,6 +874,7 @@ impl Exchange {
             tr: None,
             retries: 0,
             treq: Some(std::time::Duration::ZERO),
+            head_in: 0,
         }
     }
 }
@@ -886,6 +893,21 @@ fn head_bytes(status: StatusCode, extensions: &http::Extensions, headers: &Heade
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
     ("HTTP/1.1 200 \r\n".len() + reason + headers + 2) as u64
+}
+
+/// The size of a request head as an HTTP/1.1 client writes it (request
+/// line, `name: value` lines, blank line): what `bin` counts for it.
+fn request_head_bytes(parts: &http::request::Parts) -> u64 {
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.to_string().len(), |p| p.as_str().len());
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    (parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len() + headers + 2) as u64
 }
 
 /// Sends a request's `httplog` line, when the frontend logs so.
