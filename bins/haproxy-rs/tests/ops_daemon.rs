@@ -305,3 +305,49 @@ fn health_checks_show_in_show_stat() {
     assert_eq!(field(&rows, "web", "s3", "status"), "no check");
     assert_eq!(field(&rows, "web", "s3", "check_status"), "");
 }
+
+/// Sends one command on a TCP runtime API socket; its whole answer.
+fn cli_tcp(addr: SocketAddr, command: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(format!("{command}\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn ipv4_socket_at_level_user_reads_but_cannot_change() {
+    let dir = TempDir::new("user");
+    let s1 = http_server("s1");
+    let addr = free_addr();
+    let api = free_addr();
+    let text = format!(
+        "global\n    stats socket ipv4@{api} level user\n\
+         defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         listen web\n    bind {addr}\n    server s1 {s1}\n"
+    );
+    let cfg = dir.0.join("haproxy.cfg");
+    std::fs::write(&cfg, text).unwrap();
+    let child = Command::new(BIN)
+        .args(["-d", "-q", "-f"])
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _d = Daemon(child);
+    wait_listening(addr);
+    wait_listening(api);
+    let info = cli_tcp(api, "show info");
+    assert!(info.starts_with("Name: HAProxy\n"), "{info}");
+    let pid = info.lines().find_map(|l| l.strip_prefix("Pid: ")).unwrap();
+    assert_eq!(pid, _d.0.id().to_string());
+    let rows = stat_rows(&cli_tcp(api, "show stat"));
+    assert_eq!(field(&rows, "web", "s1", "status"), "no check");
+    assert_eq!(
+        cli_tcp(api, "set server web/s1 state maint"),
+        "Permission denied\n\n"
+    );
+    let rows = stat_rows(&cli_tcp(api, "show stat"));
+    assert_eq!(field(&rows, "web", "s1", "status"), "no check");
+}
