@@ -149,3 +149,44 @@ async fn maintenance_and_drain_stop_new_traffic_and_show_in_the_snapshot() {
         .set_server_admin("app", "nope", AdminState::Maint)
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frontend_maxconn_changes_at_run_time() {
+    let s1 = named_server("s1").await;
+    let mut cfg = config(&[("s1", s1)]);
+    cfg.frontends[0].maxconn = 1;
+    let p = start(cfg);
+    let mut first = TcpStream::connect(p.addr("main")).await.unwrap();
+    assert_eq!(read_line(&mut first, T).await, "s1");
+    // The second waits in the backlog while the first holds the only slot.
+    let mut second = TcpStream::connect(p.addr("main")).await.unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(300), read_line(&mut second, T)).await;
+    assert!(early.is_err(), "served above maxconn: {early:?}");
+    p.handle.set_frontend_maxconn("main", 2).unwrap();
+    assert_eq!(read_line(&mut second, T).await, "s1");
+    let snap = p.handle.snapshot();
+    assert_eq!(
+        snap.frontend("main")
+            .unwrap()
+            .frontend
+            .as_ref()
+            .unwrap()
+            .maxconn,
+        2
+    );
+    assert_eq!(
+        p.handle.set_frontend_maxconn("nope", 2),
+        Err(haproxy_rs::proxy::LimitError::UnknownFrontend)
+    );
+    assert_eq!(
+        p.handle.set_frontend_maxconn("main", 0),
+        Err(haproxy_rs::proxy::LimitError::OutOfRange)
+    );
+    // No global limit in the configuration: nothing to change.
+    assert_eq!(
+        p.handle.set_global_maxconn(10),
+        Err(haproxy_rs::proxy::LimitError::Unlimited)
+    );
+    drop(first);
+    drop(second);
+}

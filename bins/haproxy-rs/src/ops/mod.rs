@@ -41,7 +41,8 @@
 //!   responses counted on it.
 //! - A server's health counter is kept from the check results (rise/fall
 //!   as HAProxy's); agent checks do not change it.
-//! - `set maxconn frontend` and `set maxconn global` are refused; `set
+//! - `set maxconn frontend` and `set maxconn global` apply only where the
+//!   configuration set a limit (they are refused elsewhere); `set
 //!   maxconn server` applies at once to the engine's limit and queue, while
 //!   the balancing algorithms keep passing over a server at its configured
 //!   `maxconn` (lbkit-sched has no run-time setter for it).

@@ -59,6 +59,8 @@ struct FrontendRt {
     default_backend: Option<Arc<BackendRt>>,
     use_backends: Vec<(Condition, Arc<BackendRt>)>,
     maxconn: Option<Arc<Semaphore>>,
+    /// The `maxconn` in force (the configured one until changed).
+    maxconn_now: AtomicU32,
     log: Option<log::Logger>,
     /// Connections on this frontend.
     conns: AtomicU32,
@@ -278,6 +280,25 @@ impl Handle {
         Ok(())
     }
 
+    /// Changes a frontend's `maxconn` (it must have one: a limit cannot
+    /// be added at run time). Lowering it waits for connections in excess
+    /// to end.
+    pub fn set_frontend_maxconn(&self, frontend: &str, maxconn: u32) -> Result<(), LimitError> {
+        let fe = self
+            .shared
+            .frontend(frontend)
+            .ok_or(LimitError::UnknownFrontend)?;
+        let sem = fe.maxconn.as_ref().ok_or(LimitError::Unlimited)?;
+        resize(sem, &fe.maxconn_now, maxconn, &self.runtime)
+    }
+
+    /// Changes the global `maxconn` (it must be set in the configuration).
+    pub fn set_global_maxconn(&self, maxconn: u32) -> Result<(), LimitError> {
+        let (sem, now) = self.shared.global();
+        let sem = sem.ok_or(LimitError::Unlimited)?;
+        resize(sem, now, maxconn, &self.runtime)
+    }
+
     /// A server's state and current connection count.
     pub fn server_status(&self, backend: &str, server: &str) -> Result<ServerStatus, HandleError> {
         let (be, index) = self.find(backend, server)?;
@@ -287,6 +308,51 @@ impl Handle {
             current: s.current(),
         })
     }
+}
+
+/// Why a connection limit was not changed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// No frontend by that name.
+    #[error("no such frontend")]
+    UnknownFrontend,
+    /// The limit was not set in the configuration.
+    #[error("no limit is configured to change")]
+    Unlimited,
+    /// Zero or above what a semaphore holds.
+    #[error("value out of range")]
+    OutOfRange,
+}
+
+/// Grows or shrinks a limit's semaphore to `new` permits; permits in use
+/// beyond the new limit are withdrawn as they come back.
+fn resize(
+    sem: &Arc<Semaphore>,
+    now: &AtomicU32,
+    new: u32,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(), LimitError> {
+    if new == 0 || new as usize > Semaphore::MAX_PERMITS {
+        return Err(LimitError::OutOfRange);
+    }
+    let old = now.swap(new, Ordering::AcqRel);
+    if new > old {
+        sem.add_permits((new - old) as usize);
+    } else if new < old {
+        let excess = (old - new) as usize;
+        let left = excess - sem.forget_permits(excess);
+        if left > 0 {
+            let sem = Arc::clone(sem);
+            let left = u32::try_from(left).unwrap_or(u32::MAX);
+            runtime.spawn(async move {
+                if let Ok(p) = sem.acquire_many_owned(left).await {
+                    p.forget();
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An administrative state set at run time.
@@ -388,6 +454,7 @@ impl Proxy {
             let binds = fe.binds.clone();
             let rt = Arc::new(FrontendRt {
                 maxconn: limit(fe.maxconn),
+                maxconn_now: AtomicU32::new(fe.maxconn),
                 log: log::Logger::open(&fe.log)?,
                 cfg: fe,
                 default_backend,
@@ -410,18 +477,19 @@ impl Proxy {
             .iter()
             .filter_map(|n| backends.get(n).cloned())
             .collect();
+        let global = limit(config.global.maxconn);
         let shared = report::Shared::new(
             frontends,
             order,
             active,
-            config.global.maxconn,
+            (global.clone(), config.global.maxconn),
             listeners.len(),
         );
         let shared = Arc::new(shared);
         shared.link();
         Ok(Proxy {
             listeners,
-            global: limit(config.global.maxconn),
+            global,
             handle: Handle {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),

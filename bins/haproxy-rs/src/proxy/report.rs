@@ -15,6 +15,7 @@ use lbkit_sched::ServerState;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
 
 /// What every report reads, shared by the handles.
 #[derive(Debug)]
@@ -22,7 +23,8 @@ pub(super) struct Shared {
     frontends: Vec<Arc<FrontendRt>>,
     backends: Vec<Arc<BackendRt>>,
     active: Arc<AtomicU32>,
-    maxconn: u64,
+    global: Option<Arc<Semaphore>>,
+    global_now: AtomicU32,
     hard_maxconn: u64,
     listeners: u64,
     started: Instant,
@@ -35,14 +37,15 @@ impl Shared {
         frontends: Vec<Arc<FrontendRt>>,
         backends: Vec<Arc<BackendRt>>,
         active: Arc<AtomicU32>,
-        maxconn: u32,
+        (global, maxconn): (Option<Arc<Semaphore>>, u32),
         listeners: usize,
     ) -> Self {
         Shared {
             frontends,
             backends,
             active,
-            maxconn: u64::from(maxconn),
+            global,
+            global_now: AtomicU32::new(maxconn),
             hard_maxconn: u64::from(maxconn),
             listeners: listeners as u64,
             started: Instant::now(),
@@ -71,6 +74,16 @@ impl Shared {
         be.set_admin_state(index, admin).is_ok()
     }
 
+    /// The frontend named `name`.
+    pub(super) fn frontend(&self, name: &str) -> Option<&Arc<FrontendRt>> {
+        self.frontends.iter().find(|f| f.cfg.name == name)
+    }
+
+    /// The global limit and its value in force.
+    pub(super) fn global(&self) -> (Option<&Arc<Semaphore>>, &AtomicU32) {
+        (self.global.as_ref(), &self.global_now)
+    }
+
     /// The figures now.
     pub(super) fn snapshot(&self) -> Snapshot {
         let mut proxies: Vec<snapshot::Proxy> = Vec::new();
@@ -95,7 +108,7 @@ impl Shared {
             pid: std::process::id(),
             uptime_sec: self.started.elapsed().as_secs(),
             start_time_sec: self.start_time_sec,
-            maxconn: self.maxconn,
+            maxconn: u64::from(self.global_now.load(Ordering::Relaxed)),
             hard_maxconn: self.hard_maxconn,
             curr_conns: curr,
             cum_conns,
@@ -167,7 +180,7 @@ fn traffic(c: &Counters, scur: u64) -> Traffic {
 fn frontend(fe: &FrontendRt) -> Frontend {
     let scur = u64::from(fe.conns.load(Ordering::Relaxed));
     Frontend {
-        maxconn: u64::from(fe.cfg.maxconn),
+        maxconn: u64::from(fe.maxconn_now.load(Ordering::Relaxed)),
         traffic: traffic(&fe.stats, scur),
         conn_tot: get(&fe.stats.stot),
         denied_conn: get(&fe.stats.denied_conn),
@@ -277,16 +290,25 @@ impl crate::ops::socket::Engine for super::Handle {
             .map_err(control_error)
     }
 
-    fn set_frontend_maxconn(&self, _frontend: &str, _maxconn: u64) -> Result<(), ControlError> {
-        Err(ControlError::Refused(
-            "Changing a frontend's maxconn at run time is not supported.\n".into(),
-        ))
+    fn set_frontend_maxconn(&self, frontend: &str, maxconn: u64) -> Result<(), ControlError> {
+        let maxconn = u32::try_from(maxconn).unwrap_or(u32::MAX);
+        super::Handle::set_frontend_maxconn(self, frontend, maxconn).map_err(limit_error)
     }
 
-    fn set_global_maxconn(&self, _maxconn: u64) -> Result<(), ControlError> {
-        Err(ControlError::Refused(
-            "Changing the global maxconn at run time is not supported.\n".into(),
-        ))
+    fn set_global_maxconn(&self, maxconn: u64) -> Result<(), ControlError> {
+        let maxconn = u32::try_from(maxconn).unwrap_or(u32::MAX);
+        super::Handle::set_global_maxconn(self, maxconn).map_err(limit_error)
+    }
+}
+
+/// The runtime API's message for a limit left as it was.
+fn limit_error(e: super::LimitError) -> ControlError {
+    match e {
+        super::LimitError::UnknownFrontend => ControlError::NoSuchFrontend,
+        super::LimitError::Unlimited => ControlError::Refused(
+            "No maxconn is configured there: it cannot be set at run time.\n".into(),
+        ),
+        _ => ControlError::Refused("Value out of range.\n".into()),
     }
 }
 
