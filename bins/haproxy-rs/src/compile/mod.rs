@@ -144,6 +144,15 @@ pub(crate) fn compile(loaded: &Loaded) -> Result<Compiled, Vec<CompileError>> {
                 }
             }
             ProxyKind::Backend => {
+                if p.stats.enabled {
+                    cx.warn(
+                        p.span,
+                        format!(
+                            "'{}': the stats page is served from a 'frontend' or 'listen' section only; not applied here",
+                            p.name
+                        ),
+                    );
+                }
                 if let Some((be, hc)) = backend(&mut cx, p) {
                     config.backends.push(be);
                     checks.extend(hc);

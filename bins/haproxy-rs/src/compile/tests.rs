@@ -474,3 +474,19 @@ fn stats_page_and_prometheus_service_compile() {
     ));
     assert!(c.config.frontends[1].stats.is_none());
 }
+
+#[test]
+fn stats_page_in_a_backend_is_reported_not_applied() {
+    let c = compiled(&format!(
+        "{HEAD}frontend f\n    bind 127.0.0.1:8080\n    default_backend b\n\
+         backend b\n    stats enable\n    server s 127.0.0.1:1\n"
+    ));
+    assert!(c.config.frontends[0].stats.is_none());
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.message.contains("'b': the stats page")),
+        "{:?}",
+        c.warnings
+    );
+}
