@@ -17,7 +17,8 @@ pub(crate) struct Tool {
 /// on it; `dnsmasq` and `aiosmtpd` are the real DNS and SMTP servers the
 /// health checkers are tested against, unprivileged on loopback; `tshark`
 /// dissects what lbkit-vrrp sends in its interop tests; `curl` is the real
-/// HTTP/1.1, HTTP/2 and TLS client of haproxy-rs's proxy tests.
+/// HTTP/1.1, HTTP/2 and TLS client of haproxy-rs's proxy tests; headless
+/// `chromium` renders haproxy-rs's stats page in its screenshot test.
 pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "haproxy",
@@ -50,6 +51,10 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
     Tool {
         command: "aiosmtpd",
         package: "python3-aiosmtpd",
+    },
+    Tool {
+        command: "chromium",
+        package: "chromium",
     },
 ];
 

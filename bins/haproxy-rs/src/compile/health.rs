@@ -3,6 +3,7 @@
 //! fall`) drive [`Handle::set_server_state`].
 
 use super::Ctx;
+use haproxy_rs::ops::snapshot::{Check as CheckFigures, CheckStatus};
 use haproxy_rs::proxy::config::Server;
 use haproxy_rs::proxy::{Handle, ServerState};
 use http::{Method, Version};
@@ -14,7 +15,7 @@ use lbkit_healthcheck::checkers::Check;
 use lbkit_healthcheck::haproxy::{self, Server as CheckedServer};
 use lbkit_healthcheck::monitor::Monitor;
 use lbkit_healthcheck::scheduler::{CheckId, Options};
-use lbkit_healthcheck::TransitionKind;
+use lbkit_healthcheck::{Status, TransitionKind};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -263,6 +264,61 @@ fn section_at(sections: &[Section], span: Span) -> Option<&Section> {
     })
 }
 
+/// The status of a finished check as the reports number it.
+fn check_status(s: Status) -> CheckStatus {
+    match s {
+        Status::SockErr => CheckStatus::SockErr,
+        Status::L4Ok => CheckStatus::L4Ok,
+        Status::L4Timeout => CheckStatus::L4Tout,
+        Status::L4Con => CheckStatus::L4Con,
+        Status::L6Ok => CheckStatus::L6Ok,
+        Status::L6Timeout => CheckStatus::L6Tout,
+        Status::L6Rsp => CheckStatus::L6Rsp,
+        Status::L7Timeout => CheckStatus::L7Tout,
+        Status::L7Rsp => CheckStatus::L7Rsp,
+        Status::L7Ok => CheckStatus::L7Ok,
+        Status::L7OkCond => CheckStatus::L7OkC,
+        Status::L7Sts => CheckStatus::L7Sts,
+        Status::ProcErr => CheckStatus::ProcErr,
+        Status::ProcTimeout => CheckStatus::ProcTout,
+        Status::ProcOk => CheckStatus::ProcOk,
+        Status::Hana => CheckStatus::Hana,
+    }
+}
+
+/// Folds one finished check into a server's figures: HAProxy's health
+/// counter (0 ..= rise+fall-1, up from `rise`), failures and the times it
+/// went down.
+fn record(fig: &mut CheckFigures, update: &lbkit_healthcheck::monitor::Update) {
+    let r = &update.completed.outcome.result;
+    fig.status = check_status(r.status);
+    fig.code = r.code.and_then(|c| u16::try_from(c).ok());
+    fig.duration_ms = u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX);
+    fig.info = r.info.clone().unwrap_or_default();
+    let top = fig.rise + fig.fall.saturating_sub(1);
+    if matches!(fig.status.result(), 3 | 4) {
+        fig.health = if fig.health + 1 >= fig.rise {
+            top
+        } else {
+            fig.health + 1
+        };
+    } else {
+        fig.failures += 1;
+        fig.health = if fig.health > fig.rise {
+            fig.health - 1
+        } else {
+            0
+        };
+    }
+    let down = update
+        .transitions
+        .iter()
+        .any(|t| matches!(t.kind, TransitionKind::Down));
+    if down {
+        fig.down_transitions += 1;
+    }
+}
+
 /// Runs the checks until the proxy stops, applying every state change
 /// through `handle`. Servers start up, as HAProxy starts them.
 pub(crate) async fn run(checks: Vec<ServerCheck>, handle: Handle, quiet: bool) {
@@ -288,13 +344,24 @@ pub(crate) async fn run(checks: Vec<ServerCheck>, handle: Handle, quiet: bool) {
             return;
         }
     }
+    let mut figures: Vec<CheckFigures> = checks
+        .iter()
+        .map(|c| CheckFigures {
+            rise: c.settings.rise,
+            fall: c.settings.fall,
+            health: c.settings.rise + c.settings.fall.saturating_sub(1),
+            ..CheckFigures::default()
+        })
+        .collect();
     while let Some(update) = monitor.next().await {
-        let Some(c) = usize::try_from(update.id.0)
+        let Some((c, fig)) = usize::try_from(update.id.0)
             .ok()
-            .and_then(|i| checks.get(i))
+            .and_then(|i| Some((checks.get(i)?, figures.get_mut(i)?)))
         else {
             continue;
         };
+        record(fig, &update);
+        let _ = handle.record_check(&c.backend, &c.server, fig.clone());
         for t in &update.transitions {
             let state = match t.kind {
                 TransitionKind::Up | TransitionKind::Ready => ServerState::Up,

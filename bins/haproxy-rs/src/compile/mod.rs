@@ -22,6 +22,7 @@ pub(crate) mod health;
 pub(crate) mod process;
 mod rules;
 
+use haproxy_rs::ops::socket::SocketSpec;
 use haproxy_rs::proxy::config::{
     Backend, BackendTimeouts, Bind, BindTls, Config, Frontend, FrontendTimeouts, Global,
     HttpConnMode, LogAddr, LogFormat, LogSettings, LogTarget, Mode, Server, ServerTls, UseBackend,
@@ -68,6 +69,8 @@ pub(crate) struct ProcessSettings {
     pub(crate) daemon: bool,
     /// `pidfile`.
     pub(crate) pidfile: Option<PathBuf>,
+    /// `stats socket` lines, with `stats timeout` applied.
+    pub(crate) stats_sockets: Vec<SocketSpec>,
 }
 
 /// Collects errors and warnings with their locations.
@@ -141,6 +144,15 @@ pub(crate) fn compile(loaded: &Loaded) -> Result<Compiled, Vec<CompileError>> {
                 }
             }
             ProxyKind::Backend => {
+                if p.stats.enabled {
+                    cx.warn(
+                        p.span,
+                        format!(
+                            "'{}': the stats page is served from a 'frontend' or 'listen' section only; not applied here",
+                            p.name
+                        ),
+                    );
+                }
                 if let Some((be, hc)) = backend(&mut cx, p) {
                     config.backends.push(be);
                     checks.extend(hc);
@@ -172,7 +184,8 @@ pub(crate) fn compile(loaded: &Loaded) -> Result<Compiled, Vec<CompileError>> {
             );
         }
     }
-    let process = process_settings(&cfg.global);
+    let mut process = process_settings(&cfg.global);
+    process.stats_sockets = stats_sockets(&mut cx, &cfg.global);
     if cx.errors.is_empty() {
         Ok(Compiled {
             config,
@@ -195,7 +208,29 @@ fn process_settings(g: &model::Global) -> ProcessSettings {
             .filter(|n| *n > 0),
         daemon: g.daemon,
         pidfile: g.pidfile.as_ref().map(|p| PathBuf::from(p.value.as_str())),
+        stats_sockets: Vec::new(),
     }
+}
+
+/// The `stats socket` lines of `global`; `stats timeout` sets their idle
+/// limit.
+fn stats_sockets(cx: &mut Ctx<'_>, g: &model::Global) -> Vec<SocketSpec> {
+    let mut specs = Vec::new();
+    for line in &g.stats_sockets {
+        let address = line.value.address.to_string();
+        let mut words = vec![address.as_str()];
+        words.extend(line.value.options.iter().map(|o| o.as_str()));
+        match SocketSpec::parse(&words) {
+            Ok(mut spec) => {
+                if let Some(t) = &g.stats_timeout {
+                    spec.timeout = Duration::from_millis(t.value);
+                }
+                specs.push(spec);
+            }
+            Err(e) => cx.error(line.span, format!("'stats socket' : {e}")),
+        }
+    }
+    specs
 }
 
 /// A count clamped into `u32`.
@@ -229,6 +264,46 @@ fn conn_mode(p: &model::Proxy) -> HttpConnMode {
     } else {
         HttpConnMode::KeepAlive
     }
+}
+
+/// `stats enable`, `stats uri`, `stats auth`, `stats realm`, `stats
+/// refresh`, `stats admin`, `stats hide-version`: the page, when enabled.
+fn stats_page(
+    cx: &mut Ctx<'_>,
+    p: &model::Proxy,
+    acls: &rules::AclTable,
+) -> Option<haproxy_rs::proxy::config::StatsPage> {
+    use haproxy_rs::proxy::config::StatsPage;
+    let st = &p.stats;
+    if !st.enabled {
+        return None;
+    }
+    let admin = match &st.admin {
+        Some(c) => Some(acls.condition(cx, c, p.span)?),
+        None => None,
+    };
+    let hide_version = p.other.iter().any(|l| {
+        l.words.first().map(|w| w.as_str()) == Some("stats")
+            && l.words.get(1).map(|w| w.as_str()) == Some("hide-version")
+    });
+    Some(StatsPage {
+        uri: st
+            .uri
+            .as_ref()
+            .map_or("/haproxy?stats".to_string(), |u| u.to_string()),
+        auth: st
+            .auth
+            .iter()
+            .map(|a| StatsPage::basic_credentials(a))
+            .collect(),
+        realm: st
+            .realm
+            .as_ref()
+            .map_or("HAProxy Statistics".to_string(), |r| r.to_string()),
+        refresh_secs: st.refresh.map(|ms| ms.div_ceil(1000)),
+        admin,
+        hide_version,
+    })
 }
 
 /// The frontend half of a `frontend` or `listen`.
@@ -285,6 +360,7 @@ fn frontend(cx: &mut Ctx<'_>, p: &model::Proxy, global_logs: &[LogTarget]) -> Op
         forwardfor: p.option("forwardfor"),
         http_conn_mode: conn_mode(p),
         log: log_settings(cx, p, global_logs),
+        stats: stats_page(cx, p, &acls),
     };
     (cx.errors.len() == errors).then_some(fe)
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::print_stderr)]
 
 use super::{compile, health};
+use haproxy_rs::ops::socket;
 use haproxy_rs::proxy::{Handle, Proxy};
 use lbkit_haproxy_cfg::{load_files, Options};
 use std::path::{Path, PathBuf};
@@ -118,6 +119,24 @@ async fn serve(compiled: super::Compiled, quiet_checks: bool, quiet: bool) -> i3
         }
     };
     let handle = proxy.handle();
+    let mut api = Vec::new();
+    for spec in compiled.process.stats_sockets {
+        match socket::bind(&spec).await {
+            Ok(listener) => {
+                let engine = std::sync::Arc::new(handle.clone());
+                api.push(tokio::spawn(socket::serve(listener, spec, engine)));
+            }
+            Err(e) => {
+                if !quiet {
+                    eprintln!(
+                        "[ALERT] (haproxy-rs) : cannot bind 'stats socket' {:?}: {e}",
+                        spec.address
+                    );
+                }
+                return 1;
+            }
+        }
+    }
     let checks = tokio::spawn(health::run(compiled.checks, handle.clone(), quiet_checks));
     let (soft_tx, soft_rx) = tokio::sync::oneshot::channel::<bool>();
     let stop = async move {
@@ -134,6 +153,9 @@ async fn serve(compiled: super::Compiled, quiet_checks: bool, quiet: bool) -> i3
         }
     }
     checks.abort();
+    for task in api {
+        task.abort();
+    }
     0
 }
 

@@ -411,6 +411,13 @@ pub(crate) fn http_request_action(
         }
         "redirect" => redirect(args).map(HttpRequestAction::Redirect),
         "return" => http_return(args),
+        "use-service" => match args.first().map(SmolStr::as_str) {
+            Some("prometheus-exporter") => Ok(HttpRequestAction::PrometheusExporter),
+            Some(other) => Err(format!(
+                "'http-request use-service {other}' is not supported"
+            )),
+            None => Err("'http-request use-service' expects a service name".to_string()),
+        },
         other => Err(format!("'http-request {other}' is not supported")),
     }
 }

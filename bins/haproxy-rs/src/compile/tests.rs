@@ -412,7 +412,81 @@ fn global_process_settings() {
             nbthread: Some(3),
             daemon: true,
             pidfile: Some(PathBuf::from("/run/x.pid")),
+            stats_sockets: Vec::new(),
         }
     );
     assert!(c.warnings.iter().any(|w| w.message.contains("'user'")));
+}
+
+#[test]
+fn stats_sockets_take_their_level_mode_and_the_stats_timeout() {
+    use haproxy_rs::ops::cli::Level;
+    use haproxy_rs::ops::socket::SocketAddress;
+    let c = compiled(&format!(
+        "global\n    stats socket /run/a.sock mode 660 level admin\n    \
+         stats socket ipv4@127.0.0.1:9999 level user\n    stats timeout 30s\n{HEAD}\
+         backend b\n    server s 127.0.0.1:1\n"
+    ));
+    let got: Vec<_> = c
+        .process
+        .stats_sockets
+        .iter()
+        .map(|s| (s.address.clone(), s.mode, s.level, s.timeout))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                SocketAddress::Unix("/run/a.sock".into()),
+                Some(0o660),
+                Level::Admin,
+                std::time::Duration::from_secs(30)
+            ),
+            (
+                SocketAddress::Tcp(([127, 0, 0, 1], 9999).into()),
+                None,
+                Level::User,
+                std::time::Duration::from_secs(30)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn stats_page_and_prometheus_service_compile() {
+    use haproxy_rs::proxy::config::HttpRequestAction;
+    let c = compiled(&format!(
+        "{HEAD}listen web\n    bind 127.0.0.1:8080\n    stats enable\n    stats auth a:b\n\
+         \x20   stats refresh 1500ms\n    stats hide-version\n    stats admin if {{ src 127.0.0.1 }}\n\
+         \x20   http-request use-service prometheus-exporter if {{ path /metrics }}\n\
+         \x20   server s 127.0.0.1:1\n\
+         frontend plain\n    bind 127.0.0.1:8081\n    default_backend web\n"
+    ));
+    let page = c.config.frontends[0].stats.clone().expect("stats page");
+    assert_eq!(page.uri, "/haproxy?stats");
+    assert_eq!(page.realm, "HAProxy Statistics");
+    assert_eq!(page.auth, ["YTpi"]);
+    assert_eq!(page.refresh_secs, Some(2));
+    assert!(page.hide_version && page.admin.is_some());
+    assert!(matches!(
+        c.config.frontends[0].http_request[0].action,
+        HttpRequestAction::PrometheusExporter
+    ));
+    assert!(c.config.frontends[1].stats.is_none());
+}
+
+#[test]
+fn stats_page_in_a_backend_is_reported_not_applied() {
+    let c = compiled(&format!(
+        "{HEAD}frontend f\n    bind 127.0.0.1:8080\n    default_backend b\n\
+         backend b\n    stats enable\n    server s 127.0.0.1:1\n"
+    ));
+    assert!(c.config.frontends[0].stats.is_none());
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.message.contains("'b': the stats page")),
+        "{:?}",
+        c.warnings
+    );
 }

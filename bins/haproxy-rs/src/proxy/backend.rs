@@ -4,6 +4,7 @@
 
 use super::config::{Backend, Server};
 use super::error::Error;
+use super::stats::{bump, Counters};
 use lbkit_sched::haproxy::{Balance, Balancer};
 use lbkit_sched::{
     PickError, RequestKey, Scheduler, ServerConfig, ServerId, ServerState, SharedScheduler,
@@ -28,7 +29,16 @@ pub(crate) struct BackendRt {
     servers: Vec<ServerRt>,
     queue: Notify,
     queued: AtomicU32,
+    /// Connections on its servers now.
+    cur: AtomicU32,
+    /// Its counters.
+    pub(crate) stats: Counters,
 }
+
+/// Administrative flag: forced into maintenance (as HAProxy's 0x01).
+pub(crate) const ADMIN_MAINT: u8 = 0x01;
+/// Administrative flag: forced drain (as HAProxy's 0x08).
+pub(crate) const ADMIN_DRAIN: u8 = 0x08;
 
 /// A running server.
 #[derive(Debug)]
@@ -36,8 +46,21 @@ pub(crate) struct ServerRt {
     /// Its configuration.
     pub(crate) cfg: Server,
     cur: AtomicU32,
+    /// The state in effect (health and administrative flags combined).
     state: AtomicU8,
+    /// The state health checks (or the configuration) gave it.
+    health: AtomicU8,
+    /// Administrative flags ([`ADMIN_MAINT`], [`ADMIN_DRAIN`]).
+    admin: AtomicU8,
     weight: AtomicU32,
+    /// `maxconn` now (0: no limit), settable at run time.
+    maxconn: AtomicU32,
+    /// The last health check's figures, when the server is checked.
+    pub(crate) check: std::sync::Mutex<Option<crate::ops::snapshot::Check>>,
+    /// When the state in effect last changed.
+    pub(crate) last_change: std::sync::Mutex<Instant>,
+    /// Its counters.
+    pub(crate) stats: Counters,
     /// Idle keep-alive HTTP connections to it.
     pub(crate) idle: Arc<super::http::Idle>,
     /// `ssl`: how to speak TLS to it.
@@ -76,12 +99,31 @@ impl Slot {
     pub(crate) fn server(&self) -> &ServerRt {
         &self.backend.servers[self.index]
     }
+
+    /// Counts bytes sent to the client on the server and its backend.
+    pub(crate) fn count_bytes(&self, to_client: u64) {
+        self.server().stats.bytes(0, to_client);
+        self.backend.stats.bytes(0, to_client);
+    }
+
+    /// Counts request bytes sent on to the server, on it and its backend.
+    pub(crate) fn count_bytes_in(&self, from_client: u64) {
+        self.server().stats.bytes(from_client, 0);
+        self.backend.stats.bytes(from_client, 0);
+    }
+
+    /// Counts a response from the server on it and its backend.
+    pub(crate) fn count_response(&self, status: u16) {
+        self.server().stats.response(status);
+        self.backend.stats.response(status);
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let server = &self.backend.servers[self.index];
         server.cur.fetch_sub(1, Ordering::AcqRel);
+        self.backend.cur.fetch_sub(1, Ordering::Relaxed);
         // The scheduler knows the server: ignoring the result is safe.
         let _ = self
             .backend
@@ -118,12 +160,46 @@ impl ServerRt {
         state_from_code(self.state.load(Ordering::Acquire))
     }
 
+    /// The server's weight as last set.
+    pub(crate) fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Acquire)
+    }
+
+    /// The administrative flags ([`ADMIN_MAINT`], [`ADMIN_DRAIN`]).
+    pub(crate) fn admin(&self) -> u8 {
+        self.admin.load(Ordering::Acquire)
+    }
+
+    /// The state health checks gave it.
+    pub(crate) fn health(&self) -> ServerState {
+        state_from_code(self.health.load(Ordering::Acquire))
+    }
+
+    /// The state in effect for `health` under the administrative flags:
+    /// maintenance wins, then down, then drain.
+    fn effective(&self, health: ServerState) -> ServerState {
+        let admin = self.admin();
+        if admin & ADMIN_MAINT != 0 || health == ServerState::Down {
+            ServerState::Down
+        } else if admin & ADMIN_DRAIN != 0 {
+            ServerState::Drain
+        } else {
+            health
+        }
+    }
+
     fn usable(&self) -> bool {
         self.state() == ServerState::Up && self.weight.load(Ordering::Acquire) > 0
     }
 
+    /// `maxconn` now (0: no limit).
+    pub(crate) fn maxconn(&self) -> u32 {
+        self.maxconn.load(Ordering::Relaxed)
+    }
+
     fn full(&self) -> bool {
-        self.cfg.maxconn > 0 && self.current() >= self.cfg.maxconn
+        let max = self.maxconn();
+        max > 0 && self.current() >= max
     }
 }
 
@@ -172,7 +248,13 @@ impl BackendRt {
                 cfg: server.clone(),
                 cur: AtomicU32::new(0),
                 state: AtomicU8::new(state_code(state)),
+                health: AtomicU8::new(state_code(state)),
+                admin: AtomicU8::new(0),
                 weight: AtomicU32::new(server.weight),
+                maxconn: AtomicU32::new(server.maxconn),
+                check: std::sync::Mutex::new(None),
+                last_change: std::sync::Mutex::new(Instant::now()),
+                stats: Counters::default(),
                 idle: Arc::default(),
                 tls: match &server.tls {
                     Some(t) => Some(super::tls::Connector::new(t, server.addr)?),
@@ -186,6 +268,8 @@ impl BackendRt {
             servers,
             queue: Notify::new(),
             queued: AtomicU32::new(0),
+            cur: AtomicU32::new(0),
+            stats: Counters::default(),
         })
     }
 
@@ -196,7 +280,7 @@ impl BackendRt {
 
     /// Connections on all the backend's servers.
     pub(crate) fn current(&self) -> u32 {
-        self.servers.iter().map(ServerRt::current).sum()
+        self.cur.load(Ordering::Relaxed)
     }
 
     /// The servers, in declaration order.
@@ -208,8 +292,8 @@ impl BackendRt {
         self.servers.iter().position(|s| s.cfg.id == id.0)
     }
 
-    /// Sets a server's state (health or administrative). Returns the
-    /// state it had.
+    /// Sets the state health checks give a server; the administrative
+    /// flags still apply on top. Returns the state in effect before.
     pub(crate) fn set_state(
         &self,
         index: usize,
@@ -218,10 +302,61 @@ impl BackendRt {
         let Some(server) = self.servers.get(index) else {
             return Ok(state);
         };
+        server.health.store(state_code(state), Ordering::Release);
+        self.apply(server)
+    }
+
+    /// Sets a server's administrative flags ([`ADMIN_MAINT`],
+    /// [`ADMIN_DRAIN`]). Returns the state in effect before.
+    pub(crate) fn set_admin(
+        &self,
+        index: usize,
+        flags: u8,
+    ) -> Result<ServerState, lbkit_sched::Error> {
+        let Some(server) = self.servers.get(index) else {
+            return Ok(ServerState::Down);
+        };
+        server.admin.store(flags, Ordering::Release);
+        self.apply(server)
+    }
+
+    /// Applies an administrative change as the runtime API words it.
+    pub(crate) fn set_admin_state(
+        &self,
+        index: usize,
+        admin: super::AdminState,
+    ) -> Result<ServerState, lbkit_sched::Error> {
+        let current = self.servers.get(index).map_or(0, ServerRt::admin);
+        let flags = match admin {
+            super::AdminState::Ready => 0,
+            super::AdminState::Drain => ADMIN_DRAIN,
+            super::AdminState::Maint => ADMIN_MAINT,
+            super::AdminState::Enable => current & !ADMIN_MAINT,
+        };
+        self.set_admin(index, flags)
+    }
+
+    /// Hands the state in effect to the scheduler; the one before.
+    fn apply(&self, server: &ServerRt) -> Result<ServerState, lbkit_sched::Error> {
+        let state = server.effective(server.health());
         self.sched.set_state(ServerId(server.cfg.id), state)?;
         let before = state_from_code(server.state.swap(state_code(state), Ordering::AcqRel));
+        if before != state {
+            *server
+                .last_change
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Instant::now();
+        }
         self.queue.notify_waiters();
         Ok(before)
+    }
+
+    /// Sets a server's `maxconn` (0: no limit) and wakes the queue.
+    pub(crate) fn set_maxconn(&self, index: usize, maxconn: u32) {
+        if let Some(server) = self.servers.get(index) {
+            server.maxconn.store(maxconn, Ordering::Relaxed);
+            self.queue.notify_waiters();
+        }
     }
 
     /// Sets how far a server is into its `slowstart` ramp.
@@ -263,9 +398,15 @@ impl BackendRt {
                 if server.full() {
                     return Assign::Full;
                 }
-                server.cur.fetch_add(1, Ordering::AcqRel);
+                let on_server = server.cur.fetch_add(1, Ordering::AcqRel) + 1;
+                let on_backend = self.cur.fetch_add(1, Ordering::Relaxed) + 1;
                 // The id came from this scheduler.
                 let _ = sched.connection_opened(id);
+                drop(sched);
+                server.stats.session(u64::from(on_server));
+                bump(&server.stats.lbtot);
+                self.stats.session(u64::from(on_backend));
+                bump(&self.stats.lbtot);
                 Assign::Got(index)
             }
             Err(PickError::Unavailable) if self.servers.iter().any(|s| s.usable() && s.full()) => {
@@ -383,11 +524,20 @@ impl BackendRt {
                 }
                 Err(timed_out) => {
                     if done >= self.cfg.retries {
+                        bump(&slot.server().stats.errors_conn);
+                        bump(&self.stats.errors_conn);
                         return Err(ConnectError::Failed);
                     }
                     done += 1;
                     let down = slot.server().state() != ServerState::Up;
                     let redispatched = self.redispatch_on(done, down);
+                    if redispatched {
+                        bump(&slot.server().stats.redispatches);
+                        bump(&self.stats.redispatches);
+                    } else {
+                        bump(&slot.server().stats.retries);
+                        bump(&self.stats.retries);
+                    }
                     if redispatched {
                         drop(slot);
                         slot = self.assign(key).await?;

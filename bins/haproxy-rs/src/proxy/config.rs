@@ -88,6 +88,8 @@ pub struct Frontend {
     pub http_conn_mode: HttpConnMode,
     /// Logging.
     pub log: LogSettings,
+    /// The stats page, when enabled.
+    pub stats: Option<StatsPage>,
 }
 
 /// One `bind` line, one address.
@@ -317,6 +319,54 @@ pub enum HttpRequestAction {
     },
     /// `allow`: stop evaluating `http-request` rules.
     Allow,
+    /// `use-service prometheus-exporter`: answer with the metrics.
+    PrometheusExporter,
+}
+
+/// The stats page a frontend serves (`stats enable`, `stats uri`, ...).
+#[derive(Clone, Debug, Default)]
+pub struct StatsPage {
+    /// `stats uri` (`/haproxy?stats` by default): requests whose path
+    /// starts with it get the page.
+    pub uri: String,
+    /// `stats auth USER:PASS`, each as the base64 text a `Basic`
+    /// authorization carries; empty: no authentication.
+    pub auth: Vec<String>,
+    /// `stats realm` (`HAProxy Statistics` by default).
+    pub realm: String,
+    /// `stats refresh`, seconds.
+    pub refresh_secs: Option<u64>,
+    /// `stats admin if|unless COND`: who may change server states.
+    pub admin: Option<Condition>,
+    /// `stats hide-version`.
+    pub hide_version: bool,
+}
+
+impl StatsPage {
+    /// The base64 form of `user:password`, as a `Basic` authorization
+    /// header carries it (RFC 7617).
+    pub fn basic_credentials(account: &str) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let bytes = account.as_bytes();
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
 }
 
 /// `http-response ACTION ... [if|unless COND]`.
@@ -593,5 +643,17 @@ mod tests {
         assert_eq!(v4("host:80"), None);
         assert_eq!(v4("1.2.3.4:99999"), None);
         assert_eq!(v4("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_base64() {
+        // RFC 7617's example, and the three padding cases.
+        assert_eq!(
+            StatsPage::basic_credentials("Aladdin:open sesame"),
+            "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(StatsPage::basic_credentials("a:b"), "YTpi");
+        assert_eq!(StatsPage::basic_credentials("ab:c"), "YWI6Yw==");
+        assert_eq!(StatsPage::basic_credentials("abc:d"), "YWJjOmQ=");
     }
 }

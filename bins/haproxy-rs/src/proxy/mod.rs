@@ -29,6 +29,8 @@ pub mod config;
 mod error;
 mod http;
 mod log;
+mod report;
+mod stats;
 mod tcp;
 mod tls;
 
@@ -57,11 +59,18 @@ struct FrontendRt {
     default_backend: Option<Arc<BackendRt>>,
     use_backends: Vec<(Condition, Arc<BackendRt>)>,
     maxconn: Option<Arc<Semaphore>>,
+    /// The `maxconn` in force (the configured one until changed).
+    maxconn_now: AtomicU32,
     log: Option<log::Logger>,
     /// Connections on this frontend.
     conns: AtomicU32,
     /// Connections on the whole proxy.
     active: Arc<AtomicU32>,
+    /// Its counters.
+    stats: stats::Counters,
+    /// The reports' view of the whole proxy (the stats page and the
+    /// Prometheus exporter read it), set once bound.
+    report: std::sync::OnceLock<std::sync::Weak<report::Shared>>,
 }
 
 /// Counts a connection on its frontend and the process while alive.
@@ -69,8 +78,9 @@ struct ConnCount(Arc<FrontendRt>);
 
 impl ConnCount {
     fn new(fe: &Arc<FrontendRt>) -> Self {
-        fe.conns.fetch_add(1, Ordering::AcqRel);
+        let now = fe.conns.fetch_add(1, Ordering::AcqRel) + 1;
         fe.active.fetch_add(1, Ordering::AcqRel);
+        fe.stats.session(u64::from(now));
         ConnCount(Arc::clone(fe))
     }
 }
@@ -146,6 +156,8 @@ impl FrontendRt {
 pub struct Handle {
     backends: Arc<HashMap<String, Arc<BackendRt>>>,
     runtime: tokio::runtime::Handle,
+    /// What the reports read: every frontend and backend in order.
+    shared: Arc<report::Shared>,
 }
 
 /// Why a run-time change was refused.
@@ -220,6 +232,73 @@ impl Handle {
         Ok(be.set_weight(index, weight)?)
     }
 
+    /// Puts a server into maintenance (`maint`), drain, or back to
+    /// `ready` (clearing both), as the runtime API and the stats page do;
+    /// health checks keep running underneath.
+    pub fn set_server_admin(
+        &self,
+        backend: &str,
+        server: &str,
+        admin: AdminState,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        be.set_admin_state(index, admin)?;
+        Ok(())
+    }
+
+    /// The figures every report is drawn from, now.
+    pub fn snapshot(&self) -> crate::ops::snapshot::Snapshot {
+        self.shared.snapshot()
+    }
+
+    /// Sets a server's `maxconn` (0: no limit); queued requests are
+    /// woken to try again.
+    pub fn set_server_maxconn(
+        &self,
+        backend: &str,
+        server: &str,
+        maxconn: u32,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        be.set_maxconn(index, maxconn);
+        Ok(())
+    }
+
+    /// Records the result of a server's health check, as the stats page,
+    /// `show stat` and `show servers state` report it.
+    pub fn record_check(
+        &self,
+        backend: &str,
+        server: &str,
+        check: crate::ops::snapshot::Check,
+    ) -> Result<(), HandleError> {
+        let (be, index) = self.find(backend, server)?;
+        *be.servers()[index]
+            .check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(check);
+        Ok(())
+    }
+
+    /// Changes a frontend's `maxconn` (it must have one: a limit cannot
+    /// be added at run time). Lowering it waits for connections in excess
+    /// to end.
+    pub fn set_frontend_maxconn(&self, frontend: &str, maxconn: u32) -> Result<(), LimitError> {
+        let fe = self
+            .shared
+            .frontend(frontend)
+            .ok_or(LimitError::UnknownFrontend)?;
+        let sem = fe.maxconn.as_ref().ok_or(LimitError::Unlimited)?;
+        resize(sem, &fe.maxconn_now, maxconn, &self.runtime)
+    }
+
+    /// Changes the global `maxconn` (it must be set in the configuration).
+    pub fn set_global_maxconn(&self, maxconn: u32) -> Result<(), LimitError> {
+        let (sem, now) = self.shared.global();
+        let sem = sem.ok_or(LimitError::Unlimited)?;
+        resize(sem, now, maxconn, &self.runtime)
+    }
+
     /// A server's state and current connection count.
     pub fn server_status(&self, backend: &str, server: &str) -> Result<ServerStatus, HandleError> {
         let (be, index) = self.find(backend, server)?;
@@ -229,6 +308,64 @@ impl Handle {
             current: s.current(),
         })
     }
+}
+
+/// Why a connection limit was not changed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// No frontend by that name.
+    #[error("no such frontend")]
+    UnknownFrontend,
+    /// The limit was not set in the configuration.
+    #[error("no limit is configured to change")]
+    Unlimited,
+    /// Zero or above what a semaphore holds.
+    #[error("value out of range")]
+    OutOfRange,
+}
+
+/// Grows or shrinks a limit's semaphore to `new` permits; permits in use
+/// beyond the new limit are withdrawn as they come back.
+fn resize(
+    sem: &Arc<Semaphore>,
+    now: &AtomicU32,
+    new: u32,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(), LimitError> {
+    if new == 0 || new as usize > Semaphore::MAX_PERMITS {
+        return Err(LimitError::OutOfRange);
+    }
+    let old = now.swap(new, Ordering::AcqRel);
+    if new > old {
+        sem.add_permits((new - old) as usize);
+    } else if new < old {
+        let excess = (old - new) as usize;
+        let left = excess - sem.forget_permits(excess);
+        if left > 0 {
+            let sem = Arc::clone(sem);
+            let left = u32::try_from(left).unwrap_or(u32::MAX);
+            runtime.spawn(async move {
+                if let Ok(p) = sem.acquire_many_owned(left).await {
+                    p.forget();
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An administrative state set at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// Neither in maintenance nor draining.
+    Ready,
+    /// Keeps its connections, takes no new ones.
+    Drain,
+    /// Takes no traffic at all.
+    Maint,
+    /// Leaves a forced maintenance, keeping a drain.
+    Enable,
 }
 
 /// Walks a server through its `slowstart` ramp, one step per second, as
@@ -285,8 +422,10 @@ impl Proxy {
     /// every listener. Must be called inside a tokio runtime.
     pub fn bind(config: Config) -> Result<Proxy, Error> {
         let mut backends = HashMap::new();
+        let mut backend_order = Vec::new();
         for b in config.backends {
             let name = b.name.clone();
+            backend_order.push(name.clone());
             let rt = Arc::new(BackendRt::new(b)?);
             if backends.insert(name.clone(), rt).is_some() {
                 return Err(Error::DuplicateBackend(name));
@@ -299,6 +438,7 @@ impl Proxy {
                 .ok_or_else(|| error::unknown_backend(fe, name))
         };
         let mut listeners = Vec::new();
+        let mut frontends = Vec::new();
         let active = Arc::new(AtomicU32::new(0));
         for fe in config.frontends {
             let default_backend = match &fe.default_backend {
@@ -314,13 +454,17 @@ impl Proxy {
             let binds = fe.binds.clone();
             let rt = Arc::new(FrontendRt {
                 maxconn: limit(fe.maxconn),
+                maxconn_now: AtomicU32::new(fe.maxconn),
                 log: log::Logger::open(&fe.log)?,
                 cfg: fe,
                 default_backend,
                 use_backends,
                 conns: AtomicU32::new(0),
                 active: Arc::clone(&active),
+                stats: stats::Counters::default(),
+                report: std::sync::OnceLock::new(),
             });
+            frontends.push(Arc::clone(&rt));
             for b in &binds {
                 let tls = match &b.tls {
                     Some(t) => Some(tls::acceptor(t)?),
@@ -329,12 +473,27 @@ impl Proxy {
                 listeners.push((bind(b, backlog)?, Arc::clone(&rt), tls));
             }
         }
+        let order: Vec<Arc<BackendRt>> = backend_order
+            .iter()
+            .filter_map(|n| backends.get(n).cloned())
+            .collect();
+        let global = limit(config.global.maxconn);
+        let shared = report::Shared::new(
+            frontends,
+            order,
+            active,
+            (global.clone(), config.global.maxconn),
+            listeners.len(),
+        );
+        let shared = Arc::new(shared);
+        shared.link();
         Ok(Proxy {
             listeners,
-            global: limit(config.global.maxconn),
+            global,
             handle: Handle {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),
+                shared,
             },
         })
     }
@@ -400,6 +559,7 @@ async fn accept_loop(
         };
         if !fe.cfg.tcp_connection.is_empty() && !fe.connection_accepted(peer) {
             // `tcp-request connection reject`: closed at once, not logged.
+            stats::bump(&fe.stats.denied_conn);
             drop(stream);
             continue;
         }
@@ -544,6 +704,11 @@ where
         tcp::End::Normal => ['-', '-'],
         end => [end.code(), 'D'],
     };
+    fe.stats.bytes(transfer.from_client, transfer.from_server);
+    be.stats.bytes(transfer.from_client, transfer.from_server);
+    slot.server()
+        .stats
+        .bytes(transfer.from_client, transfer.from_server);
     // Logged once the server connection is released, as HAProxy does.
     let server = slot.server().cfg.name.clone();
     drop(slot);

@@ -173,6 +173,10 @@ pub(crate) struct Finish {
     /// Logs the request, given the body bytes sent and the termination
     /// state.
     pub(crate) log: Option<LogOnce>,
+    /// The frontend, whose counters take the bytes sent.
+    pub(crate) fe: Arc<crate::proxy::FrontendRt>,
+    /// The size of the response head, counted with the body.
+    pub(crate) head: u64,
 }
 
 impl std::fmt::Debug for Finish {
@@ -188,6 +192,8 @@ impl Finish {
     fn done(self, bytes: u64, ts: [char; 2]) {
         // The slot is freed before the log line, whose counters (as
         // HAProxy's, written at the end of the stream) no longer count it.
+        self.fe.stats.bytes(0, self.head + bytes);
+        self.slot.count_bytes(self.head + bytes);
         drop(self.slot);
         if let Some((sender, idle)) = self.reuse {
             idle.put(sender);

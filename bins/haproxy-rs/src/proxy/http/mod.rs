@@ -8,6 +8,7 @@
 mod body;
 mod errors;
 mod guard;
+mod stats;
 
 pub(crate) use body::Idle;
 
@@ -120,7 +121,15 @@ pub(super) async fn serve<S>(
     let svc_conn = Arc::clone(&conn);
     let svc = hyper::service::service_fn(move |req| {
         let conn = Arc::clone(&svc_conn);
-        async move { conn.handle(req).await }
+        async move {
+            let answer = conn.handle(req).await;
+            let stats = &conn.fe.stats;
+            crate::proxy::stats::bump(&stats.req_tot);
+            if let Ok(resp) = &answer {
+                stats.response(resp.status().as_u16());
+            }
+            answer
+        }
     });
     if h2 {
         let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -480,9 +489,13 @@ impl Conn {
                     )
                 }
                 HttpRequestAction::Deny { status } => {
-                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R'])
+                    crate::proxy::stats::bump(&self.fe.stats.denied_req);
+                    return RuleOutcome::Respond(errors::response(*status), ['P', 'R']);
                 }
                 HttpRequestAction::Allow => break,
+                HttpRequestAction::PrometheusExporter => {
+                    return RuleOutcome::Respond(stats::metrics(&self.fe), ['L', 'R'])
+                }
             }
         }
         RuleOutcome::Continue
@@ -498,6 +511,7 @@ impl Conn {
     /// Rejects a malformed request as HAProxy does: its raw error page,
     /// then the connection closes.
     fn rejected(&self, ex: &Exchange, status: u16, ts: [char; 2]) -> Response<Out> {
+        crate::proxy::stats::bump(&self.fe.stats.errors_req);
         let mut resp = errors::response(status);
         close_after(&mut resp);
         self.log(ex, &resp, resp.body().len() as u64, ts);
@@ -526,12 +540,15 @@ impl Conn {
         let client_up = upgrade.then(|| hyper::upgrade::on(&mut req));
         self.phase.set(BUSY);
         let (mut parts, body) = req.into_parts();
+        let head_in = request_head_bytes(&parts);
+        self.fe.stats.bytes(head_in, 0);
         let request = if self.fe.logs_http() {
             format!("{} {} {:?}", parts.method, parts.uri, parts.version)
         } else {
             String::new()
         };
         let mut ex = Exchange::new(request);
+        ex.head_in = head_in;
         let mut force_close = false;
         if !self.h2 {
             match check_framing(&mut parts.headers) {
@@ -549,6 +566,20 @@ impl Conn {
                 close_after(&mut resp);
             }
             return Ok(self.generated(&ex, resp, ts));
+        }
+        if let Some(page) = &self.fe.cfg.stats {
+            let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            if stats::wants_page(page, pq) {
+                let admin = page
+                    .admin
+                    .as_ref()
+                    .is_some_and(|c| c.eval(&self.sample(&parts)));
+                let mut resp = stats::page(&self.fe, page, &parts, admin, body).await;
+                if force_close {
+                    close_after(&mut resp);
+                }
+                return Ok(self.generated(&ex, resp, ['L', 'R']));
+            }
         }
         let Some(be) = self.fe.select(&self.sample(&parts)).cloned() else {
             return Ok(self.generated(&ex, errors::response(503), ['S', 'C']));
@@ -581,6 +612,10 @@ impl Conn {
             }
             Err((400, ex, ts)) => self.rejected(&ex, 400, ts),
             Err((status, ex, ts)) => {
+                be.stats.response(status);
+                if status == 502 {
+                    crate::proxy::stats::bump(&be.stats.errors_resp);
+                }
                 let mut resp = errors::response(status);
                 // A request body left half read cannot be skipped over:
                 // the connection closes, as HAProxy announces.
@@ -690,6 +725,7 @@ impl Conn {
             }
         };
         ex.server = Some(slot.index());
+        slot.count_bytes_in(ex.head_in);
         let asked = timed.then(Instant::now);
         let sent = sender.send_request(req);
         let result = match be.cfg.timeouts.server {
@@ -707,6 +743,7 @@ impl Conn {
             Err(_) => return Err((502, ex, ['S', 'H'])),
         };
         ex.tr = asked.map(|a| a.elapsed());
+        slot.count_response(resp.status().as_u16());
         if let Some(client_up) =
             client_up.filter(|_| resp.status() == StatusCode::SWITCHING_PROTOCOLS)
         {
@@ -740,9 +777,9 @@ impl Conn {
             }
         }
         let idle = Arc::clone(&slot.server().idle);
+        let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
         let log: Option<body::LogOnce> = if self.fe.logs_http() {
             let status = parts.status.as_u16();
-            let head = head_bytes(parts.status, &parts.extensions, &parts.headers);
             let fe = Arc::clone(&self.fe);
             let (peer, ssl) = (self.peer, self.ssl);
             Some(Box::new(move |bytes: u64, ts: [char; 2]| {
@@ -756,6 +793,8 @@ impl Conn {
             reuse: (keep && !server_closes).then_some((sender, idle)),
             phase: Arc::clone(&self.phase),
             log,
+            fe: Arc::clone(&self.fe),
+            head,
         };
         let body = RespBody::new(body, finish, be.cfg.timeouts.server).boxed_unsync();
         Ok(Response::from_parts(parts, body))
@@ -818,6 +857,8 @@ struct Exchange {
     retries: u32,
     /// `%TR`: `None` when no complete request arrived.
     treq: Option<std::time::Duration>,
+    /// The size of the request head as received on HTTP/1.1.
+    head_in: u64,
 }
 
 impl Exchange {
@@ -833,6 +874,7 @@ impl Exchange {
             tr: None,
             retries: 0,
             treq: Some(std::time::Duration::ZERO),
+            head_in: 0,
         }
     }
 }
@@ -851,6 +893,21 @@ fn head_bytes(status: StatusCode, extensions: &http::Extensions, headers: &Heade
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
     ("HTTP/1.1 200 \r\n".len() + reason + headers + 2) as u64
+}
+
+/// The size of a request head as an HTTP/1.1 client writes it (request
+/// line, `name: value` lines, blank line): what `bin` counts for it.
+fn request_head_bytes(parts: &http::request::Parts) -> u64 {
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.to_string().len(), |p| p.as_str().len());
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    (parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len() + headers + 2) as u64
 }
 
 /// Sends a request's `httplog` line, when the frontend logs so.
