@@ -5,98 +5,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+mod daemon;
+
+use daemon::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_haproxy-rs");
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("haproxy-rs-ops-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The daemon, killed by its PID on drop.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// An HTTP/1.1 server answering every request with its name (keep-alive),
-/// one thread per connection.
-fn http_server(name: &'static str) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(conn) = conn else { return };
-            std::thread::spawn(move || serve_conn(conn, name));
-        }
-    });
-    addr
-}
-
-fn serve_conn(conn: TcpStream, name: &str) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut w = conn.try_clone().unwrap();
-    let mut r = BufReader::new(conn);
-    loop {
-        let mut line = String::new();
-        // Request line and headers up to the blank line.
-        loop {
-            line.clear();
-            match r.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
-        let body = format!("{name}\n");
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if w.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn wait_listening(addr: SocketAddr) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < end {
-        if TcpStream::connect(addr).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on {addr}");
-}
 
 /// Runs curl on `n` URLs in one invocation (one keep-alive connection);
 /// the bodies, concatenated.
@@ -128,31 +45,6 @@ fn cli(path: &Path, command: &str) -> String {
     out
 }
 
-/// `show stat` as rows of (column -> value), keyed by pxname/svname.
-fn stat_rows(csv: &str) -> Vec<Vec<(String, String)>> {
-    let mut lines = csv.lines();
-    let header = lines.next().unwrap().strip_prefix("# ").unwrap();
-    let names: Vec<&str> = header.trim_end_matches(',').split(',').collect();
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            names
-                .iter()
-                .zip(l.split(','))
-                .map(|(n, v)| ((*n).to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
-
-fn field<'a>(rows: &'a [Vec<(String, String)>], px: &str, sv: &str, col: &str) -> &'a str {
-    let row = rows
-        .iter()
-        .find(|r| r[0].1 == px && r[1].1 == sv)
-        .unwrap_or_else(|| panic!("no row {px}/{sv}"));
-    &row.iter().find(|(n, _)| n == col).unwrap().1
-}
-
 fn start(dir: &TempDir) -> (Daemon, SocketAddr, PathBuf) {
     let s1 = http_server("s1");
     let s2 = http_server("s2");
@@ -179,7 +71,7 @@ fn start(dir: &TempDir) -> (Daemon, SocketAddr, PathBuf) {
 
 #[test]
 fn show_stat_counts_real_traffic_and_maint_stops_it() {
-    let dir = TempDir::new("stat");
+    let dir = TempDir::new("ops-stat");
     let (_d, addr, sock) = start(&dir);
     let got = curl(addr, 6);
     assert_eq!(got.matches("s1\n").count(), 3, "{got}");
@@ -260,7 +152,7 @@ fn show_stat_counts_real_traffic_and_maint_stops_it() {
 
 #[test]
 fn health_checks_show_in_show_stat() {
-    let dir = TempDir::new("check");
+    let dir = TempDir::new("ops-check");
     let s1 = http_server("s1");
     // Nothing listens there: its checks are refused.
     let closed = free_addr();
@@ -318,7 +210,7 @@ fn cli_tcp(addr: SocketAddr, command: &str) -> String {
 
 #[test]
 fn ipv4_socket_at_level_user_reads_but_cannot_change() {
-    let dir = TempDir::new("user");
+    let dir = TempDir::new("ops-user");
     let s1 = http_server("s1");
     let addr = free_addr();
     let api = free_addr();

@@ -5,123 +5,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod daemon;
 
-const BIN: &str = env!("CARGO_BIN_EXE_haproxy-rs");
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("haproxy-rs-opsweb-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The daemon, killed by its PID on drop.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// An HTTP/1.1 server answering every request with its name (keep-alive),
-/// one thread per connection.
-fn http_server(name: &'static str) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in l.incoming() {
-            let Ok(conn) = conn else { return };
-            std::thread::spawn(move || serve_conn(conn, name));
-        }
-    });
-    addr
-}
-
-fn serve_conn(conn: TcpStream, name: &str) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut w = conn.try_clone().unwrap();
-    let mut r = BufReader::new(conn);
-    loop {
-        let mut line = String::new();
-        // Request line and headers up to the blank line.
-        loop {
-            line.clear();
-            match r.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
-        let body = format!("{name}\n");
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if w.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn wait_listening(addr: SocketAddr) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < end {
-        if TcpStream::connect(addr).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("nothing listens on {addr}");
-}
-
-/// `show stat` as rows of (column -> value), keyed by pxname/svname.
-fn stat_rows(csv: &str) -> Vec<Vec<(String, String)>> {
-    let mut lines = csv.lines();
-    let header = lines.next().unwrap().strip_prefix("# ").unwrap();
-    let names: Vec<&str> = header.trim_end_matches(',').split(',').collect();
-    lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            names
-                .iter()
-                .zip(l.split(','))
-                .map(|(n, v)| ((*n).to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
-}
-
-fn field<'a>(rows: &'a [Vec<(String, String)>], px: &str, sv: &str, col: &str) -> &'a str {
-    let row = rows
-        .iter()
-        .find(|r| r[0].1 == px && r[1].1 == sv)
-        .unwrap_or_else(|| panic!("no row {px}/{sv}"));
-    &row.iter().find(|(n, _)| n == col).unwrap().1
-}
+use daemon::*;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 
 /// Runs curl with `args`; (status, headers, body).
 fn curl(args: &[&str]) -> (u16, String, String) {
@@ -170,7 +58,7 @@ fn start(dir: &TempDir) -> (Daemon, SocketAddr, SocketAddr) {
 
 #[test]
 fn stats_page_csv_admin_form_and_prometheus() {
-    let dir = TempDir::new("page");
+    let dir = TempDir::new("opsweb-page");
     let (_d, web, metrics) = start(&dir);
     let base = format!("http://{web}");
     // Traffic: four requests through the proxy.
