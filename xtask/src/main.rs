@@ -13,6 +13,7 @@ mod fuzz;
 mod habench;
 mod kabench;
 mod kafailover;
+mod netns;
 mod proxybench;
 mod run;
 mod vm;

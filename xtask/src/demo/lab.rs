@@ -4,8 +4,7 @@
 //! touched. Dropping the [`Lab`] kills what still runs inside its
 //! namespaces and deletes them.
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use crate::netns::Namespaces;
 use std::net::Ipv4Addr;
 use std::process::Command;
 
@@ -33,79 +32,25 @@ pub(crate) fn host_of(addr: Ipv4Addr) -> Option<&'static str> {
 }
 
 /// The namespaces of one run; removed on drop.
-pub(crate) struct Lab {
-    prefix: String,
-    made: Vec<String>,
-}
+pub(crate) struct Lab(Namespaces);
 
 impl Lab {
     /// Builds the switch and every host of [`HOSTS`]; `tag` keeps runs
     /// apart (namespace names carry it).
     pub(crate) fn up(tag: &str) -> Result<Lab, String> {
-        let mut lab = Lab {
-            prefix: format!("lbdemo{tag}"),
-            made: Vec::new(),
-        };
-        let sw = lab.switch();
-        lab.add_ns(&sw)?;
-        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
-        ip(&[
-            "-n",
-            &sw,
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "stp_state",
-            "0",
-            "forward_delay",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        ip(&["-n", &sw, "link", "set", "br0", "up"])?;
-        for (name, addr) in HOSTS {
-            let ns = lab.ns(name);
-            lab.add_ns(&ns)?;
-            ip(&[
-                "-n", &sw, "link", "add", name, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ])?;
-            ip(&["-n", &sw, "link", "set", name, "master", "br0", "up"])?;
-            ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{addr}/24"),
-                "dev",
-                "eth0",
-            ])?;
-            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-        }
+        let mut lab = Lab(Namespaces::new(format!("lbdemo{tag}")));
+        lab.0.switch_with_hosts("switch", HOSTS)?;
         Ok(lab)
     }
 
     /// The namespace of host `name`.
     pub(crate) fn ns(&self, name: &str) -> String {
-        format!("{}-{name}", self.prefix)
-    }
-
-    fn switch(&self) -> String {
-        self.ns("switch")
+        self.0.ns(name)
     }
 
     /// Every namespace, as `ip netns` lists them.
     pub(crate) fn namespaces(&self) -> &[String] {
-        &self.made
-    }
-
-    fn add_ns(&mut self, ns: &str) -> Result<(), String> {
-        ip(&["netns", "add", ns])?;
-        self.made.push(ns.to_string());
-        ip(&["-n", ns, "link", "set", "lo", "up"])?;
-        Ok(())
+        self.0.made()
     }
 
     /// Writes `value` to `/proc/sys/KEY` inside host `name`'s namespace
@@ -144,30 +89,7 @@ impl Lab {
     /// Kills what runs inside the namespaces (all of it started by the
     /// demo) and deletes them; returns how many processes were killed.
     pub(crate) fn down(&mut self) -> usize {
-        let own = std::process::id().to_string();
-        let mut killed = 0;
-        for ns in std::mem::take(&mut self.made).iter().rev() {
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    if pid == own {
-                        continue;
-                    }
-                    if let Ok(pid) = pid.parse::<i32>() {
-                        if kill(Pid::from_raw(pid), Signal::SIGKILL).is_ok() {
-                            killed += 1;
-                        }
-                    }
-                }
-            }
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-        killed
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.down();
+        self.0.delete_all()
     }
 }
 
@@ -215,36 +137,7 @@ pub(crate) fn sweep_leftovers() -> Vec<String> {
     removed
 }
 
-/// Moves the calling thread into namespace `ns` (its later sockets live
-/// there; threads it starts inherit it).
-pub(crate) fn enter(ns: &str) -> Result<(), String> {
-    let path = format!("/run/netns/{ns}");
-    let file = std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?;
-    nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET)
-        .map_err(|e| format!("cannot enter {ns}: {e}"))
-}
-
-/// Runs `ip ARGS`.
-pub(crate) fn ip(args: &[&str]) -> Result<(), String> {
-    run(Command::new("ip").args(args))
-}
-
-/// Runs a command to completion; its error output is the error.
-pub(crate) fn run(command: &mut Command) -> Result<(), String> {
-    let shown = format!("{command:?}").replace('"', "");
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{shown}: {} {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
+pub(crate) use crate::netns::{enter, ip};
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,7 @@
 //! still runs inside its namespaces (all of it started by the benchmark)
 //! and deletes them.
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use crate::netns::Namespaces;
 use std::net::Ipv4Addr;
 use std::process::Command;
 
@@ -25,60 +24,21 @@ pub(crate) const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 pub(crate) const RESOURCE_LINKS: usize = 4;
 
 /// The namespaces of one run; removed on drop.
-pub(crate) struct Lab {
-    prefix: String,
-    made: Vec<String>,
-}
+pub(crate) struct Lab(Namespaces);
 
 impl Lab {
     fn new(kind: &str) -> Lab {
-        Lab {
-            prefix: format!("lbkab{}{kind}", std::process::id()),
-            made: Vec::new(),
-        }
+        Lab(Namespaces::new(format!(
+            "lbkab{}{kind}",
+            std::process::id()
+        )))
     }
 
     /// Switch, `h1`, `h2` and `client`, each host on `eth0`.
     pub(crate) fn failover() -> Result<Lab, String> {
         let mut lab = Lab::new("f");
-        let sw = lab.ns("sw");
-        lab.add_ns(&sw)?;
-        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
-        ip(&[
-            "-n",
-            &sw,
-            "link",
-            "set",
-            "br0",
-            "type",
-            "bridge",
-            "stp_state",
-            "0",
-            "forward_delay",
-            "0",
-            "mcast_snooping",
-            "0",
-        ])?;
-        ip(&["-n", &sw, "link", "set", "br0", "up"])?;
-        for (name, addr) in [("h1", H1), ("h2", H2), ("client", CLIENT)] {
-            let ns = lab.ns(name);
-            lab.add_ns(&ns)?;
-            ip(&[
-                "-n", &sw, "link", "add", name, "type", "veth", "peer", "name", "eth0", "netns",
-                &ns,
-            ])?;
-            ip(&["-n", &sw, "link", "set", name, "master", "br0", "up"])?;
-            ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("{addr}/24"),
-                "dev",
-                "eth0",
-            ])?;
-            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-        }
+        lab.0
+            .switch_with_hosts("sw", &[("h1", H1), ("h2", H2), ("client", CLIENT)])?;
         Ok(lab)
     }
 
@@ -107,13 +67,11 @@ impl Lab {
 
     /// The namespace of host `name`.
     pub(crate) fn ns(&self, name: &str) -> String {
-        format!("{}-{name}", self.prefix)
+        self.0.ns(name)
     }
 
     fn add_ns(&mut self, ns: &str) -> Result<(), String> {
-        ip(&["netns", "add", ns])?;
-        self.made.push(ns.to_string());
-        ip(&["-n", ns, "link", "set", "lo", "up"])
+        self.0.add(ns)
     }
 
     /// The link-layer address of `eth0` in host `name` (from `ip`: sysfs
@@ -166,65 +124,10 @@ impl Lab {
                 .output();
         }
     }
-
-    /// Kills what still runs in the namespaces and deletes them.
-    fn down(&mut self) {
-        for ns in std::mem::take(&mut self.made).iter().rev() {
-            for pid in ns_pids(ns) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-    }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.down();
-    }
-}
-
-/// The processes in namespace `ns`, except this one.
-fn ns_pids(ns: &str) -> Vec<i32> {
-    let own = std::process::id() as i32;
-    Command::new("ip")
-        .args(["netns", "pids", ns])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .filter(|p| *p != own)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Moves the calling thread into namespace `ns` (its later sockets live
-/// there).
-pub(crate) fn enter(ns: &str) -> Result<(), String> {
-    let path = format!("/run/netns/{ns}");
-    let file = std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?;
-    nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET)
-        .map_err(|e| format!("cannot enter {ns}: {e}"))
-}
-
-/// Runs `ip ARGS`; its error output is the error.
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
+pub(crate) use crate::netns::enter;
+use crate::netns::{ip, pids as ns_pids};
 
 /// `aa:bb:cc:dd:ee:ff` as bytes.
 fn parse_mac(text: &str) -> Option<[u8; 6]> {
