@@ -117,16 +117,7 @@ fn stats_page_renders_in_chromium_and_refreshes() {
          listen web\n    bind {web}\n    stats enable\n    stats uri /stats\n    stats refresh 1s\n\
          \x20   server s1 {s1}\n    server s2 {s2}\n"
     );
-    let cfg = dir.0.join("haproxy.cfg");
-    std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(BIN)
-        .args(["-d", "-q", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _daemon = Daemon(child);
-    wait_listening(web);
+    let _daemon = Daemon::run(&dir, &text, web);
     for _ in 0..4 {
         assert!(get(web, "/app").ends_with("\n"));
     }

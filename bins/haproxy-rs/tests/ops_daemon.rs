@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Runs curl on `n` URLs in one invocation (one keep-alive connection);
@@ -56,16 +56,7 @@ fn start(dir: &TempDir) -> (Daemon, SocketAddr, PathBuf) {
          listen web\n    bind {addr}\n    balance roundrobin\n    server s1 {s1}\n    server s2 {s2}\n",
         sock.display()
     );
-    let cfg = dir.0.join("haproxy.cfg");
-    std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(BIN)
-        .args(["-d", "-q", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let d = Daemon(child);
-    wait_listening(addr);
+    let d = Daemon::run(dir, &text, addr);
     (d, addr, sock)
 }
 
@@ -165,16 +156,7 @@ fn health_checks_show_in_show_stat() {
          \x20   server s1 {s1} check\n    server s2 {closed} check\n    server s3 {closed}\n",
         sock.display()
     );
-    let cfg = dir.0.join("haproxy.cfg");
-    std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(BIN)
-        .args(["-d", "-q", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _d = Daemon(child);
-    wait_listening(addr);
+    let _d = Daemon::run(&dir, &text, addr);
     let end = Instant::now() + Duration::from_secs(5);
     let rows = loop {
         let rows = stat_rows(&cli(&sock, "show stat"));
@@ -219,16 +201,7 @@ fn ipv4_socket_at_level_user_reads_but_cannot_change() {
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
          listen web\n    bind {addr}\n    server s1 {s1}\n"
     );
-    let cfg = dir.0.join("haproxy.cfg");
-    std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(BIN)
-        .args(["-d", "-q", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _d = Daemon(child);
-    wait_listening(addr);
+    let _d = Daemon::run(&dir, &text, addr);
     wait_listening(api);
     let info = cli_tcp(api, "show info");
     assert!(info.starts_with("Name: HAProxy\n"), "{info}");

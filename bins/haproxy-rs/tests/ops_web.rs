@@ -9,7 +9,7 @@ mod daemon;
 
 use daemon::*;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Runs curl with `args`; (status, headers, body).
 fn curl(args: &[&str]) -> (u16, String, String) {
@@ -42,16 +42,7 @@ fn start(dir: &TempDir) -> (Daemon, SocketAddr, SocketAddr) {
          frontend prom\n    bind {metrics}\n    http-request use-service prometheus-exporter if {{ path /metrics }}\n\
          \x20   default_backend web\n"
     );
-    let cfg = dir.0.join("haproxy.cfg");
-    std::fs::write(&cfg, text).unwrap();
-    let child = Command::new(BIN)
-        .args(["-d", "-q", "-f"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let d = Daemon(child);
-    wait_listening(web);
+    let d = Daemon::run(dir, &text, web);
     wait_listening(metrics);
     (d, web, metrics)
 }

@@ -38,6 +38,24 @@ impl Drop for TempDir {
 /// The daemon, killed by its PID on drop.
 pub struct Daemon(pub Child);
 
+impl Daemon {
+    /// Writes `config` to `haproxy.cfg` in `dir`, starts `haproxy-rs -d -q
+    /// -f` on it and waits until `addr` accepts connections.
+    pub fn run(dir: &TempDir, config: &str, addr: SocketAddr) -> Daemon {
+        let cfg = dir.0.join("haproxy.cfg");
+        std::fs::write(&cfg, config).unwrap();
+        let child = std::process::Command::new(BIN)
+            .args(["-d", "-q", "-f"])
+            .arg(&cfg)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let daemon = Daemon(child);
+        wait_listening(addr);
+        daemon
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.0.kill();
