@@ -78,7 +78,7 @@ pub(crate) fn run(plan: Plan, settings: Settings, warnings: &str, opts: &Options
     }
     if let Some(path) = opts.pid_file {
         if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
-            eprintln!("Keepalived: cannot write pid file {}: {e}", path.display());
+            parent_log!("cannot write pid file {}: {e}", path.display());
             return crate::status::FATAL;
         }
     }
@@ -89,12 +89,12 @@ pub(crate) fn run(plan: Plan, settings: Settings, warnings: &str, opts: &Options
         Ok(rt) => match rt.block_on(serve_with_lvs(plan, settings, opts)) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("Keepalived_vrrp: {e}");
+                vrrp_log!("{e}");
                 crate::status::FATAL
             }
         },
         Err(e) => {
-            eprintln!("Keepalived: tokio: {e}");
+            parent_log!("tokio: {e}");
             crate::status::FATAL
         }
     };
@@ -116,7 +116,7 @@ async fn serve_with_lvs(plan: Plan, settings: Settings, opts: &Options<'_>) -> R
             Ok(lvs) => Some(lvs),
             // Like keepalived's checker process failing: VRRP carries on.
             Err(e) if vrrp => {
-                eprintln!("Keepalived_healthcheckers: {e}; virtual servers not run");
+                check_log!("{e}; virtual servers not run");
                 None
             }
             Err(e) => return Err(e.to_string()),
@@ -129,7 +129,7 @@ async fn serve_with_lvs(plan: Plan, settings: Settings, opts: &Options<'_>) -> R
     }
     if let Some(lvs) = lvs {
         if let Err(e) = lvs.shutdown().await {
-            eprintln!("Keepalived_healthcheckers: {e}");
+            check_log!("{e}");
         }
     }
     result
@@ -215,10 +215,11 @@ impl Notifier {
         }
         tokio::spawn(async move {
             match smtp::send(&server, &alert).await {
-                Ok(()) => eprintln!("Keepalived_vrrp: SMTP alert successfully sent."),
-                Err(e) => eprintln!(
-                    "Keepalived_vrrp: Error sending SMTP alert to [{}]:{}: {e}",
-                    server.host, server.port
+                Ok(()) => vrrp_log!("SMTP alert successfully sent."),
+                Err(e) => vrrp_log!(
+                    "Error sending SMTP alert to [{}]:{}: {e}",
+                    server.host,
+                    server.port
                 ),
             }
         });
@@ -986,7 +987,7 @@ fn rename(router: &RunningRouter, diff: &reload::Diff, new: Vec<UnitNames>) {
 /// Logs a dump file that could not be written, as keepalived does.
 fn report_dump(result: std::io::Result<PathBuf>) {
     if let Err(e) = result {
-        eprintln!("Keepalived_vrrp: Can't open dump file: {e}");
+        vrrp_log!("Can't open dump file: {e}");
     }
 }
 
@@ -1039,6 +1040,7 @@ async fn serve(
 ) -> Result<(), String> {
     let mut daemon = Daemon::new(opts.detail);
     daemon.apply(plan, settings).await?;
+    crate::notify::notify(crate::notify::READY);
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -1063,7 +1065,8 @@ async fn serve(
             },
         }
     }
-    eprintln!("Keepalived_vrrp: Stopping");
+    crate::notify::notify(crate::notify::STOPPING);
+    vrrp_log!("Stopping");
     let mut result = match failed {
         Some(Ok(Err(e))) => Err(e),
         Some(Err(e)) => Err(e.to_string()),
@@ -1075,14 +1078,21 @@ async fn serve(
     // Let the event reporters print the last transitions and start scripts.
     tokio::task::yield_now().await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    eprintln!("Keepalived_vrrp: Stopped");
+    vrrp_log!("Stopped");
     result
 }
 
 /// SIGHUP: reads and checks the configuration again; an invalid one is
 /// reported and the running one stays as it is.
 async fn reload(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate::lvs::Lvs>) {
-    eprintln!("Keepalived_vrrp: Reloading");
+    crate::notify::notify(crate::notify::RELOADING);
+    reload_config(daemon, opts, lvs).await;
+    crate::notify::notify(crate::notify::READY);
+}
+
+/// Reads, checks and applies the configuration again (see [`reload`]).
+async fn reload_config(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate::lvs::Lvs>) {
+    vrrp_log!("Reloading");
     let source = &opts.source;
     let req = Request {
         path: &source.path,
@@ -1093,14 +1103,14 @@ async fn reload(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate:
         Ok(loaded) => loaded,
         Err(text) => {
             eprint!("{text}");
-            eprintln!("Keepalived_vrrp: the new configuration has errors; the running one is kept");
+            vrrp_log!("the new configuration has errors; the running one is kept");
             return;
         }
     };
     // `-C` alone runs no VRRP instance, before or after a reload.
     let plan = if opts.vrrp { plan } else { Plan::default() };
     if let Err(e) = daemon.apply(plan, settings).await {
-        eprintln!("Keepalived_vrrp: reload failed: {e}; the running configuration is kept");
+        vrrp_log!("reload failed: {e}; the running configuration is kept");
         return;
     }
     // The LVS side follows, after the VRRP instances have been updated.
@@ -1109,15 +1119,15 @@ async fn reload(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate:
     }
     if let Some(lvs) = lvs.as_mut() {
         if let Err(e) = lvs.reload(&config).await {
-            eprintln!("Keepalived_healthcheckers: reload failed: {e}");
+            check_log!("reload failed: {e}");
         }
     } else if opts.lvs && !config.virtual_servers.is_empty() {
         match crate::lvs::Lvs::start(&config).await {
             Ok(started) => *lvs = Some(started),
-            Err(e) => eprintln!("Keepalived_healthcheckers: {e}; virtual servers not run"),
+            Err(e) => check_log!("{e}; virtual servers not run"),
         }
     }
-    eprintln!("Keepalived_vrrp: Reload finished");
+    vrrp_log!("Reload finished");
 }
 
 /// Loads, checks and compiles the configuration; the rendered
@@ -1149,11 +1159,11 @@ fn log_change(change: &track::Change) {
     match change.kind {
         TrackKind::Script => {
             let word = if change.up { "succeeded" } else { "failed" };
-            eprintln!("Keepalived_vrrp: VRRP_Script({}) {word}", change.name);
+            vrrp_log!("VRRP_Script({}) {word}", change.name);
         }
         _ => {
             let state = if change.up { "UP" } else { "DOWN" };
-            eprintln!("Keepalived_vrrp: Interface {} is {state}", change.name);
+            vrrp_log!("Interface {} is {state}", change.name);
         }
     }
 }
@@ -1273,12 +1283,13 @@ async fn report(
                 let state_name = transition.to.keepalived_name();
                 crate::lvs::sync::on_vrrp_state(&n.name, state_name);
                 if detail {
-                    eprintln!(
-                        "Keepalived_vrrp: ({}) Entering {state_name} STATE ({:?})",
-                        n.name, transition.reason
+                    vrrp_log!(
+                        "({}) Entering {state_name} STATE ({:?})",
+                        n.name,
+                        transition.reason
                     );
                 } else {
-                    eprintln!("Keepalived_vrrp: ({}) Entering {state_name} STATE", n.name);
+                    vrrp_log!("({}) Entering {state_name} STATE", n.name);
                 }
                 // keepalived reports an instance a reload removed as FAULT
                 // (`clear_diff_vrrp()`), not as stopped.
@@ -1299,9 +1310,7 @@ async fn report(
                     })
                 };
                 if let Some(name) = name {
-                    eprintln!(
-                        "Keepalived_vrrp: ({name}) Changing effective priority from {from} to {to}"
-                    );
+                    vrrp_log!("({name}) Changing effective priority from {from} to {to}");
                 }
             }
             Event::GroupStateChanged { vrids, to, .. } => {
@@ -1313,8 +1322,8 @@ async fn report(
                 let Some((name, notify)) = group else {
                     continue;
                 };
-                eprintln!(
-                    "Keepalived_vrrp: VRRP_Group({name}) Syncing instances to {} state",
+                vrrp_log!(
+                    "VRRP_Group({name}) Syncing instances to {} state",
                     to.keepalived_name()
                 );
                 notify_all(&notify, "GROUP", &name, to.keepalived_name(), 0);
@@ -1325,9 +1334,9 @@ async fn report(
                     .instances
                     .get(&vrid)
                     .map_or_else(|| "?".to_owned(), |n| n.name.clone());
-                eprintln!("Keepalived_vrrp: ({name}) error: {error}");
+                vrrp_log!("({name}) error: {error}");
             }
-            other => eprintln!("Keepalived_vrrp: {other:?}"),
+            other => vrrp_log!("{other:?}"),
         }
     }
 }
@@ -1373,7 +1382,7 @@ pub(crate) fn spawn_script(cmd: &str, extra: &[&str]) {
                 let _ = child.wait().await;
             });
         }
-        Err(e) => eprintln!("Keepalived_vrrp: cannot run {program}: {e}"),
+        Err(e) => vrrp_log!("cannot run {program}: {e}"),
     }
 }
 

@@ -44,10 +44,7 @@ impl Fifos {
             }
             match self.open_one(fifo) {
                 Ok(file) => kept.push((fifo.clone(), file)),
-                Err(e) => eprintln!(
-                    "Keepalived_vrrp: Unable to open notify fifo {} - {e}",
-                    fifo.path.display()
-                ),
+                Err(e) => vrrp_log!("Unable to open notify fifo {} - {e}", fifo.path.display()),
             }
         }
         self.open = kept;

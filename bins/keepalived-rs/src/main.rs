@@ -8,6 +8,8 @@
 //! keepalived's signals: SIGHUP reloads ([`reload`]), SIGUSR1 and SIGUSR2
 //! write the state dump and the statistics ([`dump`]), SIGTERM stops.
 
+#[macro_use]
+mod logging;
 mod cli;
 mod commands;
 mod compile;
@@ -17,6 +19,7 @@ mod dump;
 mod fifo;
 mod info;
 mod lvs;
+mod notify;
 mod reload;
 mod security;
 mod settings;
@@ -116,6 +119,7 @@ fn keepalived(args: &KeepalivedArgs) -> u8 {
 /// Loads and compiles the configuration, then runs the VRRP instances in
 /// the foreground (`-n` or not) until SIGTERM.
 fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
+    logging::install(&log_setup(args));
     let loaded = match req.load() {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -164,6 +168,21 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
     };
     let settings = settings::Settings::with_plan(&loaded.config, &plan);
     daemon::run(plan, settings, &warnings, &opts)
+}
+
+/// Where the daemon logs: `-l` on standard error, syslog unless `-G`, in
+/// the `-S` facility (an unknown one is reported and `daemon` used).
+fn log_setup(args: &KeepalivedArgs) -> logging::Setup {
+    let name = args.daemon.log_facility.as_deref();
+    let facility = name.map_or(Some(logging::DAEMON), logging::facility);
+    if facility.is_none() {
+        eprintln!("Invalid log facility '{}'", name.unwrap_or_default());
+    }
+    logging::Setup {
+        console: args.daemon.log_console,
+        syslog: !args.daemon.no_syslog,
+        facility: facility.unwrap_or(logging::DAEMON),
+    }
 }
 
 /// `--signum=SIGFUNC`: prints the signal number on standard output.

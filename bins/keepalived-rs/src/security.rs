@@ -84,7 +84,7 @@ pub(crate) fn script_user(g: &GlobalDefs) -> (u32, u32) {
     if let Some(ug) = &g.script_user {
         let name = &ug.value.user.value;
         let Some(user) = User::from_name(name).ok().flatten() else {
-            eprintln!("Keepalived_vrrp: Script user '{name}' does not exist");
+            vrrp_log!("Script user '{name}' does not exist");
             return ours;
         };
         let gid = ug
@@ -119,13 +119,13 @@ pub(crate) fn policy<'a>(g: &GlobalDefs, commands: impl IntoIterator<Item = &'a 
                 let tail = if enabled { " - disabling" } else { "" };
                 let words = crate::daemon::split_words(command);
                 let script = words.first().map_or(command, String::as_str);
-                eprintln!("Keepalived_vrrp: Unsafe permissions found for script '{script}'{tail}.");
+                vrrp_log!("Unsafe permissions found for script '{script}'{tail}.");
                 if enabled {
                     refused.insert(command.to_owned());
                 }
             }
             Verdict::NotFound(why) => {
-                eprintln!("Keepalived_vrrp: Script {command} cannot be accessed - {why}");
+                vrrp_log!("Script {command} cannot be accessed - {why}");
                 refused.insert(command.to_owned());
             }
         }
@@ -136,8 +136,8 @@ pub(crate) fn policy<'a>(g: &GlobalDefs, commands: impl IntoIterator<Item = &'a 
         } else {
             ""
         };
-        eprintln!(
-            "Keepalived_vrrp: SECURITY VIOLATION - scripts are being executed but script_security not enabled.{extra}"
+        vrrp_log!(
+            "SECURITY VIOLATION - scripts are being executed but script_security not enabled.{extra}"
         );
     }
     Policy {

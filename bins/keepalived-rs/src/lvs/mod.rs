@@ -34,9 +34,6 @@ use tokio::sync::{mpsc, oneshot};
 /// `/tmp/keepalived_check.data`).
 pub(crate) const DUMP_FILE: &str = "/tmp/keepalived_check.data";
 
-/// What keepalived prefixes the checker process's log lines with.
-const LOG: &str = "Keepalived_healthcheckers:";
-
 /// What can go wrong with the LVS side.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
@@ -151,7 +148,7 @@ impl Lvs {
 fn compiled(config: &Config) -> LvsPlan {
     let (plan, warnings) = compile::compile(config);
     for w in warnings {
-        eprintln!("{LOG} {w}");
+        check_log!("{w}");
     }
     plan
 }
@@ -236,7 +233,7 @@ impl Runtime {
                 _ = usr1_recv => {
                     let text = dump::render(&self.vss, Instant::now());
                     if let Err(e) = std::fs::write(DUMP_FILE, text) {
-                        eprintln!("{LOG} cannot write {DUMP_FILE}: {e}");
+                        check_log!("cannot write {DUMP_FILE}: {e}");
                     }
                 }
             }
@@ -251,7 +248,7 @@ impl Runtime {
             .as_ref()
             .is_some_and(|f| f.value);
         let timeouts = sync::timeouts(config).unwrap_or_else(|e| {
-            eprintln!("{LOG} {e}");
+            check_log!("{e}");
             None
         });
         if !flush && timeouts.is_none() {
@@ -262,7 +259,7 @@ impl Runtime {
             None => self.ipvs.insert(Client::connect()?),
         };
         if flush {
-            eprintln!("{LOG} Flushing the IPVS table (lvs_flush)");
+            check_log!("Flushing the IPVS table (lvs_flush)");
             ipvs.flush()?;
         }
         if let Some(t) = timeouts {
@@ -340,8 +337,8 @@ impl Runtime {
         if was_up != is_up {
             let rs = &vs.servers[r];
             let word = if is_up { "succeeded" } else { "failed" };
-            eprintln!(
-                "{LOG} {keyword} on service {} of VS {} {word} ({}).",
+            check_log!(
+                "{keyword} on service {} of VS {} {word} ({}).",
                 rs_label(vs, rs),
                 vs.plan.name,
                 d.outcome.result
@@ -358,7 +355,7 @@ impl Runtime {
         report(vs, &changes);
         if !changes.is_empty() || weight.is_some() {
             if let Err(e) = self.sync() {
-                eprintln!("{LOG} {e}");
+                check_log!("{e}");
             }
         }
     }
@@ -390,7 +387,7 @@ impl Runtime {
             .collect();
         let plan = lbkit_ipvs::plan(&current, &desired)?;
         for op in &plan.ops {
-            eprintln!("{LOG} IPVS: {op}");
+            check_log!("IPVS: {op}");
         }
         let reqs: Vec<_> = plan.ops.iter().map(Op::request).collect();
         self.owned = wanted;
@@ -420,11 +417,11 @@ impl Runtime {
             return result;
         };
         if self.flush_on_stop {
-            eprintln!("{LOG} Flushing the IPVS table (lvs_flush_on_stop ALL)");
+            check_log!("Flushing the IPVS table (lvs_flush_on_stop ALL)");
             return ipvs.flush().map_err(Error::from);
         }
         for key in keys {
-            eprintln!("{LOG} Removing Virtual Server {key}");
+            check_log!("Removing Virtual Server {key}");
             match ipvs.del_service(&key) {
                 Ok(()) | Err(lbkit_ipvs::Error::NoSuchService { .. }) => {}
                 Err(e) => result = Err(e.into()),
@@ -470,8 +467,8 @@ fn report(vs: &VsState, changes: &[Change]) {
                     (false, true) => "to",
                     (false, false) => "from",
                 };
-                eprintln!(
-                    "{LOG} {verb} service {} {what} VS {}",
+                check_log!(
+                    "{verb} service {} {what} VS {}",
                     rs_label(vs, rs),
                     vs.plan.name
                 );
@@ -488,14 +485,14 @@ fn report(vs: &VsState, changes: &[Change]) {
                 let gained = matches!(c, Change::QuorumGained(_));
                 let (q, h) = (u64::from(vs.plan.quorum), u64::from(vs.plan.hysteresis));
                 if gained {
-                    eprintln!(
-                        "{LOG} Gained quorum {q}+{h}={} <= {w} for VS {}",
+                    check_log!(
+                        "Gained quorum {q}+{h}={} <= {w} for VS {}",
                         q + h,
                         vs.plan.name
                     );
                 } else {
-                    eprintln!(
-                        "{LOG} Lost quorum {q}-{h}={} > {w} for VS {}",
+                    check_log!(
+                        "Lost quorum {q}-{h}={} > {w} for VS {}",
                         q.saturating_sub(h),
                         vs.plan.name
                     );
@@ -507,7 +504,7 @@ fn report(vs: &VsState, changes: &[Change]) {
                     } else {
                         ("Adding", "to")
                     };
-                    eprintln!("{LOG} {verb} sorry server {who} {what} VS {}", vs.plan.name);
+                    check_log!("{verb} sorry server {who} {what} VS {}", vs.plan.name);
                 }
                 let script = if gained {
                     &vs.plan.quorum_up
@@ -547,6 +544,6 @@ fn run_script(cmd: &str) {
                 let _ = child.wait().await;
             });
         }
-        Err(e) => eprintln!("{LOG} cannot run {program}: {e}"),
+        Err(e) => check_log!("cannot run {program}: {e}"),
     }
 }

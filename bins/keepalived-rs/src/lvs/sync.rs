@@ -92,7 +92,7 @@ pub(crate) fn configure(config: &Config) {
     let plan = match sync_plan(config) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("Keepalived_vrrp: {e}");
+            vrrp_log!("{e}");
             None
         }
     };
@@ -118,7 +118,7 @@ pub(crate) fn on_vrrp_state(instance: &str, state: &str) {
         DaemonState::Backup
     };
     if let Err(e) = set_role(&plan, Some(role)) {
-        eprintln!("Keepalived_vrrp: lvs_sync_daemon: {e}");
+        vrrp_log!("lvs_sync_daemon: {e}");
     }
 }
 
@@ -127,7 +127,7 @@ pub(crate) fn stop() {
     let plan = SYNC.lock().ok().and_then(|s| s.clone());
     if let Some(plan) = plan {
         if let Err(e) = set_role(&plan, None) {
-            eprintln!("Keepalived_vrrp: lvs_sync_daemon: {e}");
+            vrrp_log!("lvs_sync_daemon: {e}");
         }
     }
 }
