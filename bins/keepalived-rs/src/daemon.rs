@@ -1090,7 +1090,7 @@ async fn reload(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate:
     crate::notify::notify(crate::notify::READY);
 }
 
-/// Reads, checks and applies the configuration again (see [`reload`]).
+/// Reads, checks and applies the configuration again (see [`reload()`]).
 async fn reload_config(daemon: &mut Daemon, opts: &Options<'_>, lvs: &mut Option<crate::lvs::Lvs>) {
     vrrp_log!("Reloading");
     let source = &opts.source;

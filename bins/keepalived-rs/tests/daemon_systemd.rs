@@ -36,8 +36,9 @@ const UNIT: &str = include_str!("../keepalived-rs.service");
 /// The value of `key` in the unit (its last assignment).
 fn unit_value(key: &str) -> Option<&'static str> {
     UNIT.lines()
+        .rev()
         .filter_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
-        .last()
+        .next()
 }
 
 #[test]
