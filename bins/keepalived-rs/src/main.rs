@@ -166,8 +166,49 @@ fn run_daemon(args: &KeepalivedArgs, req: &Request<'_>) -> u8 {
             strict: req.strict,
         },
     };
+    if !args.daemon.dont_fork {
+        // The configuration is good: the daemon goes on in the background.
+        return background(args.daemon.log_console);
+    }
     let settings = settings::Settings::with_plan(&loaded.config, &plan);
     daemon::run(plan, settings, &warnings, &opts)
+}
+
+/// Without `-n`: starts this program again with `--dont-fork`, in a
+/// process group of its own and detached from the terminal's input and
+/// output (standard error stays with `-l`), and returns at once, as
+/// keepalived's parent returns after forking.
+fn background(console: bool) -> u8 {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("Keepalived: cannot find the program to run in the background: {e}");
+            return status::FATAL;
+        }
+    };
+    let stderr = if console {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
+    let started = Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .arg("--dont-fork")
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn();
+    match started {
+        // The daemon is not waited for: it lives on after this process.
+        Ok(_daemon) => 0,
+        Err(e) => {
+            eprintln!("Keepalived: cannot start in the background: {e}");
+            status::FATAL
+        }
+    }
 }
 
 /// Where the daemon logs: `-l` on standard error, syslog unless `-G`, in

@@ -207,3 +207,81 @@ fn the_daemon_notifies_systemd_and_logs_to_syslog() {
     let console = lab.log("rs");
     assert!(!console.contains("Keepalived_vrrp:"), "{console}");
 }
+
+#[test]
+fn without_dont_fork_the_daemon_goes_to_the_background() {
+    if !lab::usable(&[]) {
+        return;
+    }
+    let lab = Lab::up("bg", 1);
+    let conf = "vrrp_instance VI_1 {
+  interface eth0
+  state MASTER
+  virtual_router_id 53
+  priority 150
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+";
+    let path = lab.dir().join("bg.conf");
+    std::fs::write(&path, conf).unwrap();
+    let syslog_path = lab.dir().join("log");
+    let syslog = UnixDatagram::bind(&syslog_path).unwrap();
+    syslog
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let pid_file = lab.dir().join("bg.pid");
+    let start = Instant::now();
+    let mut parent = Command::new("ip")
+        .args(["netns", "exec", &lab.host(1), BIN, "-P", "-f"])
+        .arg(&path)
+        .arg("-p")
+        .arg(&pid_file)
+        .env("KEEPALIVED_RS_SYSLOG_SOCKET", &syslog_path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command returns at once, successfully, having said nothing (a
+    // daemon staying in the foreground is killed after 3 s).
+    let mut status = None;
+    while status.is_none() && start.elapsed() < Duration::from_secs(3) {
+        status = parent.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if status.is_none() {
+        let _ = parent.kill();
+    }
+    let out = parent.wait_with_output().unwrap();
+    assert!(status.is_some_and(|s| s.success()), "{out:?}");
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+
+    // The daemon runs on: its pid in the pid file, its lines in syslog.
+    let mut pid = None;
+    while pid.is_none() && start.elapsed() < Duration::from_secs(5) {
+        let text = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        pid = text.trim().parse::<i32>().ok();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = pid.expect("no pid file");
+    let master = format!("<30>Keepalived_vrrp[{pid}]: (VI_1) Entering MASTER STATE");
+    let mut lines = Vec::new();
+    receive_until(&syslog, &mut lines, Duration::from_secs(10), |l| {
+        l.contains(&master)
+    });
+    assert!(lines.contains(&master), "{lines:#?}");
+    let start = Instant::now();
+    while !lab.addr_show(1).contains("192.0.2.100/24") && start.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(lab.addr_show(1).contains("192.0.2.100/24"));
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let start = Instant::now();
+    while pid_file.exists() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pid_file.exists(), "the daemon did not stop");
+    assert!(!lab.addr_show(1).contains("192.0.2.100"));
+}
