@@ -83,6 +83,13 @@ pub(crate) fn install(setup: &Setup) {
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
+/// Whether `event` is a line of the log: the daemon's own (its targets
+/// are keepalived's process names), or a warning or error of a library.
+fn logged(event: &Event<'_>) -> bool {
+    let meta = event.metadata();
+    meta.target().starts_with("Keepalived") || *meta.level() <= Level::WARN
+}
+
 /// The text of an event's `message` field.
 #[derive(Default)]
 struct Message(String);
@@ -114,6 +121,9 @@ struct Console;
 
 impl<S: Subscriber> Layer<S> for Console {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if !logged(event) {
+            return;
+        }
         let line = format!("{}: {}\n", event.metadata().target(), message(event));
         // One write per line, so lines of concurrent events do not mix.
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
@@ -168,6 +178,9 @@ impl Syslog {
 
 impl<S: Subscriber> Layer<S> for Syslog {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if !logged(event) {
+            return;
+        }
         let meta = event.metadata();
         let line = rfc3164(
             self.facility,
@@ -263,6 +276,9 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             vrrp_log!("({}) Entering BACKUP STATE", "VI_1");
             check_log!("Removing service");
+            // A library's chatter stays out; its warnings go in.
+            tracing::debug!(target: "lbkit_vrrp::io", "sent an advert");
+            tracing::warn!(target: "lbkit_vrrp::io", "send failed");
         });
         let mut buf = [0u8; 256];
         let n = server.recv(&mut buf).unwrap();
