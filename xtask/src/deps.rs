@@ -44,6 +44,11 @@ pub(crate) const TEST_TOOLS: &[Tool] = &[
         command: "curl",
         package: "curl",
     },
+    // keepalived-rs's unit file is checked with `systemd-analyze verify`.
+    Tool {
+        command: "systemd-analyze",
+        package: "systemd",
+    },
     Tool {
         command: "dnsmasq",
         package: "dnsmasq-base",
