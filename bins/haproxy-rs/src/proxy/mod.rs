@@ -71,6 +71,9 @@ struct FrontendRt {
     /// The reports' view of the whole proxy (the stats page and the
     /// Prometheus exporter read it), set once bound.
     report: std::sync::OnceLock<std::sync::Weak<report::Shared>>,
+    /// Turns true on a soft stop: connections end after their current
+    /// request.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Counts a connection on its frontend and the process while alive.
@@ -158,6 +161,10 @@ pub struct Handle {
     runtime: tokio::runtime::Handle,
     /// What the reports read: every frontend and backend in order.
     shared: Arc<report::Shared>,
+    /// Announces a soft stop to every connection.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Client connections open on the whole proxy.
+    active: Arc<AtomicU32>,
 }
 
 /// Why a run-time change was refused.
@@ -187,6 +194,20 @@ pub struct ServerStatus {
 }
 
 impl Handle {
+    /// Starts a soft stop (HAProxy's SIGUSR1): every HTTP/1 response from
+    /// now on carries `Connection: close`, HTTP/2 connections get a GOAWAY,
+    /// idle keep-alive connections close after a short grace; TCP
+    /// connections run to their end. The listeners are closed by the end
+    /// of [`Proxy::serve`].
+    pub fn soft_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// The client connections open on the whole proxy.
+    pub fn connections(&self) -> u32 {
+        self.active.load(Ordering::Acquire)
+    }
+
     fn find(&self, backend: &str, server: &str) -> Result<(&Arc<BackendRt>, usize), HandleError> {
         let unknown = || HandleError::UnknownServer {
             backend: backend.to_owned(),
@@ -396,8 +417,10 @@ fn limit(maxconn: u32) -> Option<Arc<Semaphore>> {
     (maxconn > 0).then(|| Arc::new(Semaphore::new(maxconn as usize)))
 }
 
-/// Binds one listening socket as HAProxy does: `SO_REUSEADDR`, dual-stack
-/// IPv6 as the system's default, backlog = the frontend's `maxconn`.
+/// Binds one listening socket as HAProxy does on Linux: `SO_REUSEADDR` and
+/// `SO_REUSEPORT` (a new process binds next to the one it replaces, see
+/// `-sf`), dual-stack IPv6 as the system's default, backlog = the
+/// frontend's `maxconn`.
 fn bind(b: &Bind, backlog: u32) -> Result<TcpListener, Error> {
     let err = |source| Error::Bind {
         addr: b.addr,
@@ -410,6 +433,7 @@ fn bind(b: &Bind, backlog: u32) -> Result<TcpListener, Error> {
     )
     .map_err(err)?;
     socket.set_reuse_address(true).map_err(err)?;
+    socket.set_reuse_port(true).map_err(err)?;
     socket.set_nonblocking(true).map_err(err)?;
     socket.bind(&b.addr.into()).map_err(err)?;
     let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
@@ -440,6 +464,7 @@ impl Proxy {
         let mut listeners = Vec::new();
         let mut frontends = Vec::new();
         let active = Arc::new(AtomicU32::new(0));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         for fe in config.frontends {
             let default_backend = match &fe.default_backend {
                 Some(name) => Some(lookup(&fe.name, name)?),
@@ -463,6 +488,7 @@ impl Proxy {
                 active: Arc::clone(&active),
                 stats: stats::Counters::default(),
                 report: std::sync::OnceLock::new(),
+                stopping: stopping.clone(),
             });
             frontends.push(Arc::clone(&rt));
             for b in &binds {
@@ -478,6 +504,7 @@ impl Proxy {
             .filter_map(|n| backends.get(n).cloned())
             .collect();
         let global = limit(config.global.maxconn);
+        let shared_active = Arc::clone(&active);
         let shared = report::Shared::new(
             frontends,
             order,
@@ -487,6 +514,7 @@ impl Proxy {
         );
         let shared = Arc::new(shared);
         shared.link();
+        let active = Arc::clone(&shared_active);
         Ok(Proxy {
             listeners,
             global,
@@ -494,6 +522,8 @@ impl Proxy {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),
                 shared,
+                stop: Arc::new(stop),
+                active,
             },
         })
     }
