@@ -230,4 +230,28 @@ fn master_refuses_an_invalid_reload_and_applies_a_valid_one() {
         assert!(Instant::now() < end, "the new worker never served");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // One listening socket, the master's, shared by every worker: none was
+    // bound anew (two would be listed then).
+    assert_eq!(listening_sockets(listen), 1);
+}
+
+/// How many listening TCP sockets the system has on `addr` (IPv4).
+fn listening_sockets(addr: SocketAddr) -> usize {
+    let std::net::IpAddr::V4(ip) = addr.ip() else {
+        panic!("IPv4 only")
+    };
+    // /proc/net/tcp writes the address as the 32-bit value in host order.
+    let local = format!(
+        "{:08X}:{:04X}",
+        u32::from_le_bytes(ip.octets()),
+        addr.port()
+    );
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A")
+        })
+        .count()
 }

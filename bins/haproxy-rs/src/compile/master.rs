@@ -6,9 +6,12 @@
 //! listens the previous one is soft-stopped (SIGUSR1) and finishes its
 //! connections. SIGTERM/SIGINT stop every worker at once, SIGUSR1 softly.
 //!
-//! The new worker binds its own listening sockets next to the old ones
-//! (`SO_REUSEPORT`, set on every listener); it tells the master that it
-//! listens over a socket pair given to it as standard input. With
+//! The master binds the listening sockets itself and hands them to each
+//! worker it starts (as HAProxy's master passes its listeners on): old
+//! and new worker accept from the same sockets, so a reload resets no
+//! connection waiting in an accept queue. They travel (`SCM_RIGHTS`) over
+//! a socket pair given to the worker as standard input, on which the
+//! worker then says that it listens. With
 //! `NOTIFY_SOCKET` set (systemd's `Type=notify`) the master sends
 //! `READY=1` once its first worker listens and around every reload.
 
@@ -17,9 +20,11 @@
 
 use super::compile;
 use super::process::{signal, RunOptions};
+use haproxy_rs::proxy::{listen_addrs, Inherited};
 use lbkit_haproxy_cfg::{load_files, Options};
 use rustix::process::Signal;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -34,6 +39,87 @@ const WORKER_ENV: &str = "HAPROXY_RS_WORKER";
 
 /// The line a worker sends once it listens.
 const READY_LINE: &str = "READY";
+
+/// Most listening sockets one hand-over carries (the kernel's
+/// `SCM_MAX_FD`).
+const MAX_LISTENERS: usize = 253;
+
+/// Receives the listening sockets the master hands over (a worker's
+/// first act); empty when there are none or the hand-over failed.
+pub(crate) fn take_listeners() -> Inherited {
+    use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    let mut inherited = Inherited::new();
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return inherited;
+    };
+    let mut text = vec![0u8; 64 * 1024];
+    let mut space =
+        vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_LISTENERS))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let Ok(msg) = recvmsg(
+        &fd,
+        &mut [std::io::IoSliceMut::new(&mut text)],
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC,
+    ) else {
+        return inherited;
+    };
+    let mut fds = Vec::new();
+    for m in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(it) = m {
+            fds.extend(it);
+        }
+    }
+    let words = String::from_utf8_lossy(text.get(..msg.bytes).unwrap_or_default()).into_owned();
+    for (word, fd) in words.split_whitespace().zip(fds) {
+        if let Ok(addr) = word.parse::<SocketAddr>() {
+            inherited.insert(addr, std::net::TcpListener::from(fd));
+        }
+    }
+    inherited
+}
+
+/// Sends the listening sockets to a worker: their addresses as text, the
+/// sockets alongside, in the same order.
+fn hand_over(to: &std::os::unix::net::UnixStream, listeners: &Inherited) -> std::io::Result<()> {
+    use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let mut words = String::new();
+    let mut fds = Vec::new();
+    for (addr, l) in listeners.iter().take(MAX_LISTENERS) {
+        words.push_str(&format!("{addr} "));
+        fds.push(l.as_fd());
+    }
+    words.push('\n');
+    let mut space =
+        vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len().max(1)))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+        return Err(std::io::Error::other("too many listening sockets"));
+    }
+    sendmsg(
+        to,
+        &[std::io::IoSlice::new(words.as_bytes())],
+        &mut control,
+        SendFlags::empty(),
+    )?;
+    Ok(())
+}
+
+/// Makes `held` hold exactly the listening sockets `wanted`: the ones
+/// already there are kept (the same sockets go to the next worker), new
+/// addresses are bound, the others dropped (workers keep their copies).
+fn sync_listeners(
+    held: &mut Inherited,
+    wanted: &[(SocketAddr, u32)],
+) -> Result<(), haproxy_rs::proxy::Error> {
+    for &(addr, backlog) in wanted {
+        if let std::collections::hash_map::Entry::Vacant(slot) = held.entry(addr) {
+            slot.insert(haproxy_rs::proxy::listen(addr, backlog)?);
+        }
+    }
+    held.retain(|addr, _| wanted.iter().any(|(a, _)| a == addr));
+    Ok(())
+}
 
 /// How long a new worker may take to bind its listeners.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -77,7 +163,12 @@ enum StartError {
 }
 
 /// Runs the master until its workers are stopped; the exit status.
-pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
+pub(crate) fn run(files: &[PathBuf], opts: &RunOptions, wanted: &[(SocketAddr, u32)]) -> i32 {
+    let mut held = Inherited::new();
+    if let Err(e) = sync_listeners(&mut held, wanted) {
+        eprintln!("[ALERT] (haproxy-rs) : {e}");
+        return 1;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -88,11 +179,11 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
             return 1;
         }
     };
-    runtime.block_on(master(files, opts.quiet))
+    runtime.block_on(master(files, opts.quiet, held))
 }
 
 /// The master's loop: signals in, workers out.
-async fn master(files: &[PathBuf], quiet: bool) -> i32 {
+async fn master(files: &[PathBuf], quiet: bool, mut held: Inherited) -> i32 {
     let (Ok(mut usr2), Ok(mut usr1), Ok(mut term), Ok(mut int)) = (
         on_signal(SignalKind::user_defined2()),
         on_signal(SignalKind::user_defined1()),
@@ -102,7 +193,7 @@ async fn master(files: &[PathBuf], quiet: bool) -> i32 {
         eprintln!("[ALERT] (haproxy-rs) : cannot watch signals");
         return 1;
     };
-    let mut current = match start_worker().await {
+    let mut current = match start_worker(&held).await {
         Ok(w) => w,
         Err(e) => {
             eprintln!("[ALERT] (haproxy-rs) : {e}");
@@ -116,7 +207,7 @@ async fn master(files: &[PathBuf], quiet: bool) -> i32 {
         tokio::select! {
             _ = usr2.recv() => {
                 super::notify::send("RELOADING=1");
-                if let Some(new) = reload(files, quiet).await {
+                if let Some(new) = reload(files, quiet, &mut held).await {
                     let previous = std::mem::replace(&mut current, new);
                     let _ = signal(previous.pid, Signal::USR1);
                     old_pids.push(previous.pid);
@@ -150,7 +241,7 @@ async fn master(files: &[PathBuf], quiet: bool) -> i32 {
 
 /// Checks the configuration again and starts a worker on it; `None`
 /// (reported) keeps the workers in place.
-async fn reload(files: &[PathBuf], quiet: bool) -> Option<Worker> {
+async fn reload(files: &[PathBuf], quiet: bool, held: &mut Inherited) -> Option<Worker> {
     let loaded = load_files(files, &Options::new());
     if loaded.has_errors() {
         if !quiet {
@@ -159,17 +250,26 @@ async fn reload(files: &[PathBuf], quiet: bool) -> Option<Worker> {
         }
         return None;
     }
-    if let Err(errors) = compile(&loaded) {
-        if !quiet {
-            for e in errors {
-                eprintln!("[ALERT] (haproxy-rs) : {e}");
+    let wanted = match compile(&loaded) {
+        Ok(compiled) => listen_addrs(&compiled.config),
+        Err(errors) => {
+            if !quiet {
+                for e in errors {
+                    eprintln!("[ALERT] (haproxy-rs) : {e}");
+                }
+                eprintln!(
+                    "[ALERT] (haproxy-rs) : reload refused; the current worker keeps serving"
+                );
             }
-            eprintln!("[ALERT] (haproxy-rs) : reload refused; the current worker keeps serving");
+            return None;
         }
+    };
+    drop(loaded);
+    if let Err(e) = sync_listeners(held, &wanted) {
+        eprintln!("[ALERT] (haproxy-rs) : reload refused: {e}; the current worker keeps serving");
         return None;
     }
-    drop(loaded);
-    match start_worker().await {
+    match start_worker(held).await {
         Ok(w) => Some(w),
         Err(e) => {
             eprintln!(
@@ -182,7 +282,7 @@ async fn reload(files: &[PathBuf], quiet: bool) -> Option<Worker> {
 
 /// Starts a worker with this process's arguments and waits until it
 /// listens.
-async fn start_worker() -> Result<Worker, StartError> {
+async fn start_worker(listeners: &Inherited) -> Result<Worker, StartError> {
     let exe = std::env::current_exe()?;
     let (mine, theirs) = std::os::unix::net::UnixStream::pair()?;
     let mut child = Command::new(exe)
@@ -192,6 +292,11 @@ async fn start_worker() -> Result<Worker, StartError> {
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .spawn()?;
     let pid = child.id().unwrap_or(0);
+    if let Err(e) = hand_over(&mine, listeners) {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        return Err(e.into());
+    }
     mine.set_nonblocking(true)?;
     let link = tokio::net::UnixStream::from_std(mine)?;
     let mut lines = tokio::io::BufReader::new(link);

@@ -86,9 +86,15 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
         }
     }
     if !worker && (opts.master_worker || compiled.process.master_worker) {
+        let wanted = haproxy_rs::proxy::listen_addrs(&compiled.config);
         drop(compiled);
-        return super::master::run(files, opts);
+        return super::master::run(files, opts, &wanted);
     }
+    let inherited = if worker {
+        super::master::take_listeners()
+    } else {
+        haproxy_rs::proxy::Inherited::new()
+    };
     // A worker's `-sf`/`-st` were the master's to apply.
     let ready = Ready {
         tell_master: worker,
@@ -125,7 +131,7 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
         }
     };
     let quiet = opts.quiet || !opts.verbose;
-    let code = runtime.block_on(serve(compiled, quiet, opts.quiet, ready));
+    let code = runtime.block_on(serve(compiled, quiet, opts.quiet, ready, inherited));
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
@@ -179,9 +185,15 @@ pub(crate) fn signal(pid: u32, sig: rustix::process::Signal) -> std::io::Result<
 }
 
 /// Binds and serves until a signal; the exit status.
-async fn serve(compiled: super::Compiled, quiet_checks: bool, quiet: bool, ready: Ready) -> i32 {
+async fn serve(
+    compiled: super::Compiled,
+    quiet_checks: bool,
+    quiet: bool,
+    ready: Ready,
+    mut inherited: haproxy_rs::proxy::Inherited,
+) -> i32 {
     let hard_stop_after = compiled.process.hard_stop_after;
-    let proxy = match Proxy::bind(compiled.config) {
+    let proxy = match Proxy::bind_inherited(compiled.config, &mut inherited) {
         Ok(p) => p,
         Err(e) => {
             if !quiet {

@@ -426,8 +426,32 @@ fn bind(b: &Bind, backlog: u32) -> Result<TcpListener, Error> {
         addr: b.addr,
         source,
     };
+    TcpListener::from_std(listen(b.addr, backlog)?).map_err(err)
+}
+
+/// The listening sockets handed over by a previous process (HAProxy's
+/// `expose-fd listeners`), by address: [`Proxy::bind_inherited`] takes
+/// them instead of binding anew.
+pub type Inherited = HashMap<SocketAddr, std::net::TcpListener>;
+
+/// The `(address, backlog)` of every listener `config` asks for.
+pub fn listen_addrs(config: &Config) -> Vec<(SocketAddr, u32)> {
+    config
+        .frontends
+        .iter()
+        .flat_map(|fe| {
+            let backlog = if fe.maxconn > 0 { fe.maxconn } else { 1024 };
+            fe.binds.iter().map(move |b| (b.addr, backlog))
+        })
+        .collect()
+}
+
+/// Binds one non-blocking listening socket on `addr` as [`Proxy::bind`]
+/// does (`SO_REUSEADDR`, `SO_REUSEPORT`, `backlog`).
+pub fn listen(addr: SocketAddr, backlog: u32) -> Result<std::net::TcpListener, Error> {
+    let err = |source| Error::Bind { addr, source };
     let socket = socket2::Socket::new(
-        socket2::Domain::for_address(b.addr),
+        socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
         Some(socket2::Protocol::TCP),
     )
@@ -435,16 +459,22 @@ fn bind(b: &Bind, backlog: u32) -> Result<TcpListener, Error> {
     socket.set_reuse_address(true).map_err(err)?;
     socket.set_reuse_port(true).map_err(err)?;
     socket.set_nonblocking(true).map_err(err)?;
-    socket.bind(&b.addr.into()).map_err(err)?;
+    socket.bind(&addr.into()).map_err(err)?;
     let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
     socket.listen(backlog).map_err(err)?;
-    TcpListener::from_std(socket.into()).map_err(err)
+    Ok(socket.into())
 }
 
 impl Proxy {
     /// Checks the configuration, builds backends and schedulers and binds
     /// every listener. Must be called inside a tokio runtime.
     pub fn bind(config: Config) -> Result<Proxy, Error> {
+        Proxy::bind_inherited(config, &mut Inherited::new())
+    }
+
+    /// [`Proxy::bind`], taking the listening sockets of `inherited` for
+    /// their addresses (each used once) and binding the others.
+    pub fn bind_inherited(config: Config, inherited: &mut Inherited) -> Result<Proxy, Error> {
         let mut backends = HashMap::new();
         let mut backend_order = Vec::new();
         for b in config.backends {
@@ -496,7 +526,18 @@ impl Proxy {
                     Some(t) => Some(tls::acceptor(t)?),
                     None => None,
                 };
-                listeners.push((bind(b, backlog)?, Arc::clone(&rt), tls));
+                let listener = match inherited.remove(&b.addr) {
+                    Some(l) => {
+                        let err = |source| Error::Bind {
+                            addr: b.addr,
+                            source,
+                        };
+                        l.set_nonblocking(true).map_err(err)?;
+                        TcpListener::from_std(l).map_err(err)?
+                    }
+                    None => bind(b, backlog)?,
+                };
+                listeners.push((listener, Arc::clone(&rt), tls));
             }
         }
         let order: Vec<Arc<BackendRt>> = backend_order
