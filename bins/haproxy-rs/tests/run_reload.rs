@@ -235,6 +235,33 @@ fn master_refuses_an_invalid_reload_and_applies_a_valid_one() {
     assert_eq!(listening_sockets(listen), 1);
 }
 
+#[test]
+fn master_reloads_with_a_tcp_stats_socket() {
+    let dir = TempDir::new("reload-api");
+    let (listen, api) = (free_addr(), free_addr());
+    let (one, two) = (http_server("one"), http_server("two"));
+    let cfg = dir.0.join("a.cfg");
+    let global = format!("    master-worker\n    stats socket ipv4@{api} level admin");
+    std::fs::write(&cfg, http_config(listen, one, &global)).unwrap();
+    let master = start(&["-q"], &cfg, Stdio::null());
+    wait_listening(listen);
+    assert_eq!(fetch(listen), "one\n");
+    // The new worker binds the runtime API's address while the old one
+    // still has it.
+    std::fs::write(&cfg, http_config(listen, two, &global)).unwrap();
+    kill("-USR2", master.0.id());
+    let end = Instant::now() + Duration::from_secs(5);
+    while fetch(listen) != "two\n" {
+        assert!(Instant::now() < end, "the new worker never served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut c = TcpStream::connect(api).unwrap();
+    c.write_all(b"show info\n").unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    assert!(out.contains("Pid:"), "{out}");
+}
+
 /// How many listening TCP sockets the system has on `addr` (IPv4).
 fn listening_sockets(addr: SocketAddr) -> usize {
     let std::net::IpAddr::V4(ip) = addr.ip() else {
