@@ -262,6 +262,28 @@ fn master_reloads_with_a_tcp_stats_socket() {
     assert!(out.contains("Pid:"), "{out}");
 }
 
+#[test]
+fn workers_stop_when_their_master_dies() {
+    let dir = TempDir::new("reload-orphan");
+    let listen = free_addr();
+    let cfg = dir.0.join("o.cfg");
+    std::fs::write(
+        &cfg,
+        http_config(listen, http_server("one"), "    master-worker"),
+    )
+    .unwrap();
+    let mut master = start(&["-q"], &cfg, Stdio::null());
+    wait_listening(listen);
+    assert_eq!(fetch(listen), "one\n");
+    kill("-KILL", master.0.id());
+    let _ = master.0.wait();
+    let end = Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(listen).is_ok() {
+        assert!(Instant::now() < end, "the worker outlived its master");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// How many listening TCP sockets the system has on `addr` (IPv4).
 fn listening_sockets(addr: SocketAddr) -> usize {
     let std::net::IpAddr::V4(ip) = addr.ip() else {

@@ -139,6 +139,30 @@ pub(crate) fn tell_ready() {
     let _ = to_master.write_all(format!("{READY_LINE}\n").as_bytes());
 }
 
+/// Returns when the master is gone (its end of the worker's standard
+/// input closed); never for a process that is no worker.
+pub(crate) async fn master_gone() {
+    use tokio::io::AsyncReadExt;
+    let link = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::os::unix::net::UnixStream::from)
+        .and_then(|s| {
+            s.set_nonblocking(true)?;
+            tokio::net::UnixStream::from_std(s)
+        });
+    let Ok(mut link) = link else {
+        return std::future::pending().await;
+    };
+    let mut buf = [0u8; 64];
+    // The master sends nothing after the hand-over: only its end counts.
+    while let Ok(n) = link.read(&mut buf).await {
+        if n == 0 {
+            return;
+        }
+    }
+}
+
 /// A worker the master started.
 struct Worker {
     child: Child,

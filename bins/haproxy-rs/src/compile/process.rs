@@ -224,8 +224,22 @@ async fn serve(
     let checks = tokio::spawn(health::run(compiled.checks, handle.clone(), quiet_checks));
     ready.announce(quiet);
     let (soft_tx, soft_rx) = tokio::sync::oneshot::channel::<bool>();
+    let worker = ready.tell_master;
     let stop = async move {
-        let soft = wait_signal().await;
+        let master_gone = async {
+            if worker {
+                super::master::master_gone().await;
+                if !quiet {
+                    eprintln!("[ALERT] (haproxy-rs) : the master is gone; stopping");
+                }
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let soft = tokio::select! {
+            soft = wait_signal() => soft,
+            () = master_gone => false,
+        };
         let _ = soft_tx.send(soft);
     };
     proxy.serve(stop).await;
