@@ -43,6 +43,20 @@ pub(crate) struct Cli {
     /// Verbose: print warnings and server state changes.
     #[arg(short = 'V')]
     pub(crate) verbose: bool,
+    /// Master-worker mode: a master process starts workers and reloads
+    /// them on SIGUSR2.
+    #[arg(short = 'W')]
+    pub(crate) master_worker: bool,
+    /// `-Ws`: master-worker mode for systemd (the master notifies
+    /// readiness whenever `NOTIFY_SOCKET` is set, with `-W` too).
+    #[arg(long = "master-worker-systemd", hide = true)]
+    pub(crate) master_worker_systemd: bool,
+    /// `-sf PID...`: once listening, soft-stop these processes (SIGUSR1).
+    #[arg(long = "sf", value_name = "PID", num_args = 1.., action = ArgAction::Append)]
+    pub(crate) soft_stop: Vec<u32>,
+    /// `-st PID...`: once listening, stop these processes (SIGTERM).
+    #[arg(long = "st", value_name = "PID", num_args = 1.., action = ArgAction::Append)]
+    pub(crate) hard_stop: Vec<u32>,
     /// Print the version and exit.
     #[arg(short = 'v')]
     pub(crate) version: bool,
@@ -65,7 +79,7 @@ pub(crate) struct Cli {
 
 /// Runs the command line; returns the exit status.
 pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(args.into_iter().map(haproxy_spelling)) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -89,6 +103,9 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             pidfile: cli.pidfile.clone(),
             quiet: cli.quiet,
             verbose: cli.verbose,
+            master_worker: cli.master_worker || cli.master_worker_systemd,
+            soft_stop: cli.soft_stop.clone(),
+            hard_stop: cli.hard_stop.clone(),
         };
         return crate::compile::process::run(&files, &opts);
     }
@@ -110,6 +127,17 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // time would only cost time.
     std::mem::forget(loaded);
     code
+}
+
+/// HAProxy's multi-letter single-dash options (`-sf`, `-st`, `-Ws`) in
+/// the spelling the parser knows.
+fn haproxy_spelling(arg: OsString) -> OsString {
+    match arg.to_str() {
+        Some("-sf") => "--sf".into(),
+        Some("-st") => "--st".into(),
+        Some("-Ws") => "--master-worker-systemd".into(),
+        _ => arg,
+    }
 }
 
 /// Prints what the check found.
@@ -154,5 +182,25 @@ mod tests {
             Cli::try_parse_from(["haproxy-rs", "-c", "-f", "a.cfg", "-f", "conf.d", "-q"]).unwrap();
         assert!(cli.check && cli.quiet);
         assert_eq!(cli.files, [PathBuf::from("a.cfg"), PathBuf::from("conf.d")]);
+    }
+
+    #[test]
+    fn haproxy_reload_options() {
+        let args = [
+            "haproxy-rs",
+            "-Ws",
+            "-f",
+            "a.cfg",
+            "-sf",
+            "12",
+            "34",
+            "-st",
+            "5",
+        ];
+        let cli = Cli::try_parse_from(args.map(|a| haproxy_spelling(a.into()))).unwrap();
+        assert!(cli.master_worker_systemd && !cli.master_worker);
+        assert_eq!(cli.soft_stop, [12, 34]);
+        assert_eq!(cli.hard_stop, [5]);
+        assert_eq!(cli.files, [PathBuf::from("a.cfg")]);
     }
 }

@@ -19,6 +19,8 @@
 //!   port 514 by default, paths as unix sockets.
 
 pub(crate) mod health;
+pub(crate) mod master;
+pub(crate) mod notify;
 pub(crate) mod process;
 mod rules;
 
@@ -71,6 +73,11 @@ pub(crate) struct ProcessSettings {
     pub(crate) pidfile: Option<PathBuf>,
     /// `stats socket` lines, with `stats timeout` applied.
     pub(crate) stats_sockets: Vec<SocketSpec>,
+    /// `hard-stop-after`: how long a soft-stopping process may wait for
+    /// its connections (None: as long as they last).
+    pub(crate) hard_stop_after: Option<Duration>,
+    /// `master-worker`.
+    pub(crate) master_worker: bool,
 }
 
 /// Collects errors and warnings with their locations.
@@ -198,7 +205,7 @@ pub(crate) fn compile(loaded: &Loaded) -> Result<Compiled, Vec<CompileError>> {
     }
 }
 
-/// `nbthread`, `daemon`, `pidfile`.
+/// `nbthread`, `daemon`, `pidfile`, `hard-stop-after`, `master-worker`.
 fn process_settings(g: &model::Global) -> ProcessSettings {
     ProcessSettings {
         nbthread: g
@@ -209,6 +216,17 @@ fn process_settings(g: &model::Global) -> ProcessSettings {
         daemon: g.daemon,
         pidfile: g.pidfile.as_ref().map(|p| PathBuf::from(p.value.as_str())),
         stats_sockets: Vec::new(),
+        hard_stop_after: g
+            .other
+            .iter()
+            .find(|l| l.words.first().is_some_and(|w| w == "hard-stop-after"))
+            .and_then(|l| l.words.get(1))
+            .and_then(|t| lbkit_haproxy_cfg::parse_time(t, lbkit_haproxy_cfg::TimeUnit::Ms).ok())
+            .map(Duration::from_millis),
+        master_worker: g
+            .other
+            .iter()
+            .any(|l| l.words.first().is_some_and(|w| w == "master-worker")),
     }
 }
 

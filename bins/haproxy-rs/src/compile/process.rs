@@ -1,7 +1,9 @@
 //! Running a configuration: load, compile, daemonize if asked, bind, serve
 //! with health checks, stop on signals as HAProxy does (SIGTERM and SIGINT
-//! stop at once; SIGUSR1 closes the listeners and waits for the
-//! connections to servers to end).
+//! stop at once; SIGUSR1 is a soft stop: the listeners close, each client
+//! connection ends after its current request, and the process exits when
+//! none is left or `hard-stop-after` expires). `-sf`/`-st` stop the
+//! processes replaced once this one listens.
 
 // A command-line program: its alerts go to standard error.
 #![allow(clippy::print_stderr)]
@@ -29,6 +31,12 @@ pub(crate) struct RunOptions {
     pub(crate) quiet: bool,
     /// `-V`: print warnings and state changes.
     pub(crate) verbose: bool,
+    /// `-W` (or `-Ws`): run as a master that starts and reloads workers.
+    pub(crate) master_worker: bool,
+    /// `-sf PID...`: processes to soft-stop (SIGUSR1) once bound.
+    pub(crate) soft_stop: Vec<u32>,
+    /// `-st PID...`: processes to stop (SIGTERM) once bound.
+    pub(crate) hard_stop: Vec<u32>,
 }
 
 /// Loads `files`, compiles and serves them until stopped; the exit status.
@@ -60,20 +68,47 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
             eprintln!("[WARNING] (haproxy-rs) : {w}");
         }
     }
+    let worker = super::master::is_worker();
     let pidfile = opts.pidfile.clone().or(compiled.process.pidfile.clone());
     let daemon = (opts.daemon || compiled.process.daemon) && !opts.foreground;
-    if daemon && std::env::var_os(DAEMON_CHILD).is_none() {
+    if !worker && daemon && std::env::var_os(DAEMON_CHILD).is_none() {
         return spawn_background(opts.quiet);
     }
-    if let Some(path) = &pidfile {
-        if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
-            eprintln!(
-                "[ALERT] (haproxy-rs) : cannot write pidfile {}: {e}",
-                path.display()
-            );
-            return 1;
+    if !worker {
+        if let Some(path) = &pidfile {
+            if let Err(e) = write_pidfile(path) {
+                eprintln!(
+                    "[ALERT] (haproxy-rs) : cannot write pidfile {}: {e}",
+                    path.display()
+                );
+                return 1;
+            }
         }
     }
+    if !worker && (opts.master_worker || compiled.process.master_worker) {
+        let wanted = haproxy_rs::proxy::listen_addrs(&compiled.config);
+        drop(compiled);
+        return super::master::run(files, opts, &wanted);
+    }
+    let inherited = if worker {
+        super::master::take_listeners()
+    } else {
+        haproxy_rs::proxy::Inherited::new()
+    };
+    // A worker's `-sf`/`-st` were the master's to apply.
+    let ready = Ready {
+        tell_master: worker,
+        soft_stop: if worker {
+            Vec::new()
+        } else {
+            opts.soft_stop.clone()
+        },
+        hard_stop: if worker {
+            Vec::new()
+        } else {
+            opts.hard_stop.clone()
+        },
+    };
     let threads = compiled
         .process
         .nbthread
@@ -96,20 +131,69 @@ pub(crate) fn run(files: &[PathBuf], opts: &RunOptions) -> i32 {
         }
     };
     let quiet = opts.quiet || !opts.verbose;
-    let code = runtime.block_on(serve(compiled, quiet, opts.quiet));
+    let code = runtime.block_on(serve(compiled, quiet, opts.quiet, ready, inherited));
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
 
+/// Writes the process id into `path`.
+pub(crate) fn write_pidfile(path: &Path) -> std::io::Result<()> {
+    std::fs::write(path, format!("{}\n", std::process::id()))
+}
+
+/// What to do once every listener is bound.
+#[derive(Debug, Default)]
+struct Ready {
+    /// Tell the master (this process is one of its workers).
+    tell_master: bool,
+    /// `-sf`: processes to soft-stop.
+    soft_stop: Vec<u32>,
+    /// `-st`: processes to stop.
+    hard_stop: Vec<u32>,
+}
+
+impl Ready {
+    /// Hands over: the processes replaced are told to stop, the master
+    /// learns that this worker serves.
+    fn announce(&self, quiet: bool) {
+        use rustix::process::Signal;
+        for (pids, sig) in [
+            (&self.soft_stop, Signal::USR1),
+            (&self.hard_stop, Signal::TERM),
+        ] {
+            for &pid in pids {
+                if let Err(e) = signal(pid, sig) {
+                    if !quiet {
+                        eprintln!("[WARNING] (haproxy-rs) : cannot signal process {pid}: {e}");
+                    }
+                }
+            }
+        }
+        if self.tell_master {
+            super::master::tell_ready();
+        }
+    }
+}
+
+/// Sends `sig` to process `pid`.
+pub(crate) fn signal(pid: u32, sig: rustix::process::Signal) -> std::io::Result<()> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    rustix::process::kill_process(pid, sig).map_err(std::io::Error::from)
+}
+
 /// Binds and serves until a signal; the exit status.
-async fn serve(compiled: super::Compiled, quiet_checks: bool, quiet: bool) -> i32 {
-    let servers: Vec<(String, String)> = compiled
-        .config
-        .backends
-        .iter()
-        .flat_map(|b| b.servers.iter().map(|s| (b.name.clone(), s.name.clone())))
-        .collect();
-    let proxy = match Proxy::bind(compiled.config) {
+async fn serve(
+    compiled: super::Compiled,
+    quiet_checks: bool,
+    quiet: bool,
+    ready: Ready,
+    mut inherited: haproxy_rs::proxy::Inherited,
+) -> i32 {
+    let hard_stop_after = compiled.process.hard_stop_after;
+    let proxy = match Proxy::bind_inherited(compiled.config, &mut inherited) {
         Ok(p) => p,
         Err(e) => {
             if !quiet {
@@ -138,17 +222,40 @@ async fn serve(compiled: super::Compiled, quiet_checks: bool, quiet: bool) -> i3
         }
     }
     let checks = tokio::spawn(health::run(compiled.checks, handle.clone(), quiet_checks));
+    ready.announce(quiet);
     let (soft_tx, soft_rx) = tokio::sync::oneshot::channel::<bool>();
+    let worker = ready.tell_master;
     let stop = async move {
-        let soft = wait_signal().await;
+        let master_gone = async {
+            if worker {
+                super::master::master_gone().await;
+                if !quiet {
+                    eprintln!("[ALERT] (haproxy-rs) : the master is gone; stopping");
+                }
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let soft = tokio::select! {
+            soft = wait_signal() => soft,
+            () = master_gone => false,
+        };
         let _ = soft_tx.send(soft);
     };
     proxy.serve(stop).await;
     if soft_rx.await.unwrap_or(false) {
-        // Soft stop: listeners are closed; let the exchanges in progress
-        // finish, unless a hard stop comes first.
+        // Soft stop: listeners are closed; let the connections in progress
+        // finish, unless a hard stop or `hard-stop-after` comes first.
+        handle.soft_stop();
+        let limit = async {
+            match hard_stop_after {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            () = drained(&handle, &servers) => {}
+            () = drained(&handle) => {}
+            () = limit => {}
             _ = wait_signal() => {}
         }
     }
@@ -176,16 +283,10 @@ async fn wait_signal() -> bool {
     }
 }
 
-/// Returns once no server has a connection open.
-async fn drained(handle: &Handle, servers: &[(String, String)]) {
-    loop {
-        let busy = servers
-            .iter()
-            .any(|(b, s)| handle.server_status(b, s).is_ok_and(|st| st.current > 0));
-        if !busy {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+/// Returns once no client connection is left.
+async fn drained(handle: &Handle) {
+    while handle.connections() > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

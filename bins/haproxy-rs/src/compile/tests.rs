@@ -403,7 +403,8 @@ fn httpchk_words_as_haproxy_reads_them() {
 #[test]
 fn global_process_settings() {
     let c = compiled(&format!(
-        "global\n    nbthread 3\n    daemon\n    pidfile /run/x.pid\n    user haproxy\n{HEAD}\
+        "global\n    nbthread 3\n    daemon\n    pidfile /run/x.pid\n    user haproxy\n    \
+         master-worker\n    hard-stop-after 90s\n{HEAD}\
          backend b\n    server s 127.0.0.1:1\n"
     ));
     assert_eq!(
@@ -413,6 +414,8 @@ fn global_process_settings() {
             daemon: true,
             pidfile: Some(PathBuf::from("/run/x.pid")),
             stats_sockets: Vec::new(),
+            hard_stop_after: Some(Duration::from_secs(90)),
+            master_worker: true,
         }
     );
     assert!(c.warnings.iter().any(|w| w.message.contains("'user'")));

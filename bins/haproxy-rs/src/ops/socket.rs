@@ -201,7 +201,21 @@ pub async fn bind(spec: &SocketSpec) -> io::Result<Listener> {
             }
             Ok(Listener::Unix(l))
         }
-        SocketAddress::Tcp(a) => Ok(Listener::Tcp(TcpListener::bind(a).await?)),
+        SocketAddress::Tcp(a) => {
+            // `SO_REUSEPORT`: a new worker binds it while the one it
+            // replaces still has it (master-worker reloads, `-sf`).
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(*a),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.set_nonblocking(true)?;
+            socket.bind(&(*a).into())?;
+            socket.listen(128)?;
+            Ok(Listener::Tcp(TcpListener::from_std(socket.into())?))
+        }
     }
 }
 

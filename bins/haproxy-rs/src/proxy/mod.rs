@@ -71,6 +71,9 @@ struct FrontendRt {
     /// The reports' view of the whole proxy (the stats page and the
     /// Prometheus exporter read it), set once bound.
     report: std::sync::OnceLock<std::sync::Weak<report::Shared>>,
+    /// Turns true on a soft stop: connections end after their current
+    /// request.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Counts a connection on its frontend and the process while alive.
@@ -158,6 +161,10 @@ pub struct Handle {
     runtime: tokio::runtime::Handle,
     /// What the reports read: every frontend and backend in order.
     shared: Arc<report::Shared>,
+    /// Announces a soft stop to every connection.
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Client connections open on the whole proxy.
+    active: Arc<AtomicU32>,
 }
 
 /// Why a run-time change was refused.
@@ -187,6 +194,20 @@ pub struct ServerStatus {
 }
 
 impl Handle {
+    /// Starts a soft stop (HAProxy's SIGUSR1): every HTTP/1 response from
+    /// now on carries `Connection: close`, HTTP/2 connections get a GOAWAY,
+    /// idle keep-alive connections close after a short grace; TCP
+    /// connections run to their end. The listeners are closed by the end
+    /// of [`Proxy::serve`].
+    pub fn soft_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// The client connections open on the whole proxy.
+    pub fn connections(&self) -> u32 {
+        self.active.load(Ordering::Acquire)
+    }
+
     fn find(&self, backend: &str, server: &str) -> Result<(&Arc<BackendRt>, usize), HandleError> {
         let unknown = || HandleError::UnknownServer {
             backend: backend.to_owned(),
@@ -396,31 +417,64 @@ fn limit(maxconn: u32) -> Option<Arc<Semaphore>> {
     (maxconn > 0).then(|| Arc::new(Semaphore::new(maxconn as usize)))
 }
 
-/// Binds one listening socket as HAProxy does: `SO_REUSEADDR`, dual-stack
-/// IPv6 as the system's default, backlog = the frontend's `maxconn`.
+/// Binds one listening socket as HAProxy does on Linux: `SO_REUSEADDR` and
+/// `SO_REUSEPORT` (a new process binds next to the one it replaces, see
+/// `-sf`), dual-stack IPv6 as the system's default, backlog = the
+/// frontend's `maxconn`.
 fn bind(b: &Bind, backlog: u32) -> Result<TcpListener, Error> {
     let err = |source| Error::Bind {
         addr: b.addr,
         source,
     };
+    TcpListener::from_std(listen(b.addr, backlog)?).map_err(err)
+}
+
+/// The listening sockets handed over by a previous process (HAProxy's
+/// `expose-fd listeners`), by address: [`Proxy::bind_inherited`] takes
+/// them instead of binding anew.
+pub type Inherited = HashMap<SocketAddr, std::net::TcpListener>;
+
+/// The `(address, backlog)` of every listener `config` asks for.
+pub fn listen_addrs(config: &Config) -> Vec<(SocketAddr, u32)> {
+    config
+        .frontends
+        .iter()
+        .flat_map(|fe| {
+            let backlog = if fe.maxconn > 0 { fe.maxconn } else { 1024 };
+            fe.binds.iter().map(move |b| (b.addr, backlog))
+        })
+        .collect()
+}
+
+/// Binds one non-blocking listening socket on `addr` as [`Proxy::bind`]
+/// does (`SO_REUSEADDR`, `SO_REUSEPORT`, `backlog`).
+pub fn listen(addr: SocketAddr, backlog: u32) -> Result<std::net::TcpListener, Error> {
+    let err = |source| Error::Bind { addr, source };
     let socket = socket2::Socket::new(
-        socket2::Domain::for_address(b.addr),
+        socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
         Some(socket2::Protocol::TCP),
     )
     .map_err(err)?;
     socket.set_reuse_address(true).map_err(err)?;
+    socket.set_reuse_port(true).map_err(err)?;
     socket.set_nonblocking(true).map_err(err)?;
-    socket.bind(&b.addr.into()).map_err(err)?;
+    socket.bind(&addr.into()).map_err(err)?;
     let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
     socket.listen(backlog).map_err(err)?;
-    TcpListener::from_std(socket.into()).map_err(err)
+    Ok(socket.into())
 }
 
 impl Proxy {
     /// Checks the configuration, builds backends and schedulers and binds
     /// every listener. Must be called inside a tokio runtime.
     pub fn bind(config: Config) -> Result<Proxy, Error> {
+        Proxy::bind_inherited(config, &mut Inherited::new())
+    }
+
+    /// [`Proxy::bind`], taking the listening sockets of `inherited` for
+    /// their addresses (each used once) and binding the others.
+    pub fn bind_inherited(config: Config, inherited: &mut Inherited) -> Result<Proxy, Error> {
         let mut backends = HashMap::new();
         let mut backend_order = Vec::new();
         for b in config.backends {
@@ -440,6 +494,7 @@ impl Proxy {
         let mut listeners = Vec::new();
         let mut frontends = Vec::new();
         let active = Arc::new(AtomicU32::new(0));
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         for fe in config.frontends {
             let default_backend = match &fe.default_backend {
                 Some(name) => Some(lookup(&fe.name, name)?),
@@ -463,6 +518,7 @@ impl Proxy {
                 active: Arc::clone(&active),
                 stats: stats::Counters::default(),
                 report: std::sync::OnceLock::new(),
+                stopping: stopping.clone(),
             });
             frontends.push(Arc::clone(&rt));
             for b in &binds {
@@ -470,7 +526,18 @@ impl Proxy {
                     Some(t) => Some(tls::acceptor(t)?),
                     None => None,
                 };
-                listeners.push((bind(b, backlog)?, Arc::clone(&rt), tls));
+                let listener = match inherited.remove(&b.addr) {
+                    Some(l) => {
+                        let err = |source| Error::Bind {
+                            addr: b.addr,
+                            source,
+                        };
+                        l.set_nonblocking(true).map_err(err)?;
+                        TcpListener::from_std(l).map_err(err)?
+                    }
+                    None => bind(b, backlog)?,
+                };
+                listeners.push((listener, Arc::clone(&rt), tls));
             }
         }
         let order: Vec<Arc<BackendRt>> = backend_order
@@ -478,6 +545,7 @@ impl Proxy {
             .filter_map(|n| backends.get(n).cloned())
             .collect();
         let global = limit(config.global.maxconn);
+        let shared_active = Arc::clone(&active);
         let shared = report::Shared::new(
             frontends,
             order,
@@ -487,6 +555,7 @@ impl Proxy {
         );
         let shared = Arc::new(shared);
         shared.link();
+        let active = Arc::clone(&shared_active);
         Ok(Proxy {
             listeners,
             global,
@@ -494,6 +563,8 @@ impl Proxy {
                 backends: Arc::new(backends),
                 runtime: tokio::runtime::Handle::current(),
                 shared,
+                stop: Arc::new(stop),
+                active,
             },
         })
     }

@@ -36,6 +36,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// How long an HTTP/1 keep-alive connection may stay idle after a soft
+/// stop before it is closed (capped by `timeout http-keep-alive`): a
+/// client that sends its next request within it gets an answer with
+/// `Connection: close` instead of a closed connection.
+const SOFT_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The body type of every response sent to clients.
 type Out = UnsyncBoxBody<Bytes, body::BoxError>;
 
@@ -122,7 +128,14 @@ pub(super) async fn serve<S>(
     let svc = hyper::service::service_fn(move |req| {
         let conn = Arc::clone(&svc_conn);
         async move {
-            let answer = conn.handle(req).await;
+            let mut answer = conn.handle(req).await;
+            if !conn.h2 && *conn.fe.stopping.borrow() {
+                // Soft stop: this request is the connection's last.
+                if let Ok(resp) = &mut answer {
+                    resp.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+            }
             let stats = &conn.fe.stats;
             crate::proxy::stats::bump(&stats.req_tot);
             if let Ok(resp) = &answer {
@@ -138,7 +151,16 @@ pub(super) async fn serve<S>(
             .max_pending_accept_reset_streams(20)
             .max_local_error_reset_streams(Some(1024))
             .max_header_list_size(65536);
-        let _ = b.serve_connection(TokioIo::new(io), svc).await;
+        let served = b.serve_connection(TokioIo::new(io), svc);
+        tokio::pin!(served);
+        let mut stopping = fe.stopping.clone();
+        tokio::select! {
+            _ = &mut served => return,
+            _ = stopping.wait_for(|s| *s) => {}
+        }
+        // Soft stop: GOAWAY, the streams in progress finish.
+        served.as_mut().graceful_shutdown();
+        let _ = served.await;
     } else {
         let io = ClientIo::new(io, Arc::clone(&phase), timers, since);
         let mut b = hyper::server::conn::http1::Builder::new();
@@ -148,10 +170,25 @@ pub(super) async fn serve<S>(
             .max_buf_size(super::tcp::BUFSIZE)
             .max_headers(101)
             .header_read_timeout(None);
-        let _ = b
-            .serve_connection(TokioIo::new(io), svc)
-            .with_upgrades()
-            .await;
+        let served = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
+        tokio::pin!(served);
+        let mut stopping = fe.stopping.clone();
+        let stopped = tokio::select! {
+            _ = &mut served => false,
+            _ = stopping.wait_for(|s| *s) => true,
+        };
+        if stopped {
+            // Soft stop: a request in progress or arriving within the
+            // grace gets `Connection: close` (added by the service); a
+            // connection still idle after it is closed.
+            let grace = timers
+                .keep_alive
+                .map_or(SOFT_STOP_GRACE, |k| k.min(SOFT_STOP_GRACE));
+            if tokio::time::timeout(grace, &mut served).await.is_err() {
+                served.as_mut().graceful_shutdown();
+                let _ = served.await;
+            }
+        }
         let tunnel = conn
             .tunnel
             .lock()
