@@ -100,9 +100,17 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// A verifier that accepts every certificate but still checks handshake
-/// signatures, so the handshake is proven by the certificate's key.
+/// signatures, so the handshake is proven by the certificate's key
+/// (HAProxy's `verify none`, keepalived's `SSL_GET` default).
 #[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>);
+pub struct AcceptAny(Arc<CryptoProvider>);
+
+impl AcceptAny {
+    /// Checks handshake signatures with `provider`'s algorithms.
+    pub fn new(provider: Arc<CryptoProvider>) -> Self {
+        AcceptAny(provider)
+    }
+}
 
 impl ServerCertVerifier for AcceptAny {
     fn verify_server_cert(
